@@ -12,7 +12,15 @@ fn sext(v: u32, width: u32) -> i64 {
 }
 
 fn mk(op: Op, rd: u32, rs1: u32, rs2: u32, imm: i64) -> Inst {
-    Inst { op, rd: rd as u8, rs1: rs1 as u8, rs2: rs2 as u8, imm, len: 2, ..Inst::ILLEGAL }
+    Inst {
+        op,
+        rd: rd as u8,
+        rs1: rs1 as u8,
+        rs2: rs2 as u8,
+        imm,
+        len: 2,
+        ..Inst::ILLEGAL
+    }
 }
 
 fn fp(mut i: Inst, fmt: Fmt) -> Inst {
@@ -20,7 +28,10 @@ fn fp(mut i: Inst, fmt: Fmt) -> Inst {
     i
 }
 
-const ILLEGAL: Inst = Inst { len: 2, ..Inst::ILLEGAL };
+const ILLEGAL: Inst = Inst {
+    len: 2,
+    ..Inst::ILLEGAL
+};
 
 /// Decode a 16-bit instruction. Reserved and illegal encodings give an illegal instruction
 /// with `len == 2`; HINT encodings decode to the (harmless) instruction they expand to.
@@ -38,7 +49,8 @@ pub fn decode16(h: u16, xlen: Xlen) -> Inst {
     let shamt = (b(h, 12, 12) << 5) | b(h, 6, 2);
     match (b(h, 1, 0), f3) {
         (0, 0) => {
-            let nzuimm = (b(h, 12, 11) << 4) | (b(h, 10, 7) << 6) | (b(h, 6, 6) << 2) | (b(h, 5, 5) << 3);
+            let nzuimm =
+                (b(h, 12, 11) << 4) | (b(h, 10, 7) << 6) | (b(h, 6, 6) << 2) | (b(h, 5, 5) << 3);
             if nzuimm == 0 {
                 return ILLEGAL;
             }
@@ -75,7 +87,11 @@ pub fn decode16(h: u16, xlen: Xlen) -> Inst {
         (1, 1) => mk(Op::Jal, 1, 0, 0, cj_offset(h)),
         (1, 2) => mk(Op::Addi, rd, 0, 0, imm6),
         (1, 3) if rd == 2 => {
-            let v = (b(h, 12, 12) << 9) | (b(h, 6, 6) << 4) | (b(h, 5, 5) << 6) | (b(h, 4, 3) << 7) | (b(h, 2, 2) << 5);
+            let v = (b(h, 12, 12) << 9)
+                | (b(h, 6, 6) << 4)
+                | (b(h, 5, 5) << 6)
+                | (b(h, 4, 3) << 7)
+                | (b(h, 2, 2) << 5);
             if v == 0 {
                 return ILLEGAL;
             }
@@ -93,7 +109,11 @@ pub fn decode16(h: u16, xlen: Xlen) -> Inst {
                 if !rv64 && shamt >= 32 {
                     return ILLEGAL;
                 }
-                let op = if b(h, 11, 10) == 0 { Op::Srli } else { Op::Srai };
+                let op = if b(h, 11, 10) == 0 {
+                    Op::Srli
+                } else {
+                    Op::Srai
+                };
                 mk(op, rs1p, rs1p, 0, shamt as i64)
             }
             2 => mk(Op::Andi, rs1p, rs1p, 0, imm6),
@@ -119,7 +139,11 @@ pub fn decode16(h: u16, xlen: Xlen) -> Inst {
         },
         (1, 5) => mk(Op::Jal, 0, 0, 0, cj_offset(h)),
         (1, 6) | (1, 7) => {
-            let v = (b(h, 12, 12) << 8) | (b(h, 11, 10) << 3) | (b(h, 6, 5) << 6) | (b(h, 4, 3) << 1) | (b(h, 2, 2) << 5);
+            let v = (b(h, 12, 12) << 8)
+                | (b(h, 11, 10) << 3)
+                | (b(h, 6, 5) << 6)
+                | (b(h, 4, 3) << 1)
+                | (b(h, 2, 2) << 5);
             let op = if f3 == 6 { Op::Beq } else { Op::Bne };
             mk(op, 0, rs1p, 0, sext(v, 9))
         }
@@ -182,4 +206,15 @@ fn swsp_off(h: u16) -> u32 {
 }
 fn sdsp_off(h: u16) -> u32 {
     (b(h, 12, 10) << 3) | (b(h, 9, 7) << 6)
+}
+
+/// Whether parcel `h` is one of the Zcb additions (the hart refuses them without Zcb).
+pub fn is_zcb(h: u16) -> bool {
+    let q = h & 3;
+    let f3 = (h >> 13) & 7;
+    match (q, f3) {
+        (0, 4) => true,
+        (1, 4) => (h >> 10) & 7 == 7 && (h >> 5) & 3 >= 2,
+        _ => false,
+    }
 }

@@ -36,7 +36,10 @@ pub(crate) fn imm_s(w: u32) -> i64 {
 }
 /// Immediate of a B-type word.
 pub(crate) fn imm_b(w: u32) -> i64 {
-    let v = (bits(w, 31, 31) << 12) | (bits(w, 7, 7) << 11) | (bits(w, 30, 25) << 5) | (bits(w, 11, 8) << 1);
+    let v = (bits(w, 31, 31) << 12)
+        | (bits(w, 7, 7) << 11)
+        | (bits(w, 30, 25) << 5)
+        | (bits(w, 11, 8) << 1);
     sext(v as u64, 13)
 }
 /// Immediate of a U-type word.
@@ -45,7 +48,10 @@ pub(crate) fn imm_u(w: u32) -> i64 {
 }
 /// Immediate of a J-type word.
 pub(crate) fn imm_j(w: u32) -> i64 {
-    let v = (bits(w, 31, 31) << 20) | (bits(w, 19, 12) << 12) | (bits(w, 20, 20) << 11) | (bits(w, 30, 21) << 1);
+    let v = (bits(w, 31, 31) << 20)
+        | (bits(w, 19, 12) << 12)
+        | (bits(w, 20, 20) << 11)
+        | (bits(w, 30, 21) << 1);
     sext(v as u64, 21)
 }
 
@@ -93,7 +99,15 @@ pub fn decode32(w: u32, xlen: Xlen) -> Inst {
             Some(src) if src != row.fmt => {}
             _ => return Inst::ILLEGAL,
         },
-        Form::R | Form::Unary | Form::None | Form::SfenceVma | Form::R4 | Form::FRrm | Form::FR | Form::FUrm | Form::FU => {}
+        Form::R
+        | Form::Unary
+        | Form::None
+        | Form::SfenceVma
+        | Form::R4
+        | Form::FRrm
+        | Form::FR
+        | Form::FUrm
+        | Form::FU => {}
     }
     if matches!(i.op, Op::FmvXF | Op::FmvFX) && i.fmt == Fmt::D && xlen == Xlen::X32 {
         return Inst::ILLEGAL;
@@ -104,7 +118,13 @@ pub fn decode32(w: u32, xlen: Xlen) -> Inst {
             i.rs3 = 0;
             i.rm = 0;
         }
-        Form::I | Form::Load | Form::Shift | Form::ShiftW | Form::Unary | Form::Csr | Form::CsrI => {
+        Form::I
+        | Form::Load
+        | Form::Shift
+        | Form::ShiftW
+        | Form::Unary
+        | Form::Csr
+        | Form::CsrI => {
             i.rs2 = 0;
             i.rs3 = 0;
             i.rm = 0;

@@ -23,7 +23,11 @@ fn csr(c: i64) -> String {
 
 fn target(pc: u64, imm: i64, xlen: Xlen) -> String {
     let t = pc.wrapping_add(imm as u64);
-    let t = if xlen == Xlen::X32 { t & 0xffff_ffff } else { t };
+    let t = if xlen == Xlen::X32 {
+        t & 0xffff_ffff
+    } else {
+        t
+    };
     format!("{t:x}")
 }
 
@@ -73,7 +77,10 @@ fn exact_conversion(i: &Inst) -> bool {
         Op::FcvtFW | Op::FcvtFWu => i.fmt == Fmt::D,
         Op::FcvtFF => {
             let src = Fmt::from_code(i.rs2 as u32).unwrap_or(Fmt::S);
-            matches!((i.fmt, src), (Fmt::D, Fmt::S) | (Fmt::D, Fmt::H) | (Fmt::S, Fmt::H))
+            matches!(
+                (i.fmt, src),
+                (Fmt::D, Fmt::S) | (Fmt::D, Fmt::H) | (Fmt::S, Fmt::H)
+            )
         }
         _ => false,
     }
@@ -107,12 +114,30 @@ pub fn disasm(i: &Inst, pc: u64, xlen: Xlen) -> String {
         (Slt, rd, rs, 0) => ("sltz".into(), format!("{},{}", x(rd), x(rs))),
         (Slt, rd, 0, rs) => ("sgtz".into(), format!("{},{}", x(rd), x(rs))),
         (AddUw, rd, rs, 0) => ("zext.w".into(), format!("{},{}", x(rd), x(rs))),
-        (Beq, _, rs, 0) => ("beqz".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
-        (Bne, _, rs, 0) => ("bnez".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
-        (Bge, _, 0, rs) => ("blez".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
-        (Bge, _, rs, 0) => ("bgez".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
-        (Blt, _, rs, 0) => ("bltz".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
-        (Blt, _, 0, rs) => ("bgtz".into(), format!("{},{}", x(rs), target(pc, i.imm, xlen))),
+        (Beq, _, rs, 0) => (
+            "beqz".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
+        (Bne, _, rs, 0) => (
+            "bnez".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
+        (Bge, _, 0, rs) => (
+            "blez".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
+        (Bge, _, rs, 0) => (
+            "bgez".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
+        (Blt, _, rs, 0) => (
+            "bltz".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
+        (Blt, _, 0, rs) => (
+            "bgtz".into(),
+            format!("{},{}", x(rs), target(pc, i.imm, xlen)),
+        ),
         (Jal, 0, ..) => ("j".into(), target(pc, i.imm, xlen)),
         (Jal, 1, ..) => ("jal".into(), target(pc, i.imm, xlen)),
         (Jalr, 0, 1, _) if i.imm == 0 => ("ret".into(), String::new()),
@@ -136,12 +161,25 @@ pub fn disasm(i: &Inst, pc: u64, xlen: Xlen) -> String {
         (Csrrsi, 0, uimm, _) => ("csrsi".into(), format!("{},{}", csr(i.imm), uimm)),
         (Csrrci, 0, uimm, _) => ("csrci".into(), format!("{},{}", csr(i.imm), uimm)),
         (Fence, ..) => fence(i.imm),
-        (Fsgnj, rd, a, b) if a == b => (format!("fmv.{}", i.fmt.suffix()), format!("{},{}", f(rd), f(a))),
-        (Fsgnjn, rd, a, b) if a == b => (format!("fneg.{}", i.fmt.suffix()), format!("{},{}", f(rd), f(a))),
-        (Fsgnjx, rd, a, b) if a == b => (format!("fabs.{}", i.fmt.suffix()), format!("{},{}", f(rd), f(a))),
+        (Fsgnj, rd, a, b) if a == b => (
+            format!("fmv.{}", i.fmt.suffix()),
+            format!("{},{}", f(rd), f(a)),
+        ),
+        (Fsgnjn, rd, a, b) if a == b => (
+            format!("fneg.{}", i.fmt.suffix()),
+            format!("{},{}", f(rd), f(a)),
+        ),
+        (Fsgnjx, rd, a, b) if a == b => (
+            format!("fabs.{}", i.fmt.suffix()),
+            format!("{},{}", f(rd), f(a)),
+        ),
         _ => generic(i, pc, xlen),
     };
-    if ops.is_empty() { m } else { format!("{m}\t{ops}") }
+    if ops.is_empty() {
+        m
+    } else {
+        format!("{m}\t{ops}")
+    }
 }
 
 fn csr_read(rd: u8, c: i64, xlen: Xlen) -> (String, String) {
@@ -180,7 +218,10 @@ fn fence(imm: i64) -> (String, String) {
         (8, 3, 3) => ("fence.tso".into(), String::new()),
         (0, 1, 0) => ("pause".into(), String::new()),
         (0, 15, 15) => ("fence".into(), String::new()),
-        _ => ("fence".into(), format!("{},{}", fence_set(pred), fence_set(succ))),
+        _ => (
+            "fence".into(),
+            format!("{},{}", fence_set(pred), fence_set(succ)),
+        ),
     }
 }
 
@@ -191,16 +232,24 @@ fn generic(i: &Inst, pc: u64, xlen: Xlen) -> (String, String) {
     let fpop = row.fmt != Fmt::None;
     let name = if fpop {
         fp_name(i)
-    } else if matches!(i.op, Op::LrW | Op::LrD | Op::ScW | Op::ScD) || i.op.name().starts_with("amo") {
+    } else if matches!(i.op, Op::LrW | Op::LrD | Op::ScW | Op::ScD)
+        || i.op.name().starts_with("amo")
+    {
         format!("{}{}", i.op.name(), amo_suffix(i.rm))
     } else {
         i.op.name().to_string()
     };
     // Register files of rd and rs1 for the FP forms.
     let (rd_f, rs1_f) = match i.op {
-        Op::FcvtWF | Op::FcvtWuF | Op::FcvtLF | Op::FcvtLuF | Op::FmvXF | Op::Fclass | Op::Feq | Op::Flt | Op::Fle => {
-            (false, true)
-        }
+        Op::FcvtWF
+        | Op::FcvtWuF
+        | Op::FcvtLF
+        | Op::FcvtLuF
+        | Op::FmvXF
+        | Op::Fclass
+        | Op::Feq
+        | Op::Flt
+        | Op::Fle => (false, true),
         Op::FcvtFW | Op::FcvtFWu | Op::FcvtFL | Op::FcvtFLu | Op::FmvFX => (true, false),
         _ => (fpop, fpop),
     };

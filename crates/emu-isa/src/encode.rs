@@ -67,10 +67,17 @@ pub fn encode32(i: &Inst, xlen: Xlen) -> Result<u32, EncodeError> {
                 return Err(EncodeError::ImmOutOfRange);
             }
             let v = imm as u32;
-            rd | ((v >> 12 & 0xff) << 12) | ((v >> 11 & 1) << 20) | ((v >> 1 & 0x3ff) << 21) | ((v >> 20 & 1) << 31)
+            rd | ((v >> 12 & 0xff) << 12)
+                | ((v >> 11 & 1) << 20)
+                | ((v >> 1 & 0x3ff) << 21)
+                | ((v >> 20 & 1) << 31)
         }
         Form::Shift | Form::ShiftW => {
-            let max = if row.form == Form::ShiftW { 32 } else { xlen.bits() as i64 };
+            let max = if row.form == Form::ShiftW {
+                32
+            } else {
+                xlen.bits() as i64
+            };
             if !(0..max).contains(&imm) {
                 return Err(EncodeError::ImmOutOfRange);
             }

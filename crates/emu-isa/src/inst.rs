@@ -232,7 +232,10 @@ impl Inst {
 
     /// A new instruction with the given operation and all fields zero.
     pub fn new(op: Op) -> Inst {
-        Inst { op, ..Inst::ILLEGAL }
+        Inst {
+            op,
+            ..Inst::ILLEGAL
+        }
     }
 
     /// Whether this is the illegal instruction.

@@ -141,21 +141,84 @@ macro_rules! fp_rows {
             row!(Fdiv, $f, FRrm, FRRM, 0x53 | (($c | 0x0c) << 25), Any),
             row!(Fsqrt, $f, FUrm, FURM, 0x53 | (($c | 0x2c) << 25), Any),
             row!(Fsgnj, $f, FR, R, 0x53 | (($c | 0x10) << 25), Any),
-            row!(Fsgnjn, $f, FR, R, 0x53 | (($c | 0x10) << 25) | (1 << 12), Any),
-            row!(Fsgnjx, $f, FR, R, 0x53 | (($c | 0x10) << 25) | (2 << 12), Any),
+            row!(
+                Fsgnjn,
+                $f,
+                FR,
+                R,
+                0x53 | (($c | 0x10) << 25) | (1 << 12),
+                Any
+            ),
+            row!(
+                Fsgnjx,
+                $f,
+                FR,
+                R,
+                0x53 | (($c | 0x10) << 25) | (2 << 12),
+                Any
+            ),
             row!(Fmin, $f, FR, R, 0x53 | (($c | 0x14) << 25), Any),
             row!(Fmax, $f, FR, R, 0x53 | (($c | 0x14) << 25) | (1 << 12), Any),
             row!(FcvtWF, $f, FUrm, FURM, 0x53 | (($c | 0x60) << 25), Any),
-            row!(FcvtWuF, $f, FUrm, FURM, 0x53 | (($c | 0x60) << 25) | (1 << 20), Any),
-            row!(FcvtLF, $f, FUrm, FURM, 0x53 | (($c | 0x60) << 25) | (2 << 20), Rv64),
-            row!(FcvtLuF, $f, FUrm, FURM, 0x53 | (($c | 0x60) << 25) | (3 << 20), Rv64),
+            row!(
+                FcvtWuF,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x60) << 25) | (1 << 20),
+                Any
+            ),
+            row!(
+                FcvtLF,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x60) << 25) | (2 << 20),
+                Rv64
+            ),
+            row!(
+                FcvtLuF,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x60) << 25) | (3 << 20),
+                Rv64
+            ),
             row!(FcvtFW, $f, FUrm, FURM, 0x53 | (($c | 0x68) << 25), Any),
-            row!(FcvtFWu, $f, FUrm, FURM, 0x53 | (($c | 0x68) << 25) | (1 << 20), Any),
-            row!(FcvtFL, $f, FUrm, FURM, 0x53 | (($c | 0x68) << 25) | (2 << 20), Rv64),
-            row!(FcvtFLu, $f, FUrm, FURM, 0x53 | (($c | 0x68) << 25) | (3 << 20), Rv64),
+            row!(
+                FcvtFWu,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x68) << 25) | (1 << 20),
+                Any
+            ),
+            row!(
+                FcvtFL,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x68) << 25) | (2 << 20),
+                Rv64
+            ),
+            row!(
+                FcvtFLu,
+                $f,
+                FUrm,
+                FURM,
+                0x53 | (($c | 0x68) << 25) | (3 << 20),
+                Rv64
+            ),
             row!(FcvtFF, $f, FcvtFF, FRRM, 0x53 | (($c | 0x20) << 25), Any),
             row!(FmvXF, $f, FU, UN, 0x53 | (($c | 0x70) << 25), Any),
-            row!(Fclass, $f, FU, UN, 0x53 | (($c | 0x70) << 25) | (1 << 12), Any),
+            row!(
+                Fclass,
+                $f,
+                FU,
+                UN,
+                0x53 | (($c | 0x70) << 25) | (1 << 12),
+                Any
+            ),
             row!(FmvFX, $f, FU, UN, 0x53 | (($c | 0x78) << 25), Any),
             row!(Feq, $f, FR, R, 0x53 | (($c | 0x50) << 25) | (2 << 12), Any),
             row!(Flt, $f, FR, R, 0x53 | (($c | 0x50) << 25) | (1 << 12), Any),
@@ -337,5 +400,9 @@ const INT_ROWS: &[Row] = &[
 
 /// Every row of the table, in match priority order.
 pub fn rows() -> impl Iterator<Item = &'static Row> {
-    INT_ROWS.iter().chain(FP_S.iter()).chain(FP_D.iter()).chain(FP_H.iter())
+    INT_ROWS
+        .iter()
+        .chain(FP_S.iter())
+        .chain(FP_D.iter())
+        .chain(FP_H.iter())
 }

@@ -27,9 +27,15 @@ fn all_compressed_halfwords() {
             assert_eq!(back, Inst { len: 4, ..i }, "{h:#06x} -> {w:#010x}");
         }
         // 3/4 of the space minus the reserved encodings; both widths have tens of thousands.
-        assert!(legal > 40_000, "{xlen:?}: only {legal} legal compressed parcels");
+        assert!(
+            legal > 40_000,
+            "{xlen:?}: only {legal} legal compressed parcels"
+        );
     }
-    assert!(decode(0, 0, Xlen::X64).is_illegal(), "the all-zero parcel is defined illegal");
+    assert!(
+        decode(0, 0, Xlen::X64).is_illegal(),
+        "the all-zero parcel is defined illegal"
+    );
 }
 
 proptest! {
@@ -86,7 +92,11 @@ fn known_encodings() {
         (0x6035_d513, Xlen::X64, "rori\ta0,a1,0x3"),
         (0x6ac5_f543, Xlen::X64, "fmadd.d\tfa0,fa1,fa2,fa3"),
         (0xfea1_3c27, Xlen::X64, "fsd\tfa0,-8(sp)"),
-        (0x0e00_5533 | (12 << 20) | (11 << 15), Xlen::X64, "czero.eqz\ta0,a1,a2"),
+        (
+            0x0e00_5533 | (12 << 20) | (11 << 15),
+            Xlen::X64,
+            "czero.eqz\ta0,a1,a2",
+        ),
         (0x7b20_0073, Xlen::X64, "dret"),
     ];
     for &(w, xlen, text) in cases {

@@ -1,0 +1,135 @@
+//! The Bus trait: how a hart reaches physical memory and devices.
+//!
+//! The hart hands the bus physical addresses only (translation and PMP happen in the hart).
+//! Implementations must be shareable between hart threads: atomics (AMOs and the
+//! compare-and-swap behind `sc`) are performed by the bus so that they are atomic across harts.
+
+use crate::types::{HartId, PhysAddr};
+
+/// Why a bus access failed. The hart turns this into an access-fault exception.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BusFault {
+    /// Nothing is mapped at the address.
+    #[error("no device at {0}")]
+    Unmapped(PhysAddr),
+    /// A device exists but refuses this size or alignment.
+    #[error("unsupported access at {0}")]
+    Unsupported(PhysAddr),
+}
+
+/// Read-modify-write operation of an AMO instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AmoOp {
+    /// `amoswap`.
+    Swap,
+    /// `amoadd`.
+    Add,
+    /// `amoxor`.
+    Xor,
+    /// `amoand`.
+    And,
+    /// `amoor`.
+    Or,
+    /// `amomin` (signed).
+    Min,
+    /// `amomax` (signed).
+    Max,
+    /// `amominu`.
+    Minu,
+    /// `amomaxu`.
+    Maxu,
+}
+
+impl AmoOp {
+    /// The new memory value for old value `a` and register operand `b`, both `size` bytes
+    /// (4 or 8; values are zero-extended on entry, the result is truncated by the caller).
+    pub fn apply(self, a: u64, b: u64, size: usize) -> u64 {
+        let (sa, sb) = if size == 4 {
+            (a as u32 as i32 as i64, b as u32 as i32 as i64)
+        } else {
+            (a as i64, b as i64)
+        };
+        let (ua, ub) = if size == 4 {
+            (a as u32 as u64, b as u32 as u64)
+        } else {
+            (a, b)
+        };
+        match self {
+            AmoOp::Swap => b,
+            AmoOp::Add => a.wrapping_add(b),
+            AmoOp::Xor => a ^ b,
+            AmoOp::And => a & b,
+            AmoOp::Or => a | b,
+            AmoOp::Min => {
+                if sa <= sb {
+                    a
+                } else {
+                    b
+                }
+            }
+            AmoOp::Max => {
+                if sa >= sb {
+                    a
+                } else {
+                    b
+                }
+            }
+            AmoOp::Minu => {
+                if ua <= ub {
+                    a
+                } else {
+                    b
+                }
+            }
+            AmoOp::Maxu => {
+                if ua >= ub {
+                    a
+                } else {
+                    b
+                }
+            }
+        }
+    }
+}
+
+/// Interrupt lines a device drives into a hart's `mip` (bit positions as in `mip`).
+pub mod irq {
+    /// Supervisor software interrupt.
+    pub const SSIP: u64 = 1 << 1;
+    /// Machine software interrupt (CLINT msip).
+    pub const MSIP: u64 = 1 << 3;
+    /// Supervisor timer interrupt.
+    pub const STIP: u64 = 1 << 5;
+    /// Machine timer interrupt (CLINT mtimecmp).
+    pub const MTIP: u64 = 1 << 7;
+    /// Supervisor external interrupt (PLIC S context).
+    pub const SEIP: u64 = 1 << 9;
+    /// Machine external interrupt (PLIC M context).
+    pub const MEIP: u64 = 1 << 11;
+}
+
+/// Physical memory and devices as seen by the harts.
+///
+/// `size` is 1, 2, 4 or 8. Addresses need not be aligned for plain loads and stores (RAM
+/// handles misaligned accesses; devices may refuse them); atomics are always naturally aligned
+/// because the hart checks that first.
+pub trait Bus: Send + Sync {
+    /// Read `size` bytes (little-endian, zero-extended).
+    fn read(&self, addr: PhysAddr, size: usize) -> Result<u64, BusFault>;
+    /// Write the low `size` bytes of `val`.
+    fn write(&self, addr: PhysAddr, size: usize, val: u64) -> Result<(), BusFault>;
+    /// Atomically apply `op` with operand `val`; returns the old value.
+    fn amo(&self, addr: PhysAddr, size: usize, op: AmoOp, val: u64) -> Result<u64, BusFault>;
+    /// Atomically replace `expected` by `new`; returns whether the exchange happened.
+    fn compare_exchange(
+        &self,
+        addr: PhysAddr,
+        size: usize,
+        expected: u64,
+        new: u64,
+    ) -> Result<bool, BusFault>;
+    /// Interrupt lines (`irq::*` bits) that devices currently drive into `hart`.
+    fn irq_lines(&self, hart: HartId) -> u64;
+    /// The platform timer (`mtime`), read by the `time` CSR.
+    fn mtime(&self) -> u64;
+}

@@ -1,0 +1,549 @@
+//! The reference interpreter: fetch, decode and execute one instruction with every
+//! architectural check. Simple on purpose: it is the oracle faster engines are tested against.
+
+use emu_isa::{Fmt, Inst, Op, decode};
+
+use crate::alu::alu;
+use crate::bus::{AmoOp, Bus};
+use crate::fpu::{self, Arith, Cmp, IntKind};
+use crate::hart::{Hart, Reservation, mstatus as ms};
+use crate::trap::{Access, Exception};
+use crate::types::{PhysAddr, Priv};
+
+const PAGE: u64 = 4096;
+
+impl Hart {
+    /// Fetch and decode the instruction at `pc`. Returns it with its raw bits (for `mtval`).
+    pub fn fetch(&self, bus: &dyn Bus) -> Result<(Inst, u32), Exception> {
+        let pc = self.pc;
+        let lo = self.fetch16(pc, bus)?;
+        if lo & 3 != 3 {
+            let i = decode(lo, 0, self.isa.xlen);
+            let illegal =
+                i.is_illegal() || (emu_isa::compressed::is_zcb(lo) && !self.isa.zcb) || !self.isa.c;
+            return Ok((
+                if illegal {
+                    Inst {
+                        len: 2,
+                        ..Inst::ILLEGAL
+                    }
+                } else {
+                    i
+                },
+                lo as u32,
+            ));
+        }
+        let hi = self.fetch16(self.addr(pc.wrapping_add(2)), bus)?;
+        let raw = lo as u32 | (hi as u32) << 16;
+        Ok((decode(lo, hi, self.isa.xlen), raw))
+    }
+
+    fn fetch16(&self, va: u64, bus: &dyn Bus) -> Result<u16, Exception> {
+        let pa = self.translate(va, 2, Access::Fetch, bus)?;
+        bus.read(PhysAddr(pa), 2)
+            .map(|v| v as u16)
+            .map_err(|_| Exception::InstAccess(va))
+    }
+
+    /// Execute the instruction at `pc`, advancing `pc` and the counters on success.
+    pub fn execute_one(&mut self, bus: &dyn Bus) -> Result<(), Exception> {
+        let (inst, raw) = self.fetch(bus)?;
+        self.execute(&inst, raw, bus)?;
+        self.retire();
+        Ok(())
+    }
+
+    /// Count one retired instruction (unless inhibited or overwritten by a CSR write).
+    pub fn retire(&mut self) {
+        if !self.cycle_written && self.csr.mcountinhibit & 1 == 0 {
+            self.csr.mcycle = self.csr.mcycle.wrapping_add(1);
+        }
+        if !self.instret_written && self.csr.mcountinhibit & 4 == 0 {
+            self.csr.minstret = self.csr.minstret.wrapping_add(1);
+        }
+        self.cycle_written = false;
+        self.instret_written = false;
+    }
+
+    fn check_target(&self, t: u64) -> Result<u64, Exception> {
+        if !self.isa.c && t & 3 != 0 {
+            Err(Exception::InstMisaligned(t))
+        } else {
+            Ok(t)
+        }
+    }
+
+    /// Load `size` bytes from virtual address `va` (misaligned allowed, also across pages).
+    pub fn load(&self, va: u64, size: usize, bus: &dyn Bus) -> Result<u64, Exception> {
+        if (va % PAGE) + size as u64 > PAGE {
+            let mut v = 0;
+            for k in 0..size {
+                v |= self.load(self.addr(va.wrapping_add(k as u64)), 1, bus)? << (8 * k);
+            }
+            return Ok(v);
+        }
+        let pa = self.translate(va, size as u64, Access::Load, bus)?;
+        bus.read(PhysAddr(pa), size)
+            .map_err(|_| Exception::LoadAccess(va))
+    }
+
+    /// Store the low `size` bytes of `val` at virtual address `va`.
+    pub fn store(
+        &mut self,
+        va: u64,
+        size: usize,
+        val: u64,
+        bus: &dyn Bus,
+    ) -> Result<(), Exception> {
+        if (va % PAGE) + size as u64 > PAGE {
+            // Translate every byte before writing any, so a fault leaves memory untouched.
+            let mut pas = [0u64; 8];
+            for (k, pa) in pas.iter_mut().enumerate().take(size) {
+                *pa =
+                    self.translate(self.addr(va.wrapping_add(k as u64)), 1, Access::Store, bus)?;
+            }
+            for (k, pa) in pas.iter().enumerate().take(size) {
+                bus.write(PhysAddr(*pa), 1, val >> (8 * k))
+                    .map_err(|_| Exception::StoreAccess(va))?;
+            }
+            return Ok(());
+        }
+        let pa = self.translate(va, size as u64, Access::Store, bus)?;
+        bus.write(PhysAddr(pa), size, val)
+            .map_err(|_| Exception::StoreAccess(va))
+    }
+
+    fn fp_enabled(&self) -> bool {
+        self.csr.mstatus & ms::FS != 0
+    }
+
+    fn rounding(&self, i: &Inst, raw: u32) -> Result<rustc_apfloat::Round, Exception> {
+        let rm = if i.rm == 7 { self.csr.frm } else { i.rm };
+        fpu::round_mode(rm).ok_or(Exception::Illegal(raw as u64))
+    }
+
+    fn set_f(&mut self, rd: u8, fmt: Fmt, v: u64) {
+        self.f[rd as usize & 31] = fpu::nanbox(fmt, v);
+        self.set_fs_dirty();
+    }
+
+    fn get_f(&self, r: u8, fmt: Fmt) -> u64 {
+        fpu::unbox(fmt, self.f[r as usize & 31])
+    }
+
+    fn accrue(&mut self, flags: u8) {
+        if flags != 0 {
+            self.csr.fflags |= flags;
+            self.set_fs_dirty();
+        }
+    }
+
+    /// Execute decoded instruction `i` (raw bits `raw`) at the current `pc`.
+    pub fn execute(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
+        use Op::*;
+        let illegal = Exception::Illegal(raw as u64);
+        if i.is_illegal() || !self.isa.allows(i) {
+            return Err(illegal);
+        }
+        let pc = self.pc;
+        let next = self.addr(pc.wrapping_add(i.len as u64));
+        let a = self.get_x(i.rs1);
+        let b = self.get_x(i.rs2);
+        let imm = i.imm as u64;
+        let mut npc = next;
+        match i.op {
+            Lui => self.set_x(i.rd, imm),
+            Auipc => self.set_x(i.rd, pc.wrapping_add(imm)),
+            Jal => {
+                npc = self.check_target(self.addr(pc.wrapping_add(imm)))?;
+                self.set_x(i.rd, next);
+            }
+            Jalr => {
+                npc = self.check_target(self.addr(a.wrapping_add(imm)) & !1)?;
+                self.set_x(i.rd, next);
+            }
+            Beq | Bne | Blt | Bge | Bltu | Bgeu => {
+                let taken = match i.op {
+                    Beq => a == b,
+                    Bne => a != b,
+                    Blt => (a as i64) < (b as i64),
+                    Bge => (a as i64) >= (b as i64),
+                    Bltu => a < b,
+                    _ => a >= b,
+                };
+                if taken {
+                    npc = self.check_target(self.addr(pc.wrapping_add(imm)))?;
+                }
+            }
+            Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
+                let va = self.addr(a.wrapping_add(imm));
+                let (size, signed) = match i.op {
+                    Lb => (1, true),
+                    Lh => (2, true),
+                    Lw => (4, true),
+                    Ld => (8, true),
+                    Lbu => (1, false),
+                    Lhu => (2, false),
+                    _ => (4, false),
+                };
+                let v = self.load(va, size, bus)?;
+                let v = if signed && size < 8 {
+                    let sh = 64 - 8 * size as u32;
+                    (((v << sh) as i64) >> sh) as u64
+                } else {
+                    v
+                };
+                self.set_x(i.rd, v);
+            }
+            Sb | Sh | Sw | Sd => {
+                let va = self.addr(a.wrapping_add(imm));
+                let size = match i.op {
+                    Sb => 1,
+                    Sh => 2,
+                    Sw => 4,
+                    _ => 8,
+                };
+                self.store(va, size, b, bus)?;
+            }
+            Addi | Slti | Sltiu | Xori | Ori | Andi | Slli | Srli | Srai | Addiw | Slliw
+            | Srliw | Sraiw | Rori | Roriw | Bclri | Bexti | Binvi | Bseti | SlliUw => {
+                let v = alu(i.op, a, imm, self.isa.xlen).ok_or(illegal)?;
+                self.set_x(i.rd, v);
+            }
+            Fence | FenceI => {}
+            Ecall => {
+                return Err(match self.prv {
+                    Priv::U => Exception::EcallU,
+                    Priv::S => Exception::EcallS,
+                    Priv::M => Exception::EcallM,
+                });
+            }
+            Ebreak => return Err(Exception::Breakpoint(pc)),
+            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => return self.exec_csr(i, raw, bus),
+            Mret => {
+                if self.prv != Priv::M {
+                    return Err(illegal);
+                }
+                let s = self.csr.mstatus;
+                let mpp = Priv::from_bits(s >> 11).unwrap_or(Priv::U);
+                let mut n = s & !(ms::MIE | ms::MPP);
+                if s & ms::MPIE != 0 {
+                    n |= ms::MIE;
+                }
+                n |= ms::MPIE;
+                if mpp != Priv::M {
+                    n &= !ms::MPRV;
+                }
+                self.csr.mstatus = n;
+                self.prv = mpp;
+                npc = self.addr(self.csr.mepc & if self.isa.c { !1 } else { !3 });
+                self.reservation = None;
+            }
+            Sret => {
+                if self.prv == Priv::U || (self.prv == Priv::S && self.csr.mstatus & ms::TSR != 0) {
+                    return Err(illegal);
+                }
+                let s = self.csr.mstatus;
+                let spp = if s & ms::SPP != 0 { Priv::S } else { Priv::U };
+                let mut n = s & !(ms::SIE | ms::SPP | ms::MPRV);
+                if s & ms::SPIE != 0 {
+                    n |= ms::SIE;
+                }
+                n |= ms::SPIE;
+                self.csr.mstatus = n;
+                self.prv = spp;
+                npc = self.addr(self.csr.sepc & if self.isa.c { !1 } else { !3 });
+                self.reservation = None;
+            }
+            Wfi => {
+                let tw = self.csr.mstatus & ms::TW != 0;
+                if self.prv == Priv::U || (self.prv == Priv::S && tw) {
+                    return Err(illegal);
+                }
+                self.waiting = true;
+            }
+            SfenceVma => {
+                if self.prv == Priv::U || (self.prv == Priv::S && self.csr.mstatus & ms::TVM != 0) {
+                    return Err(illegal);
+                }
+            }
+            Dret => return Err(illegal),
+            LrW | LrD => {
+                let size = if i.op == LrW { 4 } else { 8 };
+                let va = self.addr(a);
+                if va % size as u64 != 0 {
+                    return Err(Exception::LoadMisaligned(va));
+                }
+                let pa = self.translate(va, size as u64, Access::Load, bus)?;
+                let v = bus
+                    .read(PhysAddr(pa), size)
+                    .map_err(|_| Exception::LoadAccess(va))?;
+                self.reservation = Some(Reservation {
+                    addr: pa,
+                    size,
+                    value: v,
+                });
+                self.set_x(
+                    i.rd,
+                    if size == 4 {
+                        v as u32 as i32 as i64 as u64
+                    } else {
+                        v
+                    },
+                );
+            }
+            ScW | ScD => {
+                let size = if i.op == ScW { 4 } else { 8 };
+                let va = self.addr(a);
+                if va % size as u64 != 0 {
+                    return Err(Exception::StoreMisaligned(va));
+                }
+                let pa = self.translate(va, size as u64, Access::Store, bus)?;
+                let new = if size == 4 { b & 0xffff_ffff } else { b };
+                let ok = match self.reservation.take() {
+                    Some(r) if r.addr == pa && r.size == size => bus
+                        .compare_exchange(PhysAddr(pa), size, r.value, new)
+                        .map_err(|_| Exception::StoreAccess(va))?,
+                    _ => false,
+                };
+                self.set_x(i.rd, (!ok) as u64);
+            }
+            AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW | AmominuW
+            | AmomaxuW | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD | AmomaxD
+            | AmominuD | AmomaxuD => {
+                let (op, size) = amo_kind(i.op);
+                let va = self.addr(a);
+                if va % size as u64 != 0 {
+                    return Err(Exception::StoreMisaligned(va));
+                }
+                let pa = self.translate(va, size as u64, Access::Store, bus)?;
+                let operand = if size == 4 { b & 0xffff_ffff } else { b };
+                let old = bus
+                    .amo(PhysAddr(pa), size, op, operand)
+                    .map_err(|_| Exception::StoreAccess(va))?;
+                self.set_x(
+                    i.rd,
+                    if size == 4 {
+                        old as u32 as i32 as i64 as u64
+                    } else {
+                        old
+                    },
+                );
+            }
+            Fload | Fstore | Fmadd | Fmsub | Fnmsub | Fnmadd | Fadd | Fsub | Fmul | Fdiv
+            | Fsqrt | Fsgnj | Fsgnjn | Fsgnjx | Fmin | Fmax | FcvtWF | FcvtWuF | FcvtLF
+            | FcvtLuF | FcvtFW | FcvtFWu | FcvtFL | FcvtFLu | FcvtFF | FmvXF | FmvFX | Fclass
+            | Feq | Flt | Fle => {
+                if !self.fp_enabled() {
+                    return Err(illegal);
+                }
+                self.exec_fp(i, raw, bus)?;
+            }
+            _ => {
+                let v = alu(i.op, a, b, self.isa.xlen).ok_or(illegal)?;
+                self.set_x(i.rd, v);
+            }
+        }
+        self.pc = npc;
+        Ok(())
+    }
+
+    fn exec_csr(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
+        use Op::*;
+        let illegal = Exception::Illegal(raw as u64);
+        let csr = i.imm as u16;
+        let src = match i.op {
+            Csrrwi | Csrrsi | Csrrci => i.rs1 as u64,
+            _ => self.get_x(i.rs1),
+        };
+        // csrrw/csrrwi with rd = x0 do not read; csrrs/c with a zero source do not write.
+        let reads = !(matches!(i.op, Csrrw | Csrrwi) && i.rd == 0);
+        let writes = matches!(i.op, Csrrw | Csrrwi) || i.rs1 != 0;
+        let old = if reads || writes && !matches!(i.op, Csrrw | Csrrwi) {
+            self.csr_read(csr, bus).map_err(|_| illegal)?
+        } else {
+            0
+        };
+        if writes {
+            let new = match i.op {
+                Csrrw | Csrrwi => src,
+                Csrrs | Csrrsi => old | src,
+                _ => old & !src,
+            };
+            self.csr_write(csr, new).map_err(|_| illegal)?;
+            if matches!(csr, 1..=3) {
+                self.set_fs_dirty();
+            }
+        } else if !reads {
+            // Neither reads nor writes cannot happen (csrrw always writes); keep checks total.
+            self.csr_read(csr, bus).map_err(|_| illegal)?;
+        }
+        if reads {
+            self.set_x(i.rd, old);
+        }
+        self.pc = self.addr(self.pc.wrapping_add(i.len as u64));
+        Ok(())
+    }
+
+    fn exec_fp(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
+        use Op::*;
+        let fmt = i.fmt;
+        let width = match fmt {
+            Fmt::H => 2,
+            Fmt::D => 8,
+            _ => 4,
+        };
+        match i.op {
+            Fload => {
+                let va = self.addr(self.get_x(i.rs1).wrapping_add(i.imm as u64));
+                let v = self.load(va, width, bus)?;
+                self.set_f(i.rd, fmt, v);
+            }
+            Fstore => {
+                let va = self.addr(self.get_x(i.rs1).wrapping_add(i.imm as u64));
+                let v = self.f[i.rs2 as usize & 31];
+                self.store(va, width, v, bus)?;
+            }
+            Fmadd | Fmsub | Fnmsub | Fnmadd | Fadd | Fsub | Fmul | Fdiv => {
+                let rm = self.rounding(i, raw)?;
+                let op = match i.op {
+                    Fmadd => Arith::Madd,
+                    Fmsub => Arith::Msub,
+                    Fnmsub => Arith::Nmsub,
+                    Fnmadd => Arith::Nmadd,
+                    Fadd => Arith::Add,
+                    Fsub => Arith::Sub,
+                    Fmul => Arith::Mul,
+                    _ => Arith::Div,
+                };
+                let r = fpu::arith(
+                    fmt,
+                    op,
+                    self.get_f(i.rs1, fmt),
+                    self.get_f(i.rs2, fmt),
+                    self.get_f(i.rs3, fmt),
+                    rm,
+                );
+                self.set_f(i.rd, fmt, r.val);
+                self.accrue(r.flags);
+            }
+            Fsqrt => {
+                let rm = self.rounding(i, raw)?;
+                let r = fpu::sqrt(fmt, self.get_f(i.rs1, fmt), rm);
+                self.set_f(i.rd, fmt, r.val);
+                self.accrue(r.flags);
+            }
+            Fsgnj | Fsgnjn | Fsgnjx => {
+                let k = match i.op {
+                    Fsgnj => 0,
+                    Fsgnjn => 1,
+                    _ => 2,
+                };
+                let v = fpu::sign_inject(fmt, self.get_f(i.rs1, fmt), self.get_f(i.rs2, fmt), k);
+                self.set_f(i.rd, fmt, v);
+            }
+            Fmin | Fmax => {
+                let r = fpu::min_max(
+                    fmt,
+                    self.get_f(i.rs1, fmt),
+                    self.get_f(i.rs2, fmt),
+                    i.op == Fmax,
+                );
+                self.set_f(i.rd, fmt, r.val);
+                self.accrue(r.flags);
+            }
+            FcvtWF | FcvtWuF | FcvtLF | FcvtLuF => {
+                let rm = self.rounding(i, raw)?;
+                let kind = match i.op {
+                    FcvtWF => IntKind::W,
+                    FcvtWuF => IntKind::Wu,
+                    FcvtLF => IntKind::L,
+                    _ => IntKind::Lu,
+                };
+                let r = fpu::to_int(fmt, self.get_f(i.rs1, fmt), kind, rm);
+                self.set_x(i.rd, r.val);
+                self.accrue(r.flags);
+            }
+            FcvtFW | FcvtFWu | FcvtFL | FcvtFLu => {
+                let rm = self.rounding(i, raw)?;
+                let kind = match i.op {
+                    FcvtFW => IntKind::W,
+                    FcvtFWu => IntKind::Wu,
+                    FcvtFL => IntKind::L,
+                    _ => IntKind::Lu,
+                };
+                let r = fpu::from_int(fmt, self.get_x(i.rs1), kind, rm);
+                self.set_f(i.rd, fmt, r.val);
+                self.accrue(r.flags);
+            }
+            FcvtFF => {
+                let rm = self.rounding(i, raw)?;
+                let src = Fmt::from_code(i.rs2 as u32).ok_or(Exception::Illegal(raw as u64))?;
+                let need_src = match src {
+                    Fmt::D => self.isa.d,
+                    Fmt::H => self.isa.zfh,
+                    _ => self.isa.f,
+                };
+                if !need_src {
+                    return Err(Exception::Illegal(raw as u64));
+                }
+                let r = fpu::convert(src, fmt, self.get_f(i.rs1, src), rm);
+                self.set_f(i.rd, fmt, r.val);
+                self.accrue(r.flags);
+            }
+            FmvXF => {
+                let v = self.f[i.rs1 as usize & 31];
+                let v = match fmt {
+                    Fmt::H => v as u16 as i16 as i64 as u64,
+                    Fmt::D => v,
+                    _ => v as u32 as i32 as i64 as u64,
+                };
+                self.set_x(i.rd, v);
+            }
+            FmvFX => {
+                let v = self.get_x(i.rs1);
+                self.set_f(i.rd, fmt, v);
+            }
+            Fclass => {
+                let v = fpu::classify(fmt, self.get_f(i.rs1, fmt));
+                self.set_x(i.rd, v);
+            }
+            Feq | Flt | Fle => {
+                let k = match i.op {
+                    Feq => Cmp::Eq,
+                    Flt => Cmp::Lt,
+                    _ => Cmp::Le,
+                };
+                let r = fpu::cmp(fmt, self.get_f(i.rs1, fmt), self.get_f(i.rs2, fmt), k);
+                self.set_x(i.rd, r.val);
+                self.accrue(r.flags);
+            }
+            _ => return Err(Exception::Illegal(raw as u64)),
+        }
+        Ok(())
+    }
+}
+
+fn amo_kind(op: Op) -> (AmoOp, usize) {
+    use Op::*;
+    match op {
+        AmoswapW => (AmoOp::Swap, 4),
+        AmoaddW => (AmoOp::Add, 4),
+        AmoxorW => (AmoOp::Xor, 4),
+        AmoandW => (AmoOp::And, 4),
+        AmoorW => (AmoOp::Or, 4),
+        AmominW => (AmoOp::Min, 4),
+        AmomaxW => (AmoOp::Max, 4),
+        AmominuW => (AmoOp::Minu, 4),
+        AmomaxuW => (AmoOp::Maxu, 4),
+        AmoswapD => (AmoOp::Swap, 8),
+        AmoaddD => (AmoOp::Add, 8),
+        AmoxorD => (AmoOp::Xor, 8),
+        AmoandD => (AmoOp::And, 8),
+        AmoorD => (AmoOp::Or, 8),
+        AmominD => (AmoOp::Min, 8),
+        AmomaxD => (AmoOp::Max, 8),
+        AmominuD => (AmoOp::Minu, 8),
+        _ => (AmoOp::Maxu, 8),
+    }
+}

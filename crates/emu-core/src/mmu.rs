@@ -1,0 +1,186 @@
+//! Address translation: Sv32, Sv39 and Sv48 page walks with A/D updates, MPRV, SUM and MXR,
+//! followed by the PMP check of the physical address.
+
+use emu_isa::Xlen;
+
+use crate::bus::Bus;
+use crate::hart::{Hart, mstatus as ms};
+use crate::trap::{Access, Exception};
+use crate::types::{PhysAddr, Priv};
+
+const PTE_V: u64 = 1;
+const PTE_R: u64 = 2;
+const PTE_W: u64 = 4;
+const PTE_X: u64 = 8;
+const PTE_U: u64 = 16;
+const PTE_A: u64 = 64;
+const PTE_D: u64 = 128;
+
+struct Mode {
+    levels: u32,
+    pte_size: u64,
+    vpn_bits: u32,
+    va_bits: u32,
+}
+
+impl Hart {
+    /// Privilege that loads and stores are checked with (MPRV applies `mstatus.MPP`).
+    pub fn data_priv(&self) -> Priv {
+        if self.prv == Priv::M && self.csr.mstatus & ms::MPRV != 0 {
+            Priv::from_bits(self.csr.mstatus >> 11).unwrap_or(Priv::U)
+        } else {
+            self.prv
+        }
+    }
+
+    fn paging_mode(&self) -> Option<Mode> {
+        match self.isa.xlen {
+            Xlen::X32 if self.csr.satp >> 31 & 1 == 1 => Some(Mode {
+                levels: 2,
+                pte_size: 4,
+                vpn_bits: 10,
+                va_bits: 32,
+            }),
+            Xlen::X64 => match self.csr.satp >> 60 {
+                8 => Some(Mode {
+                    levels: 3,
+                    pte_size: 8,
+                    vpn_bits: 9,
+                    va_bits: 39,
+                }),
+                9 => Some(Mode {
+                    levels: 4,
+                    pte_size: 8,
+                    vpn_bits: 9,
+                    va_bits: 48,
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn satp_ppn(&self) -> u64 {
+        match self.isa.xlen {
+            Xlen::X32 => self.csr.satp & 0x3f_ffff,
+            Xlen::X64 => self.csr.satp & ((1 << 44) - 1),
+        }
+    }
+
+    /// Translate virtual address `va` for `access` and check PMP for `size` bytes. Returns the
+    /// physical address or the exception the access raises.
+    pub fn translate(
+        &self,
+        va: u64,
+        size: u64,
+        access: Access,
+        bus: &dyn Bus,
+    ) -> Result<u64, Exception> {
+        let prv = if access == Access::Fetch {
+            self.prv
+        } else {
+            self.data_priv()
+        };
+        let pa = match self.paging_mode() {
+            Some(mode) if prv != Priv::M => self.walk(va, access, prv, &mode, bus)?,
+            _ => va,
+        };
+        if !self.pmp_allows(pa, size, access, prv) {
+            return Err(access.access_fault(va));
+        }
+        Ok(pa)
+    }
+
+    fn walk(
+        &self,
+        va: u64,
+        access: Access,
+        prv: Priv,
+        mode: &Mode,
+        bus: &dyn Bus,
+    ) -> Result<u64, Exception> {
+        let fault = access.page_fault(va);
+        if self.isa.xlen == Xlen::X64 {
+            // Bits above the VA width must equal its top bit.
+            let top = ((va as i64) << (64 - mode.va_bits)) >> (64 - mode.va_bits);
+            if top as u64 != va {
+                return Err(fault);
+            }
+        }
+        let mut table = self.satp_ppn() << 12;
+        let mut level = mode.levels;
+        loop {
+            level -= 1;
+            let vpn = (va >> (12 + level * mode.vpn_bits)) & ((1 << mode.vpn_bits) - 1);
+            let pte_addr = table + vpn * mode.pte_size;
+            // Page-table accesses are S-mode, checked by PMP like any other.
+            if !self.pmp_allows(pte_addr, mode.pte_size, Access::Load, Priv::S) {
+                return Err(access.access_fault(va));
+            }
+            let pte = bus
+                .read(PhysAddr(pte_addr), mode.pte_size as usize)
+                .map_err(|_| access.access_fault(va))?;
+            if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) {
+                return Err(fault);
+            }
+            // Sv39/Sv48: bits 63:54 are reserved (no Svnapot/Svpbmt), must be zero.
+            if mode.pte_size == 8 && pte >> 54 != 0 {
+                return Err(fault);
+            }
+            let ppn = if mode.pte_size == 8 {
+                (pte >> 10) & ((1 << 44) - 1)
+            } else {
+                (pte >> 10) & 0x3f_ffff
+            };
+            if pte & (PTE_R | PTE_X) == 0 {
+                // Pointer to the next level; D, A and U must be zero there.
+                if level == 0 || pte & (PTE_D | PTE_A | PTE_U) != 0 {
+                    return Err(fault);
+                }
+                table = ppn << 12;
+                continue;
+            }
+            // Leaf: permissions.
+            let ok = match access {
+                Access::Fetch => pte & PTE_X != 0,
+                Access::Load => {
+                    pte & PTE_R != 0 || (self.csr.mstatus & ms::MXR != 0 && pte & PTE_X != 0)
+                }
+                Access::Store => pte & PTE_W != 0,
+            };
+            if !ok {
+                return Err(fault);
+            }
+            let user = pte & PTE_U != 0;
+            match prv {
+                Priv::U if !user => return Err(fault),
+                Priv::S if user && (access == Access::Fetch || self.csr.mstatus & ms::SUM == 0) => {
+                    return Err(fault);
+                }
+                _ => {}
+            }
+            // Superpages must be aligned.
+            let low_mask = (1u64 << (level * mode.vpn_bits)) - 1;
+            if ppn & low_mask != 0 {
+                return Err(fault);
+            }
+            // Hardware A/D update, atomically against concurrent walkers and writers.
+            let need = PTE_A | if access == Access::Store { PTE_D } else { 0 };
+            if pte & need != need {
+                if !self.pmp_allows(pte_addr, mode.pte_size, Access::Store, Priv::S) {
+                    return Err(access.access_fault(va));
+                }
+                let swapped = bus
+                    .compare_exchange(PhysAddr(pte_addr), mode.pte_size as usize, pte, pte | need)
+                    .map_err(|_| access.access_fault(va))?;
+                if !swapped {
+                    // The PTE changed under us: walk again from the top.
+                    return self.walk(va, access, prv, mode, bus);
+                }
+            }
+            let page_off = va & ((1u64 << (12 + level * mode.vpn_bits)) - 1);
+            let pa = ((ppn & !low_mask) << 12) | page_off;
+            return Ok(pa);
+        }
+    }
+}

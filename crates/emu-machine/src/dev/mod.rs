@@ -1,0 +1,5 @@
+//! Memory-mapped devices.
+
+pub mod clint;
+pub mod plic;
+pub mod uart;

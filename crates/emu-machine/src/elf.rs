@@ -1,0 +1,122 @@
+//! ELF loading with the `object` crate: checks that the file is a RISC-V executable, copies
+//! its PT_LOAD segments (by physical address, as QEMU's loader does) and finds the HTIF
+//! symbols.
+
+use object::elf::{EM_RISCV, PT_LOAD};
+use object::read::elf::{ElfFile, FileHeader, ProgramHeader};
+use object::{Endianness, Object, ObjectSymbol};
+
+/// What the ELF says about the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedElf {
+    /// Entry point.
+    pub entry: u64,
+    /// 32 for ELFCLASS32, 64 for ELFCLASS64.
+    pub class_bits: u32,
+    /// Loadable segments: physical address and bytes (file part, zero-filled to memsz).
+    pub segments: Vec<(u64, Vec<u8>)>,
+    /// Address of the `tohost` symbol, if any.
+    pub tohost: Option<u64>,
+    /// Address of the `fromhost` symbol, if any.
+    pub fromhost: Option<u64>,
+}
+
+/// Why an ELF could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ElfError {
+    /// Not an ELF file at all.
+    #[error("not an ELF file")]
+    NotElf,
+    /// An ELF for another architecture.
+    #[error("not a RISC-V ELF (e_machine {0})")]
+    NotRiscv(u16),
+    /// Structurally broken.
+    #[error("malformed ELF: {0}")]
+    Malformed(String),
+    /// A segment does not fit in RAM.
+    #[error("segment at {addr:#x}..{end:#x} lies outside RAM {ram_lo:#x}..{ram_hi:#x}")]
+    OutsideRam {
+        /// Segment start.
+        addr: u64,
+        /// Segment end.
+        end: u64,
+        /// RAM start.
+        ram_lo: u64,
+        /// RAM end.
+        ram_hi: u64,
+    },
+}
+
+fn parse<E: FileHeader<Endian = Endianness>>(
+    data: &[u8],
+    class_bits: u32,
+) -> Result<LoadedElf, ElfError> {
+    let file = ElfFile::<E>::parse(data).map_err(|e| ElfError::Malformed(e.to_string()))?;
+    let endian = file.endian();
+    let hdr = file.elf_header();
+    let machine = hdr.e_machine(endian);
+    if machine != EM_RISCV {
+        return Err(ElfError::NotRiscv(machine.0));
+    }
+    let mut segments = Vec::new();
+    for ph in file.elf_program_headers() {
+        if ph.p_type(endian) != PT_LOAD {
+            continue;
+        }
+        let memsz: u64 = ph.p_memsz(endian).into();
+        if memsz == 0 {
+            continue;
+        }
+        let mut bytes = ph
+            .data(endian, data)
+            .map_err(|_| ElfError::Malformed("segment data out of file".into()))?
+            .to_vec();
+        if memsz > (1 << 32) || (bytes.len() as u64) > memsz {
+            return Err(ElfError::Malformed("segment sizes are inconsistent".into()));
+        }
+        bytes.resize(memsz as usize, 0);
+        segments.push((ph.p_paddr(endian).into(), bytes));
+    }
+    let sym = |name: &str| {
+        file.symbols()
+            .find(|s| s.name() == Ok(name))
+            .map(|s| s.address())
+    };
+    Ok(LoadedElf {
+        entry: hdr.e_entry(endian).into(),
+        class_bits,
+        segments,
+        tohost: sym("tohost"),
+        fromhost: sym("fromhost"),
+    })
+}
+
+/// Parse an ELF image.
+pub fn parse_elf(data: &[u8]) -> Result<LoadedElf, ElfError> {
+    if data.len() < 16 || &data[..4] != b"\x7fELF" {
+        return Err(ElfError::NotElf);
+    }
+    match data[4] {
+        1 => parse::<object::elf::FileHeader32<Endianness>>(data, 32),
+        2 => parse::<object::elf::FileHeader64<Endianness>>(data, 64),
+        c => Err(ElfError::Malformed(format!("unknown ELF class {c}"))),
+    }
+}
+
+impl LoadedElf {
+    /// Check that every segment lies within RAM `[lo, hi)`.
+    pub fn check_fits(&self, lo: u64, hi: u64) -> Result<(), ElfError> {
+        for (addr, bytes) in &self.segments {
+            let end = addr.saturating_add(bytes.len() as u64);
+            if *addr < lo || end > hi {
+                return Err(ElfError::OutsideRam {
+                    addr: *addr,
+                    end,
+                    ram_lo: lo,
+                    ram_hi: hi,
+                });
+            }
+        }
+        Ok(())
+    }
+}

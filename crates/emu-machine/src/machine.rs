@@ -1,0 +1,310 @@
+//! The machine: configuration, loading a program, and running each hart on its own host
+//! thread until the guest exits.
+
+use std::sync::Arc;
+use std::sync::{Condvar, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use emu_core::{Bus, Hart, HartId, IsaConfig, StepOutcome};
+use emu_isa::{Xlen, disasm};
+
+use crate::bootrom::boot_rom;
+use crate::bus::{Htif, SystemBus};
+use crate::console::Console;
+use crate::elf::{ElfError, LoadedElf, parse_elf};
+use crate::map::{RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
+use crate::signals::{ExitReason, Signals};
+
+/// How to build a machine.
+#[derive(Debug, Clone)]
+pub struct MachineConfig {
+    /// Number of harts (`--smp`).
+    pub harts: usize,
+    /// RAM size in bytes (`-m`).
+    pub ram_size: u64,
+    /// ISA override; `None` takes everything emu implements at the ELF's XLEN.
+    pub isa: Option<IsaConfig>,
+    /// Start with all harts halted until [`RunControl::resume`].
+    pub halted: bool,
+    /// Print every executed instruction to stderr.
+    pub trace: bool,
+    /// Stop after this many instructions per hart (tests and differential runs).
+    pub max_instructions: Option<u64>,
+    /// Where guest console output goes.
+    pub console: Console,
+}
+
+impl Default for MachineConfig {
+    fn default() -> Self {
+        MachineConfig {
+            harts: 1,
+            ram_size: RAM_DEFAULT_SIZE,
+            isa: None,
+            halted: false,
+            trace: false,
+            max_instructions: None,
+            console: Console::stdout(),
+        }
+    }
+}
+
+/// Why a machine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MachineError {
+    /// The program image is unusable.
+    #[error(transparent)]
+    Elf(#[from] ElfError),
+    /// The ISA override conflicts with the ELF.
+    #[error("ISA is RV{isa} but the ELF is ELFCLASS{elf}")]
+    XlenMismatch {
+        /// XLEN of the ISA.
+        isa: u32,
+        /// Class of the ELF.
+        elf: u32,
+    },
+    /// Bad configuration value.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Host resources (memory mapping) failed.
+    #[error("host error: {0}")]
+    Host(#[from] std::io::Error),
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The guest's or host's exit request, or `None` when the instruction limit stopped it.
+    pub reason: Option<ExitReason>,
+    /// Final state of every hart.
+    pub harts: Vec<Hart>,
+}
+
+impl RunOutcome {
+    /// The process exit code emu should return.
+    pub fn exit_code(&self) -> i32 {
+        match self.reason {
+            Some(ExitReason::Guest(c)) => c,
+            Some(ExitReason::Host) => 0,
+            None => 124,
+        }
+    }
+}
+
+/// Halt/resume of whole harts from the host (the Debug Module replaces this with Debug Mode).
+#[derive(Debug, Default)]
+pub struct RunControl {
+    halted: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl RunControl {
+    /// Let halted harts run.
+    pub fn resume(&self) {
+        *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.cond.notify_all();
+    }
+
+    /// Whether the harts are held.
+    pub fn is_halted(&self) -> bool {
+        *self.halted.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn wait_running(&self, signals: &Signals) {
+        let mut h = self.halted.lock().unwrap_or_else(|e| e.into_inner());
+        while *h && !signals.exiting() {
+            h = self
+                .cond
+                .wait_timeout(h, Duration::from_millis(50))
+                .map(|r| r.0)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+    }
+}
+
+/// A machine ready to run.
+#[derive(Debug)]
+pub struct Machine {
+    /// The bus (RAM and devices).
+    pub bus: Arc<SystemBus>,
+    /// Harts in their reset state.
+    pub harts: Vec<Hart>,
+    /// Exit and wake-up signals.
+    pub signals: Arc<Signals>,
+    /// Host halt/resume.
+    pub run_control: Arc<RunControl>,
+    config: MachineConfig,
+}
+
+impl Machine {
+    /// Build a machine and load the ELF image `elf`.
+    pub fn new(config: MachineConfig, elf: &[u8]) -> Result<Machine, MachineError> {
+        let loaded = parse_elf(elf)?;
+        Self::with_program(config, &loaded)
+    }
+
+    /// Build a machine around an already parsed program.
+    pub fn with_program(config: MachineConfig, prog: &LoadedElf) -> Result<Machine, MachineError> {
+        if config.harts == 0 || config.harts > 64 {
+            return Err(MachineError::Config(format!(
+                "--smp must be 1..=64, got {}",
+                config.harts
+            )));
+        }
+        if config.ram_size < 4096 || config.ram_size > (1 << 40) {
+            return Err(MachineError::Config(format!(
+                "RAM size {} is out of range",
+                config.ram_size
+            )));
+        }
+        let xlen = if prog.class_bits == 32 {
+            Xlen::X32
+        } else {
+            Xlen::X64
+        };
+        let isa = config.isa.clone().unwrap_or_else(|| IsaConfig::full(xlen));
+        if isa.xlen != xlen {
+            return Err(MachineError::XlenMismatch {
+                isa: isa.xlen.bits(),
+                elf: prog.class_bits,
+            });
+        }
+        prog.check_fits(RAM_BASE, RAM_BASE + config.ram_size)?;
+        let signals = Arc::new(Signals::default());
+        let mut bus = SystemBus::new(
+            config.ram_size,
+            config.harts,
+            config.console.clone(),
+            signals.clone(),
+        )?;
+        for (addr, bytes) in &prog.segments {
+            bus.ram.write_bytes(addr - RAM_BASE, bytes);
+        }
+        bus.set_rom(boot_rom(prog.entry, xlen));
+        bus.set_htif(prog.tohost.map(|t| Htif {
+            tohost: t,
+            fromhost: prog.fromhost,
+        }));
+        let harts = (0..config.harts)
+            .map(|i| Hart::new(HartId(i as u32), isa.clone(), ROM_BASE))
+            .collect();
+        let run_control = Arc::new(RunControl::default());
+        if config.halted {
+            *run_control.halted.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        }
+        Ok(Machine {
+            bus: Arc::new(bus),
+            harts,
+            signals,
+            run_control,
+            config,
+        })
+    }
+
+    /// Run every hart on its own thread until the guest exits, the host asks to stop, or the
+    /// instruction limit is reached.
+    pub fn run(self) -> RunOutcome {
+        let Machine {
+            bus,
+            harts,
+            signals,
+            run_control,
+            config,
+        } = self;
+        let handles: Vec<_> = harts
+            .into_iter()
+            .map(|hart| {
+                let bus = bus.clone();
+                let signals = signals.clone();
+                let rc = run_control.clone();
+                let cfg = config.clone();
+                thread::Builder::new()
+                    .name(format!("hart{}", hart.id.0))
+                    .spawn(move || hart_thread(hart, &bus, &signals, &rc, &cfg))
+            })
+            .collect();
+        let mut out = Vec::new();
+        let mut limit_hit = false;
+        for h in handles {
+            match h {
+                Ok(j) => match j.join() {
+                    Ok((hart, hit)) => {
+                        limit_hit |= hit;
+                        out.push(hart);
+                    }
+                    Err(_) => signals.exit_host(),
+                },
+                Err(_) => signals.exit_host(),
+            }
+        }
+        config.console.flush();
+        let reason = signals.exit_reason();
+        RunOutcome {
+            reason: if limit_hit && reason == Some(ExitReason::Host) {
+                None
+            } else {
+                reason
+            },
+            harts: out,
+        }
+    }
+}
+
+/// Instructions between samples of the interrupt lines and the exit flag.
+const BATCH: u32 = 256;
+
+fn hart_thread(
+    mut hart: Hart,
+    bus: &SystemBus,
+    signals: &Signals,
+    rc: &RunControl,
+    cfg: &MachineConfig,
+) -> (Hart, bool) {
+    let mut executed: u64 = 0;
+    let limit = cfg.max_instructions.unwrap_or(u64::MAX);
+    rc.wait_running(signals);
+    while !signals.exiting() {
+        let lines = bus.irq_lines(hart.id);
+        for _ in 0..BATCH {
+            if cfg.trace {
+                trace(&hart, bus);
+            }
+            match hart.step_with_lines(bus, lines) {
+                StepOutcome::Waiting => {
+                    let seen = signals.generation();
+                    if hart.mip(bus.irq_lines(hart.id)) & hart.csr.mie == 0 {
+                        let ns = bus
+                            .clint
+                            .ns_until_timer(hart.id.0 as usize)
+                            .clamp(10_000, 10_000_000);
+                        signals.wait(seen, Duration::from_nanos(ns));
+                    }
+                    break;
+                }
+                StepOutcome::Interrupt(_) => break,
+                _ => {}
+            }
+            executed += 1;
+            if executed >= limit {
+                signals.exit_host();
+                return (hart, true);
+            }
+        }
+    }
+    (hart, false)
+}
+
+fn trace(hart: &Hart, bus: &dyn Bus) {
+    let text = match hart.fetch(bus) {
+        Ok((i, raw)) => {
+            let raw = if i.len == 2 {
+                format!("{:#06x}    ", raw & 0xffff)
+            } else {
+                format!("{raw:#010x}")
+            };
+            format!("({raw}) {}", disasm(&i, hart.pc, hart.xlen()))
+        }
+        Err(e) => format!("fetch fault: {e:?}"),
+    };
+    eprintln!("core {:3}: {:#018x} {text}", hart.id.0, hart.pc);
+}

@@ -1,0 +1,167 @@
+//! # emu: the command-line emulator
+//!
+//! Owns the CLI (clap), the wiring of a machine from options, and process-level concerns:
+//! reading the ELF, stdin to the UART, exit codes, one-line errors. Everything else lives in
+//! the library crates.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, ValueEnum};
+use emu_core::IsaConfig;
+use emu_machine::{Console, Machine, MachineConfig};
+
+/// The built-in demo guest (assembled at build time by build.rs from src/demo_src.rs).
+const DEMO_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/demo.elf"));
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Engine {
+    /// The reference interpreter.
+    Interp,
+}
+
+/// emu: a RISC-V (RV32/RV64) system emulator with QEMU virt's memory map.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Guest ELF to run. Without one, emu runs its built-in demo guest.
+    elf: Option<PathBuf>,
+    /// Number of harts, each on its own host thread.
+    #[arg(long, default_value_t = 1)]
+    smp: usize,
+    /// RAM size: bytes, or with a K, M or G suffix (default 128M).
+    #[arg(short = 'm', long = "memory", default_value = "128M")]
+    memory: String,
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    engine: Engine,
+    /// Start with all harts halted (for the debug front ends).
+    #[arg(long)]
+    halted: bool,
+    /// Print every executed instruction with its disassembly to stderr.
+    #[arg(long)]
+    trace: bool,
+    /// ISA string overriding the default (everything emu implements at the ELF's XLEN),
+    /// e.g. rv64imac or rv32gc_zba_zbb.
+    #[arg(long)]
+    isa: Option<String>,
+    /// Stop after this many instructions per hart (exit code 124).
+    #[arg(long)]
+    max_instructions: Option<u64>,
+}
+
+fn parse_size(s: &str) -> Result<u64> {
+    let t = s.trim();
+    let (num, mul) = match t.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('M') => (&t[..t.len() - 1], 1 << 20),
+        Some('G') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    let n: u64 = num
+        .parse()
+        .with_context(|| format!("invalid memory size {s:?}"))?;
+    n.checked_mul(mul)
+        .with_context(|| format!("memory size {s:?} is too large"))
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    let elf = match &cli.elf {
+        Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
+        None => DEMO_ELF.to_vec(),
+    };
+    let isa = match &cli.isa {
+        Some(s) => Some(IsaConfig::parse(s).with_context(|| format!("invalid --isa {s:?}"))?),
+        None => None,
+    };
+    match cli.engine {
+        Engine::Interp => {}
+    }
+    let console = Console::stdout();
+    let config = MachineConfig {
+        harts: cli.smp,
+        ram_size: parse_size(&cli.memory)?,
+        isa,
+        halted: cli.halted,
+        trace: cli.trace,
+        max_instructions: cli.max_instructions,
+        console: console.clone(),
+    };
+    let name = cli
+        .elf
+        .as_ref()
+        .map_or("demo guest".to_string(), |p| p.display().to_string());
+    let machine = Machine::new(config, &elf).with_context(|| format!("cannot load {name}"))?;
+    if cli.halted {
+        eprintln!("emu: harts are halted; no debug front end is configured to resume them");
+    }
+    spawn_stdin(console, machine.signals.clone());
+    let out = machine.run();
+    if out.reason.is_none() {
+        eprintln!("emu: instruction limit reached");
+    }
+    Ok(out.exit_code())
+}
+
+/// Feed host stdin to the guest UART.
+fn spawn_stdin(console: Console, signals: Arc<emu_machine::Signals>) {
+    let _ = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            loop {
+                match stdin.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        console.push_input(&buf[..n]);
+                        signals.wake_all();
+                    }
+                }
+            }
+        });
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if cli.smp == 0 {
+        eprintln!("emu: error: --smp must be at least 1");
+        return ExitCode::from(2);
+    }
+    match run(cli) {
+        Ok(code) => ExitCode::from((code & 0xff) as u8),
+        Err(e) => {
+            eprintln!("emu: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("128M").ok(), Some(128 << 20));
+        assert_eq!(parse_size("4096").ok(), Some(4096));
+        assert_eq!(parse_size("1g").ok(), Some(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999999G").is_err());
+    }
+
+    #[test]
+    fn demo_is_embedded() {
+        assert_eq!(&DEMO_ELF[..4], b"\x7fELF");
+    }
+}
