@@ -38,7 +38,7 @@ fn fence_set(bits: i64) -> String {
             s.push(c);
         }
     }
-    if s.is_empty() { "0".into() } else { s }
+    if s.is_empty() { "unknown".into() } else { s }
 }
 
 /// Name of an F-extension operation with its format suffixes.
@@ -144,6 +144,7 @@ pub fn disasm(i: &Inst, pc: u64, xlen: Xlen) -> String {
         (Jalr, 0, rs, _) if i.imm == 0 => ("jr".into(), x(rs).into()),
         (Jalr, 1, rs, _) if i.imm == 0 => ("jalr".into(), x(rs).into()),
         (Jalr, 1, rs, _) => ("jalr".into(), format!("{}({})", i.imm, x(rs))),
+        (Jalr, 0, rs, _) => ("jr".into(), format!("{}({})", i.imm, x(rs))),
         (Jalr, rd, rs, _) if i.imm == 0 => ("jalr".into(), format!("{},{}", x(rd), x(rs))),
         (Csrrs, rd, 0, _) => csr_read(rd, i.imm, xlen),
         (Csrrw, 0, rs, _) => csr_write(rs, i.imm),
@@ -324,4 +325,55 @@ fn generic(i: &Inst, pc: u64, xlen: Xlen) -> (String, String) {
         }
     }
     (name, s)
+}
+
+/// Disassemble a 16-bit parcel at `pc`. Like [`disasm`] of its expansion, except for the HINT
+/// and alias encodings objdump spells with their compressed names (`c.nop 1`, `c.li zero,1`,
+/// `c.slli64 a0`, ...) or differently from the expansion (`mv` for `c.mv`).
+pub fn disasm_compressed(h: u16, pc: u64, xlen: Xlen) -> String {
+    let i = crate::compressed::decode16(h, xlen);
+    if i.is_illegal() {
+        return disasm(&i, pc, xlen);
+    }
+    let q = h & 3;
+    let f3 = h >> 13;
+    let rd = i.rd;
+    let hint_name = match (q, f3) {
+        (1, 0) if rd == 0 => Some(if i.imm == 0 {
+            "nop".to_string()
+        } else {
+            format!("c.nop\t{}", i.imm)
+        }),
+        (1, 0) if i.imm == 0 => Some(format!("addi\t{},{},0", x(rd), x(rd))),
+        (1, 2) if rd == 0 => Some(format!("c.li\tzero,{}", i.imm)),
+        (1, 3) if rd == 0 => Some(format!("c.lui\tzero,{:#x}", (i.imm >> 12) & 0xfffff)),
+        (1, 4) if (h >> 10) & 3 < 2 && i.imm == 0 => Some(format!(
+            "{}\t{}",
+            if (h >> 10) & 3 == 0 {
+                "c.srli64"
+            } else {
+                "c.srai64"
+            },
+            x(rd)
+        )),
+        (2, 0) if i.imm == 0 => Some(format!("c.slli64\t{}", x(rd))),
+        (2, 0) if rd == 0 => Some(format!("c.slli\tzero,{:#x}", i.imm)),
+        (2, 4) if (h >> 12) & 1 == 0 && i.rs2 != 0 => Some(if rd == 0 {
+            format!("c.mv\tzero,{}", x(i.rs2))
+        } else {
+            format!("mv\t{},{}", x(rd), x(i.rs2))
+        }),
+        (2, 4) if rd == 0 && i.rs2 != 0 => Some(format!("c.add\tzero,{}", x(i.rs2))),
+        _ => None,
+    };
+    hint_name.unwrap_or_else(|| disasm(&i, pc, xlen))
+}
+
+/// Disassemble raw instruction bits (`len` 2 or 4) at `pc`.
+pub fn disasm_bits(raw: u32, len: u8, pc: u64, xlen: Xlen) -> String {
+    if len == 2 {
+        disasm_compressed(raw as u16, pc, xlen)
+    } else {
+        disasm(&crate::decode32(raw, xlen), pc, xlen)
+    }
 }

@@ -26,6 +26,6 @@ pub mod names;
 pub mod table;
 
 pub use decode::{decode, decode32};
-pub use disasm::disasm;
+pub use disasm::{disasm, disasm_bits, disasm_compressed};
 pub use encode::{EncodeError, encode32};
 pub use inst::{Ext, Fmt, Inst, Op, Xlen};
