@@ -1,1 +1,73 @@
-//! placeholder
+//! Running a guest ELF to completion: on emu in-process (console captured), and on QEMU as a
+//! child process (serial on stdout), both with time limits so a broken program cannot hang a
+//! test run.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use emu_core::IsaConfig;
+use emu_machine::{Console, Machine, MachineConfig, RunOutcome};
+
+/// What a guest printed and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestRun {
+    /// Console output.
+    pub output: String,
+    /// Exit code (the guest's, or 124 when stopped by the limit).
+    pub code: i32,
+}
+
+/// Run `elf` on emu's interpreter with at most `max_insns` instructions per hart.
+pub fn run_emu(elf: &[u8], harts: usize, isa: Option<IsaConfig>, max_insns: u64) -> (GuestRun, RunOutcome) {
+    let (console, buf) = Console::capture();
+    let cfg = MachineConfig {
+        harts,
+        isa,
+        max_instructions: Some(max_insns),
+        console,
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, elf).unwrap_or_else(|e| panic!("emu refused the program: {e}"));
+    let out = m.run();
+    let text = String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
+    (GuestRun { output: text, code: out.exit_code() }, out)
+}
+
+/// QEMU's `-cpu` value with every extension of emu's that QEMU 7.2 implements.
+pub fn qemu_cpu(xlen_bits: u32) -> String {
+    format!("rv{xlen_bits},Zfh=true,zbkb=true,zbkx=true")
+}
+
+/// Run `elf` (written to `path`) under `qemu-system-riscv{32,64} -M virt -bios none`, killing
+/// it after `timeout`.
+pub fn run_qemu(path: &std::path::Path, xlen_bits: u32, harts: usize, timeout: Duration) -> GuestRun {
+    let bin = crate::tool(&format!("qemu-system-riscv{xlen_bits}"));
+    let mut child = Command::new(bin)
+        .args(["-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none", "-serial", "stdio"])
+        .args(["-cpu", &qemu_cpu(xlen_bits)])
+        .args(["-smp", &harts.to_string(), "-m", "128M", "-kernel"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start qemu");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait qemu") {
+            break Some(st);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let mut out = String::new();
+    if let Some(mut s) = child.stdout.take() {
+        let _ = s.read_to_string(&mut out);
+    }
+    GuestRun { output: out, code: status.and_then(|s| s.code()).unwrap_or(124) }
+}

@@ -322,9 +322,10 @@ impl Asm {
         }
         // 64-bit: build the upper part recursively, then shift in 12 bits at a time.
         let lo = (v << 52) >> 52;
-        let rest = (v - lo) >> 12;
+        // Modular arithmetic: the bit pattern is what matters.
+        let rest = v.wrapping_sub(lo) >> 12;
         let shift = 12 + rest.trailing_zeros().min(40) as i64;
-        let upper = (v - lo) >> shift;
+        let upper = v.wrapping_sub(lo) >> shift;
         self.li(rd, upper);
         self.i(Op::Slli, rd, rd, shift);
         if lo != 0 {

@@ -264,6 +264,9 @@ fn hart_thread(
     let limit = cfg.max_instructions.unwrap_or(u64::MAX);
     rc.wait_running(signals);
     while !signals.exiting() {
+        // A device write that may change interrupt lines bumps the wake generation; the batch
+        // ends then so the new lines are seen before the next instruction.
+        let wake_gen = signals.generation();
         let lines = bus.irq_lines(hart.id);
         for _ in 0..BATCH {
             if cfg.trace {
@@ -288,6 +291,9 @@ fn hart_thread(
             if executed >= limit {
                 signals.exit_host();
                 return (hart, true);
+            }
+            if signals.generation() != wake_gen {
+                break;
             }
         }
     }

@@ -1,0 +1,104 @@
+//! Differential testing against QEMU: the same generated guest ELFs run on emu's interpreter
+//! and on `qemu-system-riscv{32,64} -M virt -bios none -kernel X`; the architectural state each
+//! prints at the end must be identical. The corpus is fixed by its seeds; the test reports how
+//! many programs and instructions it compared.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use emu_isa::Xlen;
+use emu_tests::diffgen::{Group, Program, Scenario, privileged_program, random_program};
+use emu_tests::run::{run_emu, run_qemu};
+
+/// Body length of each random program.
+const BODY: usize = 200;
+
+fn label(prog: &Program, line: usize) -> String {
+    let wd = if prog.xlen == Xlen::X64 { 1 } else { 1 };
+    let _ = wd;
+    match line {
+        0 => "fcsr".into(),
+        1..=31 => format!("x{line}"),
+        _ => format!("line {line}"),
+    }
+}
+
+/// Run `progs` on both emulators (two at a time) and return the failures.
+fn compare_all(progs: Vec<Program>) -> (usize, usize, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("emu-qemu-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let failures = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let insns = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(p) = progs.get(k) else { return };
+                    let path = dir.join(format!("p{k}.elf"));
+                    std::fs::write(&path, &p.elf).expect("write elf");
+                    let (ours, outcome) = run_emu(&p.elf, 1, None, 5_000_000);
+                    let theirs = run_qemu(&path, p.xlen.bits(), 1, Duration::from_secs(20));
+                    insns.fetch_add(p.body, Ordering::Relaxed);
+                    let _ = outcome;
+                    if ours != theirs {
+                        let a: Vec<&str> = ours.output.lines().collect();
+                        let b: Vec<&str> = theirs.output.lines().collect();
+                        let first = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)).unwrap_or(0);
+                        let keep = std::env::temp_dir().join(format!("emu-diff-{}.elf", p.name.replace('/', "-")));
+                        let _ = std::fs::write(&keep, &p.elf);
+                        failures.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                            "{}: exit emu {} qemu {}; first difference at {} ({}): emu {:?} qemu {:?}; ELF kept at {}",
+                            p.name,
+                            ours.code,
+                            theirs.code,
+                            first,
+                            label(p, first),
+                            a.get(first),
+                            b.get(first),
+                            keep.display()
+                        ));
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    (progs.len(), insns.load(Ordering::Relaxed), failures.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn report(what: &str, (n, insns, failures): (usize, usize, Vec<String>)) {
+    eprintln!("{what}: {n} programs, {insns} generated instructions compared with QEMU, {} mismatches", failures.len());
+    assert!(failures.is_empty(), "{} of {n} programs differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn random_instructions_match_qemu() {
+    let per_group: u64 = std::env::var("EMU_DIFF_PER_GROUP").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let mut progs = Vec::new();
+    for xlen in [Xlen::X64, Xlen::X32] {
+        for g in Group::ALL {
+            for seed in 0..per_group {
+                progs.push(random_program(xlen, g, seed, BODY));
+            }
+        }
+    }
+    report("random instruction corpus", compare_all(progs));
+}
+
+#[test]
+fn privileged_scenarios_match_qemu() {
+    let per: u64 = std::env::var("EMU_DIFF_PER_SCENARIO").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let mut progs = Vec::new();
+    for xlen in [Xlen::X64, Xlen::X32] {
+        for sc in Scenario::ALL {
+            for seed in 0..per {
+                progs.push(privileged_program(xlen, sc, seed));
+            }
+        }
+    }
+    report("privileged scenario corpus", compare_all(progs));
+}
