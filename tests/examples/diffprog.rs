@@ -6,14 +6,23 @@ use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 5 {
-        eprintln!("usage: diffprog GROUP|SCENARIO 64|32 SEED OUT.elf");
+    if args.len() != 5 && args.len() != 6 {
+        eprintln!("usage: diffprog GROUP|SCENARIO 64|32 SEED OUT.elf [BODY]");
         std::process::exit(2);
     }
-    let xlen = if args[2] == "32" { Xlen::X32 } else { Xlen::X64 };
+    let xlen = if args[2] == "32" {
+        Xlen::X32
+    } else {
+        Xlen::X64
+    };
     let seed: u64 = args[3].parse().unwrap_or(0);
     let prog = if let Some(g) = Group::ALL.iter().find(|g| format!("{g:?}") == args[1]) {
-        random_program(xlen, *g, seed, 200)
+        random_program(
+            xlen,
+            *g,
+            seed,
+            args.get(5).and_then(|b| b.parse().ok()).unwrap_or(200),
+        )
     } else if let Some(s) = Scenario::ALL.iter().find(|s| format!("{s:?}") == args[1]) {
         privileged_program(xlen, *s, seed)
     } else {

@@ -112,7 +112,11 @@ impl Group {
         if !r.width.allows(xlen) || !random_safe(r.op) {
             return false;
         }
-        let ext = Inst { fmt: r.fmt, ..Inst::new(r.op) }.ext();
+        let ext = Inst {
+            fmt: r.fmt,
+            ..Inst::new(r.op)
+        }
+        .ext();
         match self {
             Group::I => ext == Ext::I,
             Group::M => ext == Ext::M,
@@ -133,13 +137,33 @@ impl Group {
     }
 }
 
+/// Operations QEMU 7.2 gets wrong for some operands, left out of the comparison and covered
+/// by emu's own tests instead (see docs/testing.md): `ctzw` of a value whose low word is zero
+/// returns the 64-bit count on QEMU 7.2 instead of 32.
+const QEMU_DIVERGENT: [Op; 1] = [Op::Ctzw];
+
 /// Operations a random body may contain: no control flow, no privileged instructions.
 fn random_safe(op: Op) -> bool {
     use Op::*;
-    !matches!(
-        op,
-        Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu | Ecall | Ebreak | Mret | Sret | Wfi | SfenceVma | Dret | Auipc
-    )
+    !QEMU_DIVERGENT.contains(&op)
+        && !matches!(
+            op,
+            Jal | Jalr
+                | Beq
+                | Bne
+                | Blt
+                | Bge
+                | Bltu
+                | Bgeu
+                | Ecall
+                | Ebreak
+                | Mret
+                | Sret
+                | Wfi
+                | SfenceVma
+                | Dret
+                | Auipc
+        )
 }
 
 /// CSRs random CSR instructions may touch (their values do not depend on timing).
@@ -189,7 +213,11 @@ impl Skel {
         a.csrw(0x002, T0);
         let start = a.label();
         a.j(start);
-        let mut s = Skel { a, dump, data: vec![0; 0x9000] };
+        let mut s = Skel {
+            a,
+            dump,
+            data: vec![0; 0x9000],
+        };
         s.handlers(mtrap, strap);
         s.a.bind(park);
         s.a.op0(Op::Wfi);
@@ -203,9 +231,10 @@ impl Skel {
     fn handlers(&mut self, mtrap: Label, strap: Label) {
         let xlen = self.a.xlen;
         let wd = w(xlen);
-        for (label, cause, epc, tval, status, ret) in
-            [(mtrap, 0x342u16, 0x341u16, 0x343u16, 0x300u16, Op::Mret), (strap, 0x142, 0x141, 0x143, 0x100, Op::Sret)]
-        {
+        for (label, cause, epc, tval, status, ret) in [
+            (mtrap, 0x342u16, 0x341u16, 0x343u16, 0x300u16, Op::Mret),
+            (strap, 0x142, 0x141, 0x143, 0x100, Op::Sret),
+        ] {
             let a = &mut self.a;
             a.bind(label);
             a.store(sd(xlen), T0, T6, SAVE);
@@ -359,19 +388,37 @@ impl Skel {
         let xlen = self.a.xlen;
         self.emit_dump();
         let code = self.a.finish().unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(code.len() as u64 <= DATA - BASE, "{name}: code overlaps data");
+        assert!(
+            code.len() as u64 <= DATA - BASE,
+            "{name}: code overlaps data"
+        );
         let mut image = code;
         image.resize((DATA - BASE) as usize, 0);
         image.extend_from_slice(&self.data);
-        Program { name, xlen, elf: elf::write_elf(xlen, BASE, &image, BASE, &[]), body }
+        Program {
+            name,
+            xlen,
+            elf: elf::write_elf(xlen, BASE, &image, BASE, &[]),
+            body,
+        }
     }
 }
 
 /// An FP register value: NaN-boxed singles and halves, doubles, specials, and some
 /// improperly boxed patterns.
 fn fp_value(rng: &mut Rng) -> u64 {
-    const S: [u32; 10] =
-        [0, 0x8000_0000, 0x3f80_0000, 0xbf80_0000, 0x7f80_0000, 0xff80_0000, 0x7fc0_0000, 0x7f80_0001, 1, 0x7f7f_ffff];
+    const S: [u32; 10] = [
+        0,
+        0x8000_0000,
+        0x3f80_0000,
+        0xbf80_0000,
+        0x7f80_0000,
+        0xff80_0000,
+        0x7fc0_0000,
+        0x7f80_0001,
+        1,
+        0x7f7f_ffff,
+    ];
     const D: [u64; 8] = [
         0,
         0x8000_0000_0000_0000,
@@ -450,7 +497,11 @@ fn emit_random(a: &mut Asm, r: &Row, rng: &mut Rng) {
             i.imm = -(rng.below((SCRATCH - 8) as u64) as i64) - 8;
         }
         Form::Amo | Form::Lr => {
-            let size = if matches!(i.op, Op::LrW | Op::ScW) || i.op.name().ends_with(".w") { 4 } else { 8 };
+            let size = if matches!(i.op, Op::LrW | Op::ScW) || i.op.name().ends_with(".w") {
+                4
+            } else {
+                8
+            };
             // Misaligned LR is compared too (both raise a load-misaligned exception); misaligned
             // SC and AMOs are not: QEMU 7.2 reports them differently from the spec (see
             // docs/testing.md) and emu's own ISA tests check them.
@@ -481,7 +532,21 @@ fn emit_random_c(a: &mut Asm, rng: &mut Rng) {
         if i.is_illegal() || !random_safe(i.op) || i.rd >= 30 || emu_isa::compressed::is_zcb(h) {
             continue;
         }
-        if matches!(i.op, Op::Lb | Op::Lh | Op::Lw | Op::Ld | Op::Lbu | Op::Lhu | Op::Sb | Op::Sh | Op::Sw | Op::Sd | Op::Fload | Op::Fstore) {
+        if matches!(
+            i.op,
+            Op::Lb
+                | Op::Lh
+                | Op::Lw
+                | Op::Ld
+                | Op::Lbu
+                | Op::Lhu
+                | Op::Sb
+                | Op::Sh
+                | Op::Sw
+                | Op::Sd
+                | Op::Fload
+                | Op::Fstore
+        ) {
             a.addi(i.rs1, 31, -512);
         }
         a.half(h);
@@ -525,7 +590,12 @@ pub enum Scenario {
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 4] = [Scenario::Traps, Scenario::Delegation, Scenario::Mmu, Scenario::Interrupts];
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Traps,
+        Scenario::Delegation,
+        Scenario::Mmu,
+        Scenario::Interrupts,
+    ];
 }
 
 /// Instructions that trap (or not) depending on privilege and delegation.
@@ -648,7 +718,14 @@ fn mmu_scenario(a: &mut Asm, data: &mut [u8], rng: &mut Rng) -> usize {
     match (xlen, levels) {
         (Xlen::X32, _) => {
             // Sv32 megapages: VPN[1] = va >> 22.
-            for pa in [0x0000_0000u64, 0x0040_0000, 0x0200_0000, 0x0c00_0000, 0x1000_0000, 0x8000_0000] {
+            for pa in [
+                0x0000_0000u64,
+                0x0040_0000,
+                0x0200_0000,
+                0x0c00_0000,
+                0x1000_0000,
+                0x8000_0000,
+            ] {
                 put(data, root + (pa >> 22) * 4, pte(pa, rwxad));
             }
             let l0 = PT + 0x1000;
@@ -699,7 +776,11 @@ fn mmu_scenario(a: &mut Asm, data: &mut [u8], rng: &mut Rng) -> usize {
         n += 1;
     }
     // Read back the leaf PTE (A/D bits) through the identity map.
-    let l0 = if xlen == Xlen::X32 { PT + 0x1000 + ((va >> 12) & 0x3ff) * 4 } else { PT + 0x2000 + ((va >> 12) & 0x1ff) * 8 };
+    let l0 = if xlen == Xlen::X32 {
+        PT + 0x1000 + ((va >> 12) & 0x3ff) * 4
+    } else {
+        PT + 0x2000 + ((va >> 12) & 0x1ff) * 8
+    };
     a.li(S7, l0 as i64);
     a.load(if xlen == Xlen::X64 { Op::Ld } else { Op::Lw }, S8, S7, 0);
     n
@@ -771,5 +852,8 @@ fn interrupt_scenario(a: &mut Asm, rng: &mut Rng) -> usize {
 
 /// Encode check used by the generator's own tests: every row of each group encodes.
 pub fn group_rows(group: Group, xlen: Xlen) -> usize {
-    rows().filter(|r| group.takes(r, xlen)).filter(|r| encode32(&decode32(r.bits, xlen), xlen).is_ok()).count()
+    rows()
+        .filter(|r| group.takes(r, xlen))
+        .filter(|r| encode32(&decode32(r.bits, xlen), xlen).is_ok())
+        .count()
 }

@@ -19,7 +19,12 @@ pub struct GuestRun {
 }
 
 /// Run `elf` on emu's interpreter with at most `max_insns` instructions per hart.
-pub fn run_emu(elf: &[u8], harts: usize, isa: Option<IsaConfig>, max_insns: u64) -> (GuestRun, RunOutcome) {
+pub fn run_emu(
+    elf: &[u8],
+    harts: usize,
+    isa: Option<IsaConfig>,
+    max_insns: u64,
+) -> (GuestRun, RunOutcome) {
     let (console, buf) = Console::capture();
     let cfg = MachineConfig {
         harts,
@@ -31,7 +36,13 @@ pub fn run_emu(elf: &[u8], harts: usize, isa: Option<IsaConfig>, max_insns: u64)
     let m = Machine::new(cfg, elf).unwrap_or_else(|e| panic!("emu refused the program: {e}"));
     let out = m.run();
     let text = String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned();
-    (GuestRun { output: text, code: out.exit_code() }, out)
+    (
+        GuestRun {
+            output: text,
+            code: out.exit_code(),
+        },
+        out,
+    )
 }
 
 /// QEMU's `-cpu` value with every extension of emu's that QEMU 7.2 implements.
@@ -41,10 +52,18 @@ pub fn qemu_cpu(xlen_bits: u32) -> String {
 
 /// Run `elf` (written to `path`) under `qemu-system-riscv{32,64} -M virt -bios none`, killing
 /// it after `timeout`.
-pub fn run_qemu(path: &std::path::Path, xlen_bits: u32, harts: usize, timeout: Duration) -> GuestRun {
+pub fn run_qemu(
+    path: &std::path::Path,
+    xlen_bits: u32,
+    harts: usize,
+    timeout: Duration,
+) -> GuestRun {
     let bin = crate::tool(&format!("qemu-system-riscv{xlen_bits}"));
     let mut child = Command::new(bin)
-        .args(["-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none", "-serial", "stdio"])
+        .args([
+            "-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none", "-serial",
+            "stdio",
+        ])
         .args(["-cpu", &qemu_cpu(xlen_bits)])
         .args(["-smp", &harts.to_string(), "-m", "128M", "-kernel"])
         .arg(path)
@@ -69,5 +88,8 @@ pub fn run_qemu(path: &std::path::Path, xlen_bits: u32, harts: usize, timeout: D
     if let Some(mut s) = child.stdout.take() {
         let _ = s.read_to_string(&mut out);
     }
-    GuestRun { output: out, code: status.and_then(|s| s.code()).unwrap_or(124) }
+    GuestRun {
+        output: out,
+        code: status.and_then(|s| s.code()).unwrap_or(124),
+    }
 }

@@ -14,19 +14,23 @@ use emu_tests::run::{run_emu, run_qemu};
 /// Body length of each random program.
 const BODY: usize = 200;
 
+/// What line `line` of a dump holds.
 fn label(prog: &Program, line: usize) -> String {
-    let wd = if prog.xlen == Xlen::X64 { 1 } else { 1 };
-    let _ = wd;
+    // fcsr and x1..x31 take one line each, then f0..f31 (two lines each on RV32), the trap
+    // log, and scratch memory.
+    let f_lines = if prog.xlen == Xlen::X64 { 32 } else { 64 };
     match line {
         0 => "fcsr".into(),
         1..=31 => format!("x{line}"),
-        _ => format!("line {line}"),
+        l if l < 32 + f_lines => format!("f{}", (l - 32) * 32 / f_lines),
+        l if l == 32 + f_lines => "trap count".into(),
+        l => format!("trap log or scratch line {}", l - 33 - f_lines),
     }
 }
 
 /// Run `progs` on both emulators (two at a time) and return the failures.
-fn compare_all(progs: Vec<Program>) -> (usize, usize, Vec<String>) {
-    let dir = std::env::temp_dir().join(format!("emu-qemu-diff-{}", std::process::id()));
+fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
+    let dir = std::env::temp_dir().join(format!("emu-qemu-diff-{}-{tag}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let failures = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
@@ -67,17 +71,32 @@ fn compare_all(progs: Vec<Program>) -> (usize, usize, Vec<String>) {
         }
     });
     let _ = std::fs::remove_dir_all(&dir);
-    (progs.len(), insns.load(Ordering::Relaxed), failures.into_inner().unwrap_or_else(|e| e.into_inner()))
+    (
+        progs.len(),
+        insns.load(Ordering::Relaxed),
+        failures.into_inner().unwrap_or_else(|e| e.into_inner()),
+    )
 }
 
 fn report(what: &str, (n, insns, failures): (usize, usize, Vec<String>)) {
-    eprintln!("{what}: {n} programs, {insns} generated instructions compared with QEMU, {} mismatches", failures.len());
-    assert!(failures.is_empty(), "{} of {n} programs differ:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "{what}: {n} programs, {insns} generated instructions compared with QEMU, {} mismatches",
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {n} programs differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn random_instructions_match_qemu() {
-    let per_group: u64 = std::env::var("EMU_DIFF_PER_GROUP").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+    let per_group: u64 = std::env::var("EMU_DIFF_PER_GROUP")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
     let mut progs = Vec::new();
     for xlen in [Xlen::X64, Xlen::X32] {
         for g in Group::ALL {
@@ -86,12 +105,15 @@ fn random_instructions_match_qemu() {
             }
         }
     }
-    report("random instruction corpus", compare_all(progs));
+    report("random instruction corpus", compare_all("random", progs));
 }
 
 #[test]
 fn privileged_scenarios_match_qemu() {
-    let per: u64 = std::env::var("EMU_DIFF_PER_SCENARIO").ok().and_then(|v| v.parse().ok()).unwrap_or(16);
+    let per: u64 = std::env::var("EMU_DIFF_PER_SCENARIO")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
     let mut progs = Vec::new();
     for xlen in [Xlen::X64, Xlen::X32] {
         for sc in Scenario::ALL {
@@ -100,5 +122,8 @@ fn privileged_scenarios_match_qemu() {
             }
         }
     }
-    report("privileged scenario corpus", compare_all(progs));
+    report(
+        "privileged scenario corpus",
+        compare_all("privileged", progs),
+    );
 }

@@ -145,13 +145,8 @@ pub enum Arith {
     Nmadd,
 }
 
-fn arith_g<F: Float>(fmt: Fmt, op: Arith, a: u64, b: u64, c: u64, rm: Round) -> FpOut {
-    let (fa, fb, fc) = (
-        F::from_bits(a as u128),
-        F::from_bits(b as u128),
-        F::from_bits(c as u128),
-    );
-    let r: StatusAnd<F> = match op {
+fn compute<F: Float>(op: Arith, fa: F, fb: F, fc: F, rm: Round) -> StatusAnd<F> {
+    match op {
         Arith::Add => fa.add_r(fb, rm),
         Arith::Sub => fa.sub_r(fb, rm),
         Arith::Mul => fa.mul_r(fb, rm),
@@ -160,8 +155,53 @@ fn arith_g<F: Float>(fmt: Fmt, op: Arith, a: u64, b: u64, c: u64, rm: Round) -> 
         Arith::Msub => fa.mul_add_r(fb, -fc, rm),
         Arith::Nmsub => (-fa).mul_add_r(fb, fc, rm),
         Arith::Nmadd => (-fa).mul_add_r(fb, -fc, rm),
+    }
+}
+
+/// APFloat reports only "inexact" when a rounding mode toward zero clamps an overflowing
+/// result to the largest finite number; IEEE 754 (and RISC-V) also raise overflow when the
+/// result rounded with unbounded exponent exceeds that number, i.e. when the exact result
+/// reaches 2^(emax+1). Decide that by redoing the operation at half scale, truncating.
+fn clamped_overflow<F: Float>(op: Arith, fa: F, fb: F, fc: F) -> bool {
+    let half = |x: F| x.scalbn(-1);
+    let bigger = |x: F, y: F| x.abs() >= y.abs();
+    let (a2, b2, c2) = match op {
+        Arith::Add | Arith::Sub => (half(fa), half(fb), fc),
+        Arith::Mul => {
+            if bigger(fa, fb) {
+                (half(fa), fb, fc)
+            } else {
+                (fa, half(fb), fc)
+            }
+        }
+        Arith::Div => (half(fa), fb, fc),
+        _ => {
+            if bigger(fa, fb) {
+                (half(fa), fb, half(fc))
+            } else {
+                (fa, half(fb), half(fc))
+            }
+        }
     };
+    let r = compute(op, a2, b2, c2, Round::TowardZero).value;
+    !r.is_nan() && r.is_finite_non_zero() && r.ilogb() >= F::largest().ilogb()
+}
+
+fn arith_g<F: Float>(fmt: Fmt, op: Arith, a: u64, b: u64, c: u64, rm: Round) -> FpOut {
+    let (fa, fb, fc) = (
+        F::from_bits(a as u128),
+        F::from_bits(b as u128),
+        F::from_bits(c as u128),
+    );
+    let r = compute(op, fa, fb, fc, rm);
     let mut fl = flags(r.status);
+    if fl & NX != 0
+        && fl & OF == 0
+        && r.value.abs().bitwise_eq(F::largest())
+        && clamped_overflow(op, fa, fb, fc)
+    {
+        fl |= OF;
+    }
     let three = matches!(op, Arith::Madd | Arith::Msub | Arith::Nmsub | Arith::Nmadd);
     if is_snan(fmt, a) || is_snan(fmt, b) || (three && is_snan(fmt, c)) {
         fl |= NV;
@@ -457,9 +497,17 @@ pub fn to_int(fmt: Fmt, a: u64, kind: IntKind, rm: Round) -> FpOut {
 
 fn from_int_g<F: Float>(v: i128, rm: Round) -> FpOut {
     let r: StatusAnd<F> = F::from_i128_r(v, rm);
+    let mut fl = flags(r.status);
+    // Only half precision can overflow from a 64-bit integer; see `clamped_overflow`.
+    if fl & NX != 0 && fl & OF == 0 && r.value.abs().bitwise_eq(F::largest()) {
+        let limit = F::largest().ilogb() + 1;
+        if v.unsigned_abs() >= 1u128 << limit {
+            fl |= OF;
+        }
+    }
     FpOut {
         val: r.value.to_bits() as u64,
-        flags: flags(r.status),
+        flags: fl,
     }
 }
 
@@ -486,10 +534,19 @@ fn convert_g<S: Float + FloatConvert<D>, D: Float>(from: Fmt, to: Fmt, a: u64, r
         };
     }
     let mut lost = false;
-    let r: StatusAnd<D> = S::from_bits(a as u128).convert_r(rm, &mut lost);
+    let x = S::from_bits(a as u128);
+    let r: StatusAnd<D> = x.convert_r(rm, &mut lost);
+    let mut fl = flags(r.status);
+    if fl & NX != 0 && fl & OF == 0 && r.value.abs().bitwise_eq(D::largest()) {
+        // See `clamped_overflow`: halve (exact), truncate, compare with 2^emax.
+        let h: StatusAnd<D> = x.scalbn(-1).convert_r(Round::TowardZero, &mut lost);
+        if h.value.ilogb() >= D::largest().ilogb() {
+            fl |= OF;
+        }
+    }
     FpOut {
         val: r.value.to_bits() as u64,
-        flags: flags(r.status),
+        flags: fl,
     }
 }
 
@@ -704,6 +761,44 @@ mod tests {
         assert_eq!(classify(Fmt::S, 0x7f80_0001), 1 << 8);
         assert_eq!(classify(Fmt::D, f64::NAN.to_bits()), 1 << 9);
         assert_eq!(classify(Fmt::H, 0x3c00), 1 << 6);
+    }
+
+    #[test]
+    fn overflow_flag_when_clamped() {
+        // -2^31 / 2^-148 overflows; toward zero it gives -MAX with OF|NX (as softfloat does).
+        let r = arith(Fmt::S, Arith::Div, 0xcefffdf0, 2, 0, Round::TowardZero);
+        assert_eq!(
+            r,
+            FpOut {
+                val: 0xff7f_ffff,
+                flags: OF | NX
+            }
+        );
+        // MAX + 1ulp/4 toward zero is MAX without overflow: the unbounded result is MAX.
+        let max = f32::MAX.to_bits() as u64;
+        let quarter = (2.0f32).powi(127 - 25).to_bits() as u64;
+        assert_eq!(
+            arith(Fmt::S, Arith::Add, max, quarter, 0, Round::TowardZero),
+            FpOut {
+                val: max,
+                flags: NX
+            }
+        );
+        // 70000 to half, toward zero: MAX_HALF with overflow.
+        assert_eq!(
+            from_int(Fmt::H, 70000, IntKind::W, Round::TowardZero),
+            FpOut {
+                val: 0x7bff,
+                flags: OF | NX
+            }
+        );
+        assert_eq!(
+            convert(Fmt::D, Fmt::S, f64::MAX.to_bits(), Round::TowardZero),
+            FpOut {
+                val: max,
+                flags: OF | NX
+            }
+        );
     }
 
     #[test]
