@@ -126,17 +126,18 @@ fn normalise(text: &str) -> String {
         ("fsrm", "fsrmi"),
     ];
     let min_toks = if m == "fsflags" || m == "fsrm" { 1 } else { 2 };
-    if last_num && toks.len() >= min_toks {
-        if let Some((_, imm)) = REG_FORMS.iter().find(|(r, _)| *r == m) {
-            m = imm.to_string();
-        }
+    if last_num
+        && toks.len() >= min_toks
+        && let Some((_, imm)) = REG_FORMS.iter().find(|(r, _)| *r == m)
+    {
+        m = imm.to_string();
     }
     if m.starts_with("csr") {
         for t in toks.iter_mut() {
-            if let Some(n) = csr_number(t).filter(|_| !t.starts_with("0x") || t.len() > 3) {
-                if csr_name(n).is_some() || t.starts_with("0x") {
-                    *t = format!("csr{n}");
-                }
+            if let Some(n) = csr_number(t).filter(|_| !t.starts_with("0x") || t.len() > 3)
+                && (csr_name(n).is_some() || t.starts_with("0x"))
+            {
+                *t = format!("csr{n}");
             }
         }
     }

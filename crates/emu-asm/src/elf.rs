@@ -21,13 +21,13 @@ fn put(buf: &mut Vec<u8>, v: u64, n: usize) {
 pub fn write_elf(xlen: Xlen, base: u64, code: &[u8], entry: u64, symbols: &[Symbol]) -> Vec<u8> {
     let is64 = xlen == Xlen::X64;
     let w = if is64 { 8 } else { 4 };
-    let ehsize = if is64 { 64 } else { 52 };
+    let ehsize: usize = if is64 { 64 } else { 52 };
     let phentsize = if is64 { 56 } else { 32 };
     let shentsize = if is64 { 64 } else { 40 };
     let symsize = if is64 { 24 } else { 16 };
 
     // Layout: header, program header, code (aligned 16), strtab, symtab, shstrtab, section headers.
-    let code_off = (ehsize + phentsize + 15) / 16 * 16;
+    let code_off = (ehsize + phentsize).next_multiple_of(16);
     let mut strtab = vec![0u8];
     let mut name_offs = Vec::new();
     for s in symbols {
@@ -37,10 +37,10 @@ pub fn write_elf(xlen: Xlen, base: u64, code: &[u8], entry: u64, symbols: &[Symb
     }
     let shstr: &[u8] = b"\0.text\0.strtab\0.symtab\0.shstrtab\0";
     let strtab_off = code_off + code.len();
-    let symtab_off = (strtab_off + strtab.len() + 7) / 8 * 8;
+    let symtab_off = (strtab_off + strtab.len()).next_multiple_of(8);
     let nsyms = symbols.len() + 1;
     let shstr_off = symtab_off + nsyms * symsize;
-    let sh_off = (shstr_off + shstr.len() + 7) / 8 * 8;
+    let sh_off = (shstr_off + shstr.len()).next_multiple_of(8);
 
     let mut f = Vec::new();
     f.extend_from_slice(b"\x7fELF");

@@ -173,7 +173,7 @@ impl Asm {
 
     /// Pad with zero bytes to a multiple of `n`.
     pub fn align(&mut self, n: usize) {
-        while self.code.len() % n != 0 {
+        while !self.code.len().is_multiple_of(n) {
             self.code.push(0);
         }
     }

@@ -132,14 +132,9 @@ pub fn alu(op: Op, a: u64, b: u64, xlen: Xlen) -> Option<u64> {
                 x.wrapping_div(y) as i64 as u64
             }
         }
-        Divuw => {
-            let (x, y) = (a as u32, b as u32);
-            if y == 0 {
-                u64::MAX
-            } else {
-                sext32((x / y) as u64)
-            }
-        }
+        Divuw => (a as u32)
+            .checked_div(b as u32)
+            .map_or(u64::MAX, |q| sext32(q as u64)),
         Remw => {
             let (x, y) = (a as i32, b as i32);
             if y == 0 {

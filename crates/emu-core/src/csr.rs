@@ -309,8 +309,8 @@ impl Hart {
             Xlen::X64 => {
                 let mode = v >> 60;
                 if matches!(mode, 0 | 8 | 9) {
-                    // ASIDLEN = 16, PPN = 44 bits.
-                    self.csr.satp = v & (0xf << 60 | 0xffff << 44 | ((1 << 44) - 1));
+                    // ASIDLEN = 16 and PPN = 44 bits: every bit is writable.
+                    self.csr.satp = v;
                 }
             }
         }

@@ -479,7 +479,7 @@ fn to_int_g<F: Float>(fmt: Fmt, a: u64, kind: IntKind, rm: Round) -> FpOut {
             flags: NV,
         };
     }
-    let inexact = !ri.bitwise_eq(x) && !(ri.is_zero() && x.is_zero());
+    let inexact = !ri.bitwise_eq(x) && (!ri.is_zero() || !x.is_zero());
     FpOut {
         val: kind.to_reg(v),
         flags: if inexact { NX } else { 0 },

@@ -271,7 +271,7 @@ impl Hart {
             LrW | LrD => {
                 let size = if i.op == LrW { 4 } else { 8 };
                 let va = self.addr(a);
-                if va % size as u64 != 0 {
+                if !va.is_multiple_of(size as u64) {
                     return Err(Exception::LoadMisaligned(va));
                 }
                 let pa = self.translate(va, size as u64, Access::Load, bus)?;
@@ -295,7 +295,7 @@ impl Hart {
             ScW | ScD => {
                 let size = if i.op == ScW { 4 } else { 8 };
                 let va = self.addr(a);
-                if va % size as u64 != 0 {
+                if !va.is_multiple_of(size as u64) {
                     return Err(Exception::StoreMisaligned(va));
                 }
                 let pa = self.translate(va, size as u64, Access::Store, bus)?;
@@ -313,7 +313,7 @@ impl Hart {
             | AmominuD | AmomaxuD => {
                 let (op, size) = amo_kind(i.op);
                 let va = self.addr(a);
-                if va % size as u64 != 0 {
+                if !va.is_multiple_of(size as u64) {
                     return Err(Exception::StoreMisaligned(va));
                 }
                 let pa = self.translate(va, size as u64, Access::Store, bus)?;

@@ -1,6 +1,8 @@
 //! Floating-point instructions through the hart: rounding modes (static and dynamic), the
 //! accrued flags, NaN boxing, canonical NaNs, and the illegal-instruction cases.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::*;
@@ -23,7 +25,8 @@ fn fp2(op: Op, fmt: Fmt, a: u64, b: u64, rm: u8, frm: u8) -> (u64, u8) {
 fn arithmetic_rounding_and_flags() {
     let one = BOX | 0x3f80_0000;
     let third = BOX | 0x3eaa_aaab; // 1/3 rounded up
-    let cases: &[(Op, Fmt, u64, u64, u8, u8, u64, u8)] = &[
+    type Case = (Op, Fmt, u64, u64, u8, u8, u64, u8);
+    let cases: &[Case] = &[
         // op, fmt, a, b, rm, frm, result, flags
         (Op::Fdiv, Fmt::S, one, BOX | 0x4040_0000, 0, 0, third, 1),
         (

@@ -2,6 +2,8 @@
 //! Zicond) with the edge cases the spec calls out: overflow, sign extension, shift-amount
 //! masking, division by zero and signed overflow, x0 as destination.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::*;

@@ -1,6 +1,8 @@
 //! Loads, stores and atomics: misaligned accesses (also across pages), LR/SC reservations,
 //! AMO results and the alignment exceptions of atomics.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::*;

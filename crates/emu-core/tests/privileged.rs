@@ -1,6 +1,8 @@
 //! The privileged architecture: CSR access rights and WARL fields, traps and delegation,
 //! interrupt priorities, wfi, counters, PMP and address translation.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::*;
@@ -201,7 +203,7 @@ fn interrupt_priority_and_enables() {
     assert_eq!(h.pending_interrupt(0), None);
     // Taking an interrupt: cause has the top bit, vectored mode offsets the pc.
     let mut h = hart(Xlen::X64);
-    h.csr.mtvec = RAM_BASE + 0x100 | 1;
+    h.csr.mtvec = (RAM_BASE + 0x100) | 1;
     h.csr.mie = irq::MTIP;
     h.csr.mstatus |= 1 << 3;
     *bus.lines.lock().unwrap() = irq::MTIP;

@@ -7,10 +7,10 @@
 //! Layer map:
 //! - [`inst`]: the decoded instruction ([`Inst`], [`Op`], [`Fmt`], [`Xlen`]);
 //! - [`table`]: one row per 32-bit encoding; decode, encode and disassembly read it;
-//! - [`decode`] / [`compressed`]: words and parcels to [`Inst`] (never panics: anything
+//! - [`mod@decode`] / [`compressed`]: words and parcels to [`Inst`] (never panics: anything
 //!   unknown is [`Op::Illegal`]);
-//! - [`encode`]: [`Inst`] to words;
-//! - [`disasm`] and [`names`]: text.
+//! - [`mod@encode`]: [`Inst`] to words;
+//! - [`mod@disasm`] and [`names`]: text.
 //!
 //! This crate is pure: no I/O, no `unsafe`, no dependencies. It knows nothing about harts,
 //! CSR semantics or memory; whether an extension is enabled is the hart's business.

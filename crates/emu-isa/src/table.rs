@@ -9,7 +9,7 @@ use crate::inst::{Fmt, Op, Xlen};
 pub enum Form {
     /// rd, rs1, rs2.
     R,
-    /// rd, rs1, imm[11:0].
+    /// rd, rs1, imm\[11:0\].
     I,
     /// rd, imm(rs1): integer and FP loads.
     Load,
@@ -17,7 +17,7 @@ pub enum Form {
     Store,
     /// rs1, rs2, pc-relative offset.
     Branch,
-    /// rd, imm[31:12].
+    /// rd, imm\[31:12\].
     U,
     /// rd, pc-relative offset.
     Jal,

@@ -175,7 +175,7 @@ impl SystemBus {
                 .ok_or(BusFault::Unsupported(PhysAddr(a)));
         }
         if (PLIC_BASE..PLIC_BASE + PLIC_SIZE).contains(&a) {
-            if size != 4 || a % 4 != 0 {
+            if size != 4 || !a.is_multiple_of(4) {
                 return unsupported;
             }
             return self
@@ -212,7 +212,7 @@ impl SystemBus {
             };
         }
         if (PLIC_BASE..PLIC_BASE + PLIC_SIZE).contains(&a) {
-            if size != 4 || a % 4 != 0 {
+            if size != 4 || !a.is_multiple_of(4) {
                 return unsupported;
             }
             self.plic

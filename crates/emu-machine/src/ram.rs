@@ -53,23 +53,24 @@ impl Ram {
         }
         let o = off as usize;
         let p = self.map.as_ptr().wrapping_add(o) as *mut u8;
-        if o % size != 0 {
+        if !o.is_multiple_of(size) {
             let mut v = 0u64;
             for k in 0..size {
                 v |= (self.byte(o + k).load(Ordering::Relaxed) as u64) << (8 * k);
             }
             return Some(v);
         }
-        // SAFETY (all arms): `p` is inside the mapping (range checked above), aligned to `size`
-        // (checked above; the mapping is page-aligned), and only ever accessed atomically.
-        Some(unsafe {
+        // SAFETY: `p` is inside the mapping (range checked above), aligned to `size` (checked
+        // above; the mapping is page-aligned), and only ever accessed atomically.
+        let v = unsafe {
             match size {
                 1 => AtomicU8::from_ptr(p).load(Ordering::Relaxed) as u64,
                 2 => AtomicU16::from_ptr(p as *mut u16).load(Ordering::Relaxed) as u64,
                 4 => AtomicU32::from_ptr(p as *mut u32).load(Ordering::Relaxed) as u64,
                 _ => AtomicU64::from_ptr(p as *mut u64).load(Ordering::Relaxed),
             }
-        })
+        };
+        Some(v)
     }
 
     /// Write the low `size` bytes of `val` at offset `off`; `false` when out of range.
@@ -79,7 +80,7 @@ impl Ram {
         }
         let o = off as usize;
         let p = self.map.as_ptr().wrapping_add(o) as *mut u8;
-        if o % size != 0 {
+        if !o.is_multiple_of(size) {
             for k in 0..size {
                 self.byte(o + k)
                     .store((val >> (8 * k)) as u8, Ordering::Relaxed);
@@ -111,7 +112,7 @@ impl Ram {
 
     /// Atomic read-modify-write at an aligned offset; returns the old value.
     pub fn amo(&self, off: u64, size: usize, op: AmoOp, val: u64) -> Option<u64> {
-        if !self.in_range(off, size) || off as usize % size != 0 {
+        if !self.in_range(off, size) || !(off as usize).is_multiple_of(size) {
             return None;
         }
         let p = self.map.as_ptr().wrapping_add(off as usize) as *mut u8;
@@ -143,7 +144,7 @@ impl Ram {
 
     /// Atomic compare-and-swap at an aligned offset.
     pub fn compare_exchange(&self, off: u64, size: usize, expected: u64, new: u64) -> Option<bool> {
-        if !self.in_range(off, size) || off as usize % size != 0 {
+        if !self.in_range(off, size) || !(off as usize).is_multiple_of(size) {
             return None;
         }
         let p = self.map.as_ptr().wrapping_add(off as usize) as *mut u8;

@@ -71,7 +71,7 @@ impl Clint {
         match off {
             0..=0x3fff => {
                 let h = (off / 4) as usize;
-                (off % 4 == 0 && size == 4).then(|| {
+                (off.is_multiple_of(4) && size == 4).then(|| {
                     self.msip
                         .get(h)
                         .map_or(0, |m| m.load(Ordering::Relaxed) as u64)
@@ -94,7 +94,7 @@ impl Clint {
     pub fn write(&self, off: u64, size: usize, val: u64) -> Option<bool> {
         match off {
             0..=0x3fff => {
-                if off % 4 != 0 || size != 4 {
+                if !off.is_multiple_of(4) || size != 4 {
                     return None;
                 }
                 if let Some(m) = self.msip.get((off / 4) as usize) {
