@@ -16,24 +16,27 @@ impl Hart {
     /// Fetch and decode the instruction at `pc`. Returns it with its raw bits (for `mtval`).
     pub fn fetch(&self, bus: &dyn Bus) -> Result<(Inst, u32), Exception> {
         let pc = self.pc;
-        let lo = self.fetch16(pc, bus)?;
+        // Common case: the whole word lies in one page: one translation, one read.
+        let (lo, hi) = if pc % PAGE <= PAGE - 4 {
+            let pa = self.translate(pc, 2, Access::Fetch, bus)?;
+            match bus.read(PhysAddr(pa), 4) {
+                // The upper half needs its own PMP check (a region may end mid-word).
+                Ok(w) if self.pmp_allows(pa + 2, 2, Access::Fetch, self.prv) => (w as u16, Some((w >> 16) as u16)),
+                Ok(w) => (w as u16, None),
+                Err(_) => (self.fetch16(pc, bus)?, None),
+            }
+        } else {
+            (self.fetch16(pc, bus)?, None)
+        };
         if lo & 3 != 3 {
             let i = decode(lo, 0, self.isa.xlen);
-            let illegal =
-                i.is_illegal() || (emu_isa::compressed::is_zcb(lo) && !self.isa.zcb) || !self.isa.c;
-            return Ok((
-                if illegal {
-                    Inst {
-                        len: 2,
-                        ..Inst::ILLEGAL
-                    }
-                } else {
-                    i
-                },
-                lo as u32,
-            ));
+            let illegal = i.is_illegal() || (emu_isa::compressed::is_zcb(lo) && !self.isa.zcb) || !self.isa.c;
+            return Ok((if illegal { Inst { len: 2, ..Inst::ILLEGAL } } else { i }, lo as u32));
         }
-        let hi = self.fetch16(self.addr(pc.wrapping_add(2)), bus)?;
+        let hi = match hi {
+            Some(h) => h,
+            None => self.fetch16(self.addr(pc.wrapping_add(2)), bus)?,
+        };
         let raw = lo as u32 | (hi as u32) << 16;
         Ok((decode(lo, hi, self.isa.xlen), raw))
     }

@@ -40,6 +40,10 @@ impl Hart {
 
     /// Whether an access of `size` bytes at physical `pa` is allowed for privilege `prv`.
     pub fn pmp_allows(&self, pa: u64, size: u64, access: Access, prv: Priv) -> bool {
+        // No entry is active (A = OFF everywhere): only M-mode may access.
+        if u128::from_le_bytes(self.csr.pmpcfg) & 0x1818_1818_1818_1818_1818_1818_1818_1818 == 0 {
+            return prv == Priv::M;
+        }
         let end = pa.saturating_add(size);
         for i in 0..16 {
             let Some((lo, hi)) = self.pmp_range(i) else {

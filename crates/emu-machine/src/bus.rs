@@ -81,13 +81,19 @@ impl SystemBus {
         (off.checked_add(size as u64)? <= self.ram.len() as u64).then_some(off)
     }
 
-    /// HTIF: a write touched `tohost`; act on the full 64-bit value now in RAM.
-    fn htif_poke(&self, h: Htif) {
-        let Some(off) = self.ram_off(h.tohost, 8) else {
-            return;
-        };
+    /// HTIF: a write of `size` bytes at `a` touched `tohost`; act on the 64-bit value now in
+    /// RAM once the command is complete. RV32 guests write the two halves separately: a low
+    /// half is acted on at once when it is an exit (`code << 1 | 1` with the high half zero) or
+    /// completes a command whose high half (device, command) is already there; a high half
+    /// completes a command whose low half is already there.
+    fn htif_poke(&self, h: Htif, a: u64, size: usize) {
+        let Some(off) = self.ram_off(h.tohost, 8) else { return };
         let v = self.ram.read(off, 8).unwrap_or(0);
-        if v == 0 {
+        let (lo, hi) = (v & 0xffff_ffff, v >> 32);
+        let wrote_lo = a < h.tohost + 4;
+        let wrote_hi = a + size as u64 > h.tohost + 4;
+        let complete = (wrote_lo && wrote_hi) || (wrote_lo && (hi != 0 || lo & 1 == 1)) || (wrote_hi && lo != 0);
+        if v == 0 || !complete {
             return;
         }
         let dev = v >> 56;
@@ -253,7 +259,7 @@ impl Bus for SystemBus {
         if let Some(off) = self.ram_off(a, size) {
             self.ram.write(off, size, val);
             if let Some(h) = self.touches_tohost(a, size) {
-                self.htif_poke(h);
+                self.htif_poke(h, a, size);
             }
             return Ok(());
         }
