@@ -15,16 +15,25 @@ fn interpreter(c: &mut Criterion) {
     step_n(&mut hart, &bus, 32);
     let mut g = c.benchmark_group("interp");
     g.throughput(Throughput::Elements(N));
-    g.bench_function("alu_loop", |b| b.iter(|| black_box(step_n(&mut hart, &bus, N))));
+    g.bench_function("alu_loop", |b| {
+        b.iter(|| black_box(step_n(&mut hart, &bus, N)))
+    });
     g.finish();
 }
 
 fn decoder(c: &mut Criterion) {
-    let words: Vec<u32> = (0..4096u32).map(|k| k.wrapping_mul(0x9e37_79b9) | 3).collect();
+    let words: Vec<u32> = (0..4096u32)
+        .map(|k| k.wrapping_mul(0x9e37_79b9) | 3)
+        .collect();
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Elements(words.len() as u64));
     g.bench_function("decode32_random", |b| {
-        b.iter(|| words.iter().map(|&w| decode32(black_box(w), Xlen::X64).len as u32).sum::<u32>())
+        b.iter(|| {
+            words
+                .iter()
+                .map(|&w| decode32(black_box(w), Xlen::X64).len as u32)
+                .sum::<u32>()
+        })
     });
     g.finish();
 }

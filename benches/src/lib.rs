@@ -36,9 +36,16 @@ pub fn alu_loop(iters: i64) -> Vec<u8> {
 /// A machine loaded with `elf` and its single hart, ready to step by hand.
 pub fn machine(elf: &[u8]) -> (Arc<SystemBus>, Hart) {
     let (console, _) = Console::capture();
-    let cfg = MachineConfig { console, ..MachineConfig::default() };
+    let cfg = MachineConfig {
+        console,
+        ..MachineConfig::default()
+    };
     let m = Machine::new(cfg, elf).unwrap_or_else(|e| panic!("benchmark program: {e}"));
-    let hart = m.harts.into_iter().next().unwrap_or_else(|| panic!("one hart"));
+    let hart = m
+        .harts
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("one hart"));
     (m.bus, hart)
 }
 

@@ -96,7 +96,7 @@ fn random_instructions_match_qemu() {
     let per_group: u64 = std::env::var("EMU_DIFF_PER_GROUP")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(12);
+        .unwrap_or(32);
     let mut progs = Vec::new();
     for xlen in [Xlen::X64, Xlen::X32] {
         for g in Group::ALL {

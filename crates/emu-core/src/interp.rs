@@ -21,7 +21,9 @@ impl Hart {
             let pa = self.translate(pc, 2, Access::Fetch, bus)?;
             match bus.read(PhysAddr(pa), 4) {
                 // The upper half needs its own PMP check (a region may end mid-word).
-                Ok(w) if self.pmp_allows(pa + 2, 2, Access::Fetch, self.prv) => (w as u16, Some((w >> 16) as u16)),
+                Ok(w) if self.pmp_allows(pa + 2, 2, Access::Fetch, self.prv) => {
+                    (w as u16, Some((w >> 16) as u16))
+                }
                 Ok(w) => (w as u16, None),
                 Err(_) => (self.fetch16(pc, bus)?, None),
             }
@@ -30,8 +32,19 @@ impl Hart {
         };
         if lo & 3 != 3 {
             let i = decode(lo, 0, self.isa.xlen);
-            let illegal = i.is_illegal() || (emu_isa::compressed::is_zcb(lo) && !self.isa.zcb) || !self.isa.c;
-            return Ok((if illegal { Inst { len: 2, ..Inst::ILLEGAL } } else { i }, lo as u32));
+            let illegal =
+                i.is_illegal() || (emu_isa::compressed::is_zcb(lo) && !self.isa.zcb) || !self.isa.c;
+            return Ok((
+                if illegal {
+                    Inst {
+                        len: 2,
+                        ..Inst::ILLEGAL
+                    }
+                } else {
+                    i
+                },
+                lo as u32,
+            ));
         }
         let hi = match hi {
             Some(h) => h,

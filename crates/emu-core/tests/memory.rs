@@ -148,3 +148,42 @@ fn misaligned_atomics_raise_the_spec_exceptions() {
     );
     assert_eq!(h.csr.mcause, 4);
 }
+
+/// Zcb parcels execute as their expansions.
+#[test]
+fn zcb_parcels() {
+    let bus = TestBus::new();
+    let mut h = hart(Xlen::X64);
+    let data = RAM_BASE + 0x800;
+    bus.write(PhysAddr(data), 8, 0x8899_aabb_ccdd_eeff).unwrap();
+    h.x[8] = data; // s0
+    h.x[9] = 0xffff_ffff_0000_0005; // s1
+    h.x[10] = 3; // a0
+    bus.write(PhysAddr(RAM_BASE), 2, 0x8004).unwrap(); // c.lbu s1, 0(s0)
+    h.step(&bus);
+    assert_eq!(h.x[9], 0xff, "c.lbu");
+    // c.mul s1, a0 (funct6 100111, rd'/rs1' = s1, funct2 10, rs2' = a0)
+    let mul: u16 = 0b100_111_001_10_010_01;
+    bus.write(PhysAddr(h.pc), 2, mul as u64).unwrap();
+    h.step(&bus);
+    assert_eq!(h.x[9], 0xff * 3, "c.mul");
+    // c.not s1 (funct5 11101 in bits 6:2 -> 0b11_101)
+    let not: u16 = 0b100_111_001_11_101_01;
+    bus.write(PhysAddr(h.pc), 2, not as u64).unwrap();
+    h.step(&bus);
+    assert_eq!(h.x[9], !(0xff * 3u64), "c.not");
+    // c.zext.w s1
+    let zext_w: u16 = 0b100_111_001_11_100_01;
+    bus.write(PhysAddr(h.pc), 2, zext_w as u64).unwrap();
+    h.step(&bus);
+    assert_eq!(h.x[9], !(0xff * 3u64) & 0xffff_ffff, "c.zext.w");
+    // c.sh a0, 2(s0): uimm[1] = bit 5
+    let sh: u16 = 0b100_011_000_0_1_010_00;
+    bus.write(PhysAddr(h.pc), 2, sh as u64).unwrap();
+    h.step(&bus);
+    assert_eq!(
+        bus.read(PhysAddr(data), 8).unwrap(),
+        0x8899_aabb_0003_eeff,
+        "c.sh"
+    );
+}

@@ -87,12 +87,16 @@ impl SystemBus {
     /// completes a command whose high half (device, command) is already there; a high half
     /// completes a command whose low half is already there.
     fn htif_poke(&self, h: Htif, a: u64, size: usize) {
-        let Some(off) = self.ram_off(h.tohost, 8) else { return };
+        let Some(off) = self.ram_off(h.tohost, 8) else {
+            return;
+        };
         let v = self.ram.read(off, 8).unwrap_or(0);
         let (lo, hi) = (v & 0xffff_ffff, v >> 32);
         let wrote_lo = a < h.tohost + 4;
         let wrote_hi = a + size as u64 > h.tohost + 4;
-        let complete = (wrote_lo && wrote_hi) || (wrote_lo && (hi != 0 || lo & 1 == 1)) || (wrote_hi && lo != 0);
+        let complete = (wrote_lo && wrote_hi)
+            || (wrote_lo && (hi != 0 || lo & 1 == 1))
+            || (wrote_hi && lo != 0);
         if v == 0 || !complete {
             return;
         }

@@ -11,7 +11,10 @@ use emu_isa::{Op, Xlen};
 const BASE: u64 = 0x8000_0000;
 
 fn emu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_emu")).args(args).output().expect("run emu")
+    Command::new(env!("CARGO_BIN_EXE_emu"))
+        .args(args)
+        .output()
+        .expect("run emu")
 }
 
 fn temp(name: &str, bytes: &[u8]) -> PathBuf {
@@ -55,11 +58,19 @@ fn demo_runs_and_passes() {
 
 #[test]
 fn finisher_exit_codes_and_uart() {
-    for (value, code) in [(0x5555i64, 0), (0x3333 | (7 << 16), 7), (0x3333 | (1 << 16), 1)] {
-        let elf = program(Xlen::X64, |a| {
-            puts(a, "hi\n");
-            finisher(a, value);
-        }, &[]);
+    for (value, code) in [
+        (0x5555i64, 0),
+        (0x3333 | (7 << 16), 7),
+        (0x3333 | (1 << 16), 1),
+    ] {
+        let elf = program(
+            Xlen::X64,
+            |a| {
+                puts(a, "hi\n");
+                finisher(a, value);
+            },
+            &[],
+        );
         let p = temp(&format!("fin{code}"), &elf);
         let out = emu(&[p.to_str().expect("utf8 path")]);
         assert_eq!(out.status.code(), Some(code), "finisher {value:#x}");
@@ -71,21 +82,34 @@ fn finisher_exit_codes_and_uart() {
 fn htif_exit_and_console_rv32() {
     // tohost at BASE + 0x1000: console write of 'A' (device 1, command 1), then exit 3.
     let tohost = BASE + 0x1000;
-    let elf = program(Xlen::X32, |a| {
-        a.li(T0, tohost as i64);
-        a.li(T1, (1 << 24) | (1 << 16)); // high word: device 1, command 1 (bits 63:56, 55:48)
-        a.store(Op::Sw, T1, T0, 4);
-        a.li(T1, b'A' as i64);
-        a.store(Op::Sw, T1, T0, 0);
-        a.li(T1, (3 << 1) | 1);
-        a.store(Op::Sw, ZERO, T0, 4);
-        a.store(Op::Sw, T1, T0, 0);
-        let l = a.here();
-        a.j(l);
-        a.align(0x1000);
-        a.dword(0);
-        a.dword(0);
-    }, &[elf::Symbol { name: "tohost".into(), addr: tohost }, elf::Symbol { name: "fromhost".into(), addr: tohost + 8 }]);
+    let elf = program(
+        Xlen::X32,
+        |a| {
+            a.li(T0, tohost as i64);
+            a.li(T1, (1 << 24) | (1 << 16)); // high word: device 1, command 1 (bits 63:56, 55:48)
+            a.store(Op::Sw, T1, T0, 4);
+            a.li(T1, b'A' as i64);
+            a.store(Op::Sw, T1, T0, 0);
+            a.li(T1, (3 << 1) | 1);
+            a.store(Op::Sw, ZERO, T0, 4);
+            a.store(Op::Sw, T1, T0, 0);
+            let l = a.here();
+            a.j(l);
+            a.align(0x1000);
+            a.dword(0);
+            a.dword(0);
+        },
+        &[
+            elf::Symbol {
+                name: "tohost".into(),
+                addr: tohost,
+            },
+            elf::Symbol {
+                name: "fromhost".into(),
+                addr: tohost + 8,
+            },
+        ],
+    );
     let p = temp("htif", &elf);
     let out = emu(&[p.to_str().expect("utf8 path")]);
     assert_eq!(out.status.code(), Some(3));
@@ -99,47 +123,56 @@ fn htif_exit_and_console_rv32() {
 fn smp_atomics_are_atomic_across_harts() {
     const N: i64 = 10_000;
     const HARTS: i64 = 4;
-    let elf = program(Xlen::X64, |a| {
-        let counter = BASE as i64 + 0x2000;
-        let done = BASE as i64 + 0x2008;
-        a.li(S0, counter);
-        a.li(S1, done);
-        a.li(T2, N);
-        a.li(T3, 1);
-        let amo_loop = a.here();
-        a.r(Op::AmoaddD, ZERO, S0, T3);
-        a.addi(T2, T2, -1);
-        a.branch(Op::Bne, T2, ZERO, amo_loop);
-        a.li(T2, N);
-        let lrsc = a.here();
-        a.r(Op::LrD, T4, S0, 0);
-        a.addi(T4, T4, 1);
-        a.r(Op::ScD, T5, S0, T4);
-        a.branch(Op::Bne, T5, ZERO, lrsc);
-        a.addi(T2, T2, -1);
-        a.branch(Op::Bne, T2, ZERO, lrsc);
-        a.r(Op::AmoaddD, ZERO, S1, T3);
-        a.csrr(T0, 0xf14);
-        let park = a.label();
-        a.branch(Op::Bne, T0, ZERO, park);
-        a.li(T1, HARTS);
-        let wait = a.here();
-        a.load(Op::Ld, T0, S1, 0);
-        a.branch(Op::Bne, T0, T1, wait);
-        a.load(Op::Ld, T0, S0, 0);
-        a.li(T1, 2 * N * HARTS);
-        let bad = a.label();
-        a.branch(Op::Bne, T0, T1, bad);
-        finisher(a, 0x5555);
-        a.bind(bad);
-        finisher(a, 0x3333 | (9 << 16));
-        a.bind(park);
-        a.op0(Op::Wfi);
-        a.j(park);
-    }, &[]);
+    let elf = program(
+        Xlen::X64,
+        |a| {
+            let counter = BASE as i64 + 0x2000;
+            let done = BASE as i64 + 0x2008;
+            a.li(S0, counter);
+            a.li(S1, done);
+            a.li(T2, N);
+            a.li(T3, 1);
+            let amo_loop = a.here();
+            a.r(Op::AmoaddD, ZERO, S0, T3);
+            a.addi(T2, T2, -1);
+            a.branch(Op::Bne, T2, ZERO, amo_loop);
+            a.li(T2, N);
+            let lrsc = a.here();
+            a.r(Op::LrD, T4, S0, 0);
+            a.addi(T4, T4, 1);
+            a.r(Op::ScD, T5, S0, T4);
+            a.branch(Op::Bne, T5, ZERO, lrsc);
+            a.addi(T2, T2, -1);
+            a.branch(Op::Bne, T2, ZERO, lrsc);
+            a.r(Op::AmoaddD, ZERO, S1, T3);
+            a.csrr(T0, 0xf14);
+            let park = a.label();
+            a.branch(Op::Bne, T0, ZERO, park);
+            a.li(T1, HARTS);
+            let wait = a.here();
+            a.load(Op::Ld, T0, S1, 0);
+            a.branch(Op::Bne, T0, T1, wait);
+            a.load(Op::Ld, T0, S0, 0);
+            a.li(T1, 2 * N * HARTS);
+            let bad = a.label();
+            a.branch(Op::Bne, T0, T1, bad);
+            finisher(a, 0x5555);
+            a.bind(bad);
+            finisher(a, 0x3333 | (9 << 16));
+            a.bind(park);
+            a.op0(Op::Wfi);
+            a.j(park);
+        },
+        &[],
+    );
     let p = temp("smp", &elf);
     let out = emu(&["--smp", "4", p.to_str().expect("utf8 path")]);
-    assert_eq!(out.status.code(), Some(0), "counter total exact: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "counter total exact: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -148,24 +181,40 @@ fn trace_prints_disassembly() {
     let p = temp("trace", &elf);
     let out = emu(&["--trace", p.to_str().expect("utf8 path")]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("0x0000000000001000 (0x00000297) auipc\tt0,0x0"), "{err}");
-    assert!(err.contains("0x0000000080000000") && err.contains("lui\tt0,0x100"), "{err}");
+    assert!(
+        err.contains("0x0000000000001000 (0x00000297) auipc\tt0,0x0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("0x0000000080000000") && err.contains("lui\tt0,0x100"),
+        "{err}"
+    );
 }
 
 #[test]
 fn isa_override_restricts_instructions() {
     // fadd.s under rv64imac traps (illegal instruction) to mtvec = 0 -> fetch fault loop;
     // the instruction limit ends the run.
-    let elf = program(Xlen::X64, |a| {
-        a.li(T0, 3 << 13);
-        a.csrs(0x300, T0);
-        a.word(0x00c5_f553); // fadd.s
-        finisher(a, 0x5555);
-    }, &[]);
+    let elf = program(
+        Xlen::X64,
+        |a| {
+            a.li(T0, 3 << 13);
+            a.csrs(0x300, T0);
+            a.word(0x00c5_f553); // fadd.s
+            finisher(a, 0x5555);
+        },
+        &[],
+    );
     let p = temp("isa", &elf);
     let ok = emu(&[p.to_str().expect("utf8 path")]);
     assert_eq!(ok.status.code(), Some(0));
-    let restricted = emu(&["--isa", "rv64imac", "--max-instructions", "10000", p.to_str().expect("utf8 path")]);
+    let restricted = emu(&[
+        "--isa",
+        "rv64imac",
+        "--max-instructions",
+        "10000",
+        p.to_str().expect("utf8 path"),
+    ]);
     assert_eq!(restricted.status.code(), Some(124));
     let mismatch = emu(&["--isa", "rv32gc", p.to_str().expect("utf8 path")]);
     assert_eq!(mismatch.status.code(), Some(1));
@@ -181,12 +230,27 @@ fn clear_errors_for_bad_input() {
     let outside = {
         let mut a = Asm::new(Xlen::X64, 0x4000_0000);
         a.op0(Op::Wfi);
-        temp("outside", &elf::write_elf(Xlen::X64, 0x4000_0000, &a.finish().expect("asm"), 0x4000_0000, &[]))
+        temp(
+            "outside",
+            &elf::write_elf(
+                Xlen::X64,
+                0x4000_0000,
+                &a.finish().expect("asm"),
+                0x4000_0000,
+                &[],
+            ),
+        )
     };
-    let truncated = temp("trunc", &program(Xlen::X64, |a| finisher(a, 0x5555), &[])[..40]);
+    let truncated = temp(
+        "trunc",
+        &program(Xlen::X64, |a| finisher(a, 0x5555), &[])[..40],
+    );
     let s = |p: &PathBuf| p.to_str().expect("utf8 path").to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["/nonexistent/prog.elf".into()], "cannot read /nonexistent/prog.elf"),
+        (
+            vec!["/nonexistent/prog.elf".into()],
+            "cannot read /nonexistent/prog.elf",
+        ),
         (vec![s(&not_elf)], "not an ELF file"),
         (vec![s(&x86)], "not a RISC-V ELF"),
         (vec![s(&outside)], "outside RAM"),
@@ -196,7 +260,10 @@ fn clear_errors_for_bad_input() {
         (vec!["-m".into(), "lots".into()], "invalid memory size"),
         (vec!["--isa".into(), "rv64xyz".into()], "invalid --isa"),
         (vec!["--frobnicate".into()], "unexpected argument"),
-        (vec!["--engine".into(), "magic".into()], "invalid value 'magic'"),
+        (
+            vec!["--engine".into(), "magic".into()],
+            "invalid value 'magic'",
+        ),
     ];
     for (args, want) in cases {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -205,7 +272,11 @@ fn clear_errors_for_bad_input() {
         assert_ne!(out.status.code(), Some(0), "{args:?} must fail");
         assert!(err.contains(want), "{args:?}: expected {want:?} in {err:?}");
         if !want.contains("unexpected") && !want.contains("invalid value") {
-            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err:?}");
+            assert_eq!(
+                err.trim_end().lines().count(),
+                1,
+                "{args:?}: one line, got {err:?}"
+            );
         }
     }
 }
