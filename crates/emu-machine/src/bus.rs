@@ -94,9 +94,11 @@ impl SystemBus {
         let (lo, hi) = (v & 0xffff_ffff, v >> 32);
         let wrote_lo = a < h.tohost + 4;
         let wrote_hi = a + size as u64 > h.tohost + 4;
-        let complete = (wrote_lo && wrote_hi)
-            || (wrote_lo && (hi != 0 || lo & 1 == 1))
-            || (wrote_hi && lo != 0);
+        let complete = match (wrote_lo, wrote_hi) {
+            (true, true) => true,
+            (true, false) => hi != 0 || lo & 1 == 1,
+            (false, _) => lo != 0,
+        };
         if v == 0 || !complete {
             return;
         }
