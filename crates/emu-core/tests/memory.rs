@@ -151,6 +151,7 @@ fn misaligned_atomics_raise_the_spec_exceptions() {
 
 /// Zcb parcels execute as their expansions.
 #[test]
+#[allow(clippy::unusual_byte_groupings)] // binary literals grouped by instruction field
 fn zcb_parcels() {
     let bus = TestBus::new();
     let mut h = hart(Xlen::X64);
