@@ -857,3 +857,76 @@ pub fn group_rows(group: Group, xlen: Xlen) -> usize {
         .filter(|r| encode32(&decode32(r.bits, xlen), xlen).is_ok())
         .count()
 }
+
+/// A program that echoes UART input in upper case, driven entirely by interrupts: the UART's
+/// receive interrupt goes through the PLIC (source 10, context 0 = hart 0 M-mode) to MEIP;
+/// the handler claims, reads every waiting byte, completes. `q` ends the run. Exercises UART
+/// IER/LSR/RBR, PLIC priority/enable/threshold/claim/complete, mie/mstatus and wfi.
+pub fn uart_echo_program(xlen: Xlen) -> Program {
+    const PLIC: i64 = 0x0c00_0000;
+    let mut a = Asm::new(xlen, BASE);
+    let handler = a.label();
+    let idle = a.label();
+    let park = a.label();
+    a.csrr(T0, 0xf14);
+    a.branch(Op::Bne, T0, ZERO, park);
+    a.la(T0, handler);
+    a.csrw(0x305, T0);
+    a.li(T0, PLIC + 4 * 10);
+    a.li(T1, 1);
+    a.store(Op::Sw, T1, T0, 0); // priority[10] = 1
+    a.li(T0, PLIC + 0x2000);
+    a.li(T1, 1 << 10);
+    a.store(Op::Sw, T1, T0, 0); // enable source 10 for context 0
+    a.li(T0, PLIC + 0x20_0000);
+    a.store(Op::Sw, ZERO, T0, 0); // threshold 0
+    a.li(T0, UART);
+    a.li(T1, 1);
+    a.store(Op::Sb, T1, T0, 1); // IER: receive data available
+    a.li(T1, 1 << 11);
+    a.csrs(0x304, T1); // mie.MEIE
+    a.li(T1, 8);
+    a.csrs(0x300, T1); // mstatus.MIE
+    a.bind(idle);
+    a.op0(Op::Wfi);
+    a.j(idle);
+    a.bind(handler);
+    a.li(S0, PLIC + 0x20_0004);
+    a.load(Op::Lw, S1, S0, 0); // claim
+    a.li(S2, UART);
+    let more = a.here();
+    let done = a.label();
+    a.load(Op::Lbu, T0, S2, 5);
+    a.i(Op::Andi, T0, T0, 1);
+    a.branch(Op::Beq, T0, ZERO, done);
+    a.load(Op::Lbu, T1, S2, 0);
+    a.li(T2, b'q' as i64);
+    let quit = a.label();
+    a.branch(Op::Beq, T1, T2, quit);
+    a.li(T2, b'a' as i64);
+    let store = a.label();
+    a.branch(Op::Bltu, T1, T2, store);
+    a.addi(T1, T1, -32);
+    a.bind(store);
+    a.store(Op::Sb, T1, S2, 0);
+    a.j(more);
+    a.bind(done);
+    a.store(Op::Sw, S1, S0, 0); // complete
+    a.op0(Op::Mret);
+    a.bind(quit);
+    a.li(T0, b'\n' as i64);
+    a.store(Op::Sb, T0, S2, 0);
+    a.li(T0, 0x10_0000);
+    a.li(T1, 0x5555);
+    a.store(Op::Sw, T1, T0, 0);
+    a.bind(park);
+    a.op0(Op::Wfi);
+    a.j(park);
+    let code = a.finish().unwrap_or_else(|e| panic!("uart echo: {e}"));
+    Program {
+        name: format!("uart-echo/rv{}", xlen.bits()),
+        xlen,
+        elf: elf::write_elf(xlen, BASE, &code, BASE, &[]),
+        body: 0,
+    }
+}

@@ -25,7 +25,19 @@ pub fn run_emu(
     isa: Option<IsaConfig>,
     max_insns: u64,
 ) -> (GuestRun, RunOutcome) {
+    run_emu_with_input(elf, harts, isa, max_insns, b"")
+}
+
+/// [`run_emu`] with `input` waiting on the UART.
+pub fn run_emu_with_input(
+    elf: &[u8],
+    harts: usize,
+    isa: Option<IsaConfig>,
+    max_insns: u64,
+    input: &[u8],
+) -> (GuestRun, RunOutcome) {
     let (console, buf) = Console::capture();
+    console.push_input(input);
     let cfg = MachineConfig {
         harts,
         isa,
@@ -58,6 +70,17 @@ pub fn run_qemu(
     harts: usize,
     timeout: Duration,
 ) -> GuestRun {
+    run_qemu_with_input(path, xlen_bits, harts, timeout, b"")
+}
+
+/// [`run_qemu`] with `input` fed to the serial port (QEMU's stdin).
+pub fn run_qemu_with_input(
+    path: &std::path::Path,
+    xlen_bits: u32,
+    harts: usize,
+    timeout: Duration,
+    input: &[u8],
+) -> GuestRun {
     let bin = crate::tool(&format!("qemu-system-riscv{xlen_bits}"));
     let mut child = Command::new(bin)
         .args([
@@ -67,11 +90,21 @@ pub fn run_qemu(
         .args(["-cpu", &qemu_cpu(xlen_bits)])
         .args(["-smp", &harts.to_string(), "-m", "128M", "-kernel"])
         .arg(path)
-        .stdin(Stdio::null())
+        .stdin(if input.is_empty() {
+            Stdio::null()
+        } else {
+            Stdio::piped()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start qemu");
+    // Keep stdin open until QEMU exits: an EOF on the serial backend is not an input.
+    let mut stdin = child.stdin.take();
+    if let Some(s) = stdin.as_mut() {
+        use std::io::Write;
+        let _ = s.write_all(input);
+    }
     let start = Instant::now();
     let status = loop {
         if let Some(st) = child.try_wait().expect("wait qemu") {
@@ -84,6 +117,7 @@ pub fn run_qemu(
         }
         std::thread::sleep(Duration::from_millis(2));
     };
+    drop(stdin.take());
     let mut out = String::new();
     if let Some(mut s) = child.stdout.take() {
         let _ = s.read_to_string(&mut out);

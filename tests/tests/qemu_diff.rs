@@ -8,8 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use emu_isa::Xlen;
-use emu_tests::diffgen::{Group, Program, Scenario, privileged_program, random_program};
-use emu_tests::run::{run_emu, run_qemu};
+use emu_tests::diffgen::{
+    Group, Program, Scenario, privileged_program, random_program, uart_echo_program,
+};
+use emu_tests::run::{run_emu, run_emu_with_input, run_qemu, run_qemu_with_input};
 
 /// Body length of each random program.
 const BODY: usize = 200;
@@ -126,4 +128,24 @@ fn privileged_scenarios_match_qemu() {
         "privileged scenario corpus",
         compare_all("privileged", progs),
     );
+}
+
+/// UART input, PLIC and external interrupts: the same keystrokes give the same echo.
+#[test]
+fn uart_interrupts_match_qemu() {
+    let input = b"hello, Emu 123q";
+    for xlen in [Xlen::X64, Xlen::X32] {
+        let p = uart_echo_program(xlen);
+        let path = std::env::temp_dir().join(format!(
+            "emu-uart-{}-{}.elf",
+            std::process::id(),
+            xlen.bits()
+        ));
+        std::fs::write(&path, &p.elf).expect("write elf");
+        let (ours, _) = run_emu_with_input(&p.elf, 1, None, 10_000_000, input);
+        let theirs = run_qemu_with_input(&path, xlen.bits(), 1, Duration::from_secs(20), input);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(ours.output, "HELLO, EMU 123\n", "{xlen:?}");
+        assert_eq!(ours, theirs, "{xlen:?}");
+    }
 }
