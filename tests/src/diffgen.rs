@@ -185,6 +185,7 @@ fn sd(xlen: Xlen) -> Op {
 struct Skel {
     a: Asm,
     dump: Label,
+    mtrap: Label,
     data: Vec<u8>,
 }
 
@@ -205,10 +206,16 @@ impl Skel {
         a.csrw(0x105, T0);
         a.li(T0, 3 << 13);
         a.csrs(0x300, T0);
+        // PMP entry 15 (lowest priority) opens all memory; scenarios use the others.
         a.li(T0, -1);
-        a.csrw(0x3b0, T0); // pmpaddr0 = everything
-        a.li(T0, 0x1f);
-        a.csrw(0x3a0, T0); // NAPOT, RWX
+        a.csrw(0x3bf, T0);
+        if xlen == Xlen::X64 {
+            a.li(T0, 0x1f << 56);
+            a.csrw(0x3a2, T0);
+        } else {
+            a.li(T0, 0x1f << 24);
+            a.csrw(0x3a3, T0);
+        }
         a.li(T0, rng.below(5) as i64);
         a.csrw(0x002, T0);
         let start = a.label();
@@ -216,6 +223,7 @@ impl Skel {
         let mut s = Skel {
             a,
             dump,
+            mtrap,
             data: vec![0; 0x9000],
         };
         s.handlers(mtrap, strap);
@@ -584,17 +592,23 @@ pub enum Scenario {
     Delegation,
     /// Page-table translation with random permissions from S or U.
     Mmu,
-    /// Software and timer interrupts, direct and vectored, M and S.
+    /// Software and timer interrupts in M-mode, direct and vectored.
     Interrupts,
+    /// Interrupts while in S-mode: delegated SSI to S, M timer preempting S.
+    SupervisorInterrupts,
+    /// Random PMP entries (OFF/TOR/NA4/NAPOT, R/W/X, lock) probed from S, U and M.
+    Pmp,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Traps,
         Scenario::Delegation,
         Scenario::Mmu,
         Scenario::Interrupts,
+        Scenario::SupervisorInterrupts,
+        Scenario::Pmp,
     ];
 }
 
@@ -685,7 +699,17 @@ pub fn privileged_program(xlen: Xlen, sc: Scenario, seed: u64) -> Program {
             body += mmu_scenario(a, &mut s.data, &mut rng);
         }
         Scenario::Interrupts => {
-            body += interrupt_scenario(a, &mut rng);
+            let mtrap = s.mtrap;
+            body += interrupt_scenario(a, &mut rng, mtrap);
+        }
+        Scenario::SupervisorInterrupts => {
+            body += supervisor_interrupt_scenario(a, &mut rng);
+        }
+        Scenario::Pmp => {
+            for (k, b) in s.data[0x4000..0x5000].iter_mut().enumerate() {
+                *b = (k as u8).wrapping_mul(37) ^ 0x5a;
+            }
+            body += pmp_scenario(a, &mut rng);
         }
     }
     let a = &mut s.a;
@@ -786,8 +810,24 @@ fn mmu_scenario(a: &mut Asm, data: &mut [u8], rng: &mut Rng) -> usize {
     n
 }
 
-fn interrupt_scenario(a: &mut Asm, rng: &mut Rng) -> usize {
+fn interrupt_scenario(a: &mut Asm, rng: &mut Rng, mtrap: Label) -> usize {
     let mut n = 0;
+    if rng.below(2) == 1 {
+        // Vectored mode: exceptions use entry 0, interrupt n entry n; every entry jumps to the
+        // common handler, so the logged cause is what differs.
+        let table = a.label();
+        let over = a.label();
+        a.j(over);
+        a.align(256);
+        a.bind(table);
+        for _ in 0..16 {
+            a.j(mtrap);
+        }
+        a.bind(over);
+        a.la(T0, table);
+        a.i(Op::Ori, T0, T0, 1);
+        a.csrw(0x305, T0);
+    }
     for _ in 0..6 {
         match rng.below(4) {
             0 => {
@@ -929,4 +969,105 @@ pub fn uart_echo_program(xlen: Xlen) -> Program {
         elf: elf::write_elf(xlen, BASE, &code, BASE, &[]),
         body: 0,
     }
+}
+
+fn supervisor_interrupt_scenario(a: &mut Asm, rng: &mut Rng) -> usize {
+    // SSI and STI delegated; M timer enabled; then run in S.
+    a.li(T0, 0x22);
+    a.csrw(0x303, T0);
+    a.li(T0, 0x80 | 0x2);
+    a.csrw(0x304, T0); // MTIE, SSIE
+    enter(a, 1);
+    let mut n = 0;
+    for _ in 0..8 {
+        match rng.below(3) {
+            0 => {
+                // Delegated supervisor software interrupt, taken by the S handler once SIE is set.
+                a.li(T1, 2);
+                a.csrs(0x144, T1); // sip.SSIP
+                a.csrs(0x100, T1); // sstatus.SIE
+                a.csrc(0x144, T1);
+                a.csrc(0x100, T1);
+                a.csrs(0x104, T1); // re-enable sie.SSIE (the handler cleared it)
+            }
+            1 => {
+                // Machine timer while in S: taken to M whatever mstatus.MIE says.
+                a.li(T0, CLINT + 0x4000);
+                a.store(Op::Sw, ZERO, T0, 4);
+                a.store(Op::Sw, ZERO, T0, 0);
+                a.li(T1, -1);
+                a.store(Op::Sw, T1, T0, 4);
+                a.store(Op::Sw, T1, T0, 0);
+            }
+            _ => {
+                // Pending but masked by SIE = 0: nothing is taken; sip shows it.
+                a.li(T1, 2);
+                a.csrs(0x144, T1);
+                a.csrr(S9, 0x144);
+                a.csrc(0x144, T1);
+            }
+        }
+        n += 1;
+    }
+    n
+}
+
+fn pmp_scenario(a: &mut Asm, rng: &mut Rng) -> usize {
+    let xlen = a.xlen;
+    let region = DATA + 0x4000;
+    let mut cfg: u64 = 0;
+    let mut prev_top = region;
+    for e in 0..4u64 {
+        let mode = rng.below(4);
+        let perms = match rng.below(6) {
+            0 => 0,
+            1 => 1, // R
+            2 => 3, // RW
+            3 => 4, // X
+            4 => 5, // RX
+            _ => 7, // RWX
+        };
+        let lock = if rng.below(8) == 0 { 0x80 } else { 0 };
+        let addr = match mode {
+            1 => {
+                // TOR: top above the previous entry's address.
+                let top = prev_top + 4 * (1 + rng.below(256));
+                prev_top = top;
+                top >> 2
+            }
+            2 => (region + 4 * rng.below(1024)) >> 2,
+            3 => {
+                let size_log = 3 + rng.below(10); // 8 B .. 4 KiB
+                let base = region + ((rng.below(4096) >> size_log) << size_log);
+                (base >> 2) | ((1 << (size_log - 3)) - 1)
+            }
+            _ => (region + 4 * rng.below(1024)) >> 2,
+        };
+        a.li(T0, addr as i64);
+        a.csrw(0x3b0 + e as u16, T0);
+        cfg |= ((mode << 3) | perms | lock) << (8 * e);
+    }
+    a.li(T0, cfg as i64);
+    a.csrw(0x3a0, T0);
+    if xlen == Xlen::X64 {
+        // pmpcfg0 also holds entries 4..7 on RV64: written as zero (OFF) above.
+    }
+    let prv = rng.below(3); // 0 U, 1 S, 2 M
+    if prv < 2 {
+        enter(a, prv);
+    }
+    let mut n = 0;
+    for _ in 0..16 {
+        let addr = region + 4 * rng.below(1024) + if rng.below(8) == 0 { 2 } else { 0 };
+        a.li(S4, addr as i64);
+        match rng.below(3) {
+            0 | 1 => a.load(Op::Lw, S5, S4, 0),
+            _ => {
+                a.store(Op::Sw, S4, S4, 0);
+                a.load(Op::Lw, S6, S4, 0);
+            }
+        }
+        n += 1;
+    }
+    n
 }

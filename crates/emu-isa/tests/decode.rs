@@ -31,7 +31,9 @@ fn all_compressed_halfwords() {
             legal > 40_000,
             "{xlen:?}: only {legal} legal compressed parcels"
         );
-        let rows = emu_isa::table::rows().filter(|r| r.width.allows(xlen)).count();
+        let rows = emu_isa::table::rows()
+            .filter(|r| r.width.allows(xlen))
+            .count();
         eprintln!(
             "{xlen:?}: {legal} legal 16-bit parcels, {rows} 32-bit encodings, {} operations",
             Op::ALL.len()

@@ -24,7 +24,9 @@ impl Clint {
     pub fn new(harts: usize) -> Clint {
         Clint {
             msip: (0..harts).map(|_| AtomicU32::new(0)).collect(),
-            mtimecmp: (0..harts).map(|_| AtomicU64::new(u64::MAX)).collect(),
+            // Reset value 0, as on QEMU virt: MTIP is pending until software programs the
+            // comparator (it must before enabling MTIE anyway).
+            mtimecmp: (0..harts).map(|_| AtomicU64::new(0)).collect(),
             start: Instant::now(),
             offset: AtomicU64::new(0),
         }
