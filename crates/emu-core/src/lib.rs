@@ -11,7 +11,8 @@
 //! - [`bus`]: the [`Bus`] trait, the hart's only window on memory and devices;
 //! - [`config`]: which extensions a hart has;
 //! - [`trap`], [`csr`], [`mmu`], [`pmp`], [`fpu`]: pieces of the privileged and FP architecture;
-//! - [`hart`]: the [`Hart`] state; [`interp`]: executing instructions.
+//! - [`hart`]: the [`Hart`] state; [`interp`]: executing instructions; [`engine`]: the seam
+//!   through which the machine runs a hart (interpreter here, JIT in emu-jit).
 //!
 //! Must not depend on: devices, the machine, Cranelift, or any front end. No `unsafe`.
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod alu;
 pub mod bus;
 pub mod config;
 pub mod csr;
+pub mod engine;
 pub mod fpu;
 pub mod hart;
 pub mod interp;
@@ -31,6 +33,7 @@ pub mod types;
 
 pub use bus::{AmoOp, Bus, BusFault};
 pub use config::{IsaConfig, IsaError};
+pub use engine::{Engine, EngineExit, Interpreter, RunStats};
 pub use hart::{Hart, StepOutcome};
 pub use trap::{Access, Exception};
 pub use types::{HartId, PhysAddr, Priv, VirtAddr};

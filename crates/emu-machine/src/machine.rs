@@ -6,7 +6,7 @@ use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use emu_core::{Bus, Hart, HartId, IsaConfig, StepOutcome};
+use emu_core::{Bus, Engine, EngineExit, Hart, HartId, Interpreter, IsaConfig};
 use emu_isa::{Xlen, disasm};
 
 use crate::bootrom::boot_rom;
@@ -16,8 +16,11 @@ use crate::elf::{ElfError, LoadedElf, parse_elf};
 use crate::map::{RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
 use crate::signals::{ExitReason, Signals};
 
+/// Makes the execution engine of each hart (called once per hart, on the hart's thread).
+pub type EngineFactory = Arc<dyn Fn(HartId) -> Box<dyn Engine> + Send + Sync>;
+
 /// How to build a machine.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MachineConfig {
     /// Number of harts (`--smp`).
     pub harts: usize,
@@ -33,6 +36,22 @@ pub struct MachineConfig {
     pub max_instructions: Option<u64>,
     /// Where guest console output goes.
     pub console: Console,
+    /// The execution engine; `None` is the reference interpreter.
+    pub engine: Option<EngineFactory>,
+}
+
+impl std::fmt::Debug for MachineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MachineConfig")
+            .field("harts", &self.harts)
+            .field("ram_size", &self.ram_size)
+            .field("isa", &self.isa)
+            .field("halted", &self.halted)
+            .field("trace", &self.trace)
+            .field("max_instructions", &self.max_instructions)
+            .field("engine", &self.engine.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for MachineConfig {
@@ -45,6 +64,7 @@ impl Default for MachineConfig {
             trace: false,
             max_instructions: None,
             console: Console::stdout(),
+            engine: None,
         }
     }
 }
@@ -251,7 +271,7 @@ impl Machine {
 }
 
 /// Instructions between samples of the interrupt lines and the exit flag.
-const BATCH: u32 = 256;
+const BATCH: u64 = 256;
 
 fn hart_thread(
     mut hart: Hart,
@@ -260,40 +280,36 @@ fn hart_thread(
     rc: &RunControl,
     cfg: &MachineConfig,
 ) -> (Hart, bool) {
+    let mut engine: Box<dyn Engine> = match (&cfg.engine, cfg.trace) {
+        (_, true) => Box::new(Interpreter::with_trace(Box::new(trace))),
+        (Some(f), false) => f(hart.id),
+        (None, false) => Box::new(Interpreter::default()),
+    };
     let mut executed: u64 = 0;
     let limit = cfg.max_instructions.unwrap_or(u64::MAX);
     rc.wait_running(signals);
     while !signals.exiting() {
-        // A device write that may change interrupt lines bumps the wake generation; the batch
-        // ends then so the new lines are seen before the next instruction.
+        // A device write that may change interrupt lines bumps the wake generation; the engine
+        // stops then so the new lines are seen before the next instruction.
         let wake_gen = signals.generation();
         let lines = bus.irq_lines(hart.id);
-        for _ in 0..BATCH {
-            if cfg.trace {
-                trace(&hart, bus);
-            }
-            match hart.step_with_lines(bus, lines) {
-                StepOutcome::Waiting => {
-                    let seen = signals.generation();
-                    if hart.mip(bus.irq_lines(hart.id)) & hart.csr.mie == 0 {
-                        let ns = bus
-                            .clint
-                            .ns_until_timer(hart.id.0 as usize)
-                            .clamp(10_000, 10_000_000);
-                        signals.wait(seen, Duration::from_nanos(ns));
-                    }
-                    break;
-                }
-                StepOutcome::Interrupt(_) => break,
-                _ => {}
-            }
-            executed += 1;
-            if executed >= limit {
-                signals.exit_host();
-                return (hart, true);
-            }
-            if signals.generation() != wake_gen {
-                break;
+        let budget = BATCH.min(limit - executed);
+        let stats = engine.run(&mut hart, bus, lines, budget, &mut || {
+            signals.generation() != wake_gen
+        });
+        executed += stats.executed;
+        if executed >= limit {
+            signals.exit_host();
+            return (hart, true);
+        }
+        if stats.exit == EngineExit::Waiting {
+            let seen = signals.generation();
+            if hart.mip(bus.irq_lines(hart.id)) & hart.csr.mie == 0 {
+                let ns = bus
+                    .clint
+                    .ns_until_timer(hart.id.0 as usize)
+                    .clamp(10_000, 10_000_000);
+                signals.wait(seen, Duration::from_nanos(ns));
             }
         }
     }

@@ -89,6 +89,7 @@ fn run(cli: Cli) -> Result<i32> {
         trace: cli.trace,
         max_instructions: cli.max_instructions,
         console: console.clone(),
+        engine: None,
     };
     let name = cli
         .elf

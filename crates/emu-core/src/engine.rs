@@ -1,0 +1,117 @@
+//! The execution-engine seam: the machine runs harts through [`Engine`], so the reference
+//! interpreter and the JIT (which lives in its own crate, with Cranelift behind it) are
+//! interchangeable and the machine never depends on a code generator.
+
+use crate::bus::Bus;
+use crate::hart::{Hart, StepOutcome};
+
+/// Why [`Engine::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineExit {
+    /// The instruction budget is used up.
+    Budget,
+    /// The hart executed `wfi` and nothing wakes it yet.
+    Waiting,
+    /// The caller's poll asked to stop (interrupt lines changed, exit or halt requested).
+    Stopped,
+    /// An interrupt was taken: the caller should sample the interrupt lines again.
+    Interrupt,
+}
+
+/// What a call to [`Engine::run`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunStats {
+    /// Instructions executed (including those that ended in an exception).
+    pub executed: u64,
+    /// Why it returned.
+    pub exit: EngineExit,
+}
+
+/// Executes a hart.
+pub trait Engine: Send {
+    /// Short name (`interp`, `jit`).
+    fn name(&self) -> &'static str;
+
+    /// Run `hart` for at most `budget` instructions with the device interrupt lines `lines`
+    /// (sampled by the caller). `poll` is called between instructions or blocks; when it
+    /// returns true the engine returns [`EngineExit::Stopped`] promptly.
+    fn run(
+        &mut self,
+        hart: &mut Hart,
+        bus: &dyn Bus,
+        lines: u64,
+        budget: u64,
+        poll: &mut dyn FnMut() -> bool,
+    ) -> RunStats;
+}
+
+/// A per-instruction observer (the `--trace` output).
+pub type TraceHook = Box<dyn FnMut(&Hart, &dyn Bus) + Send>;
+
+/// The reference interpreter as an [`Engine`].
+#[derive(Default)]
+pub struct Interpreter {
+    trace: Option<TraceHook>,
+}
+
+impl std::fmt::Debug for Interpreter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("trace", &self.trace.is_some())
+            .finish()
+    }
+}
+
+impl Interpreter {
+    /// An interpreter that calls `hook` before every instruction.
+    pub fn with_trace(hook: TraceHook) -> Interpreter {
+        Interpreter { trace: Some(hook) }
+    }
+}
+
+impl Engine for Interpreter {
+    fn name(&self) -> &'static str {
+        "interp"
+    }
+
+    fn run(
+        &mut self,
+        hart: &mut Hart,
+        bus: &dyn Bus,
+        lines: u64,
+        budget: u64,
+        poll: &mut dyn FnMut() -> bool,
+    ) -> RunStats {
+        let mut executed = 0;
+        while executed < budget {
+            if let Some(t) = self.trace.as_mut() {
+                t(hart, bus);
+            }
+            match hart.step_with_lines(bus, lines) {
+                StepOutcome::Waiting => {
+                    return RunStats {
+                        executed,
+                        exit: EngineExit::Waiting,
+                    };
+                }
+                StepOutcome::Interrupt(_) => {
+                    return RunStats {
+                        executed,
+                        exit: EngineExit::Interrupt,
+                    };
+                }
+                StepOutcome::Retired | StepOutcome::Exception(_) => executed += 1,
+            }
+            if poll() {
+                return RunStats {
+                    executed,
+                    exit: EngineExit::Stopped,
+                };
+            }
+        }
+        RunStats {
+            executed,
+            exit: EngineExit::Budget,
+        }
+    }
+}
