@@ -36,6 +36,26 @@ pub fn run_emu_with_input(
     max_insns: u64,
     input: &[u8],
 ) -> (GuestRun, RunOutcome) {
+    run_emu_engine(elf, harts, isa, max_insns, input, None)
+}
+
+/// Run `elf` on emu with the JIT engine.
+pub fn run_emu_jit(elf: &[u8], max_insns: u64, input: &[u8]) -> (GuestRun, RunOutcome) {
+    let factory: emu_machine::EngineFactory = std::sync::Arc::new(|_| {
+        Box::new(emu_jit::JitEngine::new(emu_jit::JitConfig::default()).expect("host runs the JIT"))
+            as Box<dyn emu_core::Engine>
+    });
+    run_emu_engine(elf, 1, None, max_insns, input, Some(factory))
+}
+
+fn run_emu_engine(
+    elf: &[u8],
+    harts: usize,
+    isa: Option<IsaConfig>,
+    max_insns: u64,
+    input: &[u8],
+    engine: Option<emu_machine::EngineFactory>,
+) -> (GuestRun, RunOutcome) {
     let (console, buf) = Console::capture();
     console.push_input(input);
     let cfg = MachineConfig {
@@ -43,6 +63,7 @@ pub fn run_emu_with_input(
         isa,
         max_instructions: Some(max_insns),
         console,
+        engine,
         ..MachineConfig::default()
     };
     let m = Machine::new(cfg, elf).unwrap_or_else(|e| panic!("emu refused the program: {e}"));

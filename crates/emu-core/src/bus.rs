@@ -132,4 +132,9 @@ pub trait Bus: Send + Sync {
     fn irq_lines(&self, hart: HartId) -> u64;
     /// The platform timer (`mtime`), read by the `time` CSR.
     fn mtime(&self) -> u64;
+    /// Physical `[start, end)` of main RAM, where accesses have no side effects (engines end a
+    /// block after any other access so device state changes are seen at once).
+    fn ram_range(&self) -> Option<(u64, u64)> {
+        None
+    }
 }

@@ -15,7 +15,12 @@ const PAGE: u64 = 4096;
 impl Hart {
     /// Fetch and decode the instruction at `pc`. Returns it with its raw bits (for `mtval`).
     pub fn fetch(&self, bus: &dyn Bus) -> Result<(Inst, u32), Exception> {
-        let pc = self.pc;
+        self.fetch_at(self.pc, bus)
+    }
+
+    /// Fetch and decode the instruction at virtual address `pc` with the hart's current
+    /// translation and privilege (engines translating ahead of execution use this).
+    pub fn fetch_at(&self, pc: u64, bus: &dyn Bus) -> Result<(Inst, u32), Exception> {
         // Common case: the whole word lies in one page: one translation, one read.
         let (lo, hi) = if pc % PAGE <= PAGE - 4 {
             let pa = self.translate(pc, 2, Access::Fetch, bus)?;

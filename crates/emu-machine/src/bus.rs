@@ -316,4 +316,8 @@ impl Bus for SystemBus {
     fn mtime(&self) -> u64 {
         self.clint.mtime()
     }
+
+    fn ram_range(&self) -> Option<(u64, u64)> {
+        Some((RAM_BASE, RAM_BASE + self.ram.len() as u64))
+    }
 }

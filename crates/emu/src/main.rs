@@ -21,6 +21,9 @@ const DEMO_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/demo.elf"));
 enum Engine {
     /// The reference interpreter.
     Interp,
+    /// The Cranelift JIT (in progress: integer ALU, multiply, branches and jumps are
+    /// translated; other instructions run through helpers).
+    Jit,
 }
 
 /// emu: a RISC-V (RV32/RV64) system emulator with QEMU virt's memory map.
@@ -77,9 +80,20 @@ fn run(cli: Cli) -> Result<i32> {
         Some(s) => Some(IsaConfig::parse(s).with_context(|| format!("invalid --isa {s:?}"))?),
         None => None,
     };
-    match cli.engine {
-        Engine::Interp => {}
-    }
+    let engine: Option<emu_machine::EngineFactory> = match cli.engine {
+        Engine::Interp => None,
+        Engine::Jit => {
+            // Fail early, with one line, when the host cannot run the JIT.
+            emu_jit::JitEngine::new(emu_jit::JitConfig::default())
+                .context("cannot start the JIT")?;
+            Some(Arc::new(|_| {
+                match emu_jit::JitEngine::new(emu_jit::JitConfig::default()) {
+                    Ok(j) => Box::new(j) as Box<dyn emu_core::Engine>,
+                    Err(_) => Box::new(emu_core::Interpreter::default()),
+                }
+            }))
+        }
+    };
     let console = Console::stdout();
     let config = MachineConfig {
         harts: cli.smp,
@@ -89,7 +103,7 @@ fn run(cli: Cli) -> Result<i32> {
         trace: cli.trace,
         max_instructions: cli.max_instructions,
         console: console.clone(),
-        engine: None,
+        engine,
     };
     let name = cli
         .elf

@@ -1,0 +1,358 @@
+//! The dispatcher: finds or translates the block at the hart's pc, runs it, and handles what
+//! blocks cannot: interrupts, wfi, invalidation, and the code heap filling up.
+
+use std::collections::{HashMap, HashSet};
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use emu_core::{Access, Bus, Engine, EngineExit, Hart, RunStats};
+
+use crate::flags::BlockFlags;
+use crate::heap::{CodeHeap, HeapError};
+use crate::helpers::Env;
+use crate::translate::{GuestInsn, MAX_INSNS, STOP_BIT, build};
+
+/// Why the JIT could not be created or could not translate.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    /// The host ISA is not supported by Cranelift or a setting was refused.
+    #[error("host not supported: {0}")]
+    Host(String),
+    /// Code memory.
+    #[error(transparent)]
+    Heap(#[from] HeapError),
+    /// Cranelift rejected a function (a translator bug).
+    #[error("compile: {0}")]
+    Compile(String),
+}
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, JitError>;
+
+/// Identity of a block: virtual pc (pc-relative code depends on it), physical pc (the bytes
+/// it was made from) and flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BlockKey {
+    /// Virtual address of the first instruction.
+    pub pc: u64,
+    /// Physical address of the first instruction.
+    pub pa: u64,
+    /// Translation flags.
+    pub flags: BlockFlags,
+}
+
+type BlockFn = unsafe extern "C" fn(*mut Hart, *const Env<'_>) -> u32;
+
+#[derive(Clone, Copy)]
+struct Block {
+    entry: BlockFn,
+}
+
+/// Counters for tests, benchmarks and `--stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks translated.
+    pub compiled: u64,
+    /// Blocks executed.
+    pub executed: u64,
+    /// Blocks dropped because the code they came from was written.
+    pub invalidated: u64,
+    /// Whole-cache flushes (fence.i, heap full, explicit).
+    pub flushes: u64,
+}
+
+/// Configuration of a JIT engine.
+#[derive(Clone, Copy, Debug)]
+pub struct JitConfig {
+    /// Bytes of code memory per engine (per hart).
+    pub code_heap: usize,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig {
+            code_heap: 32 << 20,
+        }
+    }
+}
+
+/// The Cranelift JIT as an [`Engine`].
+pub struct JitEngine {
+    isa: OwnedTargetIsa,
+    ctx: cranelift_codegen::Context,
+    fctx: FunctionBuilderContext,
+    heap: CodeHeap,
+    blocks: HashMap<BlockKey, Block>,
+    page_blocks: HashMap<u64, Vec<BlockKey>>,
+    code_pages: HashSet<u64>,
+    /// What the engine has done so far.
+    pub stats: JitStats,
+}
+
+impl std::fmt::Debug for JitEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JitEngine")
+            .field("heap", &self.heap)
+            .field("blocks", &self.blocks.len())
+            .field("stats", &self.stats)
+            .finish()
+    }
+}
+
+impl JitEngine {
+    /// A JIT for the host this runs on.
+    pub fn new(cfg: JitConfig) -> Result<JitEngine> {
+        let mut fb = settings::builder();
+        fb.set("opt_level", "speed")
+            .map_err(|e| JitError::Host(e.to_string()))?;
+        let verify = if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        };
+        fb.set("enable_verifier", verify)
+            .map_err(|e| JitError::Host(e.to_string()))?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| JitError::Host(e.to_string()))?
+            .finish(settings::Flags::new(fb))
+            .map_err(|e| JitError::Host(e.to_string()))?;
+        Ok(JitEngine {
+            isa,
+            ctx: cranelift_codegen::Context::new(),
+            fctx: FunctionBuilderContext::new(),
+            heap: CodeHeap::new(cfg.code_heap)?,
+            blocks: HashMap::new(),
+            page_blocks: HashMap::new(),
+            code_pages: HashSet::new(),
+            stats: JitStats::default(),
+        })
+    }
+
+    /// Drop every translated block.
+    pub fn flush(&mut self) {
+        self.blocks.clear();
+        self.page_blocks.clear();
+        self.code_pages.clear();
+        self.heap.reset();
+        self.stats.flushes += 1;
+    }
+
+    /// Drop the blocks translated from physical addresses `[start, end)`.
+    pub fn invalidate_range(&mut self, start: u64, end: u64) {
+        let mut page = start >> 12;
+        while page << 12 < end {
+            self.invalidate_page(page);
+            page += 1;
+        }
+    }
+
+    fn invalidate_page(&mut self, page: u64) {
+        if let Some(keys) = self.page_blocks.remove(&page) {
+            for k in keys {
+                if self.blocks.remove(&k).is_some() {
+                    self.stats.invalidated += 1;
+                }
+            }
+        }
+        self.code_pages.remove(&page);
+    }
+
+    /// Bytes of code memory in use.
+    pub fn code_bytes(&self) -> usize {
+        self.heap.used()
+    }
+
+    /// Number of live blocks.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Translate the block at `key` (its first instruction already fetched as `first`).
+    fn translate(
+        &mut self,
+        hart: &Hart,
+        bus: &dyn Bus,
+        key: BlockKey,
+        first: GuestInsn,
+    ) -> Result<Block> {
+        let page_end = (key.pa | 0xfff) + 1;
+        let mut insns = vec![first];
+        // A first instruction straddling a page boundary is a block on its own.
+        let straddles = key.pa + first.inst.len as u64 > page_end;
+        let mut pc = first.pc.wrapping_add(first.inst.len as u64);
+        let mut pa = key.pa + first.inst.len as u64;
+        while !straddles
+            && !insns.last().is_some_and(|g| g.inst.ends_block())
+            && insns.len() < MAX_INSNS
+        {
+            let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
+                break;
+            };
+            if pa + inst.len as u64 > page_end {
+                break;
+            }
+            let allowed = hart.isa.allows(&inst);
+            insns.push(GuestInsn {
+                inst,
+                raw,
+                pc,
+                allowed,
+            });
+            pc = hart.addr(pc.wrapping_add(inst.len as u64));
+            pa += inst.len as u64;
+        }
+        self.ctx.clear();
+        build(
+            &mut self.ctx.func,
+            &mut self.fctx,
+            &*self.isa,
+            &insns,
+            hart.xlen(),
+            key.flags,
+            hart.isa.c,
+        );
+        let code = self
+            .ctx
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| JitError::Compile(format!("{:?}", e.inner)))?;
+        if !code.buffer.relocs().is_empty() {
+            return Err(JitError::Compile(
+                "translated code needs relocations".into(),
+            ));
+        }
+        let bytes = code.code_buffer().to_vec();
+        let ptr = match self.heap.insert(&bytes)? {
+            Some(p) => p,
+            None => {
+                self.flush();
+                self.heap
+                    .insert(&bytes)?
+                    .ok_or(HeapError::TooLarge(bytes.len()))?
+            }
+        };
+        // SAFETY: `ptr` points at the code Cranelift just generated for the `BlockFn` signature
+        // (two pointer arguments, i32 result, the platform's C calling convention), copied
+        // whole into executable memory that stays mapped until the next flush, which also
+        // forgets this pointer.
+        let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        for page in [key.pa >> 12, (pa - 1) >> 12] {
+            self.page_blocks.entry(page).or_default().push(key);
+            self.code_pages.insert(page);
+        }
+        self.stats.compiled += 1;
+        Ok(Block { entry })
+    }
+}
+
+impl Engine for JitEngine {
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn run(
+        &mut self,
+        hart: &mut Hart,
+        bus: &dyn Bus,
+        lines: u64,
+        budget: u64,
+        poll: &mut dyn FnMut() -> bool,
+    ) -> RunStats {
+        let mut executed = 0u64;
+        loop {
+            if let Some(cause) = hart.pending_interrupt(lines) {
+                hart.take_trap(cause, true, 0);
+                return RunStats {
+                    executed,
+                    exit: EngineExit::Interrupt,
+                };
+            }
+            if hart.waiting {
+                if hart.mip(lines) & hart.csr.mie == 0 {
+                    return RunStats {
+                        executed,
+                        exit: EngineExit::Waiting,
+                    };
+                }
+                hart.waiting = false;
+            }
+            if executed >= budget {
+                return RunStats {
+                    executed,
+                    exit: EngineExit::Budget,
+                };
+            }
+            let pc = hart.pc;
+            let pa = match hart.translate(pc, 2, Access::Fetch, bus) {
+                Ok(pa) => pa,
+                Err(e) => {
+                    hart.raise(e);
+                    executed += 1;
+                    continue;
+                }
+            };
+            let key = BlockKey {
+                pc,
+                pa,
+                flags: BlockFlags::of(hart),
+            };
+            let block = match self.blocks.get(&key) {
+                Some(b) => *b,
+                None => {
+                    let first = match hart.fetch_at(pc, bus) {
+                        Ok((inst, raw)) => GuestInsn {
+                            allowed: hart.isa.allows(&inst),
+                            inst,
+                            raw,
+                            pc,
+                        },
+                        Err(e) => {
+                            hart.raise(e);
+                            executed += 1;
+                            continue;
+                        }
+                    };
+                    match self.translate(hart, bus, key, first) {
+                        Ok(b) => {
+                            self.blocks.insert(key, b);
+                            b
+                        }
+                        Err(_) => {
+                            // Cannot happen for well-formed input; stay correct by interpreting.
+                            let _ = hart.step_with_lines(bus, lines);
+                            executed += 1;
+                            continue;
+                        }
+                    }
+                }
+            };
+            let env = Env {
+                bus,
+                code_pages: &self.code_pages,
+                dirty_pages: Default::default(),
+                flush_all: Default::default(),
+            };
+            // SAFETY: the block was generated for this signature; `hart` and `env` are valid
+            // for the whole call and not otherwise accessed while it runs.
+            let r = unsafe { (block.entry)(hart as *mut Hart, &env as *const Env<'_>) };
+            self.stats.executed += 1;
+            executed += (r & !STOP_BIT) as u64;
+            let dirty = env.dirty_pages.take();
+            let flush = env.flush_all.get();
+            drop(env);
+            for page in dirty {
+                self.invalidate_page(page);
+            }
+            if flush {
+                self.flush();
+            }
+            if poll() {
+                return RunStats {
+                    executed,
+                    exit: EngineExit::Stopped,
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,455 @@
+//! Guest instructions to Cranelift IR.
+//!
+//! One block = a run of guest instructions at consecutive addresses inside one 4 KiB page,
+//! ending at a control-flow or system instruction, at the page end, or at `MAX_INSNS`.
+//! Integer ALU, multiply, branch and jump instructions are open-coded; the others call
+//! [`crate::helpers::exec`]. Guest registers are read from and written to the `Hart` in
+//! memory, so helpers always see current state. The block function returns the number of
+//! guest instructions it executed, with [`STOP_BIT`] set when a helper asked to leave early.
+
+use std::mem::offset_of;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, Function, InstBuilder, MemFlagsData, Signature, Type, UserFuncName, Value, types,
+};
+use cranelift_codegen::isa::TargetIsa;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use emu_core::Hart;
+use emu_core::hart::Csrs;
+use emu_isa::{Inst, Op, Xlen};
+
+use crate::flags::BlockFlags;
+
+/// Longest block, in guest instructions.
+pub const MAX_INSNS: usize = 32;
+/// Set in the block's return value when it left before its end.
+pub const STOP_BIT: u32 = 1 << 31;
+
+/// A guest instruction as fetched for translation.
+#[derive(Clone, Copy, Debug)]
+pub struct GuestInsn {
+    /// Decoded form.
+    pub inst: Inst,
+    /// Raw bits (16 or 32).
+    pub raw: u32,
+    /// Virtual address.
+    pub pc: u64,
+    /// The hart's ISA has this instruction (otherwise the helper raises illegal).
+    pub allowed: bool,
+}
+
+const I64: Type = types::I64;
+const I32: Type = types::I32;
+
+fn x_off(r: u8) -> i32 {
+    (offset_of!(Hart, x) + 8 * r as usize) as i32
+}
+const PC_OFF: i32 = offset_of!(Hart, pc) as i32;
+const INSTRET_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, minstret)) as i32;
+const CYCLE_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mcycle)) as i32;
+
+struct Tx<'a, 'b> {
+    b: &'a mut FunctionBuilder<'b>,
+    hart: Value,
+    env: Value,
+    xlen: Xlen,
+    flags: BlockFlags,
+    exit: cranelift_codegen::ir::Block,
+    helper_sig: cranelift_codegen::ir::SigRef,
+    /// Open-coded instructions since counters were last brought up to date.
+    pending: i64,
+    /// Guest instructions emitted so far.
+    count: u32,
+}
+
+impl Tx<'_, '_> {
+    fn mem() -> MemFlagsData {
+        MemFlagsData::trusted()
+    }
+
+    fn get(&mut self, r: u8) -> Value {
+        if r == 0 {
+            self.b.ins().iconst(I64, 0)
+        } else {
+            self.b.ins().load(I64, Self::mem(), self.hart, x_off(r))
+        }
+    }
+
+    /// Write a register, normalising RV32 values (sign-extended from 32 bits).
+    fn set(&mut self, r: u8, v: Value) {
+        if r == 0 {
+            return;
+        }
+        let v = if self.xlen == Xlen::X32 {
+            self.sext32(v)
+        } else {
+            v
+        };
+        self.b.ins().store(Self::mem(), v, self.hart, x_off(r));
+    }
+
+    fn sext32(&mut self, v: Value) -> Value {
+        let n = self.b.ins().ireduce(I32, v);
+        self.b.ins().sextend(I64, n)
+    }
+
+    fn set_pc(&mut self, v: Value) {
+        self.b.ins().store(Self::mem(), v, self.hart, PC_OFF);
+    }
+
+    fn set_pc_const(&mut self, pc: u64) {
+        let v = self.b.ins().iconst(I64, pc as i64);
+        self.set_pc(v);
+    }
+
+    fn addr(&mut self, v: Value) -> Value {
+        if self.xlen == Xlen::X32 {
+            let n = self.b.ins().ireduce(I32, v);
+            self.b.ins().uextend(I64, n)
+        } else {
+            v
+        }
+    }
+
+    /// Bring minstret/mcycle up to date with the open-coded instructions so far.
+    fn sync_counters(&mut self) {
+        if self.pending == 0 {
+            return;
+        }
+        for (off, inhibited) in [
+            (INSTRET_OFF, self.flags.inhibit_instret()),
+            (CYCLE_OFF, self.flags.inhibit_cycle()),
+        ] {
+            if !inhibited {
+                let c = self.b.ins().load(I64, Self::mem(), self.hart, off);
+                let c = self.b.ins().iadd_imm_s(c, self.pending);
+                self.b.ins().store(Self::mem(), c, self.hart, off);
+            }
+        }
+        self.pending = 0;
+    }
+
+    fn ret_count(&mut self, stop: bool) {
+        self.sync_counters();
+        let v = self.count | if stop { STOP_BIT } else { 0 };
+        let r = self.b.ins().iconst(I32, v as i64);
+        self.b.ins().return_(&[r]);
+    }
+
+    fn call_exec(&mut self, g: &GuestInsn) {
+        self.sync_counters();
+        let f = self
+            .b
+            .ins()
+            .iconst(I64, crate::helpers::exec as *const () as usize as i64);
+        let raw = self.b.ins().iconst(I32, g.raw as i64);
+        let pc = self.b.ins().iconst(I64, g.pc as i64);
+        let call = self
+            .b
+            .ins()
+            .call_indirect(self.helper_sig, f, &[self.hart, self.env, raw, pc]);
+        let r = self.b.inst_results(call)[0];
+        self.count += 1;
+        let cont = self.b.create_block();
+        let n = self.b.ins().iconst(I32, self.count as i64);
+        self.b.ins().brif(r, self.exit, &[n.into()], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// Open-code an ALU operation; returns false when `i` is not one.
+    fn alu(&mut self, i: &Inst) -> bool {
+        use Op::*;
+        let rv32 = self.xlen == Xlen::X32;
+        let imm = i.imm;
+        let v = match i.op {
+            Lui => self.b.ins().iconst(I64, imm),
+            Addi => {
+                let a = self.get(i.rs1);
+                self.b.ins().iadd_imm_s(a, imm)
+            }
+            Xori => {
+                let a = self.get(i.rs1);
+                self.b.ins().bxor_imm_s(a, imm)
+            }
+            Ori => {
+                let a = self.get(i.rs1);
+                self.b.ins().bor_imm_s(a, imm)
+            }
+            Andi => {
+                let a = self.get(i.rs1);
+                self.b.ins().band_imm_s(a, imm)
+            }
+            Slti | Sltiu => {
+                let a = self.get(i.rs1);
+                let cc = if i.op == Slti {
+                    IntCC::SignedLessThan
+                } else {
+                    IntCC::UnsignedLessThan
+                };
+                let c = self.b.ins().icmp_imm_s(cc, a, imm);
+                self.b.ins().uextend(I64, c)
+            }
+            Slli => {
+                let a = self.get(i.rs1);
+                self.b.ins().ishl_imm_s(a, imm & 63)
+            }
+            Srli => {
+                let a = self.get(i.rs1);
+                let a = self.addr(a); // zero-extended on RV32
+                self.b.ins().ushr_imm_s(a, imm & 63)
+            }
+            Srai => {
+                let a = self.get(i.rs1);
+                self.b.ins().sshr_imm_s(a, imm & 63)
+            }
+            Add | Sub | Xor | Or | And | Slt | Sltu | Mul => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                match i.op {
+                    Add => self.b.ins().iadd(a, b),
+                    Sub => self.b.ins().isub(a, b),
+                    Xor => self.b.ins().bxor(a, b),
+                    Or => self.b.ins().bor(a, b),
+                    And => self.b.ins().band(a, b),
+                    Mul => self.b.ins().imul(a, b),
+                    _ => {
+                        let cc = if i.op == Slt {
+                            IntCC::SignedLessThan
+                        } else {
+                            IntCC::UnsignedLessThan
+                        };
+                        let c = self.b.ins().icmp(cc, a, b);
+                        self.b.ins().uextend(I64, c)
+                    }
+                }
+            }
+            Sll | Srl | Sra => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                let mask = if rv32 { 31 } else { 63 };
+                let sh = self.b.ins().band_imm_s(b, mask);
+                match i.op {
+                    Sll => self.b.ins().ishl(a, sh),
+                    Srl => {
+                        let a = self.addr(a);
+                        self.b.ins().ushr(a, sh)
+                    }
+                    _ => self.b.ins().sshr(a, sh),
+                }
+            }
+            Mulh | Mulhu | Mulhsu if !rv32 => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                match i.op {
+                    Mulh => self.b.ins().smulhi(a, b),
+                    Mulhu => self.b.ins().umulhi(a, b),
+                    _ => {
+                        // mulhsu = mulhu(a, b) - (a < 0 ? b : 0)
+                        let hi = self.b.ins().umulhi(a, b);
+                        let neg = self.b.ins().sshr_imm_s(a, 63);
+                        let corr = self.b.ins().band(neg, b);
+                        self.b.ins().isub(hi, corr)
+                    }
+                }
+            }
+            Addiw | Slliw | Srliw | Sraiw | Addw | Subw | Sllw | Srlw | Sraw | Mulw if !rv32 => {
+                let a = self.get(i.rs1);
+                let a32 = self.b.ins().ireduce(I32, a);
+                let b32 = match i.op {
+                    Addiw | Slliw | Srliw | Sraiw => self.b.ins().iconst(I32, imm & 0xffff_ffff),
+                    _ => {
+                        let b = self.get(i.rs2);
+                        self.b.ins().ireduce(I32, b)
+                    }
+                };
+                let r = match i.op {
+                    Addiw | Addw => self.b.ins().iadd(a32, b32),
+                    Subw => self.b.ins().isub(a32, b32),
+                    Mulw => self.b.ins().imul(a32, b32),
+                    Slliw | Sllw => {
+                        let s = self.b.ins().band_imm_s(b32, 31);
+                        self.b.ins().ishl(a32, s)
+                    }
+                    Srliw | Srlw => {
+                        let s = self.b.ins().band_imm_s(b32, 31);
+                        self.b.ins().ushr(a32, s)
+                    }
+                    _ => {
+                        let s = self.b.ins().band_imm_s(b32, 31);
+                        self.b.ins().sshr(a32, s)
+                    }
+                };
+                self.b.ins().sextend(I64, r)
+            }
+            _ => return false,
+        };
+        self.set(i.rd, v);
+        true
+    }
+}
+
+/// Build the IR of one block into `func`.
+pub fn build(
+    func: &mut Function,
+    fctx: &mut FunctionBuilderContext,
+    isa: &dyn TargetIsa,
+    insns: &[GuestInsn],
+    xlen: Xlen,
+    flags: BlockFlags,
+    has_c: bool,
+) {
+    let cc = isa.default_call_conv();
+    let mut sig = Signature::new(cc);
+    sig.params.push(AbiParam::new(I64));
+    sig.params.push(AbiParam::new(I64));
+    sig.returns.push(AbiParam::new(I32));
+    func.signature = sig;
+    func.name = UserFuncName::user(0, 0);
+    let mut hsig = Signature::new(cc);
+    hsig.params.extend([
+        AbiParam::new(I64),
+        AbiParam::new(I64),
+        AbiParam::new(I32),
+        AbiParam::new(I64),
+    ]);
+    hsig.returns.push(AbiParam::new(I32));
+
+    let mut b = FunctionBuilder::new(func, fctx);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    let exit = b.create_block();
+    b.append_block_param(exit, I32);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let hart = b.block_params(entry)[0];
+    let env = b.block_params(entry)[1];
+    let helper_sig = b.import_signature(hsig);
+    let mut tx = Tx {
+        b: &mut b,
+        hart,
+        env,
+        xlen,
+        flags,
+        exit,
+        helper_sig,
+        pending: 0,
+        count: 0,
+    };
+
+    let mut ended = false;
+    for g in insns {
+        let i = &g.inst;
+        let next = g.pc.wrapping_add(i.len as u64);
+        let next = if xlen == Xlen::X32 {
+            next & 0xffff_ffff
+        } else {
+            next
+        };
+        use Op::*;
+        // Auipc, jumps and branches need the pc and, without C, target alignment checks.
+        match i.op {
+            _ if !g.allowed => {}
+            Auipc => {
+                let v =
+                    tx.b.ins()
+                        .iconst(I64, g.pc.wrapping_add(i.imm as u64) as i64);
+                tx.set(i.rd, v);
+                tx.count += 1;
+                tx.pending += 1;
+                continue;
+            }
+            Jal if has_c => {
+                let link = tx.b.ins().iconst(I64, next as i64);
+                tx.set(i.rd, link);
+                let t = g.pc.wrapping_add(i.imm as u64);
+                let t = if xlen == Xlen::X32 {
+                    t & 0xffff_ffff
+                } else {
+                    t
+                };
+                tx.set_pc_const(t);
+                tx.count += 1;
+                tx.pending += 1;
+                tx.ret_count(false);
+                ended = true;
+                break;
+            }
+            Jalr if has_c => {
+                let a = tx.get(i.rs1);
+                let t = tx.b.ins().iadd_imm_s(a, i.imm);
+                let t = tx.b.ins().band_imm_s(t, -2);
+                let t = tx.addr(t);
+                let link = tx.b.ins().iconst(I64, next as i64);
+                tx.set(i.rd, link);
+                tx.set_pc(t);
+                tx.count += 1;
+                tx.pending += 1;
+                tx.ret_count(false);
+                ended = true;
+                break;
+            }
+            Beq | Bne | Blt | Bge | Bltu | Bgeu if has_c => {
+                let a = tx.get(i.rs1);
+                let bv = tx.get(i.rs2);
+                let cc = match i.op {
+                    Beq => IntCC::Equal,
+                    Bne => IntCC::NotEqual,
+                    Blt => IntCC::SignedLessThan,
+                    Bge => IntCC::SignedGreaterThanOrEqual,
+                    Bltu => IntCC::UnsignedLessThan,
+                    _ => IntCC::UnsignedGreaterThanOrEqual,
+                };
+                let c = tx.b.ins().icmp(cc, a, bv);
+                let t = g.pc.wrapping_add(i.imm as u64);
+                let t = if xlen == Xlen::X32 {
+                    t & 0xffff_ffff
+                } else {
+                    t
+                };
+                let tv = tx.b.ins().iconst(I64, t as i64);
+                let nv = tx.b.ins().iconst(I64, next as i64);
+                let pc = tx.b.ins().select(c, tv, nv);
+                tx.set_pc(pc);
+                tx.count += 1;
+                tx.pending += 1;
+                tx.ret_count(false);
+                ended = true;
+                break;
+            }
+            _ => {}
+        }
+        if g.allowed && tx.alu(i) {
+            tx.count += 1;
+            tx.pending += 1;
+            continue;
+        }
+        tx.call_exec(g);
+        if i.ends_block() {
+            // The helper has set pc (and may have trapped).
+            tx.ret_count(false);
+            ended = true;
+            break;
+        }
+    }
+    if !ended {
+        let last = insns
+            .last()
+            .map_or(0, |g| g.pc.wrapping_add(g.inst.len as u64));
+        let last = if xlen == Xlen::X32 {
+            last & 0xffff_ffff
+        } else {
+            last
+        };
+        tx.set_pc_const(last);
+        tx.ret_count(false);
+    }
+    // Early exit: counters were synced before the helper call; pc is set by the helper.
+    tx.b.switch_to_block(exit);
+    tx.b.seal_block(exit);
+    let n = tx.b.block_params(exit)[0];
+    let r = tx.b.ins().bor_imm_s(n, STOP_BIT as i64);
+    tx.b.ins().return_(&[r]);
+    b.finalize(isa.frontend_config());
+}
