@@ -13,6 +13,17 @@ pub enum EncodeError {
     ImmOutOfRange,
 }
 
+impl std::fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EncodeError::NoEncoding => "no encoding for this operation at this XLEN",
+            EncodeError::ImmOutOfRange => "immediate out of range or misaligned",
+        })
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
 fn fits_signed(v: i64, bits: u32) -> bool {
     let lim = 1i64 << (bits - 1);
     (-lim..lim).contains(&v)

@@ -1,0 +1,110 @@
+//! Retranslating the same blocks forever (as breakpoints toggled in a loop would) keeps code
+//! memory within the heap's fixed size, and the guest keeps computing the right result.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::sync::Mutex;
+
+use emu_core::{AmoOp, Bus, BusFault, Engine, Hart, HartId, IsaConfig, PhysAddr};
+use emu_isa::{Inst, Op, Xlen, encode32};
+use emu_jit::{JitConfig, JitEngine};
+
+const BASE: u64 = 0x8000_0000;
+
+struct Ram(Mutex<Vec<u8>>);
+
+impl Bus for Ram {
+    fn read(&self, a: PhysAddr, size: usize) -> Result<u64, BusFault> {
+        let m = self.0.lock().unwrap();
+        let o =
+            a.0.checked_sub(BASE)
+                .filter(|o| o + size as u64 <= m.len() as u64)
+                .ok_or(BusFault::Unmapped(a))?;
+        Ok((0..size).fold(0, |v, k| v | (m[o as usize + k] as u64) << (8 * k)))
+    }
+    fn write(&self, a: PhysAddr, size: usize, val: u64) -> Result<(), BusFault> {
+        let mut m = self.0.lock().unwrap();
+        let o =
+            a.0.checked_sub(BASE)
+                .filter(|o| o + size as u64 <= m.len() as u64)
+                .ok_or(BusFault::Unmapped(a))?;
+        for k in 0..size {
+            m[o as usize + k] = (val >> (8 * k)) as u8;
+        }
+        Ok(())
+    }
+    fn amo(&self, a: PhysAddr, size: usize, op: AmoOp, val: u64) -> Result<u64, BusFault> {
+        let old = self.read(a, size)?;
+        self.write(a, size, op.apply(old, val, size))?;
+        Ok(old)
+    }
+    fn compare_exchange(&self, a: PhysAddr, size: usize, e: u64, n: u64) -> Result<bool, BusFault> {
+        let ok = self.read(a, size)? == e;
+        if ok {
+            self.write(a, size, n)?;
+        }
+        Ok(ok)
+    }
+    fn irq_lines(&self, _: HartId) -> u64 {
+        0
+    }
+    fn mtime(&self) -> u64 {
+        0
+    }
+    fn ram_range(&self) -> Option<(u64, u64)> {
+        Some((BASE, BASE + 0x1_0000))
+    }
+}
+
+#[test]
+fn code_heap_stays_bounded_under_endless_retranslation() {
+    // A 3-instruction block: a0 += 1; a1 += a0; j back to the start.
+    let prog = [
+        Inst {
+            rd: 10,
+            rs1: 10,
+            imm: 1,
+            ..Inst::new(Op::Addi)
+        },
+        Inst {
+            rd: 11,
+            rs1: 11,
+            rs2: 10,
+            ..Inst::new(Op::Add)
+        },
+        Inst {
+            rd: 0,
+            imm: -8,
+            ..Inst::new(Op::Jal)
+        },
+    ];
+    let ram = Ram(Mutex::new(vec![0; 0x1_0000]));
+    for (k, i) in prog.iter().enumerate() {
+        ram.write(
+            PhysAddr(BASE + 4 * k as u64),
+            4,
+            encode32(i, Xlen::X64).unwrap() as u64,
+        )
+        .unwrap();
+    }
+    let heap = 64 << 10;
+    let mut jit = JitEngine::new(JitConfig { code_heap: heap }).unwrap();
+    let mut hart = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
+    const ROUNDS: u64 = 100_000;
+    let mut peak = 0;
+    for _ in 0..ROUNDS {
+        jit.invalidate_range(BASE, BASE + 12);
+        let stats = jit.run(&mut hart, &ram, 0, 3, &mut || false);
+        assert_eq!(stats.executed, 3);
+        peak = peak.max(jit.code_bytes());
+    }
+    assert_eq!(hart.x[10], ROUNDS, "every round ran the block once");
+    assert_eq!(hart.x[11], ROUNDS * (ROUNDS + 1) / 2);
+    assert_eq!(jit.stats.compiled, ROUNDS, "every round retranslated");
+    assert!(
+        peak <= heap,
+        "code memory {peak} exceeds the {heap}-byte heap"
+    );
+    assert!(jit.stats.flushes > 0, "the heap filled and was recycled");
+    assert_eq!(jit.block_count(), 1);
+}
