@@ -41,8 +41,22 @@ pub fn run_emu_with_input(
 
 /// Run `elf` on emu with the JIT engine.
 pub fn run_emu_jit(elf: &[u8], max_insns: u64, input: &[u8]) -> (GuestRun, RunOutcome) {
-    let factory: emu_machine::EngineFactory = std::sync::Arc::new(|_| {
-        Box::new(emu_jit::JitEngine::new(emu_jit::JitConfig::default()).expect("host runs the JIT"))
+    run_emu_jit_with(elf, max_insns, input, false)
+}
+
+/// [`run_emu_jit`], optionally with every block a single instruction.
+pub fn run_emu_jit_with(
+    elf: &[u8],
+    max_insns: u64,
+    input: &[u8],
+    single_step: bool,
+) -> (GuestRun, RunOutcome) {
+    let factory: emu_machine::EngineFactory = std::sync::Arc::new(move |_| {
+        let cfg = emu_jit::JitConfig {
+            single_step,
+            ..emu_jit::JitConfig::default()
+        };
+        Box::new(emu_jit::JitEngine::new(cfg).expect("host runs the JIT"))
             as Box<dyn emu_core::Engine>
     });
     run_emu_engine(elf, 1, None, max_insns, input, Some(factory))

@@ -108,6 +108,18 @@ pub mod irq {
     pub const MEIP: u64 = 1 << 11;
 }
 
+/// Where main RAM lives in the host, for engines that access it directly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RamWindow {
+    /// Guest physical address of the first byte.
+    pub base: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Host address of the first byte. Valid, and never moved, for the bus's lifetime; other
+    /// harts may access the same bytes concurrently (with relaxed-atomic semantics).
+    pub host: usize,
+}
+
 /// Physical memory and devices as seen by the harts.
 ///
 /// `size` is 1, 2, 4 or 8. Addresses need not be aligned for plain loads and stores (RAM
@@ -135,6 +147,10 @@ pub trait Bus: Send + Sync {
     /// Physical `[start, end)` of main RAM, where accesses have no side effects (engines end a
     /// block after any other access so device state changes are seen at once).
     fn ram_range(&self) -> Option<(u64, u64)> {
+        None
+    }
+    /// The host mapping of main RAM, when it is one contiguous host allocation.
+    fn ram_window(&self) -> Option<RamWindow> {
         None
     }
 }

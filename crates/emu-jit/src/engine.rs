@@ -1,5 +1,5 @@
 //! The dispatcher: finds or translates the block at the hart's pc, runs it, and handles what
-//! blocks cannot: interrupts, wfi, invalidation, and the code heap filling up.
+//! blocks cannot: interrupts, wfi, invalidation, exact budgets, and the code heap filling up.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,12 +7,13 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
-use emu_core::{Access, Bus, Engine, EngineExit, Hart, RunStats};
+use emu_core::bus::RamWindow;
+use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats};
 
 use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
 use crate::helpers::Env;
-use crate::translate::{GuestInsn, MAX_INSNS, STOP_BIT, build};
+use crate::translate::{GuestInsn, MAX_INSNS, MemCtx, STOP_BIT, build};
 
 /// Why the JIT could not be created or could not translate.
 #[derive(Debug, thiserror::Error)]
@@ -48,9 +49,11 @@ type BlockFn = unsafe extern "C" fn(*mut Hart, *const Env<'_>) -> u32;
 #[derive(Clone, Copy)]
 struct Block {
     entry: BlockFn,
+    /// Guest instructions in the block when it runs to its end.
+    len: u64,
 }
 
-/// Counters for tests, benchmarks and `--stats`.
+/// Counters for tests and benchmarks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JitStats {
     /// Blocks translated.
@@ -68,12 +71,16 @@ pub struct JitStats {
 pub struct JitConfig {
     /// Bytes of code memory per engine (per hart).
     pub code_heap: usize,
+    /// Translate every block as a single instruction (what debugger single-stepping uses;
+    /// the test suite also runs whole programs this way).
+    pub single_step: bool,
 }
 
 impl Default for JitConfig {
     fn default() -> Self {
         JitConfig {
             code_heap: 32 << 20,
+            single_step: false,
         }
     }
 }
@@ -87,6 +94,11 @@ pub struct JitEngine {
     blocks: HashMap<BlockKey, Block>,
     page_blocks: HashMap<u64, Vec<BlockKey>>,
     code_pages: HashSet<u64>,
+    /// One byte per RAM page, nonzero when the page holds translated code. Generated stores
+    /// read it, so it is allocated once per RAM window and never moved while blocks exist.
+    code_map: Vec<u8>,
+    ram: Option<RamWindow>,
+    single_step: bool,
     /// What the engine has done so far.
     pub stats: JitStats,
 }
@@ -97,7 +109,7 @@ impl std::fmt::Debug for JitEngine {
             .field("heap", &self.heap)
             .field("blocks", &self.blocks.len())
             .field("stats", &self.stats)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -126,6 +138,9 @@ impl JitEngine {
             blocks: HashMap::new(),
             page_blocks: HashMap::new(),
             code_pages: HashSet::new(),
+            code_map: Vec::new(),
+            ram: None,
+            single_step: cfg.single_step,
             stats: JitStats::default(),
         })
     }
@@ -135,6 +150,7 @@ impl JitEngine {
         self.blocks.clear();
         self.page_blocks.clear();
         self.code_pages.clear();
+        self.code_map.fill(0);
         self.heap.reset();
         self.stats.flushes += 1;
     }
@@ -157,6 +173,26 @@ impl JitEngine {
             }
         }
         self.code_pages.remove(&page);
+        if let Some(slot) = self.map_slot(page) {
+            self.code_map[slot] = 0;
+        }
+    }
+
+    fn map_slot(&self, page: u64) -> Option<usize> {
+        let r = self.ram?;
+        let first = r.base >> 12;
+        (page >= first && page - first < self.code_map.len() as u64)
+            .then(|| (page - first) as usize)
+    }
+
+    /// Adopt the bus's RAM window (blocks embed it, so a different window drops them).
+    fn attach(&mut self, bus: &dyn Bus) {
+        let w = bus.ram_window();
+        if w != self.ram {
+            self.flush();
+            self.ram = w;
+            self.code_map = vec![0; w.map_or(0, |w| w.size.div_ceil(4096) as usize)];
+        }
     }
 
     /// Bytes of code memory in use.
@@ -169,7 +205,7 @@ impl JitEngine {
         self.blocks.len()
     }
 
-    /// Translate the block at `key` (its first instruction already fetched as `first`).
+    /// Translate the block at `key`, whose first instruction is `first`.
     fn translate(
         &mut self,
         hart: &Hart,
@@ -181,11 +217,14 @@ impl JitEngine {
         let mut insns = vec![first];
         // A first instruction straddling a page boundary is a block on its own.
         let straddles = key.pa + first.inst.len as u64 > page_end;
-        let mut pc = first.pc.wrapping_add(first.inst.len as u64);
+        let mut pc = hart.addr(first.pc.wrapping_add(first.inst.len as u64));
         let mut pa = key.pa + first.inst.len as u64;
-        while !straddles
-            && !insns.last().is_some_and(|g| g.inst.ends_block())
-            && insns.len() < MAX_INSNS
+        let max = if key.flags.is_single_step() {
+            1
+        } else {
+            MAX_INSNS
+        };
+        while !straddles && !insns.last().is_some_and(|g| g.inst.ends_block()) && insns.len() < max
         {
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
                 break;
@@ -193,16 +232,21 @@ impl JitEngine {
             if pa + inst.len as u64 > page_end {
                 break;
             }
-            let allowed = hart.isa.allows(&inst);
             insns.push(GuestInsn {
+                allowed: hart.isa.allows(&inst),
                 inst,
                 raw,
                 pc,
-                allowed,
             });
             pc = hart.addr(pc.wrapping_add(inst.len as u64));
             pa += inst.len as u64;
         }
+        let mem = self.ram.map(|r| MemCtx {
+            base: r.base,
+            size: r.size,
+            host: r.host as u64,
+            code_map: self.code_map.as_ptr() as u64,
+        });
         self.ctx.clear();
         build(
             &mut self.ctx.func,
@@ -212,6 +256,7 @@ impl JitEngine {
             hart.xlen(),
             key.flags,
             hart.isa.c,
+            mem,
         );
         let code = self
             .ctx
@@ -240,9 +285,38 @@ impl JitEngine {
         for page in [key.pa >> 12, (pa - 1) >> 12] {
             self.page_blocks.entry(page).or_default().push(key);
             self.code_pages.insert(page);
+            if let Some(slot) = self.map_slot(page) {
+                self.code_map[slot] = 1;
+            }
         }
         self.stats.compiled += 1;
-        Ok(Block { entry })
+        Ok(Block {
+            entry,
+            len: insns.len() as u64,
+        })
+    }
+
+    /// The block for `key`, translating it if needed. `Err(Some(e))`: fetching the first
+    /// instruction raised `e`; `Err(None)`: translation failed.
+    fn block(
+        &mut self,
+        hart: &Hart,
+        bus: &dyn Bus,
+        key: BlockKey,
+    ) -> std::result::Result<Block, Option<Exception>> {
+        if let Some(b) = self.blocks.get(&key) {
+            return Ok(*b);
+        }
+        let (inst, raw) = hart.fetch_at(key.pc, bus).map_err(Some)?;
+        let first = GuestInsn {
+            allowed: hart.isa.allows(&inst),
+            inst,
+            raw,
+            pc: key.pc,
+        };
+        let b = self.translate(hart, bus, key, first).map_err(|_| None)?;
+        self.blocks.insert(key, b);
+        Ok(b)
     }
 }
 
@@ -259,6 +333,7 @@ impl Engine for JitEngine {
         budget: u64,
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
+        self.attach(bus);
         let mut executed = 0u64;
         loop {
             if let Some(cause) = hart.pending_interrupt(lines) {
@@ -292,39 +367,33 @@ impl Engine for JitEngine {
                     continue;
                 }
             };
-            let key = BlockKey {
-                pc,
-                pa,
-                flags: BlockFlags::of(hart),
+            let flags = BlockFlags::of(hart);
+            let flags = if self.single_step {
+                flags.single_step()
+            } else {
+                flags
             };
-            let block = match self.blocks.get(&key) {
-                Some(b) => *b,
-                None => {
-                    let first = match hart.fetch_at(pc, bus) {
-                        Ok((inst, raw)) => GuestInsn {
-                            allowed: hart.isa.allows(&inst),
-                            inst,
-                            raw,
-                            pc,
-                        },
-                        Err(e) => {
-                            hart.raise(e);
-                            executed += 1;
-                            continue;
-                        }
-                    };
-                    match self.translate(hart, bus, key, first) {
-                        Ok(b) => {
-                            self.blocks.insert(key, b);
-                            b
-                        }
-                        Err(_) => {
-                            // Cannot happen for well-formed input; stay correct by interpreting.
-                            let _ = hart.step_with_lines(bus, lines);
-                            executed += 1;
-                            continue;
-                        }
-                    }
+            let mut key = BlockKey { pc, pa, flags };
+            // Never run past the budget: near its end, use one-instruction blocks.
+            if self
+                .blocks
+                .get(&key)
+                .is_some_and(|b| b.len > budget - executed)
+            {
+                key.flags = flags.single_step();
+            }
+            let block = match self.block(hart, bus, key) {
+                Ok(b) => b,
+                Err(Some(e)) => {
+                    hart.raise(e);
+                    executed += 1;
+                    continue;
+                }
+                Err(None) => {
+                    // A translator failure cannot happen for well-formed input; stay correct.
+                    let _ = hart.step_with_lines(bus, lines);
+                    executed += 1;
+                    continue;
                 }
             };
             let env = Env {

@@ -12,6 +12,8 @@ const PRV_MASK: u32 = 3;
 const XLEN64: u32 = 1 << 2;
 const INHIBIT_CY: u32 = 1 << 3;
 const INHIBIT_IR: u32 = 1 << 4;
+const DIRECT_MEM: u32 = 1 << 5;
+const SINGLE_STEP: u32 = 1 << 6;
 
 impl BlockFlags {
     /// The flags for the hart's current state.
@@ -26,7 +28,27 @@ impl BlockFlags {
         if h.csr.mcountinhibit & 4 != 0 {
             f |= INHIBIT_IR;
         }
+        // Loads and stores may go straight to RAM when they are untranslated and unchecked:
+        // effective data privilege M (no MPRV redirection) and no locked PMP entry.
+        if h.data_priv() == Priv::M && h.csr.pmpcfg.iter().all(|c| c & 0x80 == 0) {
+            f |= DIRECT_MEM;
+        }
         BlockFlags(f)
+    }
+
+    /// The same flags for a block of exactly one instruction.
+    pub fn single_step(self) -> BlockFlags {
+        BlockFlags(self.0 | SINGLE_STEP)
+    }
+
+    /// Blocks hold exactly one instruction.
+    pub fn is_single_step(self) -> bool {
+        self.0 & SINGLE_STEP != 0
+    }
+
+    /// Loads and stores use physical addresses with no PMP check.
+    pub fn direct_mem(self) -> bool {
+        self.0 & DIRECT_MEM != 0
     }
 
     /// Privilege the block runs at.

@@ -39,6 +39,20 @@ pub struct GuestInsn {
     pub allowed: bool,
 }
 
+/// Direct access to guest RAM for the inline load/store path.
+#[derive(Clone, Copy, Debug)]
+pub struct MemCtx {
+    /// Guest physical base of RAM.
+    pub base: u64,
+    /// RAM size.
+    pub size: u64,
+    /// Host address of RAM's first byte.
+    pub host: u64,
+    /// Host address of the code-page map: one byte per RAM page, nonzero when the page holds
+    /// translated code (stores there take the slow path, which invalidates).
+    pub code_map: u64,
+}
+
 const I64: Type = types::I64;
 const I32: Type = types::I32;
 
@@ -61,6 +75,7 @@ struct Tx<'a, 'b> {
     pending: i64,
     /// Guest instructions emitted so far.
     count: u32,
+    mem: Option<MemCtx>,
 }
 
 impl Tx<'_, '_> {
@@ -128,6 +143,127 @@ impl Tx<'_, '_> {
             }
         }
         self.pending = 0;
+    }
+
+    /// Undo `n` counter increments (after a helper ran on a side path whose merge point still
+    /// counts those instructions as pending).
+    fn unsync_counters(&mut self, n: i64) {
+        if n == 0 {
+            return;
+        }
+        for (off, inhibited) in [
+            (INSTRET_OFF, self.flags.inhibit_instret()),
+            (CYCLE_OFF, self.flags.inhibit_cycle()),
+        ] {
+            if !inhibited {
+                let c = self.b.ins().load(I64, Self::mem(), self.hart, off);
+                let c = self.b.ins().iadd_imm_s(c, -n);
+                self.b.ins().store(Self::mem(), c, self.hart, off);
+            }
+        }
+    }
+
+    /// Call the generic helper for `g` on a side path; continue at `cont` (or leave the block).
+    fn slow_path(&mut self, g: &GuestInsn, cont: cranelift_codegen::ir::Block) {
+        let pending = self.pending;
+        self.sync_counters();
+        let f = self
+            .b
+            .ins()
+            .iconst(I64, crate::helpers::exec as *const () as usize as i64);
+        let raw = self.b.ins().iconst(I32, g.raw as i64);
+        let pc = self.b.ins().iconst(I64, g.pc as i64);
+        let call = self
+            .b
+            .ins()
+            .call_indirect(self.helper_sig, f, &[self.hart, self.env, raw, pc]);
+        let r = self.b.inst_results(call)[0];
+        let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
+        let back = self.b.create_block();
+        self.b.ins().brif(r, self.exit, &[n.into()], back, &[]);
+        self.b.switch_to_block(back);
+        self.b.seal_block(back);
+        // The helper retired this instruction; the merge point counts it as pending again.
+        self.unsync_counters(pending + 1);
+        self.pending = pending;
+        self.b.ins().jump(cont, &[]);
+    }
+
+    /// Open-code a load or store with the inline RAM path; false when `i` is not one.
+    fn mem_op(&mut self, g: &GuestInsn) -> bool {
+        use Op::*;
+        let Some(m) = self.mem else { return false };
+        let i = &g.inst;
+        let (size, signed, store) = match i.op {
+            Lb => (1, true, false),
+            Lh => (2, true, false),
+            Lw => (4, true, false),
+            Ld => (8, true, false),
+            Lbu => (1, false, false),
+            Lhu => (2, false, false),
+            Lwu => (4, false, false),
+            Sb => (1, false, true),
+            Sh => (2, false, true),
+            Sw => (4, false, true),
+            Sd => (8, false, true),
+            _ => return false,
+        };
+        let a = self.get(i.rs1);
+        let va = self.b.ins().iadd_imm_s(a, i.imm);
+        let va = self.addr(va);
+        let off = self.b.ins().iadd_imm_s(va, -(m.base as i64));
+        let ok =
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, off, (m.size - size) as i64);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        let host_base = self.b.ins().iconst(I64, m.host as i64);
+        let host = self.b.ins().iadd(host_base, off);
+        let gmem = MemFlagsData::new().with_notrap();
+        let ty = match size {
+            1 => types::I8,
+            2 => types::I16,
+            4 => I32,
+            _ => I64,
+        };
+        if store {
+            // Stores to pages holding translated code go through the helper (invalidation).
+            let page = self.b.ins().ushr_imm_s(off, 12);
+            let map = self.b.ins().iconst(I64, m.code_map as i64);
+            let slot = self.b.ins().iadd(map, page);
+            let code = self.b.ins().load(types::I8, Self::mem(), slot, 0);
+            let write = self.b.create_block();
+            self.b.ins().brif(code, slow, &[], write, &[]);
+            self.b.switch_to_block(write);
+            self.b.seal_block(write);
+            let v = self.get(i.rs2);
+            let v = if size < 8 {
+                self.b.ins().ireduce(ty, v)
+            } else {
+                v
+            };
+            self.b.ins().store(gmem, v, host, 0);
+        } else {
+            let v = self.b.ins().load(ty, gmem, host, 0);
+            let v = match (size, signed) {
+                (8, _) => v,
+                (_, true) => self.b.ins().sextend(I64, v),
+                (_, false) => self.b.ins().uextend(I64, v),
+            };
+            self.set(i.rd, v);
+        }
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.slow_path(g, cont);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        true
     }
 
     fn ret_count(&mut self, stop: bool) {
@@ -290,7 +426,9 @@ impl Tx<'_, '_> {
     }
 }
 
-/// Build the IR of one block into `func`.
+/// Build the IR of one block into `func`. `mem` enables the inline RAM path for loads and
+/// stores (used only when the flags say accesses are direct).
+#[allow(clippy::too_many_arguments)]
 pub fn build(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -299,6 +437,7 @@ pub fn build(
     xlen: Xlen,
     flags: BlockFlags,
     has_c: bool,
+    mem: Option<MemCtx>,
 ) {
     let cc = isa.default_call_conv();
     let mut sig = Signature::new(cc);
@@ -326,6 +465,7 @@ pub fn build(
     let hart = b.block_params(entry)[0];
     let env = b.block_params(entry)[1];
     let helper_sig = b.import_signature(hsig);
+    let mem = mem.filter(|_| flags.direct_mem());
     let mut tx = Tx {
         b: &mut b,
         hart,
@@ -336,6 +476,7 @@ pub fn build(
         helper_sig,
         pending: 0,
         count: 0,
+        mem,
     };
 
     let mut ended = false;
@@ -420,7 +561,7 @@ pub fn build(
             }
             _ => {}
         }
-        if g.allowed && tx.alu(i) {
+        if g.allowed && (tx.alu(i) || tx.mem_op(g)) {
             tx.count += 1;
             tx.pending += 1;
             continue;

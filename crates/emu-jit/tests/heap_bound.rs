@@ -88,7 +88,11 @@ fn code_heap_stays_bounded_under_endless_retranslation() {
         .unwrap();
     }
     let heap = 64 << 10;
-    let mut jit = JitEngine::new(JitConfig { code_heap: heap }).unwrap();
+    let mut jit = JitEngine::new(JitConfig {
+        code_heap: heap,
+        ..JitConfig::default()
+    })
+    .unwrap();
     let mut hart = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
     const ROUNDS: u64 = 100_000;
     let mut peak = 0;

@@ -320,4 +320,12 @@ impl Bus for SystemBus {
     fn ram_range(&self) -> Option<(u64, u64)> {
         Some((RAM_BASE, RAM_BASE + self.ram.len() as u64))
     }
+
+    fn ram_window(&self) -> Option<emu_core::bus::RamWindow> {
+        Some(emu_core::bus::RamWindow {
+            base: RAM_BASE,
+            size: self.ram.len() as u64,
+            host: self.ram.host_base() as usize,
+        })
+    }
 }
