@@ -29,7 +29,36 @@ pub fn alu_loop(iters: i64) -> Vec<u8> {
     a.store(Op::Sw, T1, T0, 0);
     let end = a.here();
     a.j(end);
-    let code = a.finish().unwrap_or_default();
+    let code = a
+        .finish()
+        .unwrap_or_else(|e| panic!("benchmark program: {e}"));
+    elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
+/// A load/store loop: `iters` iterations of a word load, add, store and pointer bump over a
+/// 2 KiB buffer (8 instructions per iteration), then the finisher.
+pub fn mem_loop(iters: i64) -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    a.li(T0, iters);
+    a.li(S0, (BASE + 0x10_0000) as i64);
+    a.li(S1, 0);
+    let top = a.here();
+    a.i(Op::Andi, T1, S1, 0x7f8);
+    a.r(Op::Add, T1, T1, S0);
+    a.load(Op::Ld, T2, T1, 0);
+    a.r(Op::Add, T2, T2, T0);
+    a.store(Op::Sd, T2, T1, 0);
+    a.addi(S1, S1, 8);
+    a.addi(T0, T0, -1);
+    a.branch(Op::Bne, T0, ZERO, top);
+    a.li(T0, 0x10_0000);
+    a.li(T1, 0x5555);
+    a.store(Op::Sw, T1, T0, 0);
+    let end = a.here();
+    a.j(end);
+    let code = a
+        .finish()
+        .unwrap_or_else(|e| panic!("benchmark program: {e}"));
     elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
 }
 

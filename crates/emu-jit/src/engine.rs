@@ -46,6 +46,32 @@ pub struct BlockKey {
 
 type BlockFn = unsafe extern "C" fn(*mut Hart, *const Env<'_>) -> u32;
 
+/// Entries of the direct-mapped jump cache in front of the block map.
+const JUMP_CACHE: usize = 4096;
+
+/// A cheap hasher for block keys (a few integers; no adversary can choose them).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(*b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(v as u64);
+    }
+}
+
+type KeyMap<V> = HashMap<BlockKey, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
 #[derive(Clone, Copy)]
 struct Block {
     entry: BlockFn,
@@ -64,6 +90,8 @@ pub struct JitStats {
     pub invalidated: u64,
     /// Whole-cache flushes (fence.i, heap full, explicit).
     pub flushes: u64,
+    /// Blocks Cranelift refused (a translator bug; the dispatcher then interprets).
+    pub failed: u64,
 }
 
 /// Configuration of a JIT engine.
@@ -91,7 +119,9 @@ pub struct JitEngine {
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     heap: CodeHeap,
-    blocks: HashMap<BlockKey, Block>,
+    blocks: KeyMap<Block>,
+    /// Most recent block per pc slot: most dispatches end here without hashing.
+    jump_cache: Vec<Option<(BlockKey, Block)>>,
     page_blocks: HashMap<u64, Vec<BlockKey>>,
     code_pages: HashSet<u64>,
     /// One byte per RAM page, nonzero when the page holds translated code. Generated stores
@@ -101,6 +131,8 @@ pub struct JitEngine {
     single_step: bool,
     /// What the engine has done so far.
     pub stats: JitStats,
+    /// The first translation error, for diagnosis.
+    pub last_error: Option<String>,
 }
 
 impl std::fmt::Debug for JitEngine {
@@ -135,19 +167,22 @@ impl JitEngine {
             ctx: cranelift_codegen::Context::new(),
             fctx: FunctionBuilderContext::new(),
             heap: CodeHeap::new(cfg.code_heap)?,
-            blocks: HashMap::new(),
+            blocks: KeyMap::default(),
+            jump_cache: vec![None; JUMP_CACHE],
             page_blocks: HashMap::new(),
             code_pages: HashSet::new(),
             code_map: Vec::new(),
             ram: None,
             single_step: cfg.single_step,
             stats: JitStats::default(),
+            last_error: None,
         })
     }
 
     /// Drop every translated block.
     pub fn flush(&mut self) {
         self.blocks.clear();
+        self.jump_cache.fill(None);
         self.page_blocks.clear();
         self.code_pages.clear();
         self.code_map.fill(0);
@@ -166,6 +201,7 @@ impl JitEngine {
 
     fn invalidate_page(&mut self, page: u64) {
         if let Some(keys) = self.page_blocks.remove(&page) {
+            self.jump_cache.fill(None);
             for k in keys {
                 if self.blocks.remove(&k).is_some() {
                     self.stats.invalidated += 1;
@@ -304,7 +340,14 @@ impl JitEngine {
         bus: &dyn Bus,
         key: BlockKey,
     ) -> std::result::Result<Block, Option<Exception>> {
+        let slot = (key.pc >> 1) as usize % JUMP_CACHE;
+        if let Some((k, b)) = self.jump_cache[slot]
+            && k == key
+        {
+            return Ok(b);
+        }
         if let Some(b) = self.blocks.get(&key) {
+            self.jump_cache[slot] = Some((key, *b));
             return Ok(*b);
         }
         let (inst, raw) = hart.fetch_at(key.pc, bus).map_err(Some)?;
@@ -314,8 +357,15 @@ impl JitEngine {
             raw,
             pc: key.pc,
         };
-        let b = self.translate(hart, bus, key, first).map_err(|_| None)?;
+        let b = self.translate(hart, bus, key, first).map_err(|e| {
+            self.stats.failed += 1;
+            if self.last_error.is_none() {
+                self.last_error = Some(e.to_string());
+            }
+            None
+        })?;
         self.blocks.insert(key, b);
+        self.jump_cache[slot] = Some((key, b));
         Ok(b)
     }
 }
@@ -373,16 +423,20 @@ impl Engine for JitEngine {
             } else {
                 flags
             };
-            let mut key = BlockKey { pc, pa, flags };
-            // Never run past the budget: near its end, use one-instruction blocks.
-            if self
-                .blocks
-                .get(&key)
-                .is_some_and(|b| b.len > budget - executed)
-            {
-                key.flags = flags.single_step();
-            }
+            let key = BlockKey { pc, pa, flags };
             let block = match self.block(hart, bus, key) {
+                // Never run past the budget: near its end, use a one-instruction block.
+                Ok(b) if b.len > budget - executed => self.block(
+                    hart,
+                    bus,
+                    BlockKey {
+                        flags: flags.single_step(),
+                        ..key
+                    },
+                ),
+                r => r,
+            };
+            let block = match block {
                 Ok(b) => b,
                 Err(Some(e)) => {
                     hart.raise(e);
@@ -390,7 +444,8 @@ impl Engine for JitEngine {
                     continue;
                 }
                 Err(None) => {
-                    // A translator failure cannot happen for well-formed input; stay correct.
+                    // A translator failure is a bug: loud in tests, still correct in release.
+                    debug_assert!(false, "JIT translation failed: {:?}", self.last_error);
                     let _ = hart.step_with_lines(bus, lines);
                     executed += 1;
                     continue;

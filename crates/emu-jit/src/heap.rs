@@ -1,10 +1,12 @@
 //! The code heap: executable memory emu owns (not cranelift-jit's, which cannot free single
-//! functions). Code is bump-allocated in one mapping that is writable while code is copied in
-//! and executable otherwise (W^X; the heap belongs to one hart thread, so nothing executes
-//! from it while it is writable). When it is full the owner flushes every block and starts
+//! functions). Code is bump-allocated in one mapping. Pages are executable and read-only
+//! except while code is being copied into them (W^X): only the pages a new function touches
+//! are made writable for the copy, so a translation costs two small `mprotect`s, not a
+//! change to the whole heap. The heap belongs to one hart thread, so nothing executes from a
+//! page while it is writable. When the heap is full the owner flushes every block and starts
 //! over, so retranslating forever never grows memory.
 
-use memmap2::{Mmap, MmapMut};
+use memmap2::MmapMut;
 
 /// Errors of the code heap.
 #[derive(Debug, thiserror::Error)]
@@ -17,17 +19,11 @@ pub enum HeapError {
     TooLarge(usize),
 }
 
-enum Map {
-    Exec(Mmap),
-    /// Transitional, while the protection changes.
-    None,
-}
-
 /// Executable memory with bump allocation.
 pub struct CodeHeap {
-    map: Map,
+    /// Owns the mapping; its protection is managed page-wise below.
+    map: MmapMut,
     used: usize,
-    size: usize,
     /// How many times the heap was reset (blocks from an older epoch are gone).
     pub epoch: u64,
 }
@@ -36,22 +32,36 @@ impl std::fmt::Debug for CodeHeap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CodeHeap")
             .field("used", &self.used)
-            .field("size", &self.size)
+            .field("size", &self.map.len())
             .field("epoch", &self.epoch)
             .finish()
     }
 }
 
 const ALIGN: usize = 16;
+const PAGE: usize = 4096;
+
+fn protect(ptr: *mut u8, len: usize, prot: libc::c_int) -> std::io::Result<()> {
+    // SAFETY: callers pass a page-aligned range inside the heap's own live mapping; changing
+    // its protection affects no memory Rust code holds references into (the mapping is only
+    // ever accessed through raw pointers while code is copied in).
+    let r = unsafe { libc::mprotect(ptr as *mut libc::c_void, len, prot) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
 
 impl CodeHeap {
-    /// A heap of `size` bytes.
+    /// A heap of `size` bytes (rounded up to whole pages).
     pub fn new(size: usize) -> Result<CodeHeap, HeapError> {
-        let map = MmapMut::map_anon(size)?.make_exec()?;
+        let size = size.next_multiple_of(PAGE);
+        let mut map = MmapMut::map_anon(size)?;
+        protect(map.as_mut_ptr(), size, libc::PROT_READ | libc::PROT_EXEC)?;
         Ok(CodeHeap {
-            map: Map::Exec(map),
+            map,
             used: 0,
-            size,
             epoch: 0,
         })
     }
@@ -63,12 +73,12 @@ impl CodeHeap {
 
     /// Capacity in bytes.
     pub fn capacity(&self) -> usize {
-        self.size
+        self.map.len()
     }
 
     /// Whether `len` more bytes fit.
     pub fn fits(&self, len: usize) -> bool {
-        self.used.next_multiple_of(ALIGN) + len <= self.size
+        self.used.next_multiple_of(ALIGN) + len <= self.map.len()
     }
 
     /// Forget every function (the caller drops every pointer into the heap first).
@@ -79,24 +89,26 @@ impl CodeHeap {
 
     /// Copy `code` in and return its address, or `None` when it does not fit (reset first).
     pub fn insert(&mut self, code: &[u8]) -> Result<Option<*const u8>, HeapError> {
-        if code.len() > self.size {
+        if code.len() > self.map.len() {
             return Err(HeapError::TooLarge(code.len()));
         }
         if !self.fits(code.len()) {
             return Ok(None);
         }
         let start = self.used.next_multiple_of(ALIGN);
-        let mut w = match std::mem::replace(&mut self.map, Map::None) {
-            Map::Exec(m) => m.make_mut()?,
-            // A previous protection change failed half-way: start from a fresh mapping.
-            Map::None => MmapMut::map_anon(self.size)?,
-        };
-        w[start..start + code.len()].copy_from_slice(code);
-        let x = w.make_exec()?;
-        let ptr = x.as_ptr().wrapping_add(start);
-        self.map = Map::Exec(x);
+        let first = start / PAGE * PAGE;
+        let end = (start + code.len())
+            .next_multiple_of(PAGE)
+            .min(self.map.len());
+        let base = self.map.as_mut_ptr();
+        let pages = base.wrapping_add(first);
+        protect(pages, end - first, libc::PROT_READ | libc::PROT_WRITE)?;
+        // SAFETY: `start..start + code.len()` lies inside the mapping (checked by `fits`) and
+        // its pages were just made writable; nothing else aliases them during the copy.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), base.add(start), code.len()) };
+        protect(pages, end - first, libc::PROT_READ | libc::PROT_EXEC)?;
         self.used = start + code.len();
-        Ok(Some(ptr))
+        Ok(Some(base.wrapping_add(start) as *const u8))
     }
 }
 
@@ -110,6 +122,8 @@ mod tests {
         let a = h.insert(&[0xc3; 100]).expect("ok").expect("fits");
         let b = h.insert(&[0xc3; 100]).expect("ok").expect("fits");
         assert_eq!(b as usize - a as usize, 112, "16-byte aligned");
+        // SAFETY: `a` points at 100 bytes the heap just wrote; executable pages stay readable.
+        assert_eq!(unsafe { *a }, 0xc3);
         assert!(h.insert(&[0; 4000]).expect("ok").is_none(), "full");
         h.reset();
         assert_eq!(h.used(), 0);

@@ -112,3 +112,40 @@ fn code_heap_stays_bounded_under_endless_retranslation() {
     assert!(jit.stats.flushes > 0, "the heap filled and was recycled");
     assert_eq!(jit.block_count(), 1);
 }
+
+/// The budget is exact even when blocks are longer than what is left of it.
+#[test]
+fn budgets_are_exact() {
+    let prog: Vec<Inst> = (0..20)
+        .map(|k| Inst {
+            rd: 10,
+            rs1: 10,
+            imm: k,
+            ..Inst::new(Op::Addi)
+        })
+        .collect();
+    let ram = Ram(Mutex::new(vec![0; 0x1_0000]));
+    for (k, i) in prog.iter().enumerate() {
+        ram.write(
+            PhysAddr(BASE + 4 * k as u64),
+            4,
+            encode32(i, Xlen::X64).unwrap() as u64,
+        )
+        .unwrap();
+    }
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    let mut hart = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
+    let mut total = 0;
+    for budget in [1u64, 3, 7, 2, 5] {
+        let s = jit.run(&mut hart, &ram, 0, budget, &mut || false);
+        assert_eq!(s.executed, budget);
+        total += budget;
+        assert_eq!(
+            hart.pc,
+            BASE + 4 * total,
+            "stopped exactly after {total} instructions"
+        );
+    }
+    assert_eq!(hart.x[10], (0..total as i64).sum::<i64>() as u64);
+    assert_eq!(jit.stats.failed, 0);
+}
