@@ -5,6 +5,23 @@ use emu_jit::{JitConfig, JitEngine};
 
 fn main() {
     {
+        let (bus, mut hart) = machine(&alu_loop(1 << 40));
+        step_n(&mut hart, &bus, 64);
+        let pc = hart.pc;
+        let mut jit = JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            jit.invalidate_range(pc & !0xfff, (pc & !0xfff) + 0x1000);
+            hart.pc = pc;
+            jit.run(&mut hart, &*bus, 0, 4, &mut || false);
+        }
+        println!(
+            "translate: {:?} per block ({:?})",
+            t.elapsed() / 1000,
+            jit.stats
+        );
+    }
+    {
         let (bus, mut hart) = machine(&mem_loop(1 << 40));
         let mut jit = JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"));
         for budget in [1, 5, 13, 100, 1003] {

@@ -1,7 +1,7 @@
 //! The dispatcher: finds or translates the block at the hart's pc, runs it, and handles what
 //! blocks cannot: interrupts, wfi, invalidation, exact budgets, and the code heap filling up.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::isa::OwnedTargetIsa;
@@ -10,6 +10,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use emu_core::bus::RamWindow;
 use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats};
 
+use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
 use crate::helpers::Env;
@@ -122,11 +123,9 @@ pub struct JitEngine {
     blocks: KeyMap<Block>,
     /// Most recent block per pc slot: most dispatches end here without hashing.
     jump_cache: Vec<Option<(BlockKey, Block)>>,
-    page_blocks: HashMap<u64, Vec<BlockKey>>,
-    code_pages: HashSet<u64>,
-    /// One byte per RAM page, nonzero when the page holds translated code. Generated stores
-    /// read it, so it is allocated once per RAM window and never moved while blocks exist.
-    code_map: Vec<u8>,
+
+    /// Which physical bytes hold translated code.
+    code: CodeMap,
     ram: Option<RamWindow>,
     single_step: bool,
     /// What the engine has done so far.
@@ -169,9 +168,7 @@ impl JitEngine {
             heap: CodeHeap::new(cfg.code_heap)?,
             blocks: KeyMap::default(),
             jump_cache: vec![None; JUMP_CACHE],
-            page_blocks: HashMap::new(),
-            code_pages: HashSet::new(),
-            code_map: Vec::new(),
+            code: CodeMap::default(),
             ram: None,
             single_step: cfg.single_step,
             stats: JitStats::default(),
@@ -183,42 +180,22 @@ impl JitEngine {
     pub fn flush(&mut self) {
         self.blocks.clear();
         self.jump_cache.fill(None);
-        self.page_blocks.clear();
-        self.code_pages.clear();
-        self.code_map.fill(0);
+        self.code.clear();
         self.heap.reset();
         self.stats.flushes += 1;
     }
 
     /// Drop the blocks translated from physical addresses `[start, end)`.
     pub fn invalidate_range(&mut self, start: u64, end: u64) {
-        let mut page = start >> 12;
-        while page << 12 < end {
-            self.invalidate_page(page);
-            page += 1;
-        }
-    }
-
-    fn invalidate_page(&mut self, page: u64) {
-        if let Some(keys) = self.page_blocks.remove(&page) {
+        let gone = self.code.invalidate(start, end);
+        if !gone.is_empty() {
             self.jump_cache.fill(None);
-            for k in keys {
-                if self.blocks.remove(&k).is_some() {
-                    self.stats.invalidated += 1;
-                }
+        }
+        for k in gone {
+            if self.blocks.remove(&k).is_some() {
+                self.stats.invalidated += 1;
             }
         }
-        self.code_pages.remove(&page);
-        if let Some(slot) = self.map_slot(page) {
-            self.code_map[slot] = 0;
-        }
-    }
-
-    fn map_slot(&self, page: u64) -> Option<usize> {
-        let r = self.ram?;
-        let first = r.base >> 12;
-        (page >= first && page - first < self.code_map.len() as u64)
-            .then(|| (page - first) as usize)
     }
 
     /// Adopt the bus's RAM window (blocks embed it, so a different window drops them).
@@ -227,7 +204,7 @@ impl JitEngine {
         if w != self.ram {
             self.flush();
             self.ram = w;
-            self.code_map = vec![0; w.map_or(0, |w| w.size.div_ceil(4096) as usize)];
+            self.code = CodeMap::new(w);
         }
     }
 
@@ -281,7 +258,7 @@ impl JitEngine {
             base: r.base,
             size: r.size,
             host: r.host as u64,
-            code_map: self.code_map.as_ptr() as u64,
+            code_map: self.code.lines_ptr(),
         });
         self.ctx.clear();
         build(
@@ -318,13 +295,7 @@ impl JitEngine {
         // whole into executable memory that stays mapped until the next flush, which also
         // forgets this pointer.
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
-        for page in [key.pa >> 12, (pa - 1) >> 12] {
-            self.page_blocks.entry(page).or_default().push(key);
-            self.code_pages.insert(page);
-            if let Some(slot) = self.map_slot(page) {
-                self.code_map[slot] = 1;
-            }
-        }
+        self.code.add(key, key.pa, pa);
         self.stats.compiled += 1;
         Ok(Block {
             entry,
@@ -453,7 +424,7 @@ impl Engine for JitEngine {
             };
             let env = Env {
                 bus,
-                code_pages: &self.code_pages,
+                code: &self.code,
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
             };
@@ -465,8 +436,8 @@ impl Engine for JitEngine {
             let dirty = env.dirty_pages.take();
             let flush = env.flush_all.get();
             drop(env);
-            for page in dirty {
-                self.invalidate_page(page);
+            for (start, end) in dirty {
+                self.invalidate_range(start, end);
             }
             if flush {
                 self.flush();

@@ -15,10 +15,10 @@ pub const STOP: u32 = 1;
 pub struct Env<'a> {
     /// The bus.
     pub bus: &'a dyn Bus,
-    /// Physical pages holding translated code (page number -> present).
-    pub code_pages: &'a std::collections::HashSet<u64>,
-    /// Pages written while they held code; the dispatcher invalidates them.
-    pub dirty_pages: std::cell::RefCell<Vec<u64>>,
+    /// Which physical bytes hold translated code.
+    pub code: &'a crate::codemap::CodeMap,
+    /// Byte ranges written while they held code; the dispatcher invalidates them.
+    pub dirty_pages: std::cell::RefCell<Vec<(u64, u64)>>,
     /// `fence.i` executed: the dispatcher flushes every block.
     pub flush_all: std::cell::Cell<bool>,
 }
@@ -64,8 +64,9 @@ pub unsafe extern "C" fn exec(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc
                     .is_some_and(|(lo, hi)| (lo..hi).contains(&pa));
                 // Device accesses may change interrupt lines: leave so the dispatcher looks.
                 stop |= !in_ram;
-                if write && env.code_pages.contains(&(pa >> 12)) {
-                    env.dirty_pages.borrow_mut().push(pa >> 12);
+                // Widest access is 8 bytes; a misaligned one may reach into the next line.
+                if write && env.code.hits(pa, pa + 8) {
+                    env.dirty_pages.borrow_mut().push((pa, pa + 8));
                     stop = true;
                 }
             }

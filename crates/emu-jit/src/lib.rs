@@ -6,6 +6,7 @@
 //! [`emu_core::Engine`].
 //!
 //! Layer map: [`flags`] (what a block depends on) → [`translate`] (IR building) →
+//! [`codemap`] (which guest bytes hold code) →
 //! [`heap`] (executable memory) → [`helpers`] (what generated code calls) → [`engine`]
 //! (cache and dispatch).
 //!
@@ -13,6 +14,7 @@
 //! or the debug front ends, so it can be embedded on its own.
 #![warn(missing_docs)]
 
+pub mod codemap;
 pub mod engine;
 pub mod flags;
 pub mod heap;

@@ -48,8 +48,8 @@ pub struct MemCtx {
     pub size: u64,
     /// Host address of RAM's first byte.
     pub host: u64,
-    /// Host address of the code-page map: one byte per RAM page, nonzero when the page holds
-    /// translated code (stores there take the slow path, which invalidates).
+    /// Host address of the code line map: one byte per 64-byte line of RAM, nonzero when the
+    /// line holds translated code (stores there take the slow path, which invalidates).
     pub code_map: u64,
 }
 
@@ -232,11 +232,23 @@ impl Tx<'_, '_> {
             _ => I64,
         };
         if store {
-            // Stores to pages holding translated code go through the helper (invalidation).
-            let page = self.b.ins().ushr_imm_s(off, 12);
+            // Stores into lines holding translated code go through the helper (invalidation).
+            // Check the first and last byte's lines (a misaligned store can span two).
             let map = self.b.ins().iconst(I64, m.code_map as i64);
-            let slot = self.b.ins().iadd(map, page);
-            let code = self.b.ins().load(types::I8, Self::mem(), slot, 0);
+            let l0 = self
+                .b
+                .ins()
+                .ushr_imm_s(off, crate::codemap::LINE_SHIFT as i64);
+            let last = self.b.ins().iadd_imm_s(off, (size - 1) as i64);
+            let l1 = self
+                .b
+                .ins()
+                .ushr_imm_s(last, crate::codemap::LINE_SHIFT as i64);
+            let s0 = self.b.ins().iadd(map, l0);
+            let s1 = self.b.ins().iadd(map, l1);
+            let c0 = self.b.ins().load(types::I8, Self::mem(), s0, 0);
+            let c1 = self.b.ins().load(types::I8, Self::mem(), s1, 0);
+            let code = self.b.ins().bor(c0, c1);
             let write = self.b.create_block();
             self.b.ins().brif(code, slow, &[], write, &[]);
             self.b.switch_to_block(write);

@@ -1,0 +1,142 @@
+//! Which guest bytes hold translated code, at 64-byte-line granularity, so a store that
+//! lands next to code (data on the same page as a function, a stack below it) stays on the
+//! fast path and only stores into translated bytes invalidate.
+//!
+//! The line map is read by generated store code (one byte per line of RAM, nonzero when some
+//! block covers the line); the per-page lists know each block's exact byte range.
+
+use std::collections::HashMap;
+
+use emu_core::bus::RamWindow;
+
+use crate::engine::BlockKey;
+
+/// log2 of the line size.
+pub const LINE_SHIFT: u32 = 6;
+
+/// The code map of one engine.
+#[derive(Debug, Default)]
+pub struct CodeMap {
+    base: u64,
+    lines: Vec<u8>,
+    pages: HashMap<u64, Vec<(BlockKey, u64, u64)>>,
+}
+
+impl CodeMap {
+    /// An empty map for the RAM `window`.
+    pub fn new(window: Option<RamWindow>) -> CodeMap {
+        CodeMap {
+            base: window.map_or(0, |w| w.base),
+            lines: vec![0; window.map_or(0, |w| w.size.div_ceil(1 << LINE_SHIFT) as usize)],
+            pages: HashMap::new(),
+        }
+    }
+
+    /// Host address of the line map (embedded in generated stores; never reallocated).
+    pub fn lines_ptr(&self) -> u64 {
+        self.lines.as_ptr() as u64
+    }
+
+    fn line_range(&self, start: u64, end: u64) -> std::ops::Range<usize> {
+        let n = self.lines.len() as u64;
+        let first = start.saturating_sub(self.base) >> LINE_SHIFT;
+        let last = end.saturating_sub(self.base).div_ceil(1 << LINE_SHIFT);
+        if end <= self.base {
+            0..0
+        } else {
+            first.min(n) as usize..last.min(n) as usize
+        }
+    }
+
+    /// Record that block `key` was made from physical bytes `[start, end)`.
+    pub fn add(&mut self, key: BlockKey, start: u64, end: u64) {
+        for l in self.line_range(start, end) {
+            self.lines[l] = 1;
+        }
+        let mut page = start >> 12;
+        while page << 12 < end {
+            self.pages.entry(page).or_default().push((key, start, end));
+            page += 1;
+        }
+    }
+
+    /// Whether any translated code lies in `[start, end)`.
+    pub fn hits(&self, start: u64, end: u64) -> bool {
+        let r = self.line_range(start, end);
+        self.lines[r].iter().any(|&b| b != 0)
+    }
+
+    /// Forget the blocks overlapping `[start, end)`; returns their keys.
+    pub fn invalidate(&mut self, start: u64, end: u64) -> Vec<BlockKey> {
+        let mut gone = Vec::new();
+        let mut page = start >> 12;
+        while page << 12 < end {
+            if let Some(mut list) = self.pages.remove(&page) {
+                let mut k = 0;
+                while k < list.len() {
+                    let (key, s, e) = list[k];
+                    if s < end && start < e {
+                        gone.push(key);
+                        list.swap_remove(k);
+                    } else {
+                        k += 1;
+                    }
+                }
+                // Rebuild this page's lines from the blocks that remain.
+                let (ps, pe) = (page << 12, (page + 1) << 12);
+                for l in self.line_range(ps, pe) {
+                    self.lines[l] = 0;
+                }
+                for &(_, s, e) in &list {
+                    for l in self.line_range(s.max(ps), e.min(pe)) {
+                        self.lines[l] = 1;
+                    }
+                }
+                if !list.is_empty() {
+                    self.pages.insert(page, list);
+                }
+            }
+            page += 1;
+        }
+        gone
+    }
+
+    /// Forget everything.
+    pub fn clear(&mut self) {
+        self.lines.fill(0);
+        self.pages.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::BlockFlags;
+
+    fn key(pc: u64) -> BlockKey {
+        BlockKey { pc, pa: pc, flags: BlockFlags(0) }
+    }
+
+    #[test]
+    fn lines_track_exact_block_ranges() {
+        let w = RamWindow { base: 0x8000_0000, size: 1 << 20, host: 0 };
+        let mut m = CodeMap::new(Some(w));
+        m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
+        m.add(key(0x8000_0ff0), 0x8000_0ff0, 0x8000_1008); // spans two pages
+        assert!(m.hits(0x8000_0110, 0x8000_0118));
+        assert!(!m.hits(0x8000_0200, 0x8000_0208), "data on the same page, other line");
+        assert!(m.hits(0x8000_1000, 0x8000_1004), "second page of the spanning block");
+        // A write next to the first block (same line) invalidates nothing that it does not
+        // overlap, but a write into it does.
+        assert!(m.invalidate(0x8000_0120, 0x8000_0128).is_empty());
+        assert_eq!(m.invalidate(0x8000_011c, 0x8000_0124), vec![key(0x8000_0100)]);
+        assert!(!m.hits(0x8000_0100, 0x8000_0140), "its lines are clear again");
+        assert!(m.hits(0x8000_0ff0, 0x8000_0ff8), "the other block stays");
+        assert_eq!(m.invalidate(0x8000_1000, 0x8000_1001), vec![key(0x8000_0ff0)]);
+        assert!(!m.hits(0x8000_0fc0, 0x8000_1040));
+        // Outside RAM: recorded for invalidation, no lines.
+        m.add(key(0x1000), 0x1000, 0x1010);
+        assert!(!m.hits(0x1000, 0x1010));
+        assert_eq!(m.invalidate(0x1000, 0x2000), vec![key(0x1000)]);
+    }
+}
