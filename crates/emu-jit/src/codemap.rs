@@ -68,37 +68,46 @@ impl CodeMap {
 
     /// Forget the blocks overlapping `[start, end)`; returns their keys.
     pub fn invalidate(&mut self, start: u64, end: u64) -> Vec<BlockKey> {
-        let mut gone = Vec::new();
+        // The blocks that overlap, with their full ranges (they may span more pages).
+        let mut gone: Vec<(BlockKey, u64, u64)> = Vec::new();
         let mut page = start >> 12;
         while page << 12 < end {
-            if let Some(mut list) = self.pages.remove(&page) {
-                let mut k = 0;
-                while k < list.len() {
-                    let (key, s, e) = list[k];
-                    if s < end && start < e {
-                        gone.push(key);
-                        list.swap_remove(k);
-                    } else {
-                        k += 1;
+            if let Some(list) = self.pages.get(&page) {
+                for &(key, s, e) in list {
+                    if s < end && start < e && !gone.iter().any(|g| g.0 == key) {
+                        gone.push((key, s, e));
                     }
-                }
-                // Rebuild this page's lines from the blocks that remain.
-                let (ps, pe) = (page << 12, (page + 1) << 12);
-                for l in self.line_range(ps, pe) {
-                    self.lines[l] = 0;
-                }
-                for &(_, s, e) in &list {
-                    for l in self.line_range(s.max(ps), e.min(pe)) {
-                        self.lines[l] = 1;
-                    }
-                }
-                if !list.is_empty() {
-                    self.pages.insert(page, list);
                 }
             }
             page += 1;
         }
-        gone
+        for &(key, s, e) in &gone {
+            let mut page = s >> 12;
+            while page << 12 < e {
+                if let Some(mut list) = self.pages.remove(&page) {
+                    list.retain(|b| b.0 != key);
+                    self.rebuild_lines(page, &list);
+                    if !list.is_empty() {
+                        self.pages.insert(page, list);
+                    }
+                }
+                page += 1;
+            }
+        }
+        gone.into_iter().map(|g| g.0).collect()
+    }
+
+    /// Recompute page `page`'s line bytes from the blocks `list` that remain on it.
+    fn rebuild_lines(&mut self, page: u64, list: &[(BlockKey, u64, u64)]) {
+        let (ps, pe) = (page << 12, (page + 1) << 12);
+        for l in self.line_range(ps, pe) {
+            self.lines[l] = 0;
+        }
+        for &(_, s, e) in list {
+            for l in self.line_range(s.max(ps), e.min(pe)) {
+                self.lines[l] = 1;
+            }
+        }
     }
 
     /// Forget everything.
@@ -114,25 +123,48 @@ mod tests {
     use crate::flags::BlockFlags;
 
     fn key(pc: u64) -> BlockKey {
-        BlockKey { pc, pa: pc, flags: BlockFlags(0) }
+        BlockKey {
+            pc,
+            pa: pc,
+            flags: BlockFlags(0),
+        }
     }
 
     #[test]
     fn lines_track_exact_block_ranges() {
-        let w = RamWindow { base: 0x8000_0000, size: 1 << 20, host: 0 };
+        let w = RamWindow {
+            base: 0x8000_0000,
+            size: 1 << 20,
+            host: 0,
+        };
         let mut m = CodeMap::new(Some(w));
         m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
         m.add(key(0x8000_0ff0), 0x8000_0ff0, 0x8000_1008); // spans two pages
         assert!(m.hits(0x8000_0110, 0x8000_0118));
-        assert!(!m.hits(0x8000_0200, 0x8000_0208), "data on the same page, other line");
-        assert!(m.hits(0x8000_1000, 0x8000_1004), "second page of the spanning block");
+        assert!(
+            !m.hits(0x8000_0200, 0x8000_0208),
+            "data on the same page, other line"
+        );
+        assert!(
+            m.hits(0x8000_1000, 0x8000_1004),
+            "second page of the spanning block"
+        );
         // A write next to the first block (same line) invalidates nothing that it does not
         // overlap, but a write into it does.
         assert!(m.invalidate(0x8000_0120, 0x8000_0128).is_empty());
-        assert_eq!(m.invalidate(0x8000_011c, 0x8000_0124), vec![key(0x8000_0100)]);
-        assert!(!m.hits(0x8000_0100, 0x8000_0140), "its lines are clear again");
+        assert_eq!(
+            m.invalidate(0x8000_011c, 0x8000_0124),
+            vec![key(0x8000_0100)]
+        );
+        assert!(
+            !m.hits(0x8000_0100, 0x8000_0140),
+            "its lines are clear again"
+        );
         assert!(m.hits(0x8000_0ff0, 0x8000_0ff8), "the other block stays");
-        assert_eq!(m.invalidate(0x8000_1000, 0x8000_1001), vec![key(0x8000_0ff0)]);
+        assert_eq!(
+            m.invalidate(0x8000_1000, 0x8000_1001),
+            vec![key(0x8000_0ff0)]
+        );
         assert!(!m.hits(0x8000_0fc0, 0x8000_1040));
         // Outside RAM: recorded for invalidation, no lines.
         m.add(key(0x1000), 0x1000, 0x1010);
