@@ -118,6 +118,9 @@ pub struct RamWindow {
     /// Host address of the first byte. Valid, and never moved, for the bus's lifetime; other
     /// harts may access the same bytes concurrently (with relaxed-atomic semantics).
     pub host: usize,
+    /// A physical range inside RAM whose writes the bus must see (HTIF's `tohost`): engines
+    /// send stores there through [`Bus::write`] instead of writing the host memory directly.
+    pub watch: Option<(u64, u64)>,
 }
 
 /// Physical memory and devices as seen by the harts.

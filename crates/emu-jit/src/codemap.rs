@@ -20,15 +20,28 @@ pub struct CodeMap {
     base: u64,
     lines: Vec<u8>,
     pages: HashMap<u64, Vec<(BlockKey, u64, u64)>>,
+    /// Bytes whose stores must always take the slow path (the bus watches them).
+    pinned: Option<(u64, u64)>,
 }
 
 impl CodeMap {
     /// An empty map for the RAM `window`.
     pub fn new(window: Option<RamWindow>) -> CodeMap {
-        CodeMap {
+        let mut m = CodeMap {
             base: window.map_or(0, |w| w.base),
             lines: vec![0; window.map_or(0, |w| w.size.div_ceil(1 << LINE_SHIFT) as usize)],
             pages: HashMap::new(),
+            pinned: window.and_then(|w| w.watch),
+        };
+        m.pin();
+        m
+    }
+
+    fn pin(&mut self) {
+        if let Some((s, e)) = self.pinned {
+            for l in self.line_range(s, e) {
+                self.lines[l] = 1;
+            }
         }
     }
 
@@ -108,12 +121,14 @@ impl CodeMap {
                 self.lines[l] = 1;
             }
         }
+        self.pin();
     }
 
     /// Forget everything.
     pub fn clear(&mut self) {
         self.lines.fill(0);
         self.pages.clear();
+        self.pin();
     }
 }
 
@@ -136,6 +151,7 @@ mod tests {
             base: 0x8000_0000,
             size: 1 << 20,
             host: 0,
+            watch: Some((0x8000_8000, 0x8000_8008)),
         };
         let mut m = CodeMap::new(Some(w));
         m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
@@ -166,6 +182,10 @@ mod tests {
             vec![key(0x8000_0ff0)]
         );
         assert!(!m.hits(0x8000_0fc0, 0x8000_1040));
+        // The watched range always takes the slow path.
+        assert!(m.hits(0x8000_8000, 0x8000_8004));
+        m.clear();
+        assert!(m.hits(0x8000_8004, 0x8000_8008));
         // Outside RAM: recorded for invalidation, no lines.
         m.add(key(0x1000), 0x1000, 0x1010);
         assert!(!m.hits(0x1000, 0x1010));

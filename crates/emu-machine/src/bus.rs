@@ -326,6 +326,7 @@ impl Bus for SystemBus {
             base: RAM_BASE,
             size: self.ram.len() as u64,
             host: self.ram.host_base() as usize,
+            watch: self.htif.map(|h| (h.tohost, h.tohost + 8)),
         })
     }
 }

@@ -21,7 +21,7 @@ const DEMO_ELF: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/demo.elf"));
 enum Engine {
     /// The reference interpreter.
     Interp,
-    /// The Cranelift JIT (in progress: integer ALU, multiply, branches and jumps are
+    /// The Cranelift JIT (integer ALU, multiply, loads and stores, branches and jumps are
     /// translated; other instructions run through helpers).
     Jit,
 }
@@ -39,7 +39,7 @@ struct Cli {
     #[arg(short = 'm', long = "memory", default_value = "128M")]
     memory: String,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Start with all harts halted (for the debug front ends).
     #[arg(long)]

@@ -47,6 +47,14 @@ fn puts(a: &mut Asm, s: &str) {
 }
 
 #[test]
+fn both_engines_run_the_demo_identically() {
+    let jit = emu(&["--engine", "jit"]);
+    let interp = emu(&["--engine", "interp"]);
+    assert_eq!(jit.status.code(), Some(0));
+    assert_eq!(jit.stdout, interp.stdout);
+}
+
+#[test]
 fn demo_runs_and_passes() {
     let out = emu(&[]);
     assert_eq!(out.status.code(), Some(0));
