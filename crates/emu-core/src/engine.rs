@@ -32,6 +32,12 @@ pub trait Engine: Send {
     /// Short name (`interp`, `jit`).
     fn name(&self) -> &'static str;
 
+    /// How many instructions the caller should let one [`Engine::run`] execute between
+    /// samples of the interrupt lines (a JIT amortises its exits over more).
+    fn batch_hint(&self) -> u64 {
+        256
+    }
+
     /// Run `hart` for at most `budget` instructions with the device interrupt lines `lines`
     /// (sampled by the caller). `poll` is called between instructions or blocks; when it
     /// returns true the engine returns [`EngineExit::Stopped`] promptly.

@@ -346,6 +346,12 @@ impl Engine for JitEngine {
         "jit"
     }
 
+    /// Long enough that loops run inside translated code, short enough (microseconds) that a
+    /// timer or another hart's device write is noticed promptly.
+    fn batch_hint(&self) -> u64 {
+        16_384
+    }
+
     fn run(
         &mut self,
         hart: &mut Hart,
@@ -427,6 +433,7 @@ impl Engine for JitEngine {
                 code: &self.code,
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
+                limit: std::cell::Cell::new(budget - executed),
             };
             // SAFETY: the block was generated for this signature; `hart` and `env` are valid
             // for the whole call and not otherwise accessed while it runs.

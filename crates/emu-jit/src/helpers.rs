@@ -21,6 +21,9 @@ pub struct Env<'a> {
     pub dirty_pages: std::cell::RefCell<Vec<(u64, u64)>>,
     /// `fence.i` executed: the dispatcher flushes every block.
     pub flush_all: std::cell::Cell<bool>,
+    /// Instructions the block may execute in this call (read by self-looping blocks before
+    /// starting another iteration).
+    pub limit: std::cell::Cell<u64>,
 }
 
 /// The physical address a memory instruction touches (first byte), and whether it writes.

@@ -14,7 +14,7 @@ use cranelift_codegen::ir::{
     AbiParam, Function, InstBuilder, MemFlagsData, Signature, Type, UserFuncName, Value, types,
 };
 use cranelift_codegen::isa::TargetIsa;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use emu_core::Hart;
 use emu_core::hart::Csrs;
 use emu_isa::{Inst, Op, Xlen};
@@ -62,6 +62,7 @@ fn x_off(r: u8) -> i32 {
 const PC_OFF: i32 = offset_of!(Hart, pc) as i32;
 const INSTRET_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, minstret)) as i32;
 const CYCLE_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mcycle)) as i32;
+const LIMIT_OFF: i32 = offset_of!(crate::helpers::Env<'static>, limit) as i32;
 
 struct Tx<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
@@ -73,9 +74,11 @@ struct Tx<'a, 'b> {
     helper_sig: cranelift_codegen::ir::SigRef,
     /// Open-coded instructions since counters were last brought up to date.
     pending: i64,
-    /// Guest instructions emitted so far.
+    /// Guest instructions emitted so far (in the current iteration of a self-loop).
     count: u32,
     mem: Option<MemCtx>,
+    /// Self-looping block: instructions completed in earlier iterations, and the loop head.
+    looping: Option<(Variable, cranelift_codegen::ir::Block)>,
 }
 
 impl Tx<'_, '_> {
@@ -281,8 +284,41 @@ impl Tx<'_, '_> {
     fn ret_count(&mut self, stop: bool) {
         self.sync_counters();
         let v = self.count | if stop { STOP_BIT } else { 0 };
-        let r = self.b.ins().iconst(I32, v as i64);
+        let mut r = self.b.ins().iconst(I32, v as i64);
+        if let Some((done, _)) = self.looping {
+            let d = self.b.use_var(done);
+            r = self.b.ins().iadd(r, d);
+        }
         self.b.ins().return_(&[r]);
+    }
+
+    /// The back edge of a self-looping block: run another iteration when the budget allows
+    /// (`Env::limit`), otherwise leave with pc at the loop start.
+    fn loop_back(&mut self, start_pc: u64) {
+        let Some((done, head)) = self.looping else {
+            return;
+        };
+        self.sync_counters();
+        let d = self.b.use_var(done);
+        let d2 = self.b.ins().iadd_imm_s(d, self.count as i64);
+        let wide = self.b.ins().uextend(I64, d2);
+        let need = self.b.ins().iadd_imm_s(wide, self.count as i64);
+        let limit = self.b.ins().load(I64, Self::mem(), self.env, LIMIT_OFF);
+        let again = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
+        let leave = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(again, cont, &[], leave, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        self.b.def_var(done, d2);
+        self.b.ins().jump(head, &[]);
+        self.b.switch_to_block(leave);
+        self.b.seal_block(leave);
+        self.set_pc_const(start_pc);
+        self.b.ins().return_(&[d2]);
     }
 
     fn call_exec(&mut self, g: &GuestInsn) {
@@ -478,6 +514,37 @@ pub fn build(
     let env = b.block_params(entry)[1];
     let helper_sig = b.import_signature(hsig);
     let mem = mem.filter(|_| flags.direct_mem());
+    // A block whose final jump or branch targets its own start keeps looping inside the
+    // function (budget permitting) instead of returning to the dispatcher every iteration.
+    let start_pc = insns.first().map_or(0, |g| g.pc);
+    let self_loop = has_c
+        && !flags.is_single_step()
+        && insns.last().is_some_and(|g| {
+            g.allowed
+                && matches!(
+                    g.inst.op,
+                    Op::Jal | Op::Beq | Op::Bne | Op::Blt | Op::Bge | Op::Bltu | Op::Bgeu
+                )
+                && {
+                    let t = g.pc.wrapping_add(g.inst.imm as u64);
+                    (if xlen == Xlen::X32 {
+                        t & 0xffff_ffff
+                    } else {
+                        t
+                    }) == start_pc
+                }
+        });
+    let looping = if self_loop {
+        let done = b.declare_var(I32);
+        let zero = b.ins().iconst(I32, 0);
+        b.def_var(done, zero);
+        let head = b.create_block();
+        b.ins().jump(head, &[]);
+        b.switch_to_block(head);
+        Some((done, head))
+    } else {
+        None
+    };
     let mut tx = Tx {
         b: &mut b,
         hart,
@@ -489,6 +556,7 @@ pub fn build(
         pending: 0,
         count: 0,
         mem,
+        looping,
     };
 
     let mut ended = false;
@@ -522,10 +590,14 @@ pub fn build(
                 } else {
                     t
                 };
-                tx.set_pc_const(t);
                 tx.count += 1;
                 tx.pending += 1;
-                tx.ret_count(false);
+                if tx.looping.is_some() && t == start_pc {
+                    tx.loop_back(start_pc);
+                } else {
+                    tx.set_pc_const(t);
+                    tx.ret_count(false);
+                }
                 ended = true;
                 break;
             }
@@ -561,13 +633,28 @@ pub fn build(
                 } else {
                     t
                 };
-                let tv = tx.b.ins().iconst(I64, t as i64);
-                let nv = tx.b.ins().iconst(I64, next as i64);
-                let pc = tx.b.ins().select(c, tv, nv);
-                tx.set_pc(pc);
                 tx.count += 1;
                 tx.pending += 1;
-                tx.ret_count(false);
+                if tx.looping.is_some() && t == start_pc {
+                    let taken = tx.b.create_block();
+                    let fall = tx.b.create_block();
+                    tx.b.ins().brif(c, taken, &[], fall, &[]);
+                    tx.b.switch_to_block(fall);
+                    tx.b.seal_block(fall);
+                    let pending = tx.pending;
+                    tx.set_pc_const(next);
+                    tx.ret_count(false);
+                    tx.pending = pending;
+                    tx.b.switch_to_block(taken);
+                    tx.b.seal_block(taken);
+                    tx.loop_back(start_pc);
+                } else {
+                    let tv = tx.b.ins().iconst(I64, t as i64);
+                    let nv = tx.b.ins().iconst(I64, next as i64);
+                    let pc = tx.b.ins().select(c, tv, nv);
+                    tx.set_pc(pc);
+                    tx.ret_count(false);
+                }
                 ended = true;
                 break;
             }
@@ -599,9 +686,16 @@ pub fn build(
         tx.ret_count(false);
     }
     // Early exit: counters were synced before the helper call; pc is set by the helper.
+    if let Some((_, head)) = tx.looping {
+        tx.b.seal_block(head);
+    }
     tx.b.switch_to_block(exit);
     tx.b.seal_block(exit);
-    let n = tx.b.block_params(exit)[0];
+    let mut n = tx.b.block_params(exit)[0];
+    if let Some((done, _)) = tx.looping {
+        let d = tx.b.use_var(done);
+        n = tx.b.ins().iadd(n, d);
+    }
     let r = tx.b.ins().bor_imm_s(n, STOP_BIT as i64);
     tx.b.ins().return_(&[r]);
     b.finalize(isa.frontend_config());

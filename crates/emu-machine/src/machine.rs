@@ -270,9 +270,6 @@ impl Machine {
     }
 }
 
-/// Instructions between samples of the interrupt lines and the exit flag.
-const BATCH: u64 = 256;
-
 fn hart_thread(
     mut hart: Hart,
     bus: &SystemBus,
@@ -293,7 +290,7 @@ fn hart_thread(
         // stops then so the new lines are seen before the next instruction.
         let wake_gen = signals.generation();
         let lines = bus.irq_lines(hart.id);
-        let budget = BATCH.min(limit - executed);
+        let budget = engine.batch_hint().min(limit - executed);
         let stats = engine.run(&mut hart, bus, lines, budget, &mut || {
             signals.generation() != wake_gen
         });
