@@ -9,17 +9,15 @@ fn main() {
         step_n(&mut hart, &bus, 64);
         let pc = hart.pc;
         let mut jit = JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-        let t = std::time::Instant::now();
-        for _ in 0..1000 {
-            jit.invalidate_range(pc & !0xfff, (pc & !0xfff) + 0x1000);
-            hart.pc = pc;
-            jit.run(&mut hart, &*bus, 0, 4, &mut || false);
+        for round in 0..5 {
+            let t = std::time::Instant::now();
+            for _ in 0..4000 {
+                jit.invalidate_range(pc & !0xfff, (pc & !0xfff) + 0x1000);
+                hart.pc = pc;
+                jit.run(&mut hart, &*bus, 0, 4, &mut || false);
+            }
+            println!("translate round {round}: {:?} per block; {:?}", t.elapsed() / 4000, jit.stats);
         }
-        println!(
-            "translate: {:?} per block ({:?})",
-            t.elapsed() / 1000,
-            jit.stats
-        );
     }
     {
         let (bus, mut hart) = machine(&mem_loop(1 << 40));
