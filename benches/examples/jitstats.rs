@@ -16,7 +16,11 @@ fn main() {
                 hart.pc = pc;
                 jit.run(&mut hart, &*bus, 0, 4, &mut || false);
             }
-            println!("translate round {round}: {:?} per block; {:?}", t.elapsed() / 4000, jit.stats);
+            println!(
+                "translate round {round}: {:?} per block; {:?}",
+                t.elapsed() / 4000,
+                jit.stats
+            );
         }
     }
     {
