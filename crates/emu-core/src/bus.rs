@@ -157,3 +157,101 @@ pub trait Bus: Send + Sync {
         None
     }
 }
+
+/// A bus with nothing but RAM (and interrupt lines set by hand): for tests, fuzzing and
+/// embedding examples that do not need devices.
+#[derive(Debug)]
+pub struct RamBus {
+    base: u64,
+    mem: std::sync::Mutex<Vec<u8>>,
+    lines: std::sync::atomic::AtomicU64,
+}
+
+impl RamBus {
+    /// `size` zero bytes of RAM at physical address `base`.
+    pub fn new(base: u64, size: usize) -> RamBus {
+        RamBus {
+            base,
+            mem: std::sync::Mutex::new(vec![0; size]),
+            lines: Default::default(),
+        }
+    }
+
+    /// Drive the interrupt lines (`irq::*` bits) every hart sees.
+    pub fn set_lines(&self, lines: u64) {
+        self.lines
+            .store(lines, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn offset(&self, a: PhysAddr, size: usize, len: usize) -> Result<usize, BusFault> {
+        let o = a.0.checked_sub(self.base).ok_or(BusFault::Unmapped(a))?;
+        if o.checked_add(size as u64).is_some_and(|e| e <= len as u64) {
+            Ok(o as usize)
+        } else {
+            Err(BusFault::Unmapped(a))
+        }
+    }
+
+    fn mem(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        self.mem.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Bus for RamBus {
+    fn read(&self, a: PhysAddr, size: usize) -> Result<u64, BusFault> {
+        let m = self.mem();
+        let o = self.offset(a, size, m.len())?;
+        Ok((0..size).fold(0, |v, k| v | (m[o + k] as u64) << (8 * k)))
+    }
+    fn write(&self, a: PhysAddr, size: usize, val: u64) -> Result<(), BusFault> {
+        let mut m = self.mem();
+        let o = self.offset(a, size, m.len())?;
+        for k in 0..size {
+            m[o + k] = (val >> (8 * k)) as u8;
+        }
+        Ok(())
+    }
+    fn amo(&self, a: PhysAddr, size: usize, op: AmoOp, val: u64) -> Result<u64, BusFault> {
+        let mut m = self.mem();
+        let o = self.offset(a, size, m.len())?;
+        let old = (0..size).fold(0u64, |v, k| v | (m[o + k] as u64) << (8 * k));
+        let new = op.apply(old, val, size);
+        for k in 0..size {
+            m[o + k] = (new >> (8 * k)) as u8;
+        }
+        Ok(old)
+    }
+    fn compare_exchange(
+        &self,
+        a: PhysAddr,
+        size: usize,
+        expected: u64,
+        new: u64,
+    ) -> Result<bool, BusFault> {
+        let mut m = self.mem();
+        let o = self.offset(a, size, m.len())?;
+        let mask = if size == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * size)) - 1
+        };
+        let cur = (0..size).fold(0u64, |v, k| v | (m[o + k] as u64) << (8 * k));
+        if cur != expected & mask {
+            return Ok(false);
+        }
+        for k in 0..size {
+            m[o + k] = (new >> (8 * k)) as u8;
+        }
+        Ok(true)
+    }
+    fn irq_lines(&self, _: HartId) -> u64 {
+        self.lines.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn mtime(&self) -> u64 {
+        0
+    }
+    fn ram_range(&self) -> Option<(u64, u64)> {
+        let len = self.mem().len() as u64;
+        Some((self.base, self.base + len))
+    }
+}

@@ -12,7 +12,7 @@ use emu_isa::{Fmt, Inst, Op, Xlen};
 const BOX: u64 = 0xffff_ffff_0000_0000;
 
 fn fp2(op: Op, fmt: Fmt, a: u64, b: u64, rm: u8, frm: u8) -> (u64, u8) {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.csr.frm = frm;
     h.f[1] = a;
@@ -139,7 +139,7 @@ fn arithmetic_rounding_and_flags() {
 #[test]
 fn reserved_rounding_modes_are_illegal() {
     for (rm, frm) in [(5, 0), (6, 0), (7, 5), (7, 6), (7, 7)] {
-        let bus = TestBus::new();
+        let bus = test_bus();
         let mut h = hart(Xlen::X64);
         h.csr.frm = frm;
         let i = f(Op::Fadd, Fmt::S, 3, 1, 2, rm);
@@ -153,7 +153,7 @@ fn reserved_rounding_modes_are_illegal() {
 
 #[test]
 fn fp_off_or_absent_is_illegal() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.csr.mstatus &= !(3 << 13); // FS = Off
     let i = f(Op::Fadd, Fmt::D, 3, 1, 2, 0);
@@ -182,7 +182,7 @@ fn fp_off_or_absent_is_illegal() {
 
 #[test]
 fn conversions_and_moves() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     // fmv.x.w sign-extends the raw low word, whatever the boxing.
     h.f[1] = 0x1234_5678_8000_0001;
@@ -230,7 +230,7 @@ fn conversions_and_moves() {
 
 #[test]
 fn fflags_accrue_and_dirty_fs() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.csr.mstatus = (h.csr.mstatus & !(3 << 13)) | 1 << 13; // Initial
     h.f[1] = BOX | 0x3f80_0000;

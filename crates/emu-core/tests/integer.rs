@@ -74,7 +74,7 @@ fn base_immediates() {
 
 #[test]
 fn x0_is_never_written() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(X64);
     h.x[1] = 5;
     exec(&mut h, &bus, i(Op::Addi, 0, 1, 1)).unwrap();

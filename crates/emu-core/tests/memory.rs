@@ -11,7 +11,7 @@ use emu_isa::{Inst, Op, Xlen};
 
 #[test]
 fn misaligned_loads_and_stores_work() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.x[1] = RAM_BASE + 0xfff; // crosses a page boundary
     h.x[2] = 0x1122_3344_5566_7788;
@@ -41,7 +41,7 @@ fn misaligned_loads_and_stores_work() {
 
 #[test]
 fn access_faults_report_the_address() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.x[1] = 0x1000_0000;
     assert_eq!(
@@ -66,7 +66,7 @@ fn access_faults_report_the_address() {
 
 #[test]
 fn lr_sc() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.x[1] = RAM_BASE + 0x100;
     h.x[2] = 42;
@@ -107,7 +107,7 @@ fn amos() {
         (Op::AmomaxuD, 1, u64::MAX, u64::MAX),
     ];
     for &(op, mem, val, new) in cases {
-        let bus = TestBus::new();
+        let bus = test_bus();
         let mut h = hart(Xlen::X64);
         let size = if op.name().ends_with(".w") { 4 } else { 8 };
         bus.write(PhysAddr(RAM_BASE + 8), size, mem).unwrap();
@@ -130,7 +130,7 @@ fn amos() {
 
 #[test]
 fn misaligned_atomics_raise_the_spec_exceptions() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.x[1] = RAM_BASE + 2;
     assert_eq!(
@@ -153,7 +153,7 @@ fn misaligned_atomics_raise_the_spec_exceptions() {
 #[test]
 #[allow(clippy::unusual_byte_groupings)] // binary literals grouped by instruction field
 fn zcb_parcels() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     let data = RAM_BASE + 0x800;
     bus.write(PhysAddr(data), 8, 0x8899_aabb_ccdd_eeff).unwrap();

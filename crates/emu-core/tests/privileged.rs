@@ -29,7 +29,7 @@ fn csrw(csr: u16, rs: u8) -> Inst {
 
 #[test]
 fn csr_access_rights() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     // (privilege, instruction, allowed)
     let cases: &[(Priv, Inst, bool)] = &[
         (Priv::M, csrr(1, 0x300), true),
@@ -65,7 +65,7 @@ fn csr_access_rights() {
 
 #[test]
 fn warl_fields() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     let w = |h: &mut emu_core::Hart, csr: u16, v: u64| {
         h.x[1] = v;
@@ -113,7 +113,7 @@ fn warl_fields() {
 
 #[test]
 fn ecall_causes_and_delegation() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     for (prv, code) in [(Priv::U, 8), (Priv::S, 9), (Priv::M, 11)] {
         let mut h = hart(Xlen::X64);
         h.csr.mtvec = RAM_BASE + 0x400;
@@ -178,7 +178,7 @@ fn ecall_causes_and_delegation() {
 
 #[test]
 fn interrupt_priority_and_enables() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     h.csr.mie = irq::MEIP | irq::MSIP | irq::MTIP | irq::SSIP;
     let all = irq::MEIP | irq::MSIP | irq::MTIP;
@@ -206,7 +206,7 @@ fn interrupt_priority_and_enables() {
     h.csr.mtvec = (RAM_BASE + 0x100) | 1;
     h.csr.mie = irq::MTIP;
     h.csr.mstatus |= 1 << 3;
-    *bus.lines.lock().unwrap() = irq::MTIP;
+    bus.set_lines(irq::MTIP);
     assert_eq!(h.step(&bus), StepOutcome::Interrupt(7));
     assert_eq!(
         (h.csr.mcause, h.pc),
@@ -216,7 +216,7 @@ fn interrupt_priority_and_enables() {
 
 #[test]
 fn wfi_waits_for_a_locally_enabled_interrupt() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     bus.write(PhysAddr(RAM_BASE), 4, 0x1050_0073).unwrap(); // wfi
     bus.write(PhysAddr(RAM_BASE + 4), 4, 0x0000_0013).unwrap(); // nop
@@ -225,14 +225,14 @@ fn wfi_waits_for_a_locally_enabled_interrupt() {
     assert_eq!(h.step(&bus), StepOutcome::Waiting);
     // Pending and enabled in mie, but MIE = 0: wakes without taking the interrupt.
     h.csr.mie = irq::MSIP;
-    *bus.lines.lock().unwrap() = irq::MSIP;
+    bus.set_lines(irq::MSIP);
     assert_eq!(h.step(&bus), StepOutcome::Retired);
     assert_eq!(h.pc, RAM_BASE + 8);
 }
 
 #[test]
 fn counters() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     for _ in 0..3 {
         bus.write(PhysAddr(h.pc), 4, 0x13).unwrap();
@@ -290,7 +290,7 @@ fn pmp_rules() {
 
 #[test]
 fn sv39_translation_with_ad_updates() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     let mut h = hart(Xlen::X64);
     let root = RAM_BASE + 0x1_0000;
     let l1 = root + 0x1000;
@@ -350,7 +350,7 @@ fn sv39_translation_with_ad_updates() {
 
 #[test]
 fn illegal_encodings() {
-    let bus = TestBus::new();
+    let bus = test_bus();
     for word in [0u32, 0xffff_ffff, 0x0000_0073 | 1 << 20 | 1 << 7] {
         let mut h = hart(Xlen::X64);
         bus.write(PhysAddr(h.pc), 4, word as u64).unwrap();

@@ -15,7 +15,7 @@ proptest! {
     #[test]
     fn random_code_never_panics(code in proptest::collection::vec(any::<u32>(), 64..512), regs in proptest::collection::vec(any::<u64>(), 32), rv32 in any::<bool>(), satp in any::<u64>(), tvec in 0u64..4096) {
         let xlen = if rv32 { Xlen::X32 } else { Xlen::X64 };
-        let bus = TestBus::new();
+        let bus = test_bus();
         for (k, w) in code.iter().enumerate() {
             bus.write(PhysAddr(RAM_BASE + 4 * k as u64), 4, *w as u64).expect("in RAM");
         }

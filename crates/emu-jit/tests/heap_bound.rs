@@ -3,58 +3,12 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::sync::Mutex;
-
-use emu_core::{AmoOp, Bus, BusFault, Engine, Hart, HartId, IsaConfig, PhysAddr};
+use emu_core::bus::RamBus;
+use emu_core::{Bus, Engine, Hart, HartId, IsaConfig, PhysAddr};
 use emu_isa::{Inst, Op, Xlen, encode32};
 use emu_jit::{JitConfig, JitEngine};
 
 const BASE: u64 = 0x8000_0000;
-
-struct Ram(Mutex<Vec<u8>>);
-
-impl Bus for Ram {
-    fn read(&self, a: PhysAddr, size: usize) -> Result<u64, BusFault> {
-        let m = self.0.lock().unwrap();
-        let o =
-            a.0.checked_sub(BASE)
-                .filter(|o| o + size as u64 <= m.len() as u64)
-                .ok_or(BusFault::Unmapped(a))?;
-        Ok((0..size).fold(0, |v, k| v | (m[o as usize + k] as u64) << (8 * k)))
-    }
-    fn write(&self, a: PhysAddr, size: usize, val: u64) -> Result<(), BusFault> {
-        let mut m = self.0.lock().unwrap();
-        let o =
-            a.0.checked_sub(BASE)
-                .filter(|o| o + size as u64 <= m.len() as u64)
-                .ok_or(BusFault::Unmapped(a))?;
-        for k in 0..size {
-            m[o as usize + k] = (val >> (8 * k)) as u8;
-        }
-        Ok(())
-    }
-    fn amo(&self, a: PhysAddr, size: usize, op: AmoOp, val: u64) -> Result<u64, BusFault> {
-        let old = self.read(a, size)?;
-        self.write(a, size, op.apply(old, val, size))?;
-        Ok(old)
-    }
-    fn compare_exchange(&self, a: PhysAddr, size: usize, e: u64, n: u64) -> Result<bool, BusFault> {
-        let ok = self.read(a, size)? == e;
-        if ok {
-            self.write(a, size, n)?;
-        }
-        Ok(ok)
-    }
-    fn irq_lines(&self, _: HartId) -> u64 {
-        0
-    }
-    fn mtime(&self) -> u64 {
-        0
-    }
-    fn ram_range(&self) -> Option<(u64, u64)> {
-        Some((BASE, BASE + 0x1_0000))
-    }
-}
 
 #[test]
 fn code_heap_stays_bounded_under_endless_retranslation() {
@@ -78,7 +32,7 @@ fn code_heap_stays_bounded_under_endless_retranslation() {
             ..Inst::new(Op::Jal)
         },
     ];
-    let ram = Ram(Mutex::new(vec![0; 0x1_0000]));
+    let ram = RamBus::new(BASE, 0x1_0000);
     for (k, i) in prog.iter().enumerate() {
         ram.write(
             PhysAddr(BASE + 4 * k as u64),
@@ -124,7 +78,7 @@ fn budgets_are_exact() {
             ..Inst::new(Op::Addi)
         })
         .collect();
-    let ram = Ram(Mutex::new(vec![0; 0x1_0000]));
+    let ram = RamBus::new(BASE, 0x1_0000);
     for (k, i) in prog.iter().enumerate() {
         ram.write(
             PhysAddr(BASE + 4 * k as u64),
