@@ -11,7 +11,9 @@ use emu_isa::Xlen;
 use emu_tests::diffgen::{
     Group, Program, Scenario, privileged_program, random_program, uart_echo_program,
 };
-use emu_tests::run::{run_emu, run_emu_with_input, run_qemu, run_qemu_with_input};
+use emu_tests::run::{
+    run_emu, run_emu_jit_with, run_emu_with_input, run_qemu, run_qemu_with_input,
+};
 
 /// Body length of each random program.
 const BODY: usize = 200;
@@ -45,10 +47,16 @@ fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
                     let Some(p) = progs.get(k) else { return };
                     let path = dir.join(format!("p{k}.elf"));
                     std::fs::write(&path, &p.elf).expect("write elf");
-                    let (ours, outcome) = run_emu(&p.elf, 1, None, 5_000_000);
                     let theirs = run_qemu(&path, p.xlen.bits(), 1, Duration::from_secs(20));
                     insns.fetch_add(p.body, Ordering::Relaxed);
-                    let _ = outcome;
+                    // Every program on the interpreter and on the JIT; every fourth also on the
+                    // JIT with every block a single instruction.
+                    let mut engines = vec![("interp", run_emu(&p.elf, 1, None, 5_000_000).0)];
+                    engines.push(("jit", run_emu_jit_with(&p.elf, 5_000_000, b"", false).0));
+                    if k % 4 == 0 {
+                        engines.push(("jit single-step", run_emu_jit_with(&p.elf, 5_000_000, b"", true).0));
+                    }
+                    for (engine, ours) in engines {
                     if ours != theirs {
                         let a: Vec<&str> = ours.output.lines().collect();
                         let b: Vec<&str> = theirs.output.lines().collect();
@@ -56,7 +64,7 @@ fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
                         let keep = std::env::temp_dir().join(format!("emu-diff-{}.elf", p.name.replace('/', "-")));
                         let _ = std::fs::write(&keep, &p.elf);
                         failures.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
-                            "{}: exit emu {} qemu {}; first difference at {} ({}): emu {:?} qemu {:?}; ELF kept at {}",
+                            "{} [{engine}]: exit emu {} qemu {}; first difference at {} ({}): emu {:?} qemu {:?}; ELF kept at {}",
                             p.name,
                             ours.code,
                             theirs.code,
@@ -66,6 +74,7 @@ fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
                             b.get(first),
                             keep.display()
                         ));
+                    }
                     }
                     let _ = std::fs::remove_file(&path);
                 }
