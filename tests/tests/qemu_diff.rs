@@ -53,7 +53,7 @@ fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
                     // JIT with every block a single instruction.
                     let mut engines = vec![("interp", run_emu(&p.elf, 1, None, 5_000_000).0)];
                     engines.push(("jit", run_emu_jit_with(&p.elf, 5_000_000, b"", false).0));
-                    if k % 4 == 0 {
+                    if k.is_multiple_of(4) {
                         engines.push(("jit single-step", run_emu_jit_with(&p.elf, 5_000_000, b"", true).0));
                     }
                     for (engine, ours) in engines {
