@@ -91,7 +91,8 @@ fn compare_all(tag: &str, progs: Vec<Program>) -> (usize, usize, Vec<String>) {
 
 fn report(what: &str, (n, insns, failures): (usize, usize, Vec<String>)) {
     eprintln!(
-        "{what}: {n} programs, {insns} generated instructions compared with QEMU, {} mismatches",
+        "{what}: {n} programs, {insns} generated instructions compared with QEMU on the \
+         interpreter and the JIT (a quarter also single-stepped), {} mismatches",
         failures.len()
     );
     assert!(
