@@ -166,9 +166,9 @@ impl Tx<'_, '_> {
         }
     }
 
-    /// Call the generic helper for `g` on a side path; continue at `cont` (or leave the block).
-    fn slow_path(&mut self, g: &GuestInsn, cont: cranelift_codegen::ir::Block) {
-        let pending = self.pending;
+    /// Bring counters up to date, call the generic helper for `g`, and leave the block when
+    /// it says so; code emitted afterwards runs when the block continues.
+    fn exec_helper(&mut self, g: &GuestInsn) {
         self.sync_counters();
         let f = self
             .b
@@ -182,10 +182,16 @@ impl Tx<'_, '_> {
             .call_indirect(self.helper_sig, f, &[self.hart, self.env, raw, pc]);
         let r = self.b.inst_results(call)[0];
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
-        let back = self.b.create_block();
-        self.b.ins().brif(r, self.exit, &[n.into()], back, &[]);
-        self.b.switch_to_block(back);
-        self.b.seal_block(back);
+        let cont = self.b.create_block();
+        self.b.ins().brif(r, self.exit, &[n.into()], cont, &[]);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+    }
+
+    /// Run `g` through the helper on a side path; continue at `cont` (or leave the block).
+    fn slow_path(&mut self, g: &GuestInsn, cont: cranelift_codegen::ir::Block) {
+        let pending = self.pending;
+        self.exec_helper(g);
         // The helper retired this instruction; the merge point counts it as pending again.
         self.unsync_counters(pending + 1);
         self.pending = pending;
@@ -322,24 +328,8 @@ impl Tx<'_, '_> {
     }
 
     fn call_exec(&mut self, g: &GuestInsn) {
-        self.sync_counters();
-        let f = self
-            .b
-            .ins()
-            .iconst(I64, crate::helpers::exec as *const () as usize as i64);
-        let raw = self.b.ins().iconst(I32, g.raw as i64);
-        let pc = self.b.ins().iconst(I64, g.pc as i64);
-        let call = self
-            .b
-            .ins()
-            .call_indirect(self.helper_sig, f, &[self.hart, self.env, raw, pc]);
-        let r = self.b.inst_results(call)[0];
+        self.exec_helper(g);
         self.count += 1;
-        let cont = self.b.create_block();
-        let n = self.b.ins().iconst(I32, self.count as i64);
-        self.b.ins().brif(r, self.exit, &[n.into()], cont, &[]);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
     }
 
     /// Open-code an ALU operation; returns false when `i` is not one.
