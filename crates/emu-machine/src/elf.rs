@@ -6,6 +6,18 @@ use object::elf::{EM_RISCV, PT_LOAD};
 use object::read::elf::{ElfFile, FileHeader, ProgramHeader};
 use object::{Endianness, Object, ObjectSymbol};
 
+/// One PT_LOAD segment. The bytes past the file part (`mem_size - data.len()`) are zero; they
+/// are not materialised, so a header claiming a huge size costs nothing before the RAM check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Physical load address.
+    pub addr: u64,
+    /// Bytes from the file.
+    pub data: Vec<u8>,
+    /// Size in memory (at least `data.len()`).
+    pub mem_size: u64,
+}
+
 /// What the ELF says about the program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadedElf {
@@ -13,8 +25,8 @@ pub struct LoadedElf {
     pub entry: u64,
     /// 32 for ELFCLASS32, 64 for ELFCLASS64.
     pub class_bits: u32,
-    /// Loadable segments: physical address and bytes (file part, zero-filled to memsz).
-    pub segments: Vec<(u64, Vec<u8>)>,
+    /// Loadable segments.
+    pub segments: Vec<Segment>,
     /// Address of the `tohost` symbol, if any.
     pub tohost: Option<u64>,
     /// Address of the `fromhost` symbol, if any.
@@ -67,15 +79,17 @@ fn parse<E: FileHeader<Endian = Endianness>>(
         if memsz == 0 {
             continue;
         }
-        let mut bytes = ph
+        let bytes = ph
             .data(endian, data)
-            .map_err(|_| ElfError::Malformed("segment data out of file".into()))?
-            .to_vec();
-        if memsz > (1 << 32) || (bytes.len() as u64) > memsz {
+            .map_err(|_| ElfError::Malformed("segment data out of file".into()))?;
+        if bytes.len() as u64 > memsz {
             return Err(ElfError::Malformed("segment sizes are inconsistent".into()));
         }
-        bytes.resize(memsz as usize, 0);
-        segments.push((ph.p_paddr(endian).into(), bytes));
+        segments.push(Segment {
+            addr: ph.p_paddr(endian).into(),
+            data: bytes.to_vec(),
+            mem_size: memsz,
+        });
     }
     let sym = |name: &str| {
         file.symbols()
@@ -106,11 +120,11 @@ pub fn parse_elf(data: &[u8]) -> Result<LoadedElf, ElfError> {
 impl LoadedElf {
     /// Check that every segment lies within RAM `[lo, hi)`.
     pub fn check_fits(&self, lo: u64, hi: u64) -> Result<(), ElfError> {
-        for (addr, bytes) in &self.segments {
-            let end = addr.saturating_add(bytes.len() as u64);
-            if *addr < lo || end > hi {
+        for seg in &self.segments {
+            let end = seg.addr.saturating_add(seg.mem_size);
+            if seg.addr < lo || end > hi {
                 return Err(ElfError::OutsideRam {
-                    addr: *addr,
+                    addr: seg.addr,
                     end,
                     ram_lo: lo,
                     ram_hi: hi,

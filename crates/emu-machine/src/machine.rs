@@ -197,8 +197,9 @@ impl Machine {
             config.console.clone(),
             signals.clone(),
         )?;
-        for (addr, bytes) in &prog.segments {
-            bus.ram.write_bytes(addr - RAM_BASE, bytes);
+        // RAM starts zeroed, which provides each segment's zero-filled tail.
+        for seg in &prog.segments {
+            bus.ram.write_bytes(seg.addr - RAM_BASE, &seg.data);
         }
         bus.set_rom(boot_rom(prog.entry, xlen));
         bus.set_htif(prog.tohost.map(|t| Htif {

@@ -253,6 +253,11 @@ fn clear_errors_for_bad_input() {
         "trunc",
         &program(Xlen::X64, |a| finisher(a, 0x5555), &[])[..40],
     );
+    // A segment claiming 2^60 bytes in memory is refused, not allocated (p_memsz of the
+    // first program header, at offset 64 + 40 in an ELF64 written by emu-asm).
+    let mut huge = program(Xlen::X64, |a| finisher(a, 0x5555), &[]);
+    huge[64 + 40..64 + 48].copy_from_slice(&(1u64 << 60).to_le_bytes());
+    let huge = temp("huge", &huge);
     let s = |p: &PathBuf| p.to_str().expect("utf8 path").to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
@@ -263,6 +268,7 @@ fn clear_errors_for_bad_input() {
         (vec![s(&x86)], "not a RISC-V ELF"),
         (vec![s(&outside)], "outside RAM"),
         (vec![s(&truncated)], "malformed ELF"),
+        (vec![s(&huge)], "outside RAM"),
         (vec!["--smp".into(), "0".into()], "--smp must be at least 1"),
         (vec!["--smp".into(), "100".into()], "--smp must be 1..=64"),
         (vec!["-m".into(), "lots".into()], "invalid memory size"),
