@@ -1,7 +1,7 @@
 //! The reference interpreter: fetch, decode and execute one instruction with every
 //! architectural check. Simple on purpose: it is the oracle faster engines are tested against.
 
-use emu_isa::{Fmt, Inst, Op, decode};
+use emu_isa::{Fmt, Inst, Op, OpClass, decode};
 
 use crate::alu::alu;
 use crate::bus::{AmoOp, Bus};
@@ -172,6 +172,14 @@ impl Hart {
         let b = self.get_x(i.rs2);
         let imm = i.imm as u64;
         let mut npc = next;
+        match i.op.class() {
+            OpClass::Memory => return self.exec_memory(i, bus),
+            OpClass::System => return self.exec_system(i, raw),
+            OpClass::Csr => return self.exec_csr(i, raw, bus),
+            OpClass::Atomic => return self.exec_atomic(i, bus),
+            OpClass::Float => return self.exec_float(i, raw, bus),
+            OpClass::Control | OpClass::Alu => {}
+        }
         match i.op {
             Lui => self.set_x(i.rd, imm),
             Auipc => self.set_x(i.rd, pc.wrapping_add(imm)),
@@ -196,6 +204,32 @@ impl Hart {
                     npc = self.check_target(self.addr(pc.wrapping_add(imm)))?;
                 }
             }
+            Addi | Slti | Sltiu | Xori | Ori | Andi | Slli | Srli | Srai | Addiw | Slliw
+            | Srliw | Sraiw | Rori | Roriw | Bclri | Bexti | Binvi | Bseti | SlliUw => {
+                let v = alu(i.op, a, imm, self.isa.xlen).ok_or(illegal)?;
+                self.set_x(i.rd, v);
+            }
+            _ => {
+                let v = alu(i.op, a, b, self.isa.xlen).ok_or(illegal)?;
+                self.set_x(i.rd, v);
+            }
+        }
+        self.pc = npc;
+        Ok(())
+    }
+
+    fn next_pc(&self, i: &Inst) -> u64 {
+        self.addr(self.pc.wrapping_add(i.len as u64))
+    }
+
+    /// Execute an integer load or store (`OpClass::Memory`); the caller has checked that the
+    /// hart implements `i`.
+    pub fn exec_memory(&mut self, i: &Inst, bus: &dyn Bus) -> Result<(), Exception> {
+        use Op::*;
+        let a = self.get_x(i.rs1);
+        let b = self.get_x(i.rs2);
+        let imm = i.imm as u64;
+        match i.op {
             Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
                 let va = self.addr(a.wrapping_add(imm));
                 let (size, signed) = match i.op {
@@ -226,11 +260,20 @@ impl Hart {
                 };
                 self.store(va, size, b, bus)?;
             }
-            Addi | Slti | Sltiu | Xori | Ori | Andi | Slli | Srli | Srai | Addiw | Slliw
-            | Srliw | Sraiw | Rori | Roriw | Bclri | Bexti | Binvi | Bseti | SlliUw => {
-                let v = alu(i.op, a, imm, self.isa.xlen).ok_or(illegal)?;
-                self.set_x(i.rd, v);
-            }
+            _ => return Err(Exception::Illegal(0)),
+        }
+        self.pc = self.next_pc(i);
+        Ok(())
+    }
+
+    /// Execute a fence, environment call, trap return, `wfi` or `sfence.vma`
+    /// (`OpClass::System`); the caller has checked that the hart implements `i`.
+    pub fn exec_system(&mut self, i: &Inst, raw: u32) -> Result<(), Exception> {
+        use Op::*;
+        let illegal = Exception::Illegal(raw as u64);
+        let pc = self.pc;
+        let mut npc = self.next_pc(i);
+        match i.op {
             Fence | FenceI => {}
             Ecall => {
                 return Err(match self.prv {
@@ -240,7 +283,6 @@ impl Hart {
                 });
             }
             Ebreak => return Err(Exception::Breakpoint(pc)),
-            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => return self.exec_csr(i, raw, bus),
             Mret => {
                 if self.prv != Priv::M {
                     return Err(illegal);
@@ -289,6 +331,19 @@ impl Hart {
                 }
             }
             Dret => return Err(illegal),
+            _ => return Err(illegal),
+        }
+        self.pc = npc;
+        Ok(())
+    }
+
+    /// Execute LR, SC or an AMO (`OpClass::Atomic`); the caller has checked that the hart
+    /// implements `i`.
+    pub fn exec_atomic(&mut self, i: &Inst, bus: &dyn Bus) -> Result<(), Exception> {
+        use Op::*;
+        let a = self.get_x(i.rs1);
+        let b = self.get_x(i.rs2);
+        match i.op {
             LrW | LrD => {
                 let size = if i.op == LrW { 4 } else { 8 };
                 let va = self.addr(a);
@@ -351,25 +406,26 @@ impl Hart {
                     },
                 );
             }
-            Fload | Fstore | Fmadd | Fmsub | Fnmsub | Fnmadd | Fadd | Fsub | Fmul | Fdiv
-            | Fsqrt | Fsgnj | Fsgnjn | Fsgnjx | Fmin | Fmax | FcvtWF | FcvtWuF | FcvtLF
-            | FcvtLuF | FcvtFW | FcvtFWu | FcvtFL | FcvtFLu | FcvtFF | FmvXF | FmvFX | Fclass
-            | Feq | Flt | Fle => {
-                if !self.fp_enabled() {
-                    return Err(illegal);
-                }
-                self.exec_fp(i, raw, bus)?;
-            }
-            _ => {
-                let v = alu(i.op, a, b, self.isa.xlen).ok_or(illegal)?;
-                self.set_x(i.rd, v);
-            }
+            _ => return Err(Exception::Illegal(0)),
         }
-        self.pc = npc;
+        self.pc = self.next_pc(i);
         Ok(())
     }
 
-    fn exec_csr(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
+    /// Execute a floating-point instruction (`OpClass::Float`), including the `mstatus.FS`
+    /// check; the caller has checked that the hart implements `i`.
+    pub fn exec_float(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
+        if !self.fp_enabled() {
+            return Err(Exception::Illegal(raw as u64));
+        }
+        self.exec_fp(i, raw, bus)?;
+        self.pc = self.next_pc(i);
+        Ok(())
+    }
+
+    /// Execute a CSR instruction (`OpClass::Csr`); the caller has checked that the hart
+    /// implements `i`.
+    pub fn exec_csr(&mut self, i: &Inst, raw: u32, bus: &dyn Bus) -> Result<(), Exception> {
         use Op::*;
         let illegal = Exception::Illegal(raw as u64);
         let csr = i.imm as u16;

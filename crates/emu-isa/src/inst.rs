@@ -102,6 +102,46 @@ pub enum Ext {
     Priv,
 }
 
+/// What kind of work an operation does: which unit of the hart executes it. The JIT uses it
+/// to pick the helper for an instruction it does not open-code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OpClass {
+    /// `lui`, `auipc`, jumps and branches.
+    Control,
+    /// Pure register/immediate arithmetic and logic (base, M, Zb*, Zicond).
+    Alu,
+    /// Integer loads and stores.
+    Memory,
+    /// Fences, `ecall`, `ebreak`, trap returns, `wfi`, `sfence.vma`.
+    System,
+    /// Zicsr.
+    Csr,
+    /// LR, SC and AMOs.
+    Atomic,
+    /// F, D and Zfh, including their loads and stores.
+    Float,
+}
+
+impl Op {
+    /// The unit that executes this operation.
+    pub fn class(self) -> OpClass {
+        use Op::*;
+        match self {
+            Lui | Auipc | Jal | Jalr | Beq | Bne | Blt | Bge | Bltu | Bgeu => OpClass::Control,
+            Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Sb | Sh | Sw | Sd => OpClass::Memory,
+            Illegal | Fence | FenceI | Ecall | Ebreak | Mret | Sret | Wfi | SfenceVma | Dret => {
+                OpClass::System
+            }
+            Csrrw | Csrrs | Csrrc | Csrrwi | Csrrsi | Csrrci => OpClass::Csr,
+            _ => match self.ext() {
+                Ext::A => OpClass::Atomic,
+                Ext::F => OpClass::Float,
+                _ => OpClass::Alu,
+            },
+        }
+    }
+}
+
 macro_rules! ops {
     ($($v:ident = $name:literal, $ext:ident;)*) => {
         /// Operation of a decoded instruction. Floating-point operations carry their format in

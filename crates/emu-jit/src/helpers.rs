@@ -1,9 +1,17 @@
 //! Rust functions the translated code calls (`extern "C"`, raw pointers from generated code).
+//!
+//! One helper per unit of the hart that the translator does not open-code: memory accesses
+//! that leave the inline RAM path (MMU, PMP, devices, stores into code), CSR accesses,
+//! system instructions (traps, trap returns, fences, `wfi`), atomics, and floating point.
+//! Each calls that unit of `emu_core` directly; none decodes-and-dispatches like the
+//! interpreter. A pure-value helper covers the rare bit-manipulation operations (carry-less
+//! multiply, crossbar permutations, ...), as QEMU does.
+//!
 //! The generated code passes the hart and the per-run environment it was given by the
 //! dispatcher, which guarantees both outlive the call.
 
-use emu_core::{Access, Bus, Hart};
-use emu_isa::{Op, decode};
+use emu_core::{Access, Bus, Exception, Hart};
+use emu_isa::{Inst, Op, Xlen, decode};
 
 /// Helper return value: continue with the next instruction of the block.
 pub const CONTINUE: u32 = 0;
@@ -44,19 +52,20 @@ fn mem_target(h: &Hart, op: Op, rs1: u8, imm: i64, bus: &dyn Bus) -> Option<(u64
     h.translate(va, 1, access, bus).ok().map(|pa| (pa, write))
 }
 
-/// Execute one instruction the translator does not open-code (CSR, system, FP, atomics,
-/// memory accesses through the MMU, ...) with the hart's own semantics.
+type Unit = fn(&mut Hart, &Inst, u32, &dyn Bus) -> Result<(), Exception>;
+
+/// Run one instruction through `unit`, retire it, and tell the block whether to go on.
 ///
 /// # Safety
 /// `hart` and `env` must be the live pointers the dispatcher passed to the block.
-pub unsafe extern "C" fn exec(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64) -> u32 {
+unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Unit) -> u32 {
     // SAFETY: the dispatcher passes an exclusive hart and an Env that outlive the block call,
     // and no other reference to either is live while the block runs.
     let (h, env) = unsafe { (&mut *hart, &*env) };
     h.pc = pc;
     let inst = decode(raw as u16, (raw >> 16) as u16, h.xlen());
     let target = mem_target(h, inst.op, inst.rs1, inst.imm, env.bus);
-    match h.execute(&inst, raw, env.bus) {
+    match unit(h, &inst, raw, env.bus) {
         Ok(()) => {
             h.retire();
             let mut stop = inst.ends_block() || h.waiting;
@@ -77,17 +86,12 @@ pub unsafe extern "C" fn exec(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc
                 env.flush_all.set(true);
                 stop = true;
             }
-            if !stop
-                && h.pc
-                    != pc.wrapping_add(inst.len as u64)
-                        & if h.xlen() == emu_isa::Xlen::X32 {
-                            0xffff_ffff
-                        } else {
-                            u64::MAX
-                        }
-            {
-                stop = true;
-            }
+            let mask = if h.xlen() == Xlen::X32 {
+                0xffff_ffff
+            } else {
+                u64::MAX
+            };
+            stop |= h.pc != pc.wrapping_add(inst.len as u64) & mask;
             if stop { STOP } else { CONTINUE }
         }
         Err(e) => {
@@ -95,4 +99,78 @@ pub unsafe extern "C" fn exec(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc
             STOP
         }
     }
+}
+
+macro_rules! unit_helper {
+    ($(#[$doc:meta])* $name:ident, $unit:expr) => {
+        $(#[$doc])*
+        ///
+        /// # Safety
+        /// `hart` and `env` must be the live pointers the dispatcher passed to the block.
+        pub unsafe extern "C" fn $name(
+            hart: *mut Hart,
+            env: *const Env<'_>,
+            raw: u32,
+            pc: u64,
+        ) -> u32 {
+            // SAFETY: forwarded from the caller's contract.
+            unsafe { run(hart, env, raw, pc, $unit) }
+        }
+    };
+}
+
+unit_helper!(
+    /// An integer load or store that left the inline RAM path (MMU on, PMP, device, a
+    /// store into translated code, a misaligned access across RAM's end).
+    memory,
+    |h, i, _, bus| h.exec_memory(i, bus)
+);
+unit_helper!(
+    /// A CSR instruction.
+    csr,
+    |h, i, raw, bus| h.exec_csr(i, raw, bus)
+);
+unit_helper!(
+    /// `fence.i`, `ecall`, `ebreak`, `mret`, `sret`, `dret`, `wfi`, `sfence.vma`.
+    system,
+    |h, i, raw, _| h.exec_system(i, raw)
+);
+unit_helper!(
+    /// LR, SC, AMOs.
+    atomic,
+    |h, i, _, bus| h.exec_atomic(i, bus)
+);
+unit_helper!(
+    /// A floating-point instruction (the FP unit checks `mstatus.FS`).
+    float,
+    |h, i, raw, bus| h.exec_float(i, raw, bus)
+);
+unit_helper!(
+    /// An instruction the hart does not implement: raise illegal instruction.
+    illegal,
+    |_, _, raw, _| Err(Exception::Illegal(raw as u64))
+);
+
+/// Raise an instruction-address-misaligned exception for a jump at `pc` to `target`
+/// (harts without C).
+///
+/// # Safety
+/// `hart` must be the live pointer the dispatcher passed to the block.
+pub unsafe extern "C" fn misaligned_target(hart: *mut Hart, pc: u64, target: u64) -> u32 {
+    // SAFETY: the dispatcher passes an exclusive hart that outlives the block call.
+    let h = unsafe { &mut *hart };
+    h.pc = pc;
+    h.raise(Exception::InstMisaligned(target));
+    STOP
+}
+
+/// The value of a pure ALU operation the translator does not open-code (`op` is the
+/// operation's discriminant, `b` rs2 or the immediate).
+pub extern "C" fn alu_value(op: u32, a: u64, b: u64, xlen64: u32) -> u64 {
+    let xlen = if xlen64 != 0 { Xlen::X64 } else { Xlen::X32 };
+    Op::ALL
+        .get((op as usize).wrapping_sub(1))
+        .filter(|o| **o as u32 == op)
+        .and_then(|o| emu_core::alu::alu(*o, a, b, xlen))
+        .unwrap_or(0)
 }

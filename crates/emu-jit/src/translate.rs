@@ -17,7 +17,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use emu_core::Hart;
 use emu_core::hart::Csrs;
-use emu_isa::{Inst, Op, Xlen};
+use emu_isa::{Inst, Op, OpClass, Xlen};
 
 use crate::flags::BlockFlags;
 
@@ -72,6 +72,8 @@ struct Tx<'a, 'b> {
     flags: BlockFlags,
     exit: cranelift_codegen::ir::Block,
     helper_sig: cranelift_codegen::ir::SigRef,
+    misaligned_sig: cranelift_codegen::ir::SigRef,
+    alu_sig: cranelift_codegen::ir::SigRef,
     /// Open-coded instructions since counters were last brought up to date.
     pending: i64,
     /// Guest instructions emitted so far (in the current iteration of a self-loop).
@@ -166,14 +168,31 @@ impl Tx<'_, '_> {
         }
     }
 
-    /// Bring counters up to date, call the generic helper for `g`, and leave the block when
-    /// it says so; code emitted afterwards runs when the block continues.
+    /// The helper that executes `g` when it is not open-coded.
+    fn helper_for(g: &GuestInsn) -> usize {
+        use crate::helpers;
+        let f: unsafe extern "C" fn(*mut Hart, *const helpers::Env<'_>, u32, u64) -> u32 =
+            if !g.allowed {
+                helpers::illegal
+            } else {
+                match g.inst.op.class() {
+                    OpClass::Memory => helpers::memory,
+                    OpClass::Csr => helpers::csr,
+                    OpClass::Atomic => helpers::atomic,
+                    OpClass::Float => helpers::float,
+                    // Control and ALU operations are always open-coded; an illegal encoding
+                    // decodes as a system-class operation and the system unit rejects it.
+                    OpClass::System | OpClass::Control | OpClass::Alu => helpers::system,
+                }
+            };
+        f as usize
+    }
+
+    /// Bring counters up to date, call the helper for `g`, and leave the block when it says
+    /// so; code emitted afterwards runs when the block continues.
     fn exec_helper(&mut self, g: &GuestInsn) {
         self.sync_counters();
-        let f = self
-            .b
-            .ins()
-            .iconst(I64, crate::helpers::exec as *const () as usize as i64);
+        let f = self.b.ins().iconst(I64, Self::helper_for(g) as i64);
         let raw = self.b.ins().iconst(I32, g.raw as i64);
         let pc = self.b.ins().iconst(I64, g.pc as i64);
         let call = self
@@ -186,6 +205,38 @@ impl Tx<'_, '_> {
         self.b.ins().brif(r, self.exit, &[n.into()], cont, &[]);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
+    }
+
+    /// Leave the block with an instruction-address-misaligned exception for the jump `g` to
+    /// `target` (only harts without C can take it).
+    fn misaligned(&mut self, g: &GuestInsn, target: Value) {
+        // A side exit: the main path still counts the pending instructions.
+        let pending = self.pending;
+        self.sync_counters();
+        let f = self.b.ins().iconst(
+            I64,
+            crate::helpers::misaligned_target as *const () as usize as i64,
+        );
+        let pc = self.b.ins().iconst(I64, g.pc as i64);
+        self.b
+            .ins()
+            .call_indirect(self.misaligned_sig, f, &[self.hart, pc, target]);
+        // A trapping instruction uses one step of the budget, as in the interpreter.
+        let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
+        self.b.ins().jump(self.exit, &[n.into()]);
+        self.pending = pending;
+    }
+
+    /// The value of pure ALU operation `op` computed by the pure helper.
+    fn alu_helper(&mut self, op: Op, a: Value, b: Value) -> Value {
+        let f = self
+            .b
+            .ins()
+            .iconst(I64, crate::helpers::alu_value as *const () as usize as i64);
+        let opv = self.b.ins().iconst(I32, op as u32 as i64);
+        let x = self.b.ins().iconst(I32, (self.xlen == Xlen::X64) as i64);
+        let call = self.b.ins().call_indirect(self.alu_sig, f, &[opv, a, b, x]);
+        self.b.inst_results(call)[0]
     }
 
     /// Run `g` through the helper on a side path; continue at `cont` (or leave the block).
@@ -332,6 +383,32 @@ impl Tx<'_, '_> {
         self.count += 1;
     }
 
+    /// Division or remainder with RISC-V's results for a zero divisor (all ones, or the
+    /// dividend) and for signed overflow (the dividend, or zero), without host traps.
+    fn divrem(&mut self, a: Value, b: Value, ty: Type, signed: bool, rem: bool) -> Value {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let bad = if signed {
+            let min = if ty == I32 { i32::MIN as i64 } else { i64::MIN };
+            let a_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
+            let b_m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+            let ovf = self.b.ins().band(a_min, b_m1);
+            self.b.ins().bor(zero, ovf)
+        } else {
+            zero
+        };
+        // Dividing by one gives the overflow results (MIN / 1 = MIN, MIN % 1 = 0).
+        let one = self.b.ins().iconst(ty, 1);
+        let safe = self.b.ins().select(bad, one, b);
+        let r = match (signed, rem) {
+            (true, false) => self.b.ins().sdiv(a, safe),
+            (false, false) => self.b.ins().udiv(a, safe),
+            (true, true) => self.b.ins().srem(a, safe),
+            (false, true) => self.b.ins().urem(a, safe),
+        };
+        let on_zero = if rem { a } else { self.b.ins().iconst(ty, -1) };
+        self.b.ins().select(zero, on_zero, r)
+    }
+
     /// Open-code an ALU operation; returns false when `i` is not one.
     fn alu(&mut self, i: &Inst) -> bool {
         use Op::*;
@@ -428,11 +505,47 @@ impl Tx<'_, '_> {
                     }
                 }
             }
-            Addiw | Slliw | Srliw | Sraiw | Addw | Subw | Sllw | Srlw | Sraw | Mulw if !rv32 => {
+            Mulh | Mulhu | Mulhsu => {
+                // RV32: the 64-bit product of the 32-bit operands, high half.
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                let (a, b) = match i.op {
+                    Mulh => (a, b),
+                    Mulhu => (self.addr(a), self.addr(b)),
+                    _ => (a, self.addr(b)),
+                };
+                let p = self.b.ins().imul(a, b);
+                if i.op == Mulhu {
+                    self.b.ins().ushr_imm_s(p, 32)
+                } else {
+                    self.b.ins().sshr_imm_s(p, 32)
+                }
+            }
+            Div | Divu | Rem | Remu | Divw | Divuw | Remw | Remuw => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                let word = rv32 || matches!(i.op, Divw | Divuw | Remw | Remuw);
+                let signed = matches!(i.op, Div | Rem | Divw | Remw);
+                let rem = matches!(i.op, Rem | Remu | Remw | Remuw);
+                if word {
+                    let a = self.b.ins().ireduce(I32, a);
+                    let b = self.b.ins().ireduce(I32, b);
+                    let r = self.divrem(a, b, I32, signed, rem);
+                    self.b.ins().sextend(I64, r)
+                } else {
+                    self.divrem(a, b, I64, signed, rem)
+                }
+            }
+            Addiw | Slliw | Srliw | Sraiw | Addw | Subw | Sllw | Srlw | Sraw | Mulw | Rolw
+            | Rorw | Roriw | Packw
+                if !rv32 =>
+            {
                 let a = self.get(i.rs1);
                 let a32 = self.b.ins().ireduce(I32, a);
                 let b32 = match i.op {
-                    Addiw | Slliw | Srliw | Sraiw => self.b.ins().iconst(I32, imm & 0xffff_ffff),
+                    Addiw | Slliw | Srliw | Sraiw | Roriw => {
+                        self.b.ins().iconst(I32, imm & 0xffff_ffff)
+                    }
                     _ => {
                         let b = self.get(i.rs2);
                         self.b.ins().ireduce(I32, b)
@@ -442,6 +555,13 @@ impl Tx<'_, '_> {
                     Addiw | Addw => self.b.ins().iadd(a32, b32),
                     Subw => self.b.ins().isub(a32, b32),
                     Mulw => self.b.ins().imul(a32, b32),
+                    Rolw => self.b.ins().rotl(a32, b32),
+                    Rorw | Roriw => self.b.ins().rotr(a32, b32),
+                    Packw => {
+                        let lo = self.b.ins().band_imm_s(a32, 0xffff);
+                        let hi = self.b.ins().ishl_imm_s(b32, 16);
+                        self.b.ins().bor(lo, hi)
+                    }
                     Slliw | Sllw => {
                         let s = self.b.ins().band_imm_s(b32, 31);
                         self.b.ins().ishl(a32, s)
@@ -456,6 +576,156 @@ impl Tx<'_, '_> {
                     }
                 };
                 self.b.ins().sextend(I64, r)
+            }
+            Sh1add | Sh2add | Sh3add | AddUw | Sh1addUw | Sh2addUw | Sh3addUw => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                let a = if matches!(i.op, Sh1add | Sh2add | Sh3add) {
+                    a
+                } else {
+                    let lo = self.b.ins().ireduce(I32, a);
+                    self.b.ins().uextend(I64, lo)
+                };
+                let n = match i.op {
+                    Sh1add | Sh1addUw => 1,
+                    Sh2add | Sh2addUw => 2,
+                    Sh3add | Sh3addUw => 3,
+                    _ => 0,
+                };
+                let a = self.b.ins().ishl_imm_s(a, n);
+                self.b.ins().iadd(a, b)
+            }
+            SlliUw => {
+                let a = self.get(i.rs1);
+                let lo = self.b.ins().ireduce(I32, a);
+                let a = self.b.ins().uextend(I64, lo);
+                self.b.ins().ishl_imm_s(a, imm & 63)
+            }
+            Andn | Orn | Xnor | Min | Max | Minu | Maxu | CzeroEqz | CzeroNez => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                match i.op {
+                    Andn => self.b.ins().band_not(a, b),
+                    Orn => self.b.ins().bor_not(a, b),
+                    Xnor => self.b.ins().bxor_not(a, b),
+                    Min => self.b.ins().smin(a, b),
+                    Max => self.b.ins().smax(a, b),
+                    Minu => self.b.ins().umin(a, b),
+                    Maxu => self.b.ins().umax(a, b),
+                    CzeroEqz => {
+                        let z = self.b.ins().iconst(I64, 0);
+                        self.b.ins().select(b, a, z)
+                    }
+                    _ => {
+                        let z = self.b.ins().iconst(I64, 0);
+                        self.b.ins().select(b, z, a)
+                    }
+                }
+            }
+            SextB | SextH | ZextH => {
+                let a = self.get(i.rs1);
+                match i.op {
+                    SextB => {
+                        let n = self.b.ins().ireduce(types::I8, a);
+                        self.b.ins().sextend(I64, n)
+                    }
+                    SextH => {
+                        let n = self.b.ins().ireduce(types::I16, a);
+                        self.b.ins().sextend(I64, n)
+                    }
+                    _ => self.b.ins().band_imm_s(a, 0xffff),
+                }
+            }
+            Clz | Ctz | Cpop | Clzw | Ctzw | Cpopw | Rev8 => {
+                let a = self.get(i.rs1);
+                let word = rv32 || matches!(i.op, Clzw | Ctzw | Cpopw);
+                let x = if word {
+                    self.b.ins().ireduce(I32, a)
+                } else {
+                    a
+                };
+                let r = match i.op {
+                    Clz | Clzw => self.b.ins().clz(x),
+                    Ctz | Ctzw => self.b.ins().ctz(x),
+                    Cpop | Cpopw => self.b.ins().popcnt(x),
+                    _ => self.b.ins().bswap(x),
+                };
+                if !word {
+                    r
+                } else if i.op == Rev8 {
+                    self.b.ins().sextend(I64, r)
+                } else {
+                    self.b.ins().uextend(I64, r)
+                }
+            }
+            Rol | Ror | Rori => {
+                let a = self.get(i.rs1);
+                let b = if i.op == Rori {
+                    self.b.ins().iconst(I64, imm)
+                } else {
+                    self.get(i.rs2)
+                };
+                let (x, s) = if rv32 {
+                    (self.b.ins().ireduce(I32, a), self.b.ins().ireduce(I32, b))
+                } else {
+                    (a, b)
+                };
+                // Cranelift rotates by the amount modulo the width, as RISC-V does.
+                let r = if i.op == Rol {
+                    self.b.ins().rotl(x, s)
+                } else {
+                    self.b.ins().rotr(x, s)
+                };
+                if rv32 {
+                    self.b.ins().sextend(I64, r)
+                } else {
+                    r
+                }
+            }
+            Bclr | Bext | Binv | Bset | Bclri | Bexti | Binvi | Bseti => {
+                let a = self.get(i.rs1);
+                let mask = if rv32 { 31 } else { 63 };
+                let sh = if matches!(i.op, Bclri | Bexti | Binvi | Bseti) {
+                    self.b.ins().iconst(I64, imm & mask)
+                } else {
+                    let b = self.get(i.rs2);
+                    self.b.ins().band_imm_s(b, mask)
+                };
+                if matches!(i.op, Bext | Bexti) {
+                    let x = self.b.ins().ushr(a, sh);
+                    self.b.ins().band_imm_s(x, 1)
+                } else {
+                    let one = self.b.ins().iconst(I64, 1);
+                    let bit = self.b.ins().ishl(one, sh);
+                    match i.op {
+                        Bclr | Bclri => self.b.ins().band_not(a, bit),
+                        Binv | Binvi => self.b.ins().bxor(a, bit),
+                        _ => self.b.ins().bor(a, bit),
+                    }
+                }
+            }
+            Pack | Packh => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                let (m, s) = match (i.op, rv32) {
+                    (Packh, _) => (0xff, 8),
+                    (_, true) => (0xffff, 16),
+                    _ => (0xffff_ffff, 32),
+                };
+                let lo = self.b.ins().band_imm_s(a, m);
+                let hi = if i.op == Pack && !rv32 {
+                    b
+                } else {
+                    self.b.ins().band_imm_s(b, m)
+                };
+                let hi = self.b.ins().ishl_imm_s(hi, s);
+                self.b.ins().bor(lo, hi)
+            }
+            // The rare bit permutations and carry-less multiplies: a pure helper.
+            _ if i.op.class() == OpClass::Alu => {
+                let a = self.get(i.rs1);
+                let b = self.get(i.rs2);
+                self.alu_helper(i.op, a, b)
             }
             _ => return false,
         };
@@ -503,6 +773,19 @@ pub fn build(
     let hart = b.block_params(entry)[0];
     let env = b.block_params(entry)[1];
     let helper_sig = b.import_signature(hsig);
+    let mut msig = Signature::new(cc);
+    msig.params.extend([AbiParam::new(I64); 3]);
+    msig.returns.push(AbiParam::new(I32));
+    let misaligned_sig = b.import_signature(msig);
+    let mut asig = Signature::new(cc);
+    asig.params.extend([
+        AbiParam::new(I32),
+        AbiParam::new(I64),
+        AbiParam::new(I64),
+        AbiParam::new(I32),
+    ]);
+    asig.returns.push(AbiParam::new(I64));
+    let alu_sig = b.import_signature(asig);
     let mem = mem.filter(|_| flags.direct_mem());
     // A block whose final jump or branch targets its own start keeps looping inside the
     // function (budget permitting) instead of returning to the dispatcher every iteration.
@@ -543,6 +826,8 @@ pub fn build(
         flags,
         exit,
         helper_sig,
+        misaligned_sig,
+        alu_sig,
         pending: 0,
         count: 0,
         mem,
@@ -571,15 +856,21 @@ pub fn build(
                 tx.pending += 1;
                 continue;
             }
-            Jal if has_c => {
-                let link = tx.b.ins().iconst(I64, next as i64);
-                tx.set(i.rd, link);
+            Jal => {
                 let t = g.pc.wrapping_add(i.imm as u64);
                 let t = if xlen == Xlen::X32 {
                     t & 0xffff_ffff
                 } else {
                     t
                 };
+                if !has_c && t & 3 != 0 {
+                    let tv = tx.b.ins().iconst(I64, t as i64);
+                    tx.misaligned(g, tv);
+                    ended = true;
+                    break;
+                }
+                let link = tx.b.ins().iconst(I64, next as i64);
+                tx.set(i.rd, link);
                 tx.count += 1;
                 tx.pending += 1;
                 if tx.looping.is_some() && t == start_pc {
@@ -591,11 +882,22 @@ pub fn build(
                 ended = true;
                 break;
             }
-            Jalr if has_c => {
+            Jalr => {
                 let a = tx.get(i.rs1);
                 let t = tx.b.ins().iadd_imm_s(a, i.imm);
                 let t = tx.b.ins().band_imm_s(t, -2);
                 let t = tx.addr(t);
+                if !has_c {
+                    let bad = tx.b.ins().band_imm_s(t, 2);
+                    let mis = tx.b.create_block();
+                    let ok = tx.b.create_block();
+                    tx.b.ins().brif(bad, mis, &[], ok, &[]);
+                    tx.b.switch_to_block(mis);
+                    tx.b.seal_block(mis);
+                    tx.misaligned(g, t);
+                    tx.b.switch_to_block(ok);
+                    tx.b.seal_block(ok);
+                }
                 let link = tx.b.ins().iconst(I64, next as i64);
                 tx.set(i.rd, link);
                 tx.set_pc(t);
@@ -605,7 +907,7 @@ pub fn build(
                 ended = true;
                 break;
             }
-            Beq | Bne | Blt | Bge | Bltu | Bgeu if has_c => {
+            Beq | Bne | Blt | Bge | Bltu | Bgeu => {
                 let a = tx.get(i.rs1);
                 let bv = tx.get(i.rs2);
                 let cc = match i.op {
@@ -638,6 +940,23 @@ pub fn build(
                     tx.b.switch_to_block(taken);
                     tx.b.seal_block(taken);
                     tx.loop_back(start_pc);
+                } else if !has_c && t & 3 != 0 {
+                    let taken = tx.b.create_block();
+                    let fall = tx.b.create_block();
+                    tx.b.ins().brif(c, taken, &[], fall, &[]);
+                    tx.b.switch_to_block(taken);
+                    tx.b.seal_block(taken);
+                    // The branch itself does not retire.
+                    tx.count -= 1;
+                    tx.pending -= 1;
+                    let tv = tx.b.ins().iconst(I64, t as i64);
+                    tx.misaligned(g, tv);
+                    tx.count += 1;
+                    tx.pending += 1;
+                    tx.b.switch_to_block(fall);
+                    tx.b.seal_block(fall);
+                    tx.set_pc_const(next);
+                    tx.ret_count(false);
                 } else {
                     let tv = tx.b.ins().iconst(I64, t as i64);
                     let nv = tx.b.ins().iconst(I64, next as i64);
@@ -647,6 +966,12 @@ pub fn build(
                 }
                 ended = true;
                 break;
+            }
+            // Harts are in-order and memory is coherent: ordering fences are no-ops.
+            Fence => {
+                tx.count += 1;
+                tx.pending += 1;
+                continue;
             }
             _ => {}
         }
