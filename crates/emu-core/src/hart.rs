@@ -108,6 +108,12 @@ pub struct Hart {
     pub reservation: Option<Reservation>,
     /// The hart executed `wfi` and waits for an interrupt.
     pub waiting: bool,
+    /// Sdext Debug Mode. Engines translate Debug Mode code separately (counters and the
+    /// icount/itrigger triggers do not count it).
+    pub debug_mode: bool,
+    /// Bumped whenever the trigger set changes, so engines retranslate the code that trigger
+    /// checks were compiled into.
+    pub trigger_generation: u32,
     /// Set by a CSR write to `minstret` so the retiring instruction does not also count.
     pub(crate) instret_written: bool,
     /// Set by a CSR write to `mcycle`, likewise.
@@ -140,6 +146,8 @@ impl Hart {
             csr: Csrs::default(),
             reservation: None,
             waiting: false,
+            debug_mode: false,
+            trigger_generation: 0,
             instret_written: false,
             cycle_written: false,
         };
@@ -159,6 +167,7 @@ impl Hart {
         }
         self.reservation = None;
         self.waiting = false;
+        self.debug_mode = false;
     }
 
     /// Base width.
@@ -275,6 +284,7 @@ impl Hart {
         self.pc = self.addr(self.pc);
         self.reservation = None;
         self.waiting = false;
+        self.debug_mode = false;
     }
 
     /// Value as the zero-extended XLEN-bit pattern (for CSRs, which are not sign-extended).

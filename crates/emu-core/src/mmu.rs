@@ -33,6 +33,11 @@ impl Hart {
         }
     }
 
+    /// `satp` selects a paged mode (translation applies below M-mode).
+    pub fn paging_enabled(&self) -> bool {
+        self.paging_mode().is_some()
+    }
+
     fn paging_mode(&self) -> Option<Mode> {
         match self.isa.xlen {
             Xlen::X32 if self.csr.satp >> 31 & 1 == 1 => Some(Mode {

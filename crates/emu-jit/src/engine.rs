@@ -14,6 +14,7 @@ use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
 use crate::helpers::Env;
+use crate::tlb::Tlb;
 use crate::translate::{GuestInsn, MAX_INSNS, MemCtx, STOP_BIT, build};
 
 /// Why the JIT could not be created or could not translate.
@@ -126,6 +127,8 @@ pub struct JitEngine {
 
     /// Which physical bytes hold translated code.
     code: CodeMap,
+    /// Virtual page → host memory, for loads and stores through the MMU, and fetch.
+    tlb: Tlb,
     ram: Option<RamWindow>,
     single_step: bool,
     /// What the engine has done so far.
@@ -169,6 +172,7 @@ impl JitEngine {
             blocks: KeyMap::default(),
             jump_cache: vec![None; JUMP_CACHE],
             code: CodeMap::default(),
+            tlb: Tlb::default(),
             ram: None,
             single_step: cfg.single_step,
             stats: JitStats::default(),
@@ -213,9 +217,26 @@ impl JitEngine {
         self.heap.used()
     }
 
+    /// Data TLB entries filled so far: loads and stores through the MMU that missed the
+    /// inline path's TLB (every hit stays in translated code).
+    pub fn tlb_fills(&self) -> u64 {
+        self.tlb.fills()
+    }
+
     /// Number of live blocks.
     pub fn block_count(&self) -> usize {
         self.blocks.len()
+    }
+
+    /// Cache the physical page of `pc`'s page for fetch when the whole page translates the
+    /// same way and PMP allows executing all of it.
+    fn fill_fetch(&self, hart: &Hart, bus: &dyn Bus, pc: u64) {
+        let vpage = pc & !0xfff;
+        if let Ok(ppage) = hart.translate(vpage, 1, Access::Fetch, bus)
+            && hart.pmp_allows(ppage, 0x1000, Access::Fetch, hart.prv)
+        {
+            self.tlb.fill_fetch(vpage, ppage);
+        }
     }
 
     /// Translate the block at `key`, whose first instruction is `first`.
@@ -259,6 +280,7 @@ impl JitEngine {
             size: r.size,
             host: r.host as u64,
             code_map: self.code.lines_ptr(),
+            tlb: self.tlb.entries_ptr(),
         });
         self.ctx.clear();
         build(
@@ -296,6 +318,8 @@ impl JitEngine {
         // forgets this pointer.
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         self.code.add(key, key.pa, pa);
+        // The block's page may have write tags in the TLB; stores there must now check.
+        self.tlb.flush();
         self.stats.compiled += 1;
         Ok(Block {
             entry,
@@ -361,10 +385,13 @@ impl Engine for JitEngine {
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
         self.attach(bus);
+        // Whoever ran the hart since the last call may have changed its translation state.
+        self.tlb.flush();
         let mut executed = 0u64;
         loop {
             if let Some(cause) = hart.pending_interrupt(lines) {
                 hart.take_trap(cause, true, 0);
+                self.tlb.flush();
                 return RunStats {
                     executed,
                     exit: EngineExit::Interrupt,
@@ -386,13 +413,20 @@ impl Engine for JitEngine {
                 };
             }
             let pc = hart.pc;
-            let pa = match hart.translate(pc, 2, Access::Fetch, bus) {
-                Ok(pa) => pa,
-                Err(e) => {
-                    hart.raise(e);
-                    executed += 1;
-                    continue;
-                }
+            let pa = match self.tlb.fetch(pc) {
+                Some(pa) => pa,
+                None => match hart.translate(pc, 2, Access::Fetch, bus) {
+                    Ok(pa) => {
+                        self.fill_fetch(hart, bus, pc);
+                        pa
+                    }
+                    Err(e) => {
+                        hart.raise(e);
+                        self.tlb.flush();
+                        executed += 1;
+                        continue;
+                    }
+                },
             };
             let flags = BlockFlags::of(hart);
             let flags = if self.single_step {
@@ -417,6 +451,7 @@ impl Engine for JitEngine {
                 Ok(b) => b,
                 Err(Some(e)) => {
                     hart.raise(e);
+                    self.tlb.flush();
                     executed += 1;
                     continue;
                 }
@@ -424,6 +459,7 @@ impl Engine for JitEngine {
                     // A translator failure is a bug: loud in tests, still correct in release.
                     debug_assert!(false, "JIT translation failed: {:?}", self.last_error);
                     let _ = hart.step_with_lines(bus, lines);
+                    self.tlb.flush();
                     executed += 1;
                     continue;
                 }
@@ -434,6 +470,8 @@ impl Engine for JitEngine {
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
                 limit: std::cell::Cell::new(budget - executed),
+                tlb: &self.tlb,
+                ram: self.ram,
             };
             // SAFETY: the block was generated for this signature; `hart` and `env` are valid
             // for the whole call and not otherwise accessed while it runs.

@@ -14,6 +14,10 @@ const INHIBIT_CY: u32 = 1 << 3;
 const INHIBIT_IR: u32 = 1 << 4;
 const DIRECT_MEM: u32 = 1 << 5;
 const SINGLE_STEP: u32 = 1 << 6;
+const MMU: u32 = 1 << 7;
+const DEBUG_MODE: u32 = 1 << 8;
+const NO_ICOUNT: u32 = 1 << 9;
+const TRIG_SHIFT: u32 = 16;
 
 impl BlockFlags {
     /// The flags for the hart's current state.
@@ -32,7 +36,16 @@ impl BlockFlags {
         // effective data privilege M (no MPRV redirection) and no locked PMP entry.
         if h.data_priv() == Priv::M && h.csr.pmpcfg.iter().all(|c| c & 0x80 == 0) {
             f |= DIRECT_MEM;
+        } else if h.data_priv() != Priv::M && h.paging_enabled() {
+            f |= MMU;
         }
+        if h.debug_mode {
+            // Debug Mode code neither counts for icount nor takes itriggers.
+            f |= DEBUG_MODE | NO_ICOUNT;
+        }
+        // The low 16 bits of the trigger generation: a stale block would need 65 536 trigger
+        // changes while it stays cached, and every change retranslates what it affects.
+        f |= (h.trigger_generation & 0xffff) << TRIG_SHIFT;
         BlockFlags(f)
     }
 
@@ -44,6 +57,26 @@ impl BlockFlags {
     /// Blocks hold exactly one instruction.
     pub fn is_single_step(self) -> bool {
         self.0 & SINGLE_STEP != 0
+    }
+
+    /// Data accesses go through page tables (the TLB path; otherwise PMP alone).
+    pub fn mmu(self) -> bool {
+        self.0 & MMU != 0
+    }
+
+    /// The block runs in Debug Mode.
+    pub fn debug_mode(self) -> bool {
+        self.0 & DEBUG_MODE != 0
+    }
+
+    /// icount and itrigger do not count or fire in this block.
+    pub fn no_icount(self) -> bool {
+        self.0 & NO_ICOUNT != 0
+    }
+
+    /// Low 16 bits of the trigger set's generation the block was translated for.
+    pub fn trigger_generation(self) -> u32 {
+        self.0 >> TRIG_SHIFT
     }
 
     /// Loads and stores use physical addresses with no PMP check.

@@ -11,7 +11,7 @@
 //! dispatcher, which guarantees both outlive the call.
 
 use emu_core::{Access, Bus, Exception, Hart};
-use emu_isa::{Inst, Op, Xlen, decode};
+use emu_isa::{Inst, Op, OpClass, Xlen, decode};
 
 /// Helper return value: continue with the next instruction of the block.
 pub const CONTINUE: u32 = 0;
@@ -32,6 +32,35 @@ pub struct Env<'a> {
     /// Instructions the block may execute in this call (read by self-looping blocks before
     /// starting another iteration).
     pub limit: std::cell::Cell<u64>,
+    /// The engine's software TLB (filled and flushed by helpers).
+    pub tlb: &'a crate::tlb::Tlb,
+    /// Guest RAM as the bus exposes it.
+    pub ram: Option<emu_core::bus::RamWindow>,
+}
+
+/// CSRs whose writes change how addresses translate: sstatus, satp, mstatus, PMP.
+fn translation_csr(csr: u16) -> bool {
+    matches!(csr, 0x100 | 0x180 | 0x300 | 0x3a0..=0x3ef)
+}
+
+/// After a successful load or store on the slow path, cache its page in the TLB when the
+/// whole page is RAM with the same permission (see [`crate::tlb`]).
+fn fill_tlb(h: &Hart, env: &Env<'_>, op: Op, va: u64) {
+    let Some(ram) = env.ram else { return };
+    let write = matches!(op, Op::Sb | Op::Sh | Op::Sw | Op::Sd);
+    let vpage = va & !0xfff;
+    let access = if write { Access::Store } else { Access::Load };
+    let Ok(pa) = h.translate(vpage, 1, access, env.bus) else {
+        return;
+    };
+    let in_ram = pa >= ram.base && pa - ram.base + 0x1000 <= ram.size;
+    if in_ram
+        && h.pmp_allows(pa, 0x1000, access, h.data_priv())
+        && !(write && env.code.hits(pa, pa + 0x1000))
+    {
+        let host = ram.host as u64 + (pa - ram.base);
+        env.tlb.fill(vpage, host, write);
+    }
 }
 
 /// The physical address a memory instruction touches (first byte), and whether it writes.
@@ -65,9 +94,20 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
     h.pc = pc;
     let inst = decode(raw as u16, (raw >> 16) as u16, h.xlen());
     let target = mem_target(h, inst.op, inst.rs1, inst.imm, env.bus);
+    let class = inst.op.class();
+    // Address translation may change: the TLB forgets everything.
+    if class == OpClass::System || class == OpClass::Csr && translation_csr(inst.imm as u16) {
+        env.tlb.flush();
+    }
+    // A load may overwrite its base register: take the address for the TLB fill first.
+    let fill_va =
+        (class == OpClass::Memory).then(|| h.addr(h.get_x(inst.rs1).wrapping_add(inst.imm as u64)));
     match unit(h, &inst, raw, env.bus) {
         Ok(()) => {
             h.retire();
+            if let Some(va) = fill_va {
+                fill_tlb(h, env, inst.op, va);
+            }
             let mut stop = inst.ends_block() || h.waiting;
             if let Some((pa, write)) = target {
                 let in_ram = env
@@ -96,6 +136,7 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
         }
         Err(e) => {
             h.raise(e);
+            env.tlb.flush();
             STOP
         }
     }

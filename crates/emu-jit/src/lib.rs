@@ -6,7 +6,7 @@
 //! [`emu_core::Engine`].
 //!
 //! Layer map: [`flags`] (what a block depends on) → [`translate`] (IR building) →
-//! [`codemap`] (which guest bytes hold code) →
+//! [`codemap`] (which guest bytes hold code) → [`tlb`] (virtual page → host memory) →
 //! [`heap`] (executable memory) → [`helpers`] (what generated code calls) → [`engine`]
 //! (cache and dispatch).
 //!
@@ -19,6 +19,7 @@ pub mod engine;
 pub mod flags;
 pub mod heap;
 pub mod helpers;
+pub mod tlb;
 pub mod translate;
 
 pub use engine::{BlockKey, JitConfig, JitEngine, JitError, JitStats};

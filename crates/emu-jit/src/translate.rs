@@ -51,6 +51,8 @@ pub struct MemCtx {
     /// Host address of the code line map: one byte per 64-byte line of RAM, nonzero when the
     /// line holds translated code (stores there take the slow path, which invalidates).
     pub code_map: u64,
+    /// Host address of the software TLB's entries (used when accesses are not direct).
+    pub tlb: u64,
 }
 
 const I64: Type = types::I64;
@@ -271,6 +273,9 @@ impl Tx<'_, '_> {
         let a = self.get(i.rs1);
         let va = self.b.ins().iadd_imm_s(a, i.imm);
         let va = self.addr(va);
+        if !self.flags.direct_mem() {
+            return self.tlb_op(g, m, va, size, signed, store);
+        }
         let off = self.b.ins().iadd_imm_s(va, -(m.base as i64));
         let ok =
             self.b
@@ -284,13 +289,6 @@ impl Tx<'_, '_> {
         self.b.seal_block(fast);
         let host_base = self.b.ins().iconst(I64, m.host as i64);
         let host = self.b.ins().iadd(host_base, off);
-        let gmem = MemFlagsData::new().with_notrap();
-        let ty = match size {
-            1 => types::I8,
-            2 => types::I16,
-            4 => I32,
-            _ => I64,
-        };
         if store {
             // Stores into lines holding translated code go through the helper (invalidation).
             // Check the first and last byte's lines (a misaligned store can span two).
@@ -313,6 +311,68 @@ impl Tx<'_, '_> {
             self.b.ins().brif(code, slow, &[], write, &[]);
             self.b.switch_to_block(write);
             self.b.seal_block(write);
+        }
+        self.host_access(host, i, size, signed, store);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.slow_path(g, cont);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        true
+    }
+
+    /// A load or store through the software TLB (MMU on, or PMP in force): one compare of
+    /// the entry's tag, then `va + addend`; a miss takes the memory helper, which fills.
+    fn tlb_op(
+        &mut self,
+        g: &GuestInsn,
+        m: MemCtx,
+        va: Value,
+        size: u64,
+        signed: bool,
+        store: bool,
+    ) -> bool {
+        use crate::tlb;
+        let i = &g.inst;
+        let vpn = self.b.ins().ushr_imm_s(va, 12);
+        let idx = self.b.ins().band_imm_s(vpn, tlb::TLB_SIZE as i64 - 1);
+        let off = self.b.ins().ishl_imm_s(idx, tlb::ENTRY_SHIFT as i64);
+        let base = self.b.ins().iconst(I64, m.tlb as i64);
+        let e = self.b.ins().iadd(base, off);
+        let tag_off = if store { tlb::WRITE_OFF } else { tlb::READ_OFF };
+        let tag = self.b.ins().load(I64, Self::mem(), e, tag_off);
+        // Misaligned addresses keep low bits here and never match a page-aligned tag.
+        let want = self.b.ins().band_imm_s(va, !0xfff | (size as i64 - 1));
+        let hit = self.b.ins().icmp(IntCC::Equal, tag, want);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(hit, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        let addend = self.b.ins().load(I64, Self::mem(), e, tlb::ADDEND_OFF);
+        let host = self.b.ins().iadd(va, addend);
+        self.host_access(host, i, size, signed, store);
+        self.b.ins().jump(cont, &[]);
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        self.slow_path(g, cont);
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        true
+    }
+
+    /// The access itself, at host address `host`.
+    fn host_access(&mut self, host: Value, i: &Inst, size: u64, signed: bool, store: bool) {
+        let gmem = MemFlagsData::new().with_notrap();
+        let ty = match size {
+            1 => types::I8,
+            2 => types::I16,
+            4 => I32,
+            _ => I64,
+        };
+        if store {
             let v = self.get(i.rs2);
             let v = if size < 8 {
                 self.b.ins().ireduce(ty, v)
@@ -329,13 +389,6 @@ impl Tx<'_, '_> {
             };
             self.set(i.rd, v);
         }
-        self.b.ins().jump(cont, &[]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
-        self.slow_path(g, cont);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
-        true
     }
 
     fn ret_count(&mut self, stop: bool) {
@@ -786,7 +839,6 @@ pub fn build(
     ]);
     asig.returns.push(AbiParam::new(I64));
     let alu_sig = b.import_signature(asig);
-    let mem = mem.filter(|_| flags.direct_mem());
     // A block whose final jump or branch targets its own start keeps looping inside the
     // function (budget permitting) instead of returning to the dispatcher every iteration.
     let start_pc = insns.first().map_or(0, |g| g.pc);

@@ -1,0 +1,171 @@
+//! Software TLB: virtual page → host address of guest RAM, so loads and stores with the MMU
+//! on (or with PMP in force) take the inline path like M-mode accesses do.
+//!
+//! The translated code looks up `entries[(va >> 12) % TLB_SIZE]` and compares the read or
+//! write tag with `va & (!0xfff | (size - 1))` (a misaligned access never matches, so it takes
+//! the helper, which handles page crossing). On a hit the host address is `va + addend`.
+//! Helpers fill entries after an access succeeds on the slow path; only when the whole 4 KiB
+//! page is RAM, translates with the same permission, and is uniformly allowed by PMP for the
+//! current privilege. A page holding translated code (or the bus's watched range) never gets
+//! a write tag, so stores to code keep going through the helper that invalidates.
+//!
+//! Entries depend on the privilege, `satp`, `mstatus` (MPRV, MPP, SUM, MXR) and PMP. Rather
+//! than tagging entries with all of that, the TLB is flushed whenever one of them may have
+//! changed: traps and interrupts, trap returns, `sfence.vma`, writes to those CSRs, and every
+//! entry into the engine (a debugger may have changed anything). Translating a block flushes
+//! it too, since the block's page must lose its write tags. Stale translations after a page
+//! table write without `sfence.vma` are what the privileged spec allows.
+//!
+//! A second, dispatcher-side table does the same for instruction fetch (virtual page →
+//! physical page), so finding the next block does not walk the page table.
+
+use std::cell::Cell;
+
+/// Entries (a power of two).
+pub const TLB_SIZE: usize = 256;
+/// log2 of the entry size in bytes.
+pub const ENTRY_SHIFT: u32 = 5;
+/// Offset of the read tag in an entry.
+pub const READ_OFF: i32 = 0;
+/// Offset of the write tag in an entry.
+pub const WRITE_OFF: i32 = 8;
+/// Offset of the addend in an entry.
+pub const ADDEND_OFF: i32 = 16;
+
+/// A tag no address matches (its low bits are set; tags of valid entries are page-aligned).
+const INVALID: u64 = u64::MAX;
+
+/// One data entry; the layout is read by generated code.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Entry {
+    read: Cell<u64>,
+    write: Cell<u64>,
+    addend: Cell<u64>,
+    _pad: u64,
+}
+
+/// The data and fetch TLBs of one engine (one hart).
+#[derive(Debug)]
+pub struct Tlb {
+    entries: Box<[Entry]>,
+    /// (virtual page, physical page) for instruction fetch.
+    fetch: Box<[Cell<(u64, u64)>]>,
+    /// Data entries filled so far (for tests and statistics).
+    fills: Cell<u64>,
+}
+
+impl Default for Tlb {
+    fn default() -> Self {
+        Tlb {
+            entries: (0..TLB_SIZE)
+                .map(|_| Entry {
+                    read: Cell::new(INVALID),
+                    write: Cell::new(INVALID),
+                    addend: Cell::new(0),
+                    _pad: 0,
+                })
+                .collect(),
+            fetch: (0..TLB_SIZE).map(|_| Cell::new((INVALID, 0))).collect(),
+            fills: Cell::new(0),
+        }
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 1 << ENTRY_SHIFT);
+
+fn index(va: u64) -> usize {
+    (va >> 12) as usize % TLB_SIZE
+}
+
+impl Tlb {
+    /// Address of the first data entry, for generated code.
+    pub fn entries_ptr(&self) -> u64 {
+        self.entries.as_ptr() as u64
+    }
+
+    /// Data entries filled so far.
+    pub fn fills(&self) -> u64 {
+        self.fills.get()
+    }
+
+    /// Forget every translation.
+    pub fn flush(&self) {
+        for e in self.entries.iter() {
+            e.read.set(INVALID);
+            e.write.set(INVALID);
+        }
+        for f in self.fetch.iter() {
+            f.set((INVALID, 0));
+        }
+    }
+
+    /// Map virtual page `vpage` to host address `host_page` for loads (`write` false) or
+    /// stores. Both are page-aligned.
+    pub fn fill(&self, vpage: u64, host_page: u64, write: bool) {
+        let e = &self.entries[index(vpage)];
+        let addend = host_page.wrapping_sub(vpage);
+        // An entry holds one page: replacing it drops the other tag if it was for another.
+        if e.addend.get() != addend || (e.read.get() != vpage && e.write.get() != vpage) {
+            e.read.set(INVALID);
+            e.write.set(INVALID);
+        }
+        e.addend.set(addend);
+        self.fills.set(self.fills.get() + 1);
+        if write {
+            e.write.set(vpage);
+        } else {
+            e.read.set(vpage);
+        }
+    }
+
+    /// The host address for a data access, as the generated code computes it (for tests).
+    pub fn lookup(&self, va: u64, size: u64, write: bool) -> Option<u64> {
+        let e = &self.entries[index(va)];
+        let tag = if write { e.write.get() } else { e.read.get() };
+        (tag == va & (!0xfff | (size - 1))).then(|| va.wrapping_add(e.addend.get()))
+    }
+
+    /// Physical address of the instruction at virtual `pc`, if its page is cached.
+    pub fn fetch(&self, pc: u64) -> Option<u64> {
+        let (v, p) = self.fetch[index(pc)].get();
+        (v == pc & !0xfff).then_some(p | (pc & 0xfff))
+    }
+
+    /// Cache the physical page of virtual page `vpage` for instruction fetch.
+    pub fn fill_fetch(&self, vpage: u64, ppage: u64) {
+        self.fetch[index(vpage)].set((vpage, ppage));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_lookup_flush() {
+        let t = Tlb::default();
+        assert_eq!(t.lookup(0x1000, 8, false), None);
+        t.fill(0x1000, 0x7000_0000, false);
+        assert_eq!(t.lookup(0x1008, 8, false), Some(0x7000_0008));
+        // Misaligned accesses and the other direction miss.
+        assert_eq!(t.lookup(0x1004, 8, false), None);
+        assert_eq!(t.lookup(0x1008, 8, true), None);
+        t.fill(0x1000, 0x7000_0000, true);
+        assert_eq!(t.lookup(0x1ff8, 8, true), Some(0x7000_0ff8));
+        assert_eq!(t.lookup(0x1ff8, 8, false), Some(0x7000_0ff8));
+        // A different page in the same slot replaces both tags.
+        t.fill(0x1000 + (TLB_SIZE as u64) * 0x1000, 0x9000_0000, false);
+        assert_eq!(t.lookup(0x1ff8, 8, true), None);
+        t.flush();
+        assert_eq!(
+            t.lookup(0x1000 + (TLB_SIZE as u64) * 0x1000, 1, false),
+            None
+        );
+        t.fill_fetch(0x4000, 0x8000_4000);
+        assert_eq!(t.fetch(0x4ffe), Some(0x8000_4ffe));
+        assert_eq!(t.fetch(0x5000), None);
+        t.flush();
+        assert_eq!(t.fetch(0x4ffe), None);
+    }
+}

@@ -1,0 +1,75 @@
+//! Blocks with the same pc and different flags coexist: switching to single-step, Debug
+//! Mode or another trigger generation translates the other variant once, and switching back
+//! and forth afterwards translates nothing.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::sync::Arc;
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_core::{Bus, Engine, Hart, HartId, IsaConfig, PhysAddr};
+use emu_isa::{Op, Xlen};
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Signals, SystemBus};
+
+const BASE: u64 = 0x8000_0000;
+
+#[test]
+fn flag_variants_coexist() {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    a.li(A0, 0);
+    let lp = a.here();
+    a.addi(A0, A0, 1);
+    a.r(Op::Xor, A1, A1, A0);
+    a.i(Op::Andi, A2, A0, 7);
+    a.branch(Op::Bne, A2, ZERO, lp);
+    a.j(lp);
+    let code = a.finish().unwrap();
+    let (console, _) = Console::capture();
+    let bus = SystemBus::new(1 << 20, 1, console, Arc::new(Signals::default())).unwrap();
+    for (k, b) in code.iter().enumerate() {
+        bus.write(PhysAddr(BASE + k as u64), 1, *b as u64).unwrap();
+    }
+    let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    let run = |h: &mut Hart, jit: &mut JitEngine, budget: u64| {
+        let r = jit.run(h, &bus, 0, budget, &mut || false);
+        assert_eq!(r.executed, budget);
+    };
+
+    // Warm up every variant: whole blocks, single-step (a budget of 1 instruction at a
+    // time), Debug Mode, and a new trigger generation.
+    let warm = |h: &mut Hart, jit: &mut JitEngine| {
+        run(h, jit, 1000);
+        for _ in 0..8 {
+            run(h, jit, 1);
+        }
+    };
+    warm(&mut h, &mut jit);
+    h.debug_mode = true;
+    warm(&mut h, &mut jit);
+    h.debug_mode = false;
+    h.trigger_generation += 1;
+    warm(&mut h, &mut jit);
+    let compiled = jit.stats.compiled;
+    let blocks = jit.block_count();
+    assert!(blocks as u64 == compiled, "nothing was dropped");
+
+    // Switching back and forth now translates nothing.
+    for round in 0..20 {
+        let (debug, generation) = [(false, 0), (true, 0), (false, 1)][round % 3];
+        h.debug_mode = debug;
+        h.trigger_generation = generation;
+        run(&mut h, &mut jit, 500);
+        for _ in 0..8 {
+            run(&mut h, &mut jit, 1);
+        }
+    }
+    assert_eq!(
+        jit.stats.compiled, compiled,
+        "a variant was translated again"
+    );
+    // Whole blocks and their single-step variants were both made, for each flag set.
+    assert!(compiled >= 3 * 2 * 2, "{compiled} blocks");
+}
