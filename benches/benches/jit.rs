@@ -1,27 +1,40 @@
-//! JIT throughput (guest instructions per second) against the interpreter on the same loops,
-//! and translation cost per block.
+//! JIT throughput (guest instructions per second) against the interpreter on the same
+//! programs, and translation cost per block and per guest instruction.
 //!
 //! `cargo bench -p emu-benches --bench jit`
+//!
+//! The realistic workload (`benches/workloads/coremark_like.c`) is compiled at bench time
+//! with `riscv64-unknown-elf-gcc` (Debian's gcc-riscv64-unknown-elf); without it that group
+//! is left out with a note.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use emu_benches::{alu_loop, machine, mem_loop, step_n};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use emu_benches::{
+    STRAIGHT_LINE_START, alu_loop, machine, mem_loop, mem_loop_sv39, step_n, straight_line,
+};
 use emu_core::{Engine, Interpreter};
 use emu_jit::{JitConfig, JitEngine};
 use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
 
 const N: u64 = 1_000_000;
 
+fn jit() -> JitEngine {
+    JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn throughput(c: &mut Criterion) {
-    for (name, elf) in [
-        ("alu_loop", alu_loop(i64::MAX / 2)),
-        ("mem_loop", mem_loop(i64::MAX / 2)),
+    for (name, elf, prologue) in [
+        ("alu_loop", alu_loop(i64::MAX / 2), 64),
+        ("mem_loop", mem_loop(i64::MAX / 2), 64),
+        ("mem_loop_sv39", mem_loop_sv39(i64::MAX / 2), 200),
     ] {
         let mut g = c.benchmark_group(format!("guest/{name}"));
         g.throughput(Throughput::Elements(N));
         g.sample_size(20);
         let (bus, mut hart) = machine(&elf);
-        step_n(&mut hart, &bus, 64);
-        let mut jit = JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"));
+        step_n(&mut hart, &bus, prologue);
+        let mut jit = jit();
         g.bench_function("jit", |b| {
             b.iter(|| black_box(jit.run(&mut hart, &*bus, 0, N, &mut || false)))
         });
@@ -33,23 +46,104 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
-fn compile(c: &mut Criterion) {
-    // Translate the ALU loop's block over and over (invalidate, run one block).
-    let elf = alu_loop(i64::MAX / 2);
-    let (bus, mut hart) = machine(&elf);
-    step_n(&mut hart, &bus, 64);
-    let pc = hart.pc;
-    let mut jit = JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}"));
-    let mut g = c.benchmark_group("translate");
-    g.bench_function("block_4_insns", |b| {
-        b.iter(|| {
-            jit.invalidate_range(pc & !0xfff, (pc & !0xfff) + 0x1000);
-            hart.pc = pc;
-            black_box(jit.run(&mut hart, &*bus, 0, 4, &mut || false))
-        })
-    });
+/// Build the CoreMark-like C program, if the cross compiler is installed.
+fn coremark_like() -> Option<Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let out = std::env::temp_dir().join(format!("emu-coremark-like-{}.elf", std::process::id()));
+    let status = Command::new("riscv64-unknown-elf-gcc")
+        .args([
+            "-march=rv64gc",
+            "-mabi=lp64d",
+            "-O2",
+            "-nostdlib",
+            "-ffreestanding",
+            "-mcmodel=medany",
+            "-Wl,--no-warn-rwx-segments",
+            "-T",
+        ])
+        .arg(dir.join("link.ld"))
+        .arg(dir.join("start.S"))
+        .arg(dir.join("coremark_like.c"))
+        .arg("-o")
+        .arg(&out)
+        .status();
+    match status {
+        Ok(s) if s.success() => {
+            let elf = std::fs::read(&out).ok();
+            let _ = std::fs::remove_file(&out);
+            elf
+        }
+        _ => {
+            eprintln!("note: riscv64-unknown-elf-gcc not available; guest/coremark_like left out");
+            None
+        }
+    }
+}
+
+/// The whole CoreMark-like program from a fresh machine to its exit through the test
+/// finisher, translation included (as a user running it would see), on both engines.
+fn realistic(c: &mut Criterion) {
+    let Some(elf) = coremark_like() else { return };
+    let run = |engine: &mut dyn Engine| {
+        let (bus, mut hart) = machine(&elf);
+        let mut executed = 0;
+        while bus.signals.exit_reason().is_none() {
+            executed += engine
+                .run(&mut hart, &*bus, 0, 1 << 20, &mut || false)
+                .executed;
+        }
+        executed
+    };
+    let instructions = run(&mut jit());
+    assert_eq!(instructions, run(&mut Interpreter::default()));
+    let mut g = c.benchmark_group("guest/coremark_like");
+    g.throughput(Throughput::Elements(instructions));
+    g.sample_size(10);
+    for (name, interp) in [("jit", false), ("interp", true)] {
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || machine(&elf),
+                |(bus, mut hart)| {
+                    let mut engine: Box<dyn Engine> = if interp {
+                        Box::new(Interpreter::default())
+                    } else {
+                        Box::new(jit())
+                    };
+                    while bus.signals.exit_reason().is_none() {
+                        engine.run(&mut hart, &*bus, 0, 1 << 20, &mut || false);
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
     g.finish();
 }
 
-criterion_group!(benches, throughput, compile);
+/// Translation: drop the block and run it once, for blocks of 2, 8 and 32 instructions
+/// (ALU operations, loads, stores, multiplies);
+/// the throughput figure is guest instructions translated per second.
+fn compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("translate");
+    for n in [1usize, 7, 31] {
+        let (bus, mut hart) = machine(&straight_line(n));
+        while hart.pc != STRAIGHT_LINE_START {
+            step_n(&mut hart, &bus, 1);
+        }
+        let pc = hart.pc;
+        let len = n as u64 + 1;
+        let mut jit = jit();
+        g.throughput(Throughput::Elements(len));
+        g.bench_function(format!("block_{len}_insns"), |b| {
+            b.iter(|| {
+                jit.invalidate_range(pc, pc + 4 * len);
+                hart.pc = pc;
+                black_box(jit.run(&mut hart, &*bus, 0, len, &mut || false))
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, realistic, compile);
 criterion_main!(benches);

@@ -24,21 +24,46 @@ pub fn alu_loop(iters: i64) -> Vec<u8> {
     a.i(Op::Xori, T2, T1, 0x55);
     a.addi(T0, T0, -1);
     a.branch(Op::Bne, T0, ZERO, top);
-    a.li(T0, 0x10_0000);
-    a.li(T1, 0x5555);
-    a.store(Op::Sw, T1, T0, 0);
-    let end = a.here();
-    a.j(end);
-    let code = a
-        .finish()
-        .unwrap_or_else(|e| panic!("benchmark program: {e}"));
-    elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+    finish(a)
 }
 
 /// A load/store loop: `iters` iterations of a word load, add, store and pointer bump over a
 /// 2 KiB buffer (8 instructions per iteration), then the finisher.
 pub fn mem_loop(iters: i64) -> Vec<u8> {
     let mut a = Asm::new(Xlen::X64, BASE);
+    mem_loop_body(&mut a, iters);
+    finish(a)
+}
+
+/// [`mem_loop`] in S-mode under Sv39 (identity gigapages for devices and RAM) with a PMP
+/// entry in force: every access is translated, so this measures the software TLB.
+pub fn mem_loop_sv39(iters: i64) -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let root = BASE + 0x20_0000;
+    a.li(T0, -1);
+    a.i(Op::Srli, T0, T0, 10);
+    a.csrw(0x3b0, T0); // pmpaddr0: everything
+    a.li(T0, 0x1f);
+    a.csrw(0x3a0, T0); // pmpcfg0: NAPOT, RWX
+    a.li(T1, root as i64);
+    for (slot, pa) in [(0, 0u64), (2, BASE)] {
+        a.li(T0, (((pa >> 12) << 10) | 0xcf) as i64); // V R W X A D
+        a.store(Op::Sd, T0, T1, 8 * slot);
+    }
+    a.li(T0, (8i64 << 60) | (root >> 12) as i64);
+    a.csrw(0x180, T0); // satp: Sv39
+    a.li(T0, 1 << 11);
+    a.csrs(0x300, T0); // mstatus.MPP = S
+    let smode = a.label();
+    a.la(T0, smode);
+    a.csrw(0x341, T0);
+    a.op0(Op::Mret);
+    a.bind(smode);
+    mem_loop_body(&mut a, iters);
+    finish(a)
+}
+
+fn mem_loop_body(a: &mut Asm, iters: i64) {
     a.li(T0, iters);
     a.li(S0, (BASE + 0x10_0000) as i64);
     a.li(S1, 0);
@@ -51,11 +76,46 @@ pub fn mem_loop(iters: i64) -> Vec<u8> {
     a.addi(S1, S1, 8);
     a.addi(T0, T0, -1);
     a.branch(Op::Bne, T0, ZERO, top);
+}
+
+/// Exit through the test finisher, then spin.
+fn finish(mut a: Asm) -> Vec<u8> {
     a.li(T0, 0x10_0000);
     a.li(T1, 0x5555);
     a.store(Op::Sw, T1, T0, 0);
     let end = a.here();
     a.j(end);
+    let code = a
+        .finish()
+        .unwrap_or_else(|e| panic!("benchmark program: {e}"));
+    elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
+/// Where [`straight_line`]'s block starts.
+pub const STRAIGHT_LINE_START: u64 = BASE + 64;
+
+/// Straight-line code for translation benchmarks: `n` instructions (a mix of ALU
+/// operations, loads and stores) and a jump back to the start, so the block is `n + 1`
+/// instructions long (`n` at most 31). The block starts at [`STRAIGHT_LINE_START`].
+pub fn straight_line(n: usize) -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    a.li(S0, (BASE + 0x10_0000) as i64);
+    let top = a.label();
+    a.j(top);
+    a.align((STRAIGHT_LINE_START - BASE) as usize);
+    a.bind(top);
+    for k in 0..n {
+        let r = 5 + (k % 3) as u8; // t0..t2
+        match k % 6 {
+            0 => a.r(Op::Add, r, r, S1),
+            1 => a.i(Op::Xori, r, r, k as i64),
+            2 => a.load(Op::Ld, r, S0, 8 * k as i64),
+            3 => a.i(Op::Slli, r, r, 3),
+            4 => a.store(Op::Sd, r, S0, 8 * k as i64),
+            _ => a.r(Op::Mul, r, r, S1),
+        }
+    }
+    a.j(top);
     let code = a
         .finish()
         .unwrap_or_else(|e| panic!("benchmark program: {e}"));
