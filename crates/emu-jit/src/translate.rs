@@ -83,6 +83,14 @@ struct Tx<'a, 'b> {
     mem: Option<MemCtx>,
     /// Self-looping block: instructions completed in earlier iterations, and the loop head.
     looping: Option<(Variable, cranelift_codegen::ir::Block)>,
+    /// One SSA variable per guest integer register: registers are loaded from the hart once
+    /// and written back before anything else can look (helpers, block exits, the loop's
+    /// back edge).
+    vars: [Variable; 32],
+    /// Which registers the variables hold (bit per register) at this point of translation.
+    cached: u32,
+    /// Which of those differ from the hart's copy in memory.
+    dirty: u32,
 }
 
 impl Tx<'_, '_> {
@@ -91,10 +99,37 @@ impl Tx<'_, '_> {
     }
 
     fn get(&mut self, r: u8) -> Value {
+        let bit = 1u32 << r;
         if r == 0 {
             self.b.ins().iconst(I64, 0)
+        } else if self.cached & bit != 0 {
+            self.b.use_var(self.vars[r as usize])
         } else {
-            self.b.ins().load(I64, Self::mem(), self.hart, x_off(r))
+            let v = self.b.ins().load(I64, Self::mem(), self.hart, x_off(r));
+            self.b.def_var(self.vars[r as usize], v);
+            self.cached |= bit;
+            v
+        }
+    }
+
+    /// Write the dirty registers back to the hart (they stay cached and, for the paths that
+    /// go on, dirty: this is also used on side exits).
+    fn write_back(&mut self) {
+        for r in 1..32u8 {
+            if self.dirty & (1 << r) != 0 {
+                let v = self.b.use_var(self.vars[r as usize]);
+                self.b.ins().store(Self::mem(), v, self.hart, x_off(r));
+            }
+        }
+    }
+
+    /// Reload registers `set` from the hart (after a helper that may have changed them).
+    fn reload(&mut self, set: u32) {
+        for r in 1..32u8 {
+            if set & (1 << r) != 0 {
+                let v = self.b.ins().load(I64, Self::mem(), self.hart, x_off(r));
+                self.b.def_var(self.vars[r as usize], v);
+            }
         }
     }
 
@@ -108,7 +143,9 @@ impl Tx<'_, '_> {
         } else {
             v
         };
-        self.b.ins().store(Self::mem(), v, self.hart, x_off(r));
+        self.b.def_var(self.vars[r as usize], v);
+        self.cached |= 1 << r;
+        self.dirty |= 1 << r;
     }
 
     fn sext32(&mut self, v: Value) -> Value {
@@ -194,6 +231,7 @@ impl Tx<'_, '_> {
     /// so; code emitted afterwards runs when the block continues.
     fn exec_helper(&mut self, g: &GuestInsn) {
         self.sync_counters();
+        self.write_back();
         let f = self.b.ins().iconst(I64, Self::helper_for(g) as i64);
         let raw = self.b.ins().iconst(I32, g.raw as i64);
         let pc = self.b.ins().iconst(I64, g.pc as i64);
@@ -215,6 +253,7 @@ impl Tx<'_, '_> {
         // A side exit: the main path still counts the pending instructions.
         let pending = self.pending;
         self.sync_counters();
+        self.write_back();
         let f = self.b.ins().iconst(
             I64,
             crate::helpers::misaligned_target as *const () as usize as i64,
@@ -242,9 +281,21 @@ impl Tx<'_, '_> {
     }
 
     /// Run `g` through the helper on a side path; continue at `cont` (or leave the block).
-    fn slow_path(&mut self, g: &GuestInsn, cont: cranelift_codegen::ir::Block) {
+    /// `before` is the register state where the fast path split off, `after` the state the
+    /// fast path reaches `cont` with; the slow path reaches it with the same.
+    fn slow_path(
+        &mut self,
+        g: &GuestInsn,
+        cont: cranelift_codegen::ir::Block,
+        before: (u32, u32),
+        after: (u32, u32),
+    ) {
         let pending = self.pending;
+        (self.cached, self.dirty) = before;
         self.exec_helper(g);
+        // The helper may have written any register: take the fast path's set from the hart.
+        self.reload(after.0);
+        (self.cached, self.dirty) = after;
         // The helper retired this instruction; the merge point counts it as pending again.
         self.unsync_counters(pending + 1);
         self.pending = pending;
@@ -284,6 +335,7 @@ impl Tx<'_, '_> {
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let cont = self.b.create_block();
+        let before = (self.cached, self.dirty);
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
         self.b.seal_block(fast);
@@ -314,9 +366,10 @@ impl Tx<'_, '_> {
         }
         self.host_access(host, i, size, signed, store);
         self.b.ins().jump(cont, &[]);
+        let after = (self.cached, self.dirty);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
-        self.slow_path(g, cont);
+        self.slow_path(g, cont, before, after);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
         true
@@ -348,6 +401,7 @@ impl Tx<'_, '_> {
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let cont = self.b.create_block();
+        let before = (self.cached, self.dirty);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
         self.b.seal_block(fast);
@@ -355,9 +409,10 @@ impl Tx<'_, '_> {
         let host = self.b.ins().iadd(va, addend);
         self.host_access(host, i, size, signed, store);
         self.b.ins().jump(cont, &[]);
+        let after = (self.cached, self.dirty);
         self.b.switch_to_block(slow);
         self.b.seal_block(slow);
-        self.slow_path(g, cont);
+        self.slow_path(g, cont, before, after);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
         true
@@ -393,6 +448,7 @@ impl Tx<'_, '_> {
 
     fn ret_count(&mut self, stop: bool) {
         self.sync_counters();
+        self.write_back();
         let v = self.count | if stop { STOP_BIT } else { 0 };
         let mut r = self.b.ins().iconst(I32, v as i64);
         if let Some((done, _)) = self.looping {
@@ -409,6 +465,8 @@ impl Tx<'_, '_> {
             return;
         };
         self.sync_counters();
+        // The loop head was translated with nothing cached: memory must be current.
+        self.write_back();
         let d = self.b.use_var(done);
         let d2 = self.b.ins().iadd_imm_s(d, self.count as i64);
         let wide = self.b.ins().uextend(I64, d2);
@@ -433,6 +491,8 @@ impl Tx<'_, '_> {
 
     fn call_exec(&mut self, g: &GuestInsn) {
         self.exec_helper(g);
+        self.cached = 0;
+        self.dirty = 0;
         self.count += 1;
     }
 
@@ -870,6 +930,7 @@ pub fn build(
     } else {
         None
     };
+    let vars = std::array::from_fn(|_| b.declare_var(I64));
     let mut tx = Tx {
         b: &mut b,
         hart,
@@ -884,6 +945,9 @@ pub fn build(
         count: 0,
         mem,
         looping,
+        vars,
+        cached: 0,
+        dirty: 0,
     };
 
     let mut ended = false;
