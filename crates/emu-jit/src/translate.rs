@@ -2,9 +2,11 @@
 //!
 //! One block = a run of guest instructions at consecutive addresses inside one 4 KiB page,
 //! ending at a control-flow or system instruction, at the page end, or at `MAX_INSNS`.
-//! Integer ALU, multiply, branch and jump instructions are open-coded; the others call
-//! [`crate::helpers::exec`]. Guest registers are read from and written to the `Hart` in
-//! memory, so helpers always see current state. The block function returns the number of
+//! Every integer operation, branch and jump, and loads and stores (inline RAM path or the
+//! software TLB) are open-coded; other instructions call the helper of the hart unit that
+//! owns them ([`crate::helpers`]). Guest registers live in SSA variables within the block and
+//! are written back to the `Hart` before helpers and exits, so helpers always see current
+//! state. The block function returns the number of
 //! guest instructions it executed, with [`STOP_BIT`] set when a helper asked to leave early.
 
 use std::mem::offset_of;
