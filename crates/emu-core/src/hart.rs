@@ -303,18 +303,28 @@ impl Hart {
         self.step_with_lines(bus, lines)
     }
 
-    /// [`Hart::step`] with the device interrupt lines already sampled (run loops sample them
-    /// once per batch of instructions rather than before every instruction).
-    pub fn step_with_lines(&mut self, bus: &dyn Bus, lines: u64) -> StepOutcome {
+    /// What happens at an instruction boundary before the next instruction: take a pending
+    /// interrupt (`Interrupt`), or stay in `wfi` while nothing enabled is pending (`Waiting`).
+    /// `None`: the hart goes on to execute. Every engine starts each step or block here.
+    pub fn before_instruction(&mut self, lines: u64) -> Option<StepOutcome> {
         if let Some(cause) = self.pending_interrupt(lines) {
             self.take_trap(cause, true, 0);
-            return StepOutcome::Interrupt(cause);
+            return Some(StepOutcome::Interrupt(cause));
         }
         if self.waiting {
             if self.mip(lines) & self.csr.mie == 0 {
-                return StepOutcome::Waiting;
+                return Some(StepOutcome::Waiting);
             }
             self.waiting = false;
+        }
+        None
+    }
+
+    /// [`Hart::step`] with the device interrupt lines already sampled (run loops sample them
+    /// once per batch of instructions rather than before every instruction).
+    pub fn step_with_lines(&mut self, bus: &dyn Bus, lines: u64) -> StepOutcome {
+        if let Some(outcome) = self.before_instruction(lines) {
+            return outcome;
         }
         match self.execute_one(bus) {
             Ok(()) => StepOutcome::Retired,

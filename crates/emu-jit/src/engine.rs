@@ -8,13 +8,13 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use emu_core::bus::RamWindow;
-use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats};
+use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats, StepOutcome};
 
 use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
 use crate::helpers::Env;
-use crate::tlb::Tlb;
+use crate::tlb::{Tlb, TlbContext};
 use crate::translate::{GuestInsn, MAX_INSNS, MemCtx, STOP_BIT, build};
 
 /// Why the JIT could not be created or could not translate.
@@ -129,6 +129,8 @@ pub struct JitEngine {
     code: CodeMap,
     /// Virtual page → host memory, for loads and stores through the MMU, and fetch.
     tlb: Tlb,
+    /// The translation state the TLB was left in by the last `run`.
+    tlb_ctx: Option<TlbContext>,
     ram: Option<RamWindow>,
     single_step: bool,
     /// What the engine has done so far.
@@ -173,6 +175,7 @@ impl JitEngine {
             jump_cache: vec![None; JUMP_CACHE],
             code: CodeMap::default(),
             tlb: Tlb::default(),
+            tlb_ctx: None,
             ram: None,
             single_step: cfg.single_step,
             stats: JitStats::default(),
@@ -385,26 +388,46 @@ impl Engine for JitEngine {
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
         self.attach(bus);
-        // Whoever ran the hart since the last call may have changed its translation state.
-        self.tlb.flush();
+        // Whoever had the hart since the last call (a debugger, another engine) may have
+        // changed how addresses translate; usually nothing changed and the TLB stays warm.
+        let ctx = TlbContext::of(hart);
+        if self.tlb_ctx.as_ref() != Some(&ctx) {
+            self.tlb.flush();
+        }
+        let stats = self.dispatch(hart, bus, lines, budget, poll);
+        self.tlb_ctx = Some(TlbContext::of(hart));
+        stats
+    }
+}
+
+impl JitEngine {
+    /// The dispatch loop of [`Engine::run`].
+    fn dispatch(
+        &mut self,
+        hart: &mut Hart,
+        bus: &dyn Bus,
+        lines: u64,
+        budget: u64,
+        poll: &mut dyn FnMut() -> bool,
+    ) -> RunStats {
         let mut executed = 0u64;
         loop {
-            if let Some(cause) = hart.pending_interrupt(lines) {
-                hart.take_trap(cause, true, 0);
-                self.tlb.flush();
-                return RunStats {
-                    executed,
-                    exit: EngineExit::Interrupt,
-                };
-            }
-            if hart.waiting {
-                if hart.mip(lines) & hart.csr.mie == 0 {
+            match hart.before_instruction(lines) {
+                Some(StepOutcome::Waiting) => {
                     return RunStats {
                         executed,
                         exit: EngineExit::Waiting,
                     };
                 }
-                hart.waiting = false;
+                Some(_) => {
+                    // An interrupt was taken: new privilege, so new translations.
+                    self.tlb.flush();
+                    return RunStats {
+                        executed,
+                        exit: EngineExit::Interrupt,
+                    };
+                }
+                None => {}
             }
             if executed >= budget {
                 return RunStats {

@@ -11,8 +11,9 @@
 //!
 //! Entries depend on the privilege, `satp`, `mstatus` (MPRV, MPP, SUM, MXR) and PMP. Rather
 //! than tagging entries with all of that, the TLB is flushed whenever one of them may have
-//! changed: traps and interrupts, trap returns, `sfence.vma`, writes to those CSRs, and every
-//! entry into the engine (a debugger may have changed anything). Translating a block flushes
+//! changed: traps and interrupts, trap returns, `sfence.vma`, writes to those CSRs, and
+//! entering the engine with a different [`TlbContext`] than it left with (a debugger may
+//! have changed anything between runs). Translating a block flushes
 //! it too, since the block's page must lose its write tags. Stale translations after a page
 //! table write without `sfence.vma` are what the privileged spec allows.
 //!
@@ -20,6 +21,32 @@
 //! physical page), so finding the next block does not walk the page table.
 
 use std::cell::Cell;
+
+use emu_core::Hart;
+use emu_core::hart::mstatus as ms;
+
+/// Everything TLB entries depend on, compared when the engine is entered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlbContext {
+    prv: emu_core::Priv,
+    satp: u64,
+    mstatus: u64,
+    pmpcfg: [u8; 16],
+    pmpaddr: [u64; 16],
+}
+
+impl TlbContext {
+    /// The hart's current translation state.
+    pub fn of(h: &Hart) -> TlbContext {
+        TlbContext {
+            prv: h.prv,
+            satp: h.csr.satp,
+            mstatus: h.csr.mstatus & (ms::MPRV | ms::MPP | ms::SUM | ms::MXR),
+            pmpcfg: h.csr.pmpcfg,
+            pmpaddr: h.csr.pmpaddr,
+        }
+    }
+}
 
 /// Entries (a power of two).
 pub const TLB_SIZE: usize = 256;

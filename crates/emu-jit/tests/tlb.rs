@@ -159,7 +159,7 @@ fn tlb_paging_remap_and_code_pages() {
             ..JitConfig::default()
         })
         .unwrap();
-        // Several calls, as the machine makes them: the TLB is flushed at each entry.
+        // Several calls, as the machine makes them: the TLB stays warm across them.
         let mut done = 0;
         while done < budget {
             done += jit
@@ -177,11 +177,51 @@ fn tlb_paging_remap_and_code_pages() {
             assert_eq!(bus_a.read(at, 8), bus_b.read(at, 8), "memory at {at:?}");
         }
         // 2 000 loads and stores through the MMU; only the first of each kind per TLB
-        // lifetime misses (the TLB is flushed on each engine entry, and by translations).
+        // lifetime misses (the TLB is flushed by traps, sfence.vma and translations).
         assert!(
             jit.tlb_fills() < 100,
             "{} TLB fills: the inline path is not hitting",
             jit.tlb_fills()
         );
+    }
+}
+
+/// Between two runs a debugger rewrites a page-table entry and changes `mstatus.SUM`: the
+/// engine sees a different translation context and must not use what its TLB cached.
+#[test]
+fn changed_context_between_runs_flushes() {
+    let code = program();
+    let first = 3000; // well inside the S-mode loop, with VA cached
+    let (bus_a, mut a) = machine(&code);
+    let (bus_b, mut b) = machine(&code);
+    let mut interp = Interpreter::default();
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    interp.run(&mut a, &bus_a, 0, first + 99, &mut || false);
+    assert_eq!(
+        jit.run(&mut b, &bus_b, 0, first, &mut || false).executed,
+        first
+    );
+    // Runs of one loop iteration each: after the first, every block variant they need is
+    // translated, so nothing but the engine entry could flush the TLB any more.
+    let compiled = jit.stats.compiled;
+    for _ in 0..10 {
+        jit.run(&mut b, &bus_b, 0, 9, &mut || false);
+    }
+    assert!(jit.stats.compiled > compiled);
+    let compiled = jit.stats.compiled;
+    jit.run(&mut b, &bus_b, 0, 9, &mut || false);
+    assert_eq!(jit.stats.compiled, compiled);
+    assert_eq!(a.pc, b.pc);
+    for (bus, h) in [(&bus_a, &mut a), (&bus_b, &mut b)] {
+        bus.write(PhysAddr(L0), 8, pte(DATA2, 0xc7) as u64).unwrap();
+        bus.write(PhysAddr(DATA2 + 0x100), 8, 0x77).unwrap();
+        h.csr.mstatus ^= emu_core::hart::mstatus::SUM;
+    }
+    interp.run(&mut a, &bus_a, 0, 5000, &mut || false);
+    jit.run(&mut b, &bus_b, 0, 5000, &mut || false);
+    assert_eq!((a.pc, a.x), (b.pc, b.x));
+    for off in (0..0x2_2000u64).step_by(8) {
+        let at = PhysAddr(BASE + off);
+        assert_eq!(bus_a.read(at, 8), bus_b.read(at, 8), "memory at {at:?}");
     }
 }
