@@ -10,6 +10,7 @@
 //! The generated code passes the hart and the per-run environment it was given by the
 //! dispatcher, which guarantees both outlive the call.
 
+use emu_core::bus::RamWindow;
 use emu_core::{Access, Bus, Exception, Hart};
 use emu_isa::{Inst, Op, OpClass, Xlen, decode};
 
@@ -43,42 +44,40 @@ fn translation_csr(csr: u16) -> bool {
     matches!(csr, 0x100 | 0x180 | 0x300 | 0x3a0..=0x3ef)
 }
 
-/// After a successful load or store on the slow path, cache its page in the TLB when the
-/// whole page is RAM with the same permission (see [`crate::tlb`]).
-fn fill_tlb(h: &Hart, env: &Env<'_>, op: Op, va: u64) {
-    let Some(ram) = env.ram else { return };
-    let write = matches!(op, Op::Sb | Op::Sh | Op::Sw | Op::Sd);
-    let vpage = va & !0xfff;
-    let access = if write { Access::Store } else { Access::Load };
-    let Ok(pa) = h.translate(vpage, 1, access, env.bus) else {
-        return;
-    };
-    let in_ram = pa >= ram.base && pa - ram.base + 0x1000 <= ram.size;
-    if in_ram
-        && h.pmp_allows(pa, 0x1000, access, h.data_priv())
-        && !(write && env.code.hits(pa, pa + 0x1000))
-    {
-        let host = ram.host as u64 + (pa - ram.base);
-        env.tlb.fill(vpage, host, write);
-    }
-}
-
-/// The physical address a memory instruction touches (first byte), and whether it writes.
-fn mem_target(h: &Hart, op: Op, rs1: u8, imm: i64, bus: &dyn Bus) -> Option<(u64, bool)> {
+/// The virtual address a memory-touching instruction accesses (first byte) and whether it
+/// writes, read from the registers before it executes (a load may overwrite its base).
+fn mem_access(h: &Hart, i: &Inst) -> Option<(u64, Access)> {
     use Op::*;
-    let write = !matches!(op, Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Fload | LrW | LrD);
-    let va = match op {
-        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Fload | Sb | Sh | Sw | Sd | Fstore => {
-            h.addr(h.get_x(rs1).wrapping_add(imm as u64))
-        }
-        LrW | LrD => h.addr(h.get_x(rs1)),
-        ScW | ScD | AmoswapW | AmoaddW | AmoxorW | AmoandW | AmoorW | AmominW | AmomaxW
-        | AmominuW | AmomaxuW | AmoswapD | AmoaddD | AmoxorD | AmoandD | AmoorD | AmominD
-        | AmomaxD | AmominuD | AmomaxuD => h.addr(h.get_x(rs1)),
+    let base = h.get_x(i.rs1);
+    let va = match i.op.class() {
+        OpClass::Memory => base.wrapping_add(i.imm as u64),
+        OpClass::Float if matches!(i.op, Fload | Fstore) => base.wrapping_add(i.imm as u64),
+        OpClass::Atomic => base,
         _ => return None,
     };
-    let access = if write { Access::Store } else { Access::Load };
-    h.translate(va, 1, access, bus).ok().map(|pa| (pa, write))
+    let load = matches!(
+        i.op,
+        Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu | Fload | LrW | LrD
+    );
+    let access = if load { Access::Load } else { Access::Store };
+    Some((h.addr(va), access))
+}
+
+/// After a successful load or store on the slow path (physical address `pa`), cache its
+/// page in the TLB when the whole page is RAM with the same permission (see
+/// [`crate::tlb`]).
+fn fill_tlb(h: &Hart, env: &Env<'_>, ram: RamWindow, va: u64, pa: u64, access: Access) {
+    let (vpage, ppage) = (va & !0xfff, pa & !0xfff);
+    let write = access == Access::Store;
+    if ppage
+        .checked_sub(ram.base)
+        .is_some_and(|off| off + 0x1000 <= ram.size)
+        && h.pmp_allows(ppage, 0x1000, access, h.data_priv())
+        && !(write && env.code.hits(ppage, ppage + 0x1000))
+    {
+        env.tlb
+            .fill(vpage, ram.host as u64 + (ppage - ram.base), write);
+    }
 }
 
 type Unit = fn(&mut Hart, &Inst, u32, &dyn Bus) -> Result<(), Exception>;
@@ -93,31 +92,35 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
     let (h, env) = unsafe { (&mut *hart, &*env) };
     h.pc = pc;
     let inst = decode(raw as u16, (raw >> 16) as u16, h.xlen());
-    let target = mem_target(h, inst.op, inst.rs1, inst.imm, env.bus);
     let class = inst.op.class();
     // Address translation may change: the TLB forgets everything.
     if class == OpClass::System || class == OpClass::Csr && translation_csr(inst.imm as u16) {
         env.tlb.flush();
     }
-    // A load may overwrite its base register: take the address for the TLB fill first.
-    let fill_va =
-        (class == OpClass::Memory).then(|| h.addr(h.get_x(inst.rs1).wrapping_add(inst.imm as u64)));
+    let access = mem_access(h, &inst);
     match unit(h, &inst, raw, env.bus) {
         Ok(()) => {
             h.retire();
-            if let Some(va) = fill_va {
-                fill_tlb(h, env, inst.op, va);
-            }
             let mut stop = inst.ends_block() || h.waiting;
-            if let Some((pa, write)) = target {
+            // Where the access went: translated after it succeeded, so the walk has no side
+            // effect left to have (A/D are set) and a faulting access costs no extra walk.
+            if let Some((va, acc)) = access
+                && let Ok(pa) = h.translate(va, 1, acc, env.bus)
+            {
                 let in_ram = env
                     .bus
                     .ram_range()
                     .is_some_and(|(lo, hi)| (lo..hi).contains(&pa));
                 // Device accesses may change interrupt lines: leave so the dispatcher looks.
                 stop |= !in_ram;
+                if let Some(ram) = env.ram
+                    && in_ram
+                    && class == OpClass::Memory
+                {
+                    fill_tlb(h, env, ram, va, pa, acc);
+                }
                 // Widest access is 8 bytes; a misaligned one may reach into the next line.
-                if write && env.code.hits(pa, pa + 8) {
+                if acc == Access::Store && env.code.hits(pa, pa + 8) {
                     env.dirty_pages.borrow_mut().push((pa, pa + 8));
                     stop = true;
                 }

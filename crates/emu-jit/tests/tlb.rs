@@ -28,18 +28,16 @@ fn pte(pa: u64, flags: u64) -> i64 {
     (((pa >> 12) << 10) | flags) as i64
 }
 
-fn program() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
+/// M-mode set-up: PMP over everything, Sv39 with identity gigapages 0 (devices) and 2
+/// (RAM) and VA's 4 KiB page -> DATA1 with `leaf` flags; then `mret` to S-mode at the
+/// returned label, which the caller binds.
+fn paging_prologue(a: &mut Asm, leaf: u64) -> Label {
     let smode = a.label();
-    let func: Label = a.label();
-    let datum = a.label();
-    // PMP: one NAPOT entry over everything, RWX, so S-mode may access memory.
     a.li(T0, -1);
     a.i(Op::Srli, T0, T0, 10);
     a.csrw(0x3b0, T0);
     a.li(T0, 0x1f);
     a.csrw(0x3a0, T0);
-    // Sv39: identity gigapages 0 (devices) and 2 (RAM); VA's 4 KiB page -> DATA1.
     a.li(T1, ROOT as i64);
     a.li(T0, pte(0, 0xcf));
     a.store(Op::Sd, T0, T1, 0);
@@ -51,7 +49,7 @@ fn program() -> Vec<u8> {
     a.li(T0, pte(L0, 1));
     a.store(Op::Sd, T0, T2, 0);
     a.li(T2, L0 as i64);
-    a.li(T0, pte(DATA1, 0xc7));
+    a.li(T0, pte(DATA1, leaf));
     a.store(Op::Sd, T0, T2, 0);
     a.li(T0, DATA2 as i64);
     a.li(T1, 0x5555);
@@ -63,7 +61,14 @@ fn program() -> Vec<u8> {
     a.la(T0, smode);
     a.csrw(0x341, T0);
     a.op0(Op::Mret);
+    smode
+}
 
+fn program() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let func: Label = a.label();
+    let datum = a.label();
+    let smode = paging_prologue(&mut a, 0xc7);
     a.bind(smode);
     a.li(S4, VA as i64);
     a.li(S0, ITERATIONS);
@@ -224,4 +229,32 @@ fn changed_context_between_runs_flushes() {
         let at = PhysAddr(BASE + off);
         assert_eq!(bus_a.read(at, 8), bus_b.read(at, 8), "memory at {at:?}");
     }
+}
+
+/// A store-class access that faults before it is performed must not set the page's D bit
+/// (the JIT's helper once translated the address for bookkeeping before executing it).
+#[test]
+fn faulting_store_leaves_dirty_bit_clear() {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let smode = paging_prologue(&mut a, 0x47); // V R W A, D clear
+    a.bind(smode);
+    a.li(S4, VA as i64 + 2);
+    a.r(Op::AmoaddW, ZERO, S4, ZERO); // misaligned: store/AMO address misaligned
+    let spin = a.here();
+    a.j(spin);
+    let code = a.finish().unwrap();
+    let (bus_a, mut h_a) = machine(&code);
+    let (bus_b, mut h_b) = machine(&code);
+    // The trap goes to mtvec; point it at the spin loop.
+    let spin_at = BASE + code.len() as u64 - 4;
+    h_a.csr.mtvec = spin_at;
+    h_b.csr.mtvec = spin_at;
+    Interpreter::default().run(&mut h_a, &bus_a, 0, 200, &mut || false);
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    jit.run(&mut h_b, &bus_b, 0, 200, &mut || false);
+    assert_eq!(h_a.csr.mcause, 6, "store/AMO address misaligned");
+    assert_eq!((h_a.pc, h_a.csr.mcause), (h_b.pc, h_b.csr.mcause));
+    let leaf = bus_a.read(PhysAddr(L0), 8).unwrap();
+    assert_eq!(leaf & 0x80, 0, "interpreter left D clear");
+    assert_eq!(bus_b.read(PhysAddr(L0), 8).unwrap(), leaf);
 }
