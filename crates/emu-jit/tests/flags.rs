@@ -4,16 +4,14 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::sync::Arc;
-
 use emu_asm::Asm;
 use emu_asm::reg::*;
-use emu_core::{Bus, Engine, Hart, HartId, IsaConfig, PhysAddr};
+use emu_core::{Engine, Hart, HartId, IsaConfig};
 use emu_isa::{Op, Xlen};
 use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Signals, SystemBus};
 
-const BASE: u64 = 0x8000_0000;
+mod common;
+use common::BASE;
 
 #[test]
 fn flag_variants_coexist() {
@@ -26,11 +24,7 @@ fn flag_variants_coexist() {
     a.branch(Op::Bne, A2, ZERO, lp);
     a.j(lp);
     let code = a.finish().unwrap();
-    let (console, _) = Console::capture();
-    let bus = SystemBus::new(1 << 20, 1, console, Arc::new(Signals::default())).unwrap();
-    for (k, b) in code.iter().enumerate() {
-        bus.write(PhysAddr(BASE + k as u64), 1, *b as u64).unwrap();
-    }
+    let bus = common::bus_with(&code);
     let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
     let mut jit = JitEngine::new(JitConfig::default()).unwrap();
     let run = |h: &mut Hart, jit: &mut JitEngine, budget: u64| {

@@ -10,6 +10,17 @@ use emu_jit::{JitConfig, JitEngine};
 
 const BASE: u64 = 0x8000_0000;
 
+/// A RAM-only bus (no inline RAM path: every access takes the helpers) holding `prog`.
+fn ram_with(prog: &[Inst]) -> RamBus {
+    let ram = RamBus::new(BASE, 0x1_0000);
+    for (k, i) in prog.iter().enumerate() {
+        let w = encode32(i, Xlen::X64).unwrap();
+        ram.write(PhysAddr(BASE + 4 * k as u64), 4, w as u64)
+            .unwrap();
+    }
+    ram
+}
+
 #[test]
 fn code_heap_stays_bounded_under_endless_retranslation() {
     // A 3-instruction block: a0 += 1; a1 += a0; j back to the start.
@@ -32,15 +43,7 @@ fn code_heap_stays_bounded_under_endless_retranslation() {
             ..Inst::new(Op::Jal)
         },
     ];
-    let ram = RamBus::new(BASE, 0x1_0000);
-    for (k, i) in prog.iter().enumerate() {
-        ram.write(
-            PhysAddr(BASE + 4 * k as u64),
-            4,
-            encode32(i, Xlen::X64).unwrap() as u64,
-        )
-        .unwrap();
-    }
+    let ram = ram_with(&prog);
     let heap = 64 << 10;
     let mut jit = JitEngine::new(JitConfig {
         code_heap: heap,
@@ -78,15 +81,7 @@ fn budgets_are_exact() {
             ..Inst::new(Op::Addi)
         })
         .collect();
-    let ram = RamBus::new(BASE, 0x1_0000);
-    for (k, i) in prog.iter().enumerate() {
-        ram.write(
-            PhysAddr(BASE + 4 * k as u64),
-            4,
-            encode32(i, Xlen::X64).unwrap() as u64,
-        )
-        .unwrap();
-    }
+    let ram = ram_with(&prog);
     let mut jit = JitEngine::new(JitConfig::default()).unwrap();
     let mut hart = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
     let mut total = 0;

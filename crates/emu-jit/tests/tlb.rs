@@ -5,16 +5,15 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::sync::Arc;
-
 use emu_asm::reg::*;
 use emu_asm::{Asm, Label};
 use emu_core::{Bus, Engine, Hart, HartId, Interpreter, IsaConfig, PhysAddr};
 use emu_isa::{Inst, Op, Xlen, encode32};
 use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Signals, SystemBus};
+use emu_machine::SystemBus;
 
-const BASE: u64 = 0x8000_0000;
+mod common;
+use common::BASE;
 const ROOT: u64 = BASE + 0x1_0000;
 const L1: u64 = BASE + 0x1_1000;
 const L0: u64 = BASE + 0x1_2000;
@@ -133,11 +132,7 @@ fn program() -> Vec<u8> {
 }
 
 fn machine(code: &[u8]) -> (SystemBus, Hart) {
-    let (console, _) = Console::capture();
-    let bus = SystemBus::new(1 << 20, 1, console, Arc::new(Signals::default())).unwrap();
-    for (k, b) in code.iter().enumerate() {
-        bus.write(PhysAddr(BASE + k as u64), 1, *b as u64).unwrap();
-    }
+    let bus = common::bus_with(code);
     (bus, Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE))
 }
 

@@ -5,40 +5,28 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::sync::Arc;
-
 use emu_core::{Bus, Engine, Hart, HartId, Interpreter, IsaConfig, PhysAddr};
 use emu_isa::table::rows;
 use emu_isa::{Xlen, decode32, encode32};
 use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Signals, SystemBus};
+use emu_machine::SystemBus;
 use proptest::prelude::*;
 
-const BASE: u64 = 0x8000_0000;
+mod common;
+use common::BASE;
 
-fn setup(words: &[u32], regs: &[u64], xlen: Xlen) -> (SystemBus, Hart) {
-    setup_isa(words, regs, IsaConfig::full(xlen))
-}
-
-fn setup_isa(words: &[u32], regs: &[u64], isa: IsaConfig) -> (SystemBus, Hart) {
-    let (console, _) = Console::capture();
-    let bus = SystemBus::new(1 << 20, 1, console, Arc::new(Signals::default())).unwrap();
-    for (k, w) in words.iter().enumerate() {
-        bus.write(PhysAddr(BASE + 4 * k as u64), 4, *w as u64)
-            .unwrap();
-    }
+fn setup(words: &[u32], regs: &[u64], isa: IsaConfig) -> (SystemBus, Hart) {
+    let bus = common::bus_with(&common::words(words));
     let mut h = Hart::new(HartId(0), isa, BASE);
     h.csr.mstatus |= 3 << 13;
     // Traps land after the code, in a handler that skips the trapping instruction:
     // csrr t6, mepc; addi t6, t6, 4; csrw mepc, t6; mret.
     h.csr.mtvec = BASE + 4 * words.len() as u64;
-    for (k, w) in [0x3410_2ff3u32, 0x004f_8f93, 0x341f_9073, 0x3020_0073]
-        .iter()
-        .enumerate()
-    {
-        bus.write(PhysAddr(h.csr.mtvec + 4 * k as u64), 4, *w as u64)
-            .unwrap();
-    }
+    common::load(
+        &bus,
+        h.csr.mtvec,
+        &common::words(&[0x3410_2ff3, 0x004f_8f93, 0x341f_9073, 0x3020_0073]),
+    );
     for (r, v) in regs.iter().enumerate().skip(1) {
         // Half the registers point into RAM (beyond the code) so memory operations land.
         h.x[r] = h.norm(if r % 2 == 0 {
@@ -92,8 +80,8 @@ fn operand() -> impl Strategy<Value = u64> {
 }
 
 fn compare(words: &[u32], regs: &[u64], isa: &IsaConfig, budget: u64, single_step: bool) {
-    let (bus_a, mut a) = setup_isa(words, regs, isa.clone());
-    let (bus_b, mut b) = setup_isa(words, regs, isa.clone());
+    let (bus_a, mut a) = setup(words, regs, isa.clone());
+    let (bus_b, mut b) = setup(words, regs, isa.clone());
     let mut interp = Interpreter::default();
     let mut jit = JitEngine::new(JitConfig {
         single_step,
@@ -103,6 +91,11 @@ fn compare(words: &[u32], regs: &[u64], isa: &IsaConfig, budget: u64, single_ste
     let ra = interp.run(&mut a, &bus_a, 0, budget, &mut || false);
     let rb = jit.run(&mut b, &bus_b, 0, budget, &mut || false);
     assert_eq!(ra, rb);
+    assert_eq!(
+        jit.stats.failed, 0,
+        "translation failed: {:?}",
+        jit.last_error
+    );
     assert_eq!((a.pc, a.prv, a.x, a.f), (b.pc, b.prv, b.x, b.f));
     assert_eq!(a.csr, b.csr);
     for off in (0..0x1_0000u64).step_by(8) {
@@ -186,22 +179,7 @@ proptest! {
     fn jit_and_interpreter_agree(seeds in proptest::collection::vec(any::<u64>(), 16..96), regs in proptest::collection::vec(operand(), 32), rv32 in any::<bool>()) {
         let xlen = if rv32 { Xlen::X32 } else { Xlen::X64 };
         let words: Vec<u32> = seeds.iter().map(|&s| valid_word(s, xlen)).collect();
-        let n = words.len() as u64;
-        let (bus_a, mut a) = setup(&words, &regs, xlen);
-        let (bus_b, mut b) = setup(&words, &regs, xlen);
-        let mut interp = Interpreter::default();
-        let mut jit = JitEngine::new(JitConfig::default()).unwrap();
-        let ra = interp.run(&mut a, &bus_a, 0, 4 * n, &mut || false);
-        let rb = jit.run(&mut b, &bus_b, 0, 4 * n, &mut || false);
-        prop_assert_eq!(ra, rb);
-        prop_assert_eq!(jit.stats.failed, 0);
-        prop_assert_eq!(a.pc, b.pc);
-        prop_assert_eq!(a.prv, b.prv);
-        prop_assert_eq!(a.x, b.x);
-        prop_assert_eq!(a.f, b.f);
-        prop_assert_eq!(&a.csr, &b.csr);
-        for off in (0..0x1_0000u64).step_by(8) {
-            prop_assert_eq!(bus_a.read(PhysAddr(BASE + off), 8), bus_b.read(PhysAddr(BASE + off), 8), "memory at {:#x}", BASE + off);
-        }
+        // Panics inside count as failures, and proptest still shrinks the case.
+        compare(&words, &regs, &IsaConfig::full(xlen), 4 * words.len() as u64, false);
     }
 }
