@@ -233,12 +233,11 @@ impl JitEngine {
 
     /// Cache the physical page of `pc`'s page for fetch when the whole page translates the
     /// same way and PMP allows executing all of it.
-    fn fill_fetch(&self, hart: &Hart, bus: &dyn Bus, pc: u64) {
-        let vpage = pc & !0xfff;
-        if let Ok(ppage) = hart.translate(vpage, 1, Access::Fetch, bus)
-            && hart.pmp_allows(ppage, 0x1000, Access::Fetch, hart.prv)
-        {
-            self.tlb.fill_fetch(vpage, ppage);
+    /// `pa` is where `pc` translated to; one translation covers the whole page.
+    fn fill_fetch(&self, hart: &Hart, pc: u64, pa: u64) {
+        let ppage = pa & !0xfff;
+        if hart.pmp_allows(ppage, 0x1000, Access::Fetch, hart.prv) {
+            self.tlb.fill_fetch(pc & !0xfff, ppage);
         }
     }
 
@@ -321,8 +320,15 @@ impl JitEngine {
         // forgets this pointer.
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         self.code.add(key, key.pa, pa);
-        // The block's page may have write tags in the TLB; stores there must now check.
-        self.tlb.flush();
+        // The block's pages (two when its first instruction straddles) lose their TLB write
+        // tags: stores there must now reach the code check.
+        if let Some(r) = self.ram {
+            for page in [key.pa & !0xfff, (pa - 1) & !0xfff] {
+                if let Some(off) = page.checked_sub(r.base).filter(|o| *o < r.size) {
+                    self.tlb.drop_writes_to(r.host as u64 + off);
+                }
+            }
+        }
         self.stats.compiled += 1;
         Ok(Block {
             entry,
@@ -440,7 +446,7 @@ impl JitEngine {
                 Some(pa) => pa,
                 None => match hart.translate(pc, 2, Access::Fetch, bus) {
                     Ok(pa) => {
-                        self.fill_fetch(hart, bus, pc);
+                        self.fill_fetch(hart, pc, pa);
                         pa
                     }
                     Err(e) => {

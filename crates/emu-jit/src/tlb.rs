@@ -13,8 +13,8 @@
 //! than tagging entries with all of that, the TLB is flushed whenever one of them may have
 //! changed: traps and interrupts, trap returns, `sfence.vma`, writes to those CSRs, and
 //! entering the engine with a different [`TlbContext`] than it left with (a debugger may
-//! have changed anything between runs). Translating a block flushes
-//! it too, since the block's page must lose its write tags. Stale translations after a page
+//! have changed anything between runs). Translating a block drops the write tags of its
+//! pages. Stale translations after a page
 //! table write without `sfence.vma` are what the privileged spec allows.
 //!
 //! A second, dispatcher-side table does the same for instruction fetch (virtual page →
@@ -127,6 +127,16 @@ impl Tlb {
         }
     }
 
+    /// Forget every write tag that maps to host page `host_page` (it now holds translated
+    /// code). Read tags and other pages stay.
+    pub fn drop_writes_to(&self, host_page: u64) {
+        for e in self.entries.iter() {
+            if e.write.get() != INVALID && e.write.get().wrapping_add(e.addend.get()) == host_page {
+                e.write.set(INVALID);
+            }
+        }
+    }
+
     /// Map virtual page `vpage` to host address `host_page` for loads (`write` false) or
     /// stores. Both are page-aligned.
     pub fn fill(&self, vpage: u64, host_page: u64, write: bool) {
@@ -194,5 +204,13 @@ mod tests {
         assert_eq!(t.fetch(0x5000), None);
         t.flush();
         assert_eq!(t.fetch(0x4ffe), None);
+        // Dropping a page's write tags keeps its read tag and other pages.
+        t.fill(0x1000, 0x7000_0000, false);
+        t.fill(0x1000, 0x7000_0000, true);
+        t.fill(0x2000, 0x7000_1000, true);
+        t.drop_writes_to(0x7000_0000);
+        assert_eq!(t.lookup(0x1000, 8, true), None);
+        assert_eq!(t.lookup(0x1000, 8, false), Some(0x7000_0000));
+        assert_eq!(t.lookup(0x2000, 8, true), Some(0x7000_1000));
     }
 }

@@ -491,6 +491,12 @@ impl Tx<'_, '_> {
         self.b.ins().return_(&[d2]);
     }
 
+    /// One more open-coded instruction retires here (counters catch up at the next sync).
+    fn retire_one(&mut self) {
+        self.count += 1;
+        self.pending += 1;
+    }
+
     fn call_exec(&mut self, g: &GuestInsn) {
         self.exec_helper(g);
         self.cached = 0;
@@ -970,8 +976,7 @@ pub fn build(
                     tx.b.ins()
                         .iconst(I64, g.pc.wrapping_add(i.imm as u64) as i64);
                 tx.set(i.rd, v);
-                tx.count += 1;
-                tx.pending += 1;
+                tx.retire_one();
                 continue;
             }
             Jal => {
@@ -989,8 +994,7 @@ pub fn build(
                 }
                 let link = tx.b.ins().iconst(I64, next as i64);
                 tx.set(i.rd, link);
-                tx.count += 1;
-                tx.pending += 1;
+                tx.retire_one();
                 if tx.looping.is_some() && t == start_pc {
                     tx.loop_back(start_pc);
                 } else {
@@ -1019,8 +1023,7 @@ pub fn build(
                 let link = tx.b.ins().iconst(I64, next as i64);
                 tx.set(i.rd, link);
                 tx.set_pc(t);
-                tx.count += 1;
-                tx.pending += 1;
+                tx.retire_one();
                 tx.ret_count(false);
                 ended = true;
                 break;
@@ -1043,8 +1046,24 @@ pub fn build(
                 } else {
                     t
                 };
-                tx.count += 1;
-                tx.pending += 1;
+                if !has_c && t & 3 != 0 {
+                    // Taken, the branch traps instead of retiring.
+                    let taken = tx.b.create_block();
+                    let fall = tx.b.create_block();
+                    tx.b.ins().brif(c, taken, &[], fall, &[]);
+                    tx.b.switch_to_block(taken);
+                    tx.b.seal_block(taken);
+                    let tv = tx.b.ins().iconst(I64, t as i64);
+                    tx.misaligned(g, tv);
+                    tx.b.switch_to_block(fall);
+                    tx.b.seal_block(fall);
+                    tx.retire_one();
+                    tx.set_pc_const(next);
+                    tx.ret_count(false);
+                    ended = true;
+                    break;
+                }
+                tx.retire_one();
                 if tx.looping.is_some() && t == start_pc {
                     let taken = tx.b.create_block();
                     let fall = tx.b.create_block();
@@ -1058,23 +1077,6 @@ pub fn build(
                     tx.b.switch_to_block(taken);
                     tx.b.seal_block(taken);
                     tx.loop_back(start_pc);
-                } else if !has_c && t & 3 != 0 {
-                    let taken = tx.b.create_block();
-                    let fall = tx.b.create_block();
-                    tx.b.ins().brif(c, taken, &[], fall, &[]);
-                    tx.b.switch_to_block(taken);
-                    tx.b.seal_block(taken);
-                    // The branch itself does not retire.
-                    tx.count -= 1;
-                    tx.pending -= 1;
-                    let tv = tx.b.ins().iconst(I64, t as i64);
-                    tx.misaligned(g, tv);
-                    tx.count += 1;
-                    tx.pending += 1;
-                    tx.b.switch_to_block(fall);
-                    tx.b.seal_block(fall);
-                    tx.set_pc_const(next);
-                    tx.ret_count(false);
                 } else {
                     let tv = tx.b.ins().iconst(I64, t as i64);
                     let nv = tx.b.ins().iconst(I64, next as i64);
@@ -1087,15 +1089,13 @@ pub fn build(
             }
             // Harts are in-order and memory is coherent: ordering fences are no-ops.
             Fence => {
-                tx.count += 1;
-                tx.pending += 1;
+                tx.retire_one();
                 continue;
             }
             _ => {}
         }
         if g.allowed && (tx.alu(i) || tx.mem_op(g)) {
-            tx.count += 1;
-            tx.pending += 1;
+            tx.retire_one();
             continue;
         }
         tx.call_exec(g);
