@@ -40,7 +40,9 @@ impl BlockFlags {
             f |= MMU;
         }
         if h.debug_mode {
-            // Debug Mode code neither counts for icount nor takes itriggers.
+            // Debug Mode code neither counts for icount nor takes itriggers. (Sdtrig also
+            // suppresses them by privilege, through the triggers' m/s/u bits: the debug issue
+            // sets NO_ICOUNT from those too, which is why it is its own bit.)
             f |= DEBUG_MODE | NO_ICOUNT;
         }
         // The low 16 bits of the trigger generation: a stale block would need 65 536 trigger
