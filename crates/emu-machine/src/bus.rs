@@ -65,9 +65,16 @@ impl SystemBus {
         self.rom = rom;
     }
 
-    /// Enable HTIF at the given mailbox.
+    /// Enable HTIF at the given mailbox. The addresses come from the ELF file: a `tohost`
+    /// whose 8 bytes are not in RAM leaves HTIF off (the program may still exit through the
+    /// test finisher), and a `fromhost` outside RAM is dropped.
     pub fn set_htif(&mut self, h: Option<Htif>) {
-        self.htif = h;
+        self.htif = h
+            .filter(|h| self.ram_off(h.tohost, 8).is_some())
+            .map(|h| Htif {
+                fromhost: h.fromhost.filter(|&f| self.ram_off(f, 8).is_some()),
+                ..h
+            });
     }
 
     fn levels(&self) -> [bool; SOURCES] {

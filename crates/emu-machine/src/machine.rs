@@ -96,13 +96,19 @@ pub enum MachineError {
 pub struct RunOutcome {
     /// The guest's or host's exit request, or `None` when the instruction limit stopped it.
     pub reason: Option<ExitReason>,
-    /// Final state of every hart.
+    /// Final state of every hart whose thread finished normally.
     pub harts: Vec<Hart>,
+    /// Ids of harts whose thread could not start or panicked (an emu bug, never the guest's
+    /// doing); the other harts were stopped.
+    pub failed: Vec<u32>,
 }
 
 impl RunOutcome {
     /// The process exit code emu should return.
     pub fn exit_code(&self) -> i32 {
+        if !self.failed.is_empty() {
+            return 70; // EX_SOFTWARE: internal error
+        }
         match self.reason {
             Some(ExitReason::Guest(c)) => c,
             Some(ExitReason::Host) => 0,
@@ -235,6 +241,7 @@ impl Machine {
         let handles: Vec<_> = harts
             .into_iter()
             .map(|hart| {
+                let id = hart.id.0;
                 let bus = bus.clone();
                 let signals = signals.clone();
                 let rc = run_control.clone();
@@ -242,20 +249,23 @@ impl Machine {
                 thread::Builder::new()
                     .name(format!("hart{}", hart.id.0))
                     .spawn(move || hart_thread(hart, &bus, &signals, &rc, &cfg))
+                    .map_err(|_| id)
+                    .map(|j| (id, j))
             })
             .collect();
         let mut out = Vec::new();
         let mut limit_hit = false;
+        let mut failed = Vec::new();
         for h in handles {
-            match h {
-                Ok(j) => match j.join() {
-                    Ok((hart, hit)) => {
-                        limit_hit |= hit;
-                        out.push(hart);
-                    }
-                    Err(_) => signals.exit_host(),
-                },
-                Err(_) => signals.exit_host(),
+            match h.map(|(id, j)| (id, j.join())) {
+                Ok((_, Ok((hart, hit)))) => {
+                    limit_hit |= hit;
+                    out.push(hart);
+                }
+                Ok((id, Err(_))) | Err(id) => {
+                    failed.push(id);
+                    signals.exit_host();
+                }
             }
         }
         config.console.flush();
@@ -267,6 +277,7 @@ impl Machine {
                 reason
             },
             harts: out,
+            failed,
         }
     }
 }

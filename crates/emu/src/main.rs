@@ -115,6 +115,12 @@ fn run(cli: Cli) -> Result<i32> {
     }
     spawn_stdin(console, machine.signals.clone());
     let out = machine.run();
+    if !out.failed.is_empty() {
+        eprintln!(
+            "emu: internal error: hart thread(s) {:?} failed",
+            out.failed
+        );
+    }
     if out.reason.is_none() {
         eprintln!("emu: instruction limit reached");
     }

@@ -294,3 +294,27 @@ fn clear_errors_for_bad_input() {
         }
     }
 }
+
+/// A `tohost` symbol that is not in RAM (here at the top of the address space, where
+/// `tohost + 8` would overflow) leaves HTIF off; the program still runs and exits through the
+/// finisher.
+#[test]
+fn tohost_outside_ram_is_ignored() {
+    for addr in [u64::MAX - 3, 0x10_0000, BASE - 4] {
+        let elf = program(
+            Xlen::X64,
+            |a| {
+                puts(a, "ok");
+                finisher(a, (5 << 16) | 0x3333);
+            },
+            &[elf::Symbol {
+                name: "tohost".into(),
+                addr,
+            }],
+        );
+        let p = temp("tohost-outside", &elf);
+        let out = emu(&[p.to_str().expect("utf8 path")]);
+        assert_eq!(out.status.code(), Some(5), "tohost at {addr:#x}: {out:?}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    }
+}
