@@ -60,12 +60,23 @@ pub struct MemCtx {
 const I64: Type = types::I64;
 const I32: Type = types::I32;
 
-fn x_off(r: u8) -> i32 {
-    (offset_of!(Hart, x) + 8 * r as usize) as i32
-}
 const PC_OFF: i32 = offset_of!(Hart, pc) as i32;
 const INSTRET_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, minstret)) as i32;
 const CYCLE_OFF: i32 = (offset_of!(Hart, csr) + offset_of!(Csrs, mcycle)) as i32;
+/// Cached value slots: 1..32 are the integer registers, then the two counters, kept in
+/// variables like registers so a self-loop carries them in host registers.
+const INSTRET: u8 = 32;
+const CYCLE: u8 = 33;
+const SLOTS: usize = 34;
+
+/// Where slot `s` lives in the hart.
+fn slot_off(s: u8) -> i32 {
+    match s {
+        INSTRET => INSTRET_OFF,
+        CYCLE => CYCLE_OFF,
+        r => (offset_of!(Hart, x) + 8 * r as usize) as i32,
+    }
+}
 const LIMIT_OFF: i32 = offset_of!(crate::helpers::Env<'static>, limit) as i32;
 
 struct Tx<'a, 'b> {
@@ -85,14 +96,16 @@ struct Tx<'a, 'b> {
     mem: Option<MemCtx>,
     /// Self-looping block: instructions completed in earlier iterations, and the loop head.
     looping: Option<(Variable, cranelift_codegen::ir::Block)>,
-    /// One SSA variable per guest integer register: registers are loaded from the hart once
-    /// and written back before anything else can look (helpers, block exits, the loop's
-    /// back edge).
-    vars: [Variable; 32],
-    /// Which registers the variables hold (bit per register) at this point of translation.
-    cached: u32,
+    /// Slots a self-loop keeps in variables from one iteration to the next (empty otherwise).
+    loop_slots: u64,
+    /// One SSA variable per slot (guest integer register or counter): values are loaded
+    /// from the hart once and written back before anything else can look (helpers, block
+    /// exits); a self-loop keeps them across its back edge.
+    vars: [Variable; SLOTS],
+    /// Which slots the variables hold (bit per slot) at this point of translation.
+    cached: u64,
     /// Which of those differ from the hart's copy in memory.
-    dirty: u32,
+    dirty: u64,
 }
 
 impl Tx<'_, '_> {
@@ -100,39 +113,52 @@ impl Tx<'_, '_> {
         MemFlagsData::trusted()
     }
 
+    /// Integer register `r` (or a counter slot).
     fn get(&mut self, r: u8) -> Value {
-        let bit = 1u32 << r;
+        let bit = 1u64 << r;
         if r == 0 {
             self.b.ins().iconst(I64, 0)
         } else if self.cached & bit != 0 {
             self.b.use_var(self.vars[r as usize])
         } else {
-            let v = self.b.ins().load(I64, Self::mem(), self.hart, x_off(r));
+            let v = self.b.ins().load(I64, Self::mem(), self.hart, slot_off(r));
             self.b.def_var(self.vars[r as usize], v);
             self.cached |= bit;
             v
         }
     }
 
-    /// Write the dirty registers back to the hart (they stay cached and, for the paths that
-    /// go on, dirty: this is also used on side exits).
+    /// Write the dirty slots back to the hart (they stay cached and, for the paths that go
+    /// on, dirty: this is also used on side exits).
     fn write_back(&mut self) {
-        for r in 1..32u8 {
+        for r in 1..SLOTS as u8 {
             if self.dirty & (1 << r) != 0 {
                 let v = self.b.use_var(self.vars[r as usize]);
-                self.b.ins().store(Self::mem(), v, self.hart, x_off(r));
+                self.b.ins().store(Self::mem(), v, self.hart, slot_off(r));
             }
         }
     }
 
-    /// Reload registers `set` from the hart (after a helper that may have changed them).
-    fn reload(&mut self, set: u32) {
-        for r in 1..32u8 {
+    /// Reload slots `set` from the hart (after a helper that may have changed them).
+    fn reload(&mut self, set: u64) {
+        for r in 1..SLOTS as u8 {
             if set & (1 << r) != 0 {
-                let v = self.b.ins().load(I64, Self::mem(), self.hart, x_off(r));
+                let v = self.b.ins().load(I64, Self::mem(), self.hart, slot_off(r));
                 self.b.def_var(self.vars[r as usize], v);
             }
         }
+    }
+
+    /// The counters open-coded instructions advance (those not inhibited).
+    fn counter_slots(&self) -> u64 {
+        let mut s = 0;
+        if !self.flags.inhibit_instret() {
+            s |= 1 << INSTRET;
+        }
+        if !self.flags.inhibit_cycle() {
+            s |= 1 << CYCLE;
+        }
+        s
     }
 
     /// Write a register, normalising RV32 values (sign-extended from 32 bits).
@@ -145,6 +171,10 @@ impl Tx<'_, '_> {
         } else {
             v
         };
+        self.set_slot(r, v);
+    }
+
+    fn set_slot(&mut self, r: u8, v: Value) {
         self.b.def_var(self.vars[r as usize], v);
         self.cached |= 1 << r;
         self.dirty |= 1 << r;
@@ -178,33 +208,38 @@ impl Tx<'_, '_> {
         if self.pending == 0 {
             return;
         }
-        for (off, inhibited) in [
-            (INSTRET_OFF, self.flags.inhibit_instret()),
-            (CYCLE_OFF, self.flags.inhibit_cycle()),
-        ] {
-            if !inhibited {
-                let c = self.b.ins().load(I64, Self::mem(), self.hart, off);
-                let c = self.b.ins().iadd_imm_s(c, self.pending);
-                self.b.ins().store(Self::mem(), c, self.hart, off);
+        for c in [INSTRET, CYCLE] {
+            if self.counter_slots() & (1 << c) != 0 {
+                let v = self.get(c);
+                let v = self.b.ins().iadd_imm_s(v, self.pending);
+                self.set_slot(c, v);
             }
         }
         self.pending = 0;
     }
 
     /// Undo `n` counter increments (after a helper ran on a side path whose merge point still
-    /// counts those instructions as pending).
-    fn unsync_counters(&mut self, n: i64) {
+    /// counts those instructions as pending), reaching the slot state `after`.
+    fn unsync_counters(&mut self, n: i64, after: (u64, u64)) {
         if n == 0 {
             return;
         }
-        for (off, inhibited) in [
-            (INSTRET_OFF, self.flags.inhibit_instret()),
-            (CYCLE_OFF, self.flags.inhibit_cycle()),
-        ] {
-            if !inhibited {
-                let c = self.b.ins().load(I64, Self::mem(), self.hart, off);
-                let c = self.b.ins().iadd_imm_s(c, -n);
-                self.b.ins().store(Self::mem(), c, self.hart, off);
+        for c in [INSTRET, CYCLE] {
+            if self.counter_slots() & (1 << c) == 0 {
+                continue;
+            }
+            let bit = 1u64 << c;
+            let v = if after.0 & bit != 0 {
+                self.b.use_var(self.vars[c as usize])
+            } else {
+                self.b.ins().load(I64, Self::mem(), self.hart, slot_off(c))
+            };
+            let v = self.b.ins().iadd_imm_s(v, -n);
+            if after.0 & bit != 0 {
+                self.b.def_var(self.vars[c as usize], v);
+            }
+            if after.1 & bit == 0 {
+                self.b.ins().store(Self::mem(), v, self.hart, slot_off(c));
             }
         }
     }
@@ -252,8 +287,9 @@ impl Tx<'_, '_> {
     /// Leave the block with an instruction-address-misaligned exception for the jump `g` to
     /// `target` (only harts without C can take it).
     fn misaligned(&mut self, g: &GuestInsn, target: Value) {
-        // A side exit: the main path still counts the pending instructions.
-        let pending = self.pending;
+        // A side exit: the main path still counts the pending instructions and keeps its
+        // slot state.
+        let saved = (self.pending, self.cached, self.dirty);
         self.sync_counters();
         self.write_back();
         let f = self.b.ins().iconst(
@@ -267,7 +303,7 @@ impl Tx<'_, '_> {
         // A trapping instruction uses one step of the budget, as in the interpreter.
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         self.b.ins().jump(self.exit, &[n.into()]);
-        self.pending = pending;
+        (self.pending, self.cached, self.dirty) = saved;
     }
 
     /// The value of pure ALU operation `op` computed by the pure helper.
@@ -289,8 +325,8 @@ impl Tx<'_, '_> {
         &mut self,
         g: &GuestInsn,
         cont: cranelift_codegen::ir::Block,
-        before: (u32, u32),
-        after: (u32, u32),
+        before: (u64, u64),
+        after: (u64, u64),
     ) {
         let pending = self.pending;
         (self.cached, self.dirty) = before;
@@ -299,7 +335,7 @@ impl Tx<'_, '_> {
         self.reload(after.0);
         (self.cached, self.dirty) = after;
         // The helper retired this instruction; the merge point counts it as pending again.
-        self.unsync_counters(pending + 1);
+        self.unsync_counters(pending + 1, after);
         self.pending = pending;
         self.b.ins().jump(cont, &[]);
     }
@@ -336,6 +372,7 @@ impl Tx<'_, '_> {
                 .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, off, (m.size - size) as i64);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let cont = self.b.create_block();
         let before = (self.cached, self.dirty);
         self.b.ins().brif(ok, fast, &[], slow, &[]);
@@ -402,6 +439,7 @@ impl Tx<'_, '_> {
         let hit = self.b.ins().icmp(IntCC::Equal, tag, want);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
         let cont = self.b.create_block();
         let before = (self.cached, self.dirty);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
@@ -448,7 +486,9 @@ impl Tx<'_, '_> {
         }
     }
 
+    /// Leave the block (the translation state stays as it was, for paths that go on).
     fn ret_count(&mut self, stop: bool) {
+        let saved = (self.pending, self.cached, self.dirty);
         self.sync_counters();
         self.write_back();
         let v = self.count | if stop { STOP_BIT } else { 0 };
@@ -458,6 +498,7 @@ impl Tx<'_, '_> {
             r = self.b.ins().iadd(r, d);
         }
         self.b.ins().return_(&[r]);
+        (self.pending, self.cached, self.dirty) = saved;
     }
 
     /// The back edge of a self-looping block: run another iteration when the budget allows
@@ -467,8 +508,14 @@ impl Tx<'_, '_> {
             return;
         };
         self.sync_counters();
-        // The loop head was translated with nothing cached: memory must be current.
-        self.write_back();
+        // The loop head expects every loop slot in its variable (values stay in host
+        // registers across the back edge; memory is brought up to date on the way out).
+        let missing = self.loop_slots & !self.cached;
+        for r in 1..SLOTS as u8 {
+            if missing & (1 << r) != 0 {
+                self.get(r);
+            }
+        }
         let d = self.b.use_var(done);
         let d2 = self.b.ins().iadd_imm_s(d, self.count as i64);
         let wide = self.b.ins().uextend(I64, d2);
@@ -479,14 +526,12 @@ impl Tx<'_, '_> {
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
         let leave = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.ins().brif(again, cont, &[], leave, &[]);
-        self.b.switch_to_block(cont);
-        self.b.seal_block(cont);
+        self.b.set_cold_block(leave);
         self.b.def_var(done, d2);
-        self.b.ins().jump(head, &[]);
+        self.b.ins().brif(again, head, &[], leave, &[]);
         self.b.switch_to_block(leave);
         self.b.seal_block(leave);
+        self.write_back();
         self.set_pc_const(start_pc);
         self.b.ins().return_(&[d2]);
     }
@@ -888,6 +933,7 @@ pub fn build(
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     let exit = b.create_block();
+    b.set_cold_block(exit);
     b.append_block_param(exit, I32);
     b.switch_to_block(entry);
     b.seal_block(entry);
@@ -931,10 +977,7 @@ pub fn build(
         let done = b.declare_var(I32);
         let zero = b.ins().iconst(I32, 0);
         b.def_var(done, zero);
-        let head = b.create_block();
-        b.ins().jump(head, &[]);
-        b.switch_to_block(head);
-        Some((done, head))
+        Some((done, b.create_block()))
     } else {
         None
     };
@@ -953,10 +996,34 @@ pub fn build(
         count: 0,
         mem,
         looping,
+        loop_slots: 0,
         vars,
         cached: 0,
         dirty: 0,
     };
+    if let Some((_, head)) = looping {
+        // Every register the block names (an over-approximation for FP operands), and the
+        // counters: loaded once before the loop, carried in variables across iterations.
+        let mut slots = tx.counter_slots();
+        for g in insns {
+            for r in [g.inst.rd, g.inst.rs1, g.inst.rs2] {
+                if (1..32).contains(&r) {
+                    slots |= 1 << r;
+                }
+            }
+        }
+        for r in 1..SLOTS as u8 {
+            if slots & (1 << r) != 0 {
+                tx.get(r);
+            }
+        }
+        tx.b.ins().jump(head, &[]);
+        tx.b.switch_to_block(head);
+        // Later iterations arrive with values that may differ from the hart's copies.
+        tx.loop_slots = slots;
+        tx.cached = slots;
+        tx.dirty = slots;
+    }
 
     let mut ended = false;
     for g in insns {
@@ -1012,6 +1079,7 @@ pub fn build(
                 if !has_c {
                     let bad = tx.b.ins().band_imm_s(t, 2);
                     let mis = tx.b.create_block();
+                    tx.b.set_cold_block(mis);
                     let ok = tx.b.create_block();
                     tx.b.ins().brif(bad, mis, &[], ok, &[]);
                     tx.b.switch_to_block(mis);
@@ -1068,15 +1136,17 @@ pub fn build(
                     let taken = tx.b.create_block();
                     let fall = tx.b.create_block();
                     tx.b.ins().brif(c, taken, &[], fall, &[]);
-                    tx.b.switch_to_block(fall);
-                    tx.b.seal_block(fall);
-                    let pending = tx.pending;
-                    tx.set_pc_const(next);
-                    tx.ret_count(false);
-                    tx.pending = pending;
+                    // Leaving is the rare way: the host code falls through into the loop.
+                    tx.b.set_cold_block(fall);
                     tx.b.switch_to_block(taken);
                     tx.b.seal_block(taken);
+                    let saved = (tx.pending, tx.cached, tx.dirty);
                     tx.loop_back(start_pc);
+                    (tx.pending, tx.cached, tx.dirty) = saved;
+                    tx.b.switch_to_block(fall);
+                    tx.b.seal_block(fall);
+                    tx.set_pc_const(next);
+                    tx.ret_count(false);
                 } else {
                     let tv = tx.b.ins().iconst(I64, t as i64);
                     let nv = tx.b.ins().iconst(I64, next as i64);
