@@ -62,6 +62,10 @@ impl Hart {
         if (self.prv as u16) < min_priv || (write && csr >> 10 == 3) {
             return Err(CsrDenied);
         }
+        // 0x7b0..0x7bf: only Debug Mode may touch the core debug registers.
+        if csr & 0xff0 == 0x7b0 && !self.debug_mode {
+            return Err(CsrDenied);
+        }
         Ok(())
     }
 
@@ -83,7 +87,7 @@ impl Hart {
                 }
                 let full = match idx {
                     0 => c.mcycle,
-                    1 => bus.mtime(),
+                    1 => self.time(bus),
                     2 => c.minstret,
                     _ => 0,
                 };
@@ -134,6 +138,7 @@ impl Hart {
             0xb83..=0xb9f if rv32 => 0,
             0xf11..=0xf13 | 0xf15 => 0,
             0xf14 => self.id.0 as u64,
+            0x7b0..=0x7bf => self.debug_csr_read(csr).ok_or(CsrDenied)?,
             _ => return Err(CsrDenied),
         };
         Ok(v)
@@ -147,7 +152,7 @@ impl Hart {
         }
     }
 
-    fn epc_mask(&self) -> u64 {
+    pub(crate) fn epc_mask(&self) -> u64 {
         if self.isa.c { !1 } else { !3 }
     }
 
@@ -298,6 +303,7 @@ impl Hart {
                 self.instret_written = true;
             }
             0xb83..=0xb9f if rv32 => {}
+            0x7b0..=0x7bf if self.debug_csr_write(csr, v) => {}
             _ => return Err(CsrDenied),
         }
         Ok(())

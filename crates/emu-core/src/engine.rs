@@ -14,7 +14,8 @@ pub enum EngineExit {
     Waiting,
     /// The caller's poll asked to stop (interrupt lines changed, exit or halt requested).
     Stopped,
-    /// An interrupt was taken: the caller should sample the interrupt lines again.
+    /// An interrupt was taken, or a halt request brought the hart into Debug Mode: the
+    /// caller should sample the interrupt lines (and requests) again.
     Interrupt,
 }
 
@@ -100,7 +101,7 @@ impl Engine for Interpreter {
                         exit: EngineExit::Waiting,
                     };
                 }
-                StepOutcome::Interrupt(_) => {
+                StepOutcome::Interrupt(_) | StepOutcome::Halted(_) => {
                     return RunStats {
                         executed,
                         exit: EngineExit::Interrupt,

@@ -111,6 +111,8 @@ pub struct Hart {
     /// Sdext Debug Mode. Engines translate Debug Mode code separately (counters and the
     /// icount/itrigger triggers do not count it).
     pub debug_mode: bool,
+    /// Sdext state: `dcsr`, `dpc`, `dscratch*`, stepping and halt requests.
+    pub debug: crate::debug::DebugState,
     /// Bumped whenever the trigger set changes, so engines retranslate the code that trigger
     /// checks were compiled into.
     pub trigger_generation: u32,
@@ -131,6 +133,8 @@ pub enum StepOutcome {
     Interrupt(u64),
     /// The hart is waiting in `wfi` for an interrupt; nothing executed.
     Waiting,
+    /// A halt request brought the hart into Debug Mode; nothing executed.
+    Halted(crate::debug::DebugCause),
 }
 
 impl Hart {
@@ -147,6 +151,7 @@ impl Hart {
             reservation: None,
             waiting: false,
             debug_mode: false,
+            debug: Default::default(),
             trigger_generation: 0,
             instret_written: false,
             cycle_written: false,
@@ -168,6 +173,7 @@ impl Hart {
         self.reservation = None;
         self.waiting = false;
         self.debug_mode = false;
+        self.debug.reset();
     }
 
     /// Base width.
@@ -284,7 +290,6 @@ impl Hart {
         self.pc = self.addr(self.pc);
         self.reservation = None;
         self.waiting = false;
-        self.debug_mode = false;
     }
 
     /// Value as the zero-extended XLEN-bit pattern (for CSRs, which are not sign-extended).
@@ -292,9 +297,20 @@ impl Hart {
         self.addr(v)
     }
 
-    /// Take exception `e`.
-    pub fn raise(&mut self, e: Exception) {
-        self.take_trap(e.code(), false, e.tval());
+    /// Take exception `e`. In Debug Mode nothing traps: the hart goes to the Debug
+    /// Module's exception vector (or, for `ebreak`, back to its halt vector).
+    /// [`Exception::EnterDebug`] enters Debug Mode (`bus` gives the time to freeze).
+    pub fn raise(&mut self, e: Exception, bus: &dyn Bus) {
+        if self.debug_mode {
+            self.debug_exception(matches!(
+                e,
+                Exception::Breakpoint(_) | Exception::EnterDebug(_)
+            ));
+        } else if let Exception::EnterDebug(cause) = e {
+            self.enter_debug(cause, bus);
+        } else {
+            self.take_trap(e.code(), false, e.tval());
+        }
     }
 
     /// Execute one instruction (or take one interrupt). See [`StepOutcome`].
@@ -303,16 +319,28 @@ impl Hart {
         self.step_with_lines(bus, lines)
     }
 
-    /// What happens at an instruction boundary before the next instruction: take a pending
-    /// interrupt (`Interrupt`), or stay in `wfi` while nothing enabled is pending (`Waiting`).
-    /// `None`: the hart goes on to execute. Every engine starts each step or block here.
-    pub fn before_instruction(&mut self, lines: u64) -> Option<StepOutcome> {
-        if let Some(cause) = self.pending_interrupt(lines) {
+    /// What happens at an instruction boundary before the next instruction, in priority
+    /// order: enter Debug Mode for a halt request (`Halted`), take a pending interrupt
+    /// (`Interrupt`; while single-stepping, Debug Mode follows at the handler), or stay in
+    /// `wfi` (`Waiting`: until an enabled interrupt is pending, or in Debug Mode until the
+    /// Debug Module clears [`Hart::waiting`]). `None`: the hart goes on to execute. Every
+    /// engine starts each step or block here.
+    pub fn before_instruction(&mut self, lines: u64, bus: &dyn Bus) -> Option<StepOutcome> {
+        if !self.debug_mode
+            && let Some(cause) = self.debug.request
+        {
+            self.enter_debug(cause, bus);
+            return Some(StepOutcome::Halted(cause));
+        }
+        if self.interrupts_allowed()
+            && let Some(cause) = self.pending_interrupt(lines)
+        {
             self.take_trap(cause, true, 0);
+            self.finish_step(bus);
             return Some(StepOutcome::Interrupt(cause));
         }
         if self.waiting {
-            if self.mip(lines) & self.csr.mie == 0 {
+            if self.debug_mode || self.mip(lines) & self.csr.mie == 0 {
                 return Some(StepOutcome::Waiting);
             }
             self.waiting = false;
@@ -323,15 +351,20 @@ impl Hart {
     /// [`Hart::step`] with the device interrupt lines already sampled (run loops sample them
     /// once per batch of instructions rather than before every instruction).
     pub fn step_with_lines(&mut self, bus: &dyn Bus, lines: u64) -> StepOutcome {
-        if let Some(outcome) = self.before_instruction(lines) {
+        if let Some(outcome) = self.before_instruction(lines, bus) {
             return outcome;
         }
-        match self.execute_one(bus) {
+        let stepping = self.debug.stepping;
+        let outcome = match self.execute_one(bus) {
             Ok(()) => StepOutcome::Retired,
             Err(e) => {
-                self.raise(e);
+                self.raise(e, bus);
                 StepOutcome::Exception(e)
             }
+        };
+        if stepping {
+            self.finish_step(bus);
         }
+        outcome
     }
 }

@@ -76,6 +76,11 @@ impl Hart {
 
     /// Count one retired instruction (unless inhibited or overwritten by a CSR write).
     pub fn retire(&mut self) {
+        if self.counters_stopped() {
+            self.cycle_written = false;
+            self.instret_written = false;
+            return;
+        }
         if !self.cycle_written && self.csr.mcountinhibit & 1 == 0 {
             self.csr.mcycle = self.csr.mcycle.wrapping_add(1);
         }
@@ -282,6 +287,9 @@ impl Hart {
                     Priv::M => Exception::EcallM,
                 });
             }
+            Ebreak if !self.debug_mode && self.ebreak_enters_debug() => {
+                return Err(Exception::EnterDebug(crate::debug::DebugCause::Ebreak));
+            }
             Ebreak => return Err(Exception::Breakpoint(pc)),
             Mret => {
                 if self.prv != Priv::M {
@@ -329,6 +337,10 @@ impl Hart {
                 if self.prv == Priv::U || (self.prv == Priv::S && self.csr.mstatus & ms::TVM != 0) {
                     return Err(illegal);
                 }
+            }
+            Dret if self.debug_mode => {
+                self.dret();
+                return Ok(());
             }
             Dret => return Err(illegal),
             _ => return Err(illegal),

@@ -11,6 +11,7 @@
 //! - [`bus`]: the [`Bus`] trait, the hart's only window on memory and devices;
 //! - [`config`]: which extensions a hart has;
 //! - [`trap`], [`csr`], [`mmu`], [`pmp`], [`fpu`]: pieces of the privileged and FP architecture;
+//! - [`debug`]: Sdext (Debug Mode, `dcsr`/`dpc`/`dscratch`, `dret`, single step);
 //! - [`hart`]: the [`Hart`] state; [`interp`]: executing instructions; [`engine`]: the seam
 //!   through which the machine runs a hart (interpreter here, JIT in emu-jit).
 //!
@@ -22,6 +23,7 @@ pub mod alu;
 pub mod bus;
 pub mod config;
 pub mod csr;
+pub mod debug;
 pub mod engine;
 pub mod fpu;
 pub mod hart;
@@ -33,6 +35,7 @@ pub mod types;
 
 pub use bus::{AmoOp, Bus, BusFault};
 pub use config::{IsaConfig, IsaError};
+pub use debug::{DebugCause, DebugState, DebugVectors};
 pub use engine::{Engine, EngineExit, Interpreter, RunStats};
 pub use hart::{Hart, StepOutcome};
 pub use trap::{Access, Exception};

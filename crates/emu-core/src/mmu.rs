@@ -26,7 +26,7 @@ struct Mode {
 impl Hart {
     /// Privilege that loads and stores are checked with (MPRV applies `mstatus.MPP`).
     pub fn data_priv(&self) -> Priv {
-        if self.prv == Priv::M && self.csr.mstatus & ms::MPRV != 0 {
+        if self.prv == Priv::M && self.mprv_active() {
             Priv::from_bits(self.csr.mstatus >> 11).unwrap_or(Priv::U)
         } else {
             self.prv

@@ -32,6 +32,9 @@ pub enum Exception {
     LoadPage(u64),
     /// Store/AMO page fault.
     StorePage(u64),
+    /// Not a trap: the instruction enters Debug Mode instead (`ebreak` with the matching
+    /// `dcsr.ebreak*` bit, a trigger with action 1). `dpc` is the instruction's address.
+    EnterDebug(crate::debug::DebugCause),
 }
 
 impl Exception {
@@ -42,7 +45,8 @@ impl Exception {
             InstMisaligned(_) => 0,
             InstAccess(_) => 1,
             Illegal(_) => 2,
-            Breakpoint(_) => 3,
+            // Entering Debug Mode writes no cause register; report it as a breakpoint.
+            Breakpoint(_) | EnterDebug(_) => 3,
             LoadMisaligned(_) => 4,
             LoadAccess(_) => 5,
             StoreMisaligned(_) => 6,
@@ -63,7 +67,7 @@ impl Exception {
             InstMisaligned(v) | InstAccess(v) | Illegal(v) | Breakpoint(v) | LoadMisaligned(v)
             | LoadAccess(v) | StoreMisaligned(v) | StoreAccess(v) | InstPage(v) | LoadPage(v)
             | StorePage(v) => v,
-            EcallU | EcallS | EcallM => 0,
+            EcallU | EcallS | EcallM | EnterDebug(_) => 0,
         }
     }
 }

@@ -418,7 +418,7 @@ impl JitEngine {
     ) -> RunStats {
         let mut executed = 0u64;
         loop {
-            match hart.before_instruction(lines) {
+            match hart.before_instruction(lines, bus) {
                 Some(StepOutcome::Waiting) => {
                     return RunStats {
                         executed,
@@ -426,7 +426,8 @@ impl JitEngine {
                     };
                 }
                 Some(_) => {
-                    // An interrupt was taken: new privilege, so new translations.
+                    // An interrupt was taken or Debug Mode entered: new privilege, so new
+                    // translations.
                     self.tlb.flush();
                     return RunStats {
                         executed,
@@ -441,6 +442,8 @@ impl JitEngine {
                     exit: EngineExit::Budget,
                 };
             }
+            // Resumed with dcsr.step: this instruction (or its trap) ends in Debug Mode.
+            let stepping = hart.debug.stepping;
             let pc = hart.pc;
             let pa = match self.tlb.fetch(pc) {
                 Some(pa) => pa,
@@ -450,15 +453,18 @@ impl JitEngine {
                         pa
                     }
                     Err(e) => {
-                        hart.raise(e);
+                        hart.raise(e, bus);
                         self.tlb.flush();
                         executed += 1;
+                        if stepping {
+                            hart.finish_step(bus);
+                        }
                         continue;
                     }
                 },
             };
             let flags = BlockFlags::of(hart);
-            let flags = if self.single_step {
+            let flags = if self.single_step || stepping {
                 flags.single_step()
             } else {
                 flags
@@ -479,9 +485,12 @@ impl JitEngine {
             let block = match block {
                 Ok(b) => b,
                 Err(Some(e)) => {
-                    hart.raise(e);
+                    hart.raise(e, bus);
                     self.tlb.flush();
                     executed += 1;
+                    if stepping {
+                        hart.finish_step(bus);
+                    }
                     continue;
                 }
                 Err(None) => {
@@ -515,6 +524,10 @@ impl JitEngine {
             }
             if flush {
                 self.flush();
+            }
+            if stepping {
+                hart.finish_step(bus);
+                self.tlb.flush();
             }
             if poll() {
                 return RunStats {

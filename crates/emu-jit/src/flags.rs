@@ -26,10 +26,12 @@ impl BlockFlags {
         if h.xlen() == Xlen::X64 {
             f |= XLEN64;
         }
-        if h.csr.mcountinhibit & 1 != 0 {
+        // Counters also stop in Debug Mode with dcsr.stopcount.
+        let stopped = h.counters_stopped();
+        if stopped || h.csr.mcountinhibit & 1 != 0 {
             f |= INHIBIT_CY;
         }
-        if h.csr.mcountinhibit & 4 != 0 {
+        if stopped || h.csr.mcountinhibit & 4 != 0 {
             f |= INHIBIT_IR;
         }
         // Loads and stores may go straight to RAM when they are untranslated and unchecked:

@@ -41,7 +41,8 @@ pub struct Env<'a> {
 
 /// CSRs whose writes change how addresses translate: sstatus, satp, mstatus, PMP.
 fn translation_csr(csr: u16) -> bool {
-    matches!(csr, 0x100 | 0x180 | 0x300 | 0x3a0..=0x3ef)
+    // dcsr: mprven decides whether MPRV applies in Debug Mode.
+    matches!(csr, 0x100 | 0x180 | 0x300 | 0x3a0..=0x3ef | 0x7b0)
 }
 
 /// The virtual address a memory-touching instruction accesses (first byte) and whether it
@@ -138,7 +139,7 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
             if stop { STOP } else { CONTINUE }
         }
         Err(e) => {
-            h.raise(e);
+            h.raise(e, env.bus);
             env.tlb.flush();
             STOP
         }
@@ -199,12 +200,18 @@ unit_helper!(
 /// (harts without C).
 ///
 /// # Safety
-/// `hart` must be the live pointer the dispatcher passed to the block.
-pub unsafe extern "C" fn misaligned_target(hart: *mut Hart, pc: u64, target: u64) -> u32 {
-    // SAFETY: the dispatcher passes an exclusive hart that outlives the block call.
-    let h = unsafe { &mut *hart };
+/// `hart` and `env` must be the live pointers the dispatcher passed to the block.
+pub unsafe extern "C" fn misaligned_target(
+    hart: *mut Hart,
+    env: *const Env<'_>,
+    pc: u64,
+    target: u64,
+) -> u32 {
+    // SAFETY: the dispatcher passes an exclusive hart and an env that outlive the block
+    // call.
+    let (h, env) = unsafe { (&mut *hart, &*env) };
     h.pc = pc;
-    h.raise(Exception::InstMisaligned(target));
+    h.raise(Exception::InstMisaligned(target), env.bus);
     STOP
 }
 

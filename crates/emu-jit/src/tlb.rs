@@ -31,6 +31,8 @@ pub struct TlbContext {
     prv: emu_core::Priv,
     satp: u64,
     mstatus: u64,
+    /// Effective data privilege (in Debug Mode MPRV applies only with dcsr.mprven).
+    data_prv: emu_core::Priv,
     pmpcfg: [u8; 16],
     pmpaddr: [u64; 16],
 }
@@ -42,6 +44,7 @@ impl TlbContext {
             prv: h.prv,
             satp: h.csr.satp,
             mstatus: h.csr.mstatus & (ms::MPRV | ms::MPP | ms::SUM | ms::MXR),
+            data_prv: h.data_priv(),
             pmpcfg: h.csr.pmpcfg,
             pmpaddr: h.csr.pmpaddr,
         }

@@ -299,7 +299,7 @@ impl Tx<'_, '_> {
         let pc = self.b.ins().iconst(I64, g.pc as i64);
         self.b
             .ins()
-            .call_indirect(self.misaligned_sig, f, &[self.hart, pc, target]);
+            .call_indirect(self.misaligned_sig, f, &[self.hart, self.env, pc, target]);
         // A trapping instruction uses one step of the budget, as in the interpreter.
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         self.b.ins().jump(self.exit, &[n.into()]);
@@ -941,7 +941,7 @@ pub fn build(
     let env = b.block_params(entry)[1];
     let helper_sig = b.import_signature(hsig);
     let mut msig = Signature::new(cc);
-    msig.params.extend([AbiParam::new(I64); 3]);
+    msig.params.extend([AbiParam::new(I64); 4]);
     msig.returns.push(AbiParam::new(I32));
     let misaligned_sig = b.import_signature(msig);
     let mut asig = Signature::new(cc);

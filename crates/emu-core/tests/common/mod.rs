@@ -26,7 +26,7 @@ pub fn exec(h: &mut Hart, bus: &TestBus, i: Inst) -> Result<(), Exception> {
     let raw = encode32(&i, h.xlen()).unwrap_or(0);
     let r = h.execute(&i, raw, bus);
     if let Err(e) = r {
-        h.raise(e);
+        h.raise(e, bus);
     }
     r
 }
