@@ -31,6 +31,7 @@ pub mod interp;
 pub mod mmu;
 pub mod pmp;
 pub mod trap;
+pub mod trigger;
 pub mod types;
 
 pub use bus::{AmoOp, Bus, BusFault};
