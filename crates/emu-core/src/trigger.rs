@@ -354,7 +354,7 @@ impl Triggers {
     /// Write `tselect`: an index beyond the last trigger keeps the old value (so the
     /// enumeration in the spec stops there).
     pub fn write_select(&mut self, v: u64) {
-        if (v as usize) < self.t.len() && v < u64::from(u32::MAX) {
+        if v < self.t.len() as u64 {
             self.select = v as usize;
         }
     }

@@ -407,6 +407,16 @@ impl Engine for JitEngine {
 }
 
 impl JitEngine {
+    /// Fetching or translating the next block faulted: take the exception (it counts as an
+    /// executed instruction, and ends a step).
+    fn fault(&mut self, hart: &mut Hart, bus: &dyn Bus, e: Exception, stepping: bool) {
+        hart.raise(e, bus);
+        if stepping {
+            hart.finish_step(bus);
+        }
+        self.tlb.flush();
+    }
+
     /// The dispatch loop of [`Engine::run`].
     fn dispatch(
         &mut self,
@@ -453,12 +463,8 @@ impl JitEngine {
                         pa
                     }
                     Err(e) => {
-                        hart.raise(e, bus);
-                        self.tlb.flush();
+                        self.fault(hart, bus, e, stepping);
                         executed += 1;
-                        if stepping {
-                            hart.finish_step(bus);
-                        }
                         continue;
                     }
                 },
@@ -485,12 +491,8 @@ impl JitEngine {
             let block = match block {
                 Ok(b) => b,
                 Err(Some(e)) => {
-                    hart.raise(e, bus);
-                    self.tlb.flush();
+                    self.fault(hart, bus, e, stepping);
                     executed += 1;
-                    if stepping {
-                        hart.finish_step(bus);
-                    }
                     continue;
                 }
                 Err(None) => {

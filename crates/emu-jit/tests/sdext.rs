@@ -26,7 +26,6 @@ const HALT: u64 = BASE + 0x800;
 const EXC: u64 = BASE + 0x808;
 /// Where scenarios put code a `dret` resumes to.
 const TARGET: u64 = BASE + 0x200;
-const JUMP_SELF: u32 = 0x0000_006f;
 
 const DCSR: u16 = 0x7b0;
 const DPC: u16 = 0x7b1;
@@ -64,6 +63,12 @@ struct Setup<'a> {
 }
 
 fn nothing(_: &mut Asm) {}
+
+/// `j .`: where a run ends parked.
+fn spin(a: &mut Asm) {
+    let here = a.here();
+    a.j(here);
+}
 fn as_is(_: &mut Hart) {}
 
 fn assemble(base: u64, f: &dyn Fn(&mut Asm)) -> Vec<u8> {
@@ -76,7 +81,7 @@ fn prepare(s: &Setup<'_>) -> (SystemBus, Hart) {
     let bus = common::bus_with(&assemble(BASE, s.main));
     common::load(&bus, TARGET, &assemble(TARGET, s.target));
     for at in [TRAP, HALT, EXC] {
-        common::load(&bus, at, &common::words(&[JUMP_SELF]));
+        common::load(&bus, at, &assemble(at, &spin));
     }
     let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
     h.csr.mtvec = TRAP;
@@ -196,7 +201,7 @@ fn debug_csr_fields() {
                 a.li(T0, 0x55);
                 a.csrw(0x7b3, T0);
                 a.csrr(A3, 0x7b3);
-                a.j_self();
+                spin(a);
             },
             target: &nothing,
             hart: &in_debug_mode,
@@ -347,7 +352,7 @@ fn dret_resumes_at_dpc_in_dcsr_prv() {
             },
             target: &|a| {
                 a.addi(T1, T1, 7);
-                a.j_self();
+                spin(a);
             },
             hart: &in_debug_mode,
         },
@@ -372,7 +377,7 @@ fn step_executes_one_instruction() {
             target: &|a| {
                 a.addi(T1, T1, 1);
                 a.addi(T1, T1, 1);
-                a.j_self();
+                spin(a);
             },
             hart: &in_debug_mode,
         },
@@ -541,7 +546,7 @@ fn no_interrupts_in_debug_mode() {
 fn halt_request_outranks_interrupts() {
     check(
         Setup {
-            main: &|a| a.j_self(),
+            main: &spin,
             target: &nothing,
             hart: &|h| {
                 h.debug.request = Some(DebugCause::HaltReq);
@@ -566,7 +571,7 @@ fn halt_request_ends_wfi() {
         let (bus, mut h) = prepare(&Setup {
             main: &|a| {
                 a.op0(Op::Wfi);
-                a.j_self();
+                spin(a);
             },
             target: &nothing,
             hart: &as_is,
@@ -591,7 +596,7 @@ fn wfi_in_debug_mode_parks() {
             main: &|a| {
                 a.op0(Op::Wfi);
                 a.addi(T1, T1, 1);
-                a.j_self();
+                spin(a);
             },
             target: &nothing,
             hart: &|h| {
@@ -669,7 +674,7 @@ fn stoptime() {
             a.csrr(T1, 0xc01);
             a.op0(Op::Wfi);
             a.csrr(T2, 0xc01);
-            a.j_self();
+            spin(&mut a);
             common::load(&bus, HALT, &a.finish().unwrap());
             let mut e = engine(kind);
             run(e.as_mut(), &mut h, &bus, 100);
@@ -695,7 +700,7 @@ fn mprven() {
                     a.li(T0, BASE as i64 + 0x1000);
                     a.load(Op::Ld, T1, T0, 0);
                     a.li(T2, 1);
-                    a.j_self();
+                    spin(a);
                 },
                 target: &nothing,
                 hart: &move |h| {
@@ -731,15 +736,5 @@ fn cause_priorities() {
     assert_eq!(sorted, order);
     for c in order {
         assert_eq!(DebugCause::from_code(c.code()), Some(c));
-    }
-}
-
-trait SelfJump {
-    fn j_self(&mut self);
-}
-
-impl SelfJump for Asm {
-    fn j_self(&mut self) {
-        self.word(JUMP_SELF);
     }
 }

@@ -191,17 +191,19 @@ fn counted_loop(body: &[u32]) -> Vec<u32> {
         .iter()
         .map(|&w| if (w >> 7) & 31 == 29 { 0x13 } else { w })
         .collect();
-    words.push((0xfff << 20) | (29 << 15) | (29 << 7) | 0x13);
-    let back = -4 * words.len() as i32;
-    let b = back as u32;
-    let bits = ((b >> 12) & 1) << 31
-        | ((b >> 5) & 0x3f) << 25
-        | 29 << 15
-        | 1 << 12
-        | ((b >> 1) & 0xf) << 8
-        | ((b >> 11) & 1) << 7
-        | 0x63;
-    words.push(bits);
+    let addi = emu_isa::Inst {
+        rd: 29,
+        rs1: 29,
+        imm: -1,
+        ..emu_isa::Inst::new(emu_isa::Op::Addi)
+    };
+    words.push(encode32(&addi, Xlen::X64).unwrap());
+    let bne = emu_isa::Inst {
+        rs1: 29,
+        imm: -4 * words.len() as i64,
+        ..emu_isa::Inst::new(emu_isa::Op::Bne)
+    };
+    words.push(encode32(&bne, Xlen::X64).unwrap());
     words
 }
 
