@@ -139,6 +139,8 @@ impl Hart {
             0xf11..=0xf13 | 0xf15 => 0,
             0xf14 => self.id.0 as u64,
             0x7b0..=0x7bf => self.debug_csr_read(csr).ok_or(CsrDenied)?,
+            0x5a8 if !self.isa.s => return Err(CsrDenied),
+            0x7a0..=0x7af | 0x5a8 => self.trigger_csr_read(csr).ok_or(CsrDenied)?,
             _ => return Err(CsrDenied),
         };
         Ok(v)
@@ -304,6 +306,8 @@ impl Hart {
             }
             0xb83..=0xb9f if rv32 => {}
             0x7b0..=0x7bf if self.debug_csr_write(csr, v) => {}
+            0x5a8 if !self.isa.s => return Err(CsrDenied),
+            0x7a0..=0x7af | 0x5a8 if self.trigger_csr_write(csr, v) => {}
             _ => return Err(CsrDenied),
         }
         Ok(())

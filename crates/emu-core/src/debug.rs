@@ -203,6 +203,8 @@ impl Hart {
         self.prv = Priv::M;
         self.pc = self.addr(self.debug.vectors.halt);
         self.waiting = false;
+        self.exec_event = None;
+        self.after_fire = None;
     }
 
     /// `dret`: leave Debug Mode for `dpc` at `dcsr.prv`, single-stepping when `dcsr.step`.

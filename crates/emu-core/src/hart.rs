@@ -113,9 +113,20 @@ pub struct Hart {
     pub debug_mode: bool,
     /// Sdext state: `dcsr`, `dpc`, `dscratch*`, stepping and halt requests.
     pub debug: crate::debug::DebugState,
-    /// Bumped whenever the trigger set changes, so engines retranslate the code that trigger
-    /// checks were compiled into.
-    pub trigger_generation: u32,
+    /// Sdtrig: the Trigger Module (8 triggers unless [`Hart::set_trigger_count`] says).
+    pub triggers: crate::trigger::Triggers,
+    /// Which trigger kinds are armed, and a version engines compare to what they translated
+    /// for (recomputed on every trigger register write).
+    pub trig: crate::sdtrig::TriggerSummary,
+    /// The address filter in front of exact load/store trigger checks (read by the JIT's
+    /// generated code).
+    pub watch: crate::sdtrig::WatchHull,
+    /// The execute event last checked before its instruction (for `timing` = 1 triggers).
+    pub(crate) exec_event: Option<crate::trigger::Event>,
+    /// A trigger that acts after the current instruction retires.
+    pub(crate) after_fire: Option<Exception>,
+    /// A tmexttrigger input fired; taken at the next instruction boundary.
+    pub(crate) ext_fire: Option<Exception>,
     /// Set by a CSR write to `minstret` so the retiring instruction does not also count.
     pub(crate) instret_written: bool,
     /// Set by a CSR write to `mcycle`, likewise.
@@ -152,7 +163,12 @@ impl Hart {
             waiting: false,
             debug_mode: false,
             debug: Default::default(),
-            trigger_generation: 0,
+            triggers: crate::trigger::Triggers::new(8),
+            trig: Default::default(),
+            watch: Default::default(),
+            exec_event: None,
+            after_fire: None,
+            ext_fire: None,
             instret_written: false,
             cycle_written: false,
         };
@@ -174,6 +190,11 @@ impl Hart {
         self.waiting = false;
         self.debug_mode = false;
         self.debug.reset();
+        self.triggers = crate::trigger::Triggers::new(self.triggers.t.len());
+        self.exec_event = None;
+        self.after_fire = None;
+        self.ext_fire = None;
+        self.triggers_changed();
     }
 
     /// Base width.
@@ -280,6 +301,7 @@ impl Hart {
             }
             *ms |= (self.prv as u64) << 11;
             self.prv = Priv::M;
+            self.triggers.on_trap_to_m();
         }
         let base = vec & !3;
         self.pc = if vec & 3 == 1 && interrupt {
@@ -290,6 +312,9 @@ impl Hart {
         self.pc = self.addr(self.pc);
         self.reservation = None;
         self.waiting = false;
+        // The instruction did not retire: no trigger acts after it.
+        self.exec_event = None;
+        self.after_fire = None;
     }
 
     /// Value as the zero-extended XLEN-bit pattern (for CSRs, which are not sign-extended).
@@ -309,7 +334,7 @@ impl Hart {
         } else if let Exception::EnterDebug(cause) = e {
             self.enter_debug(cause, bus);
         } else {
-            self.take_trap(e.code(), false, e.tval());
+            self.trap_and_triggers(e.code(), false, e.tval(), bus);
         }
     }
 
@@ -335,9 +360,18 @@ impl Hart {
         if self.interrupts_allowed()
             && let Some(cause) = self.pending_interrupt(lines)
         {
-            self.take_trap(cause, true, 0);
+            // An interrupt trap counts for icount like an instruction.
+            self.icount_tick(self.prv, 1);
+            self.trap_and_triggers(cause, true, 0, bus);
             self.finish_step(bus);
             return Some(StepOutcome::Interrupt(cause));
+        }
+        if let Some(e) = self.boundary_triggers(bus) {
+            self.finish_step(bus);
+            return Some(match e {
+                Exception::EnterDebug(c) => StepOutcome::Halted(c),
+                e => StepOutcome::Exception(e),
+            });
         }
         if self.waiting {
             if self.debug_mode || self.mip(lines) & self.csr.mie == 0 {
@@ -355,13 +389,29 @@ impl Hart {
             return outcome;
         }
         let stepping = self.debug.stepping;
-        let outcome = match self.execute_one(bus) {
-            Ok(()) => StepOutcome::Retired,
+        let (prv, dm) = (self.prv, self.debug_mode);
+        let outcome = match self.check_execute(bus).and_then(|()| self.execute_one(bus)) {
+            Ok(()) => {
+                self.check_execute_after();
+                match self.take_after_fire() {
+                    Some(e) => {
+                        self.raise(e, bus);
+                        StepOutcome::Exception(e)
+                    }
+                    None => StepOutcome::Retired,
+                }
+            }
             Err(e) => {
+                self.exec_event = None;
+                self.after_fire = None;
                 self.raise(e, bus);
                 StepOutcome::Exception(e)
             }
         };
+        // icount: the instruction retired or trapped (not: Debug Mode entered instead).
+        if !dm && !self.debug_mode {
+            self.icount_tick(prv, 1);
+        }
         if stepping {
             self.finish_step(bus);
         }

@@ -12,6 +12,8 @@
 //! - [`config`]: which extensions a hart has;
 //! - [`trap`], [`csr`], [`mmu`], [`pmp`], [`fpu`]: pieces of the privileged and FP architecture;
 //! - [`debug`]: Sdext (Debug Mode, `dcsr`/`dpc`/`dscratch`, `dret`, single step);
+//! - [`trigger`]: the Sdtrig model (trigger registers, match rules); [`sdtrig`]: where the
+//!   hart asks it (trigger CSRs, execute/load/store checks, icount, trap triggers);
 //! - [`hart`]: the [`Hart`] state; [`interp`]: executing instructions; [`engine`]: the seam
 //!   through which the machine runs a hart (interpreter here, JIT in emu-jit).
 //!
@@ -30,6 +32,7 @@ pub mod hart;
 pub mod interp;
 pub mod mmu;
 pub mod pmp;
+pub mod sdtrig;
 pub mod trap;
 pub mod trigger;
 pub mod types;

@@ -52,8 +52,9 @@ pub enum Event {
         pc: u64,
         /// 2 or 4.
         len: u64,
-        /// The instruction's bits (data triggers on execution compare these).
-        bits: u64,
+        /// The instruction's bits (data triggers on execution compare these); `None` when
+        /// the fetch faults (address triggers still fire, ahead of the fetch fault).
+        bits: Option<u64>,
     },
     /// A load of `size` bytes from `addr` (with the value, for data triggers).
     Load {
@@ -204,7 +205,7 @@ impl Trigger {
     fn matches_access(&self, e: &Event, xlen: Xlen) -> bool {
         let d = self.data;
         let (kind_bit, addr, size, value) = match *e {
-            Event::Execute { pc, len, bits } => (2, pc, len, Some(bits)),
+            Event::Execute { pc, len, bits } => (2, pc, len, bits),
             Event::Store { addr, size, value } => (1, addr, size, Some(value)),
             Event::Load { addr, size, value } => (0, addr, size, value),
         };
@@ -249,8 +250,57 @@ impl Trigger {
         }
     }
 
+    /// The addresses this address/data trigger can match, as an inclusive range (`None`:
+    /// not an armed address/data trigger). Conservative: data-value compares, negated and
+    /// masked matches cover every address. Engines use it to decide where to look.
+    pub fn coverage(&self, xlen: Xlen) -> Option<(u64, u64)> {
+        if !matches!(self.ty, ty::MCONTROL | ty::MCONTROL6) || !self.armed() {
+            return None;
+        }
+        let all = Some((0, xmask(xlen)));
+        let select = if self.ty == ty::MCONTROL {
+            self.data >> 19 & 1
+        } else {
+            self.data >> 21 & 1
+        };
+        if select == 1 {
+            return all;
+        }
+        let t2 = self.tdata2 & xmask(xlen);
+        match field(self.data, 7, 4) {
+            0 => Some((t2, t2)),
+            1 => {
+                let ones = t2.trailing_ones();
+                if ones + 1 >= xlen.bits() {
+                    return all;
+                }
+                let size = 1u64 << (ones + 1);
+                let base = t2 & !(size - 1);
+                Some((base, base + (size - 1)))
+            }
+            2 => Some((t2, xmask(xlen))),
+            3 if t2 == 0 => None,
+            3 => Some((0, t2 - 1)),
+            _ => all,
+        }
+    }
+
+    /// Which kinds of access the address/data trigger watches: (execute, store, load).
+    pub fn kinds(&self) -> (bool, bool, bool) {
+        if !matches!(self.ty, ty::MCONTROL | ty::MCONTROL6) {
+            return (false, false, false);
+        }
+        (self.data & 4 != 0, self.data & 2 != 0, self.data & 1 != 0)
+    }
+
     /// `textra` (tdata3) conditions on mcontext, scontext and the ASID.
-    fn context_ok(&self, ctx: &Context, mcontext: u64, scontext: u64, xlen: Xlen) -> bool {
+    pub(crate) fn context_matches(
+        &self,
+        ctx: &Context,
+        mcontext: u64,
+        scontext: u64,
+        xlen: Xlen,
+    ) -> bool {
         let t = self.tdata3;
         let (mhvalue, mhselect, sbytemask, svalue, sselect) = match xlen {
             Xlen::X32 => (
@@ -490,7 +540,7 @@ impl Triggers {
             let addr_type = matches!(t.ty, ty::MCONTROL | ty::MCONTROL6);
             let m = addr_type
                 && t.mode_enabled(ctx.prv)
-                && t.context_ok(ctx, self.mcontext, self.scontext, xlen)
+                && t.context_matches(ctx, self.mcontext, self.scontext, xlen)
                 && t.matches_access(e, xlen)
                 && self.timing_after(t, e) == after;
             let chained = addr_type && t.data >> 11 & 1 != 0;
@@ -519,8 +569,10 @@ impl Triggers {
     }
 
     fn timing_after(&self, t: &Trigger, e: &Event) -> bool {
+        let load_data = matches!(e, Event::Load { .. }) && t.data >> 19 & 1 != 0;
         if t.ty == ty::MCONTROL {
-            t.data >> 18 & 1 != 0
+            // A load's data exists only after the access, whatever `timing` says.
+            t.data >> 18 & 1 != 0 || load_data
         } else {
             // mcontrol6 has no timing: a load's data is known only after the access.
             matches!(e, Event::Load { .. }) && t.data >> 21 & 1 != 0
@@ -612,7 +664,7 @@ mod tests {
         Event::Execute {
             pc,
             len: 4,
-            bits: 0x13,
+            bits: Some(0x13),
         }
     }
 
@@ -720,7 +772,7 @@ mod tests {
         let c = Event::Execute {
             pc: 0x100,
             len: 2,
-            bits: 1,
+            bits: Some(1),
         };
         assert!(t.check(&c, &ctx(Priv::M), X64, false).none());
         assert!(!t.check(&exec(0x100), &ctx(Priv::M), X64, false).none());

@@ -79,6 +79,10 @@ struct Block {
     entry: BlockFn,
     /// Guest instructions in the block when it runs to its end.
     len: u64,
+    /// End of its virtual bytes (for execute-trigger invalidation).
+    vend: u64,
+    /// End of its physical bytes.
+    pa_end: u64,
 }
 
 /// Counters for tests and benchmarks.
@@ -133,6 +137,15 @@ pub struct JitEngine {
     tlb_ctx: Option<TlbContext>,
     ram: Option<RamWindow>,
     single_step: bool,
+    /// Virtual page → blocks whose bytes lie on it (to find the blocks an execute trigger
+    /// covers).
+    vpages: HashMap<u64, Vec<BlockKey>>,
+    /// The virtual address ranges (inclusive) armed execute triggers may match, as of
+    /// `trig_version`: blocks end before instructions there, and the dispatcher asks the
+    /// hart before running a block that starts there.
+    exec_ranges: Vec<(u64, u64)>,
+    /// The hart's trigger version the blocks were translated for.
+    trig_version: u64,
     /// What the engine has done so far.
     pub stats: JitStats,
     /// The first translation error, for diagnosis.
@@ -178,6 +191,9 @@ impl JitEngine {
             tlb_ctx: None,
             ram: None,
             single_step: cfg.single_step,
+            vpages: HashMap::new(),
+            exec_ranges: Vec::new(),
+            trig_version: 0,
             stats: JitStats::default(),
             last_error: None,
         })
@@ -186,6 +202,7 @@ impl JitEngine {
     /// Drop every translated block.
     pub fn flush(&mut self) {
         self.blocks.clear();
+        self.vpages.clear();
         self.jump_cache.fill(None);
         self.code.clear();
         self.heap.reset();
@@ -202,6 +219,71 @@ impl JitEngine {
             if self.blocks.remove(&k).is_some() {
                 self.stats.invalidated += 1;
             }
+        }
+    }
+
+    /// Whether an armed execute trigger may match an instruction in `[pc, pc + len)`.
+    fn exec_watched(&self, pc: u64, len: u64) -> bool {
+        let last = pc.wrapping_add(len - 1);
+        self.exec_ranges
+            .iter()
+            .any(|&(lo, hi)| pc <= hi && lo <= last)
+    }
+
+    /// The hart's triggers changed: drop the blocks whose virtual bytes an execute trigger
+    /// starts or stops covering (they end, or must now end, before a watched instruction).
+    /// Nothing else is retranslated: load/store triggers work through a block flag and the
+    /// watch hull, which generated code reads at run time.
+    fn sync_triggers(&mut self, hart: &Hart) {
+        let xlen = hart.xlen();
+        let mut now: Vec<(u64, u64)> = hart
+            .triggers
+            .t
+            .iter()
+            .filter(|t| t.kinds().0)
+            .filter_map(|t| t.coverage(xlen))
+            .collect();
+        now.sort_unstable();
+        now.dedup();
+        let changed: Vec<(u64, u64)> = now
+            .iter()
+            .filter(|r| !self.exec_ranges.contains(r))
+            .chain(self.exec_ranges.iter().filter(|r| !now.contains(r)))
+            .copied()
+            .collect();
+        self.exec_ranges = now;
+        self.trig_version = hart.trig.version;
+        for (lo, hi) in changed {
+            // Wide ranges (>= 256 KiB) cost a whole flush rather than a page walk.
+            if (hi - lo) >> 12 >= 64 {
+                self.flush();
+                return;
+            }
+            self.invalidate_virtual(lo, hi);
+        }
+    }
+
+    /// Drop the blocks with a virtual byte in `[lo, hi]`.
+    fn invalidate_virtual(&mut self, lo: u64, hi: u64) {
+        // Blocks never span more than a page plus one instruction, so a block overlapping
+        // the range starts at most a page before it.
+        let first = (lo >> 12).saturating_sub(1);
+        let mut phys = Vec::new();
+        for page in first..=hi >> 12 {
+            let Some(list) = self.vpages.get_mut(&page) else {
+                continue;
+            };
+            list.retain(|k| match self.blocks.get(k) {
+                Some(b) if k.pc <= hi && lo < b.vend => {
+                    phys.push((k.pa, b.pa_end));
+                    false
+                }
+                Some(_) => true,
+                None => false, // dropped since (code written, or an earlier range)
+            });
+        }
+        for (start, end) in phys {
+            self.invalidate_range(start, end);
         }
     }
 
@@ -265,7 +347,9 @@ impl JitEngine {
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
                 break;
             };
-            if pa + inst.len as u64 > page_end {
+            // An execute trigger may fire here: the dispatcher checks it before this
+            // instruction, at the start of the next block.
+            if pa + inst.len as u64 > page_end || self.exec_watched(pc, inst.len as u64) {
                 break;
             }
             insns.push(GuestInsn {
@@ -284,6 +368,9 @@ impl JitEngine {
             code_map: self.code.lines_ptr(),
             tlb: self.tlb.entries_ptr(),
         });
+        // A block starting at a watched instruction must come back to the dispatcher (and
+        // its check) instead of looping to its start.
+        let may_loop = !self.exec_watched(first.pc, first.inst.len as u64);
         self.ctx.clear();
         build(
             &mut self.ctx.func,
@@ -294,6 +381,7 @@ impl JitEngine {
             key.flags,
             hart.isa.c,
             mem,
+            may_loop,
         );
         let code = self
             .ctx
@@ -330,9 +418,17 @@ impl JitEngine {
             }
         }
         self.stats.compiled += 1;
+        for page in [key.pc >> 12, pc.wrapping_sub(1) >> 12] {
+            let list = self.vpages.entry(page).or_default();
+            if !list.contains(&key) {
+                list.push(key);
+            }
+        }
         Ok(Block {
             entry,
             len: insns.len() as u64,
+            vend: pc,
+            pa_end: pa,
         })
     }
 
@@ -410,7 +506,12 @@ impl JitEngine {
     /// Fetching or translating the next block faulted: take the exception (it counts as an
     /// executed instruction, and ends a step).
     fn fault(&mut self, hart: &mut Hart, bus: &dyn Bus, e: Exception, stepping: bool) {
+        let (prv, debug_mode) = (hart.prv, hart.debug_mode);
         hart.raise(e, bus);
+        // A trap counts for icount; entering Debug Mode does not.
+        if !debug_mode && !hart.debug_mode {
+            hart.icount_tick(prv, 1);
+        }
         if stepping {
             hart.finish_step(bus);
         }
@@ -452,9 +553,30 @@ impl JitEngine {
                     exit: EngineExit::Budget,
                 };
             }
+            if hart.trig.version != self.trig_version {
+                self.sync_triggers(hart);
+            }
             // Resumed with dcsr.step: this instruction (or its trap) ends in Debug Mode.
             let stepping = hart.debug.stepping;
             let pc = hart.pc;
+            // An execute trigger may match here: ask before running anything. mcontrol with
+            // timing = 1 on execution acts after this one instruction.
+            let mut exec_after = false;
+            if !self.exec_ranges.is_empty() && self.exec_watched(pc, 4) {
+                if let Err(e) = hart.check_execute(bus) {
+                    self.fault(hart, bus, e, stepping);
+                    executed += 1;
+                    continue;
+                }
+                exec_after = hart.trig.exec_after;
+            }
+            // Instructions that may run before an icount trigger could become pending.
+            let (prv, debug_mode) = (hart.prv, hart.debug_mode);
+            let icount = hart.icount_budget();
+            let mut limit = budget - executed;
+            if let Some(c) = icount {
+                limit = limit.min(c);
+            }
             let pa = match self.tlb.fetch(pc) {
                 Some(pa) => pa,
                 None => match hart.translate(pc, 2, Access::Fetch, bus) {
@@ -470,15 +592,16 @@ impl JitEngine {
                 },
             };
             let flags = BlockFlags::of(hart);
-            let flags = if self.single_step || stepping {
+            let flags = if self.single_step || stepping || exec_after {
                 flags.single_step()
             } else {
                 flags
             };
             let key = BlockKey { pc, pa, flags };
             let block = match self.block(hart, bus, key) {
-                // Never run past the budget: near its end, use a one-instruction block.
-                Ok(b) if b.len > budget - executed => self.block(
+                // Never run past the budget (or an icount): near its end, use a
+                // one-instruction block.
+                Ok(b) if b.len > limit => self.block(
                     hart,
                     bus,
                     BlockKey {
@@ -509,7 +632,7 @@ impl JitEngine {
                 code: &self.code,
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
-                limit: std::cell::Cell::new(budget - executed),
+                limit: std::cell::Cell::new(limit),
                 tlb: &self.tlb,
                 ram: self.ram,
             };
@@ -517,7 +640,20 @@ impl JitEngine {
             // for the whole call and not otherwise accessed while it runs.
             let r = unsafe { (block.entry)(hart as *mut Hart, &env as *const Env<'_>) };
             self.stats.executed += 1;
-            executed += (r & !STOP_BIT) as u64;
+            let n = (r & !STOP_BIT) as u64;
+            executed += n;
+            if icount.is_some() && !debug_mode {
+                // Every instruction retired or trapped counts; one that entered Debug Mode
+                // instead (ebreak, a trigger) did neither.
+                hart.icount_tick(prv, n.saturating_sub(hart.debug_mode as u64));
+            }
+            if exec_after {
+                hart.check_execute_after();
+                if let Some(e) = hart.take_after_fire() {
+                    hart.raise(e, bus);
+                    self.tlb.flush();
+                }
+            }
             let dirty = env.dirty_pages.take();
             let flush = env.flush_all.get();
             drop(env);

@@ -17,7 +17,7 @@ const SINGLE_STEP: u32 = 1 << 6;
 const MMU: u32 = 1 << 7;
 const DEBUG_MODE: u32 = 1 << 8;
 const NO_ICOUNT: u32 = 1 << 9;
-const TRIG_SHIFT: u32 = 16;
+const DATA_WATCH: u32 = 1 << 10;
 
 impl BlockFlags {
     /// The flags for the hart's current state.
@@ -42,14 +42,21 @@ impl BlockFlags {
             f |= MMU;
         }
         if h.debug_mode {
-            // Debug Mode code neither counts for icount nor takes itriggers. (Sdtrig also
-            // suppresses them by privilege, through the triggers' m/s/u bits: the debug issue
-            // sets NO_ICOUNT from those too, which is why it is its own bit.)
-            f |= DEBUG_MODE | NO_ICOUNT;
+            f |= DEBUG_MODE;
         }
-        // The low 16 bits of the trigger generation: a stale block would need 65 536 trigger
-        // changes while it stays cached, and every change retranslates what it affects.
-        f |= (h.trigger_generation & 0xffff) << TRIG_SHIFT;
+        // Debug Mode code never counts for icount (nor takes itriggers); elsewhere a block
+        // counts when an icount trigger is enabled in its mode. The dispatcher does the
+        // counting (blocks run at most the remaining count), so both kinds are translated
+        // alike; the bit keeps them apart for whoever inspects a block.
+        if h.icount_budget().is_none() {
+            f |= NO_ICOUNT;
+        }
+        // Armed load/store triggers: loads and stores filter their address through the
+        // hart's watch hull (a compare) and take the exact check in the helper when inside.
+        // Blocks translated without the filter stay cached for when the watchpoints go.
+        if h.trig.data && !h.debug_mode {
+            f |= DATA_WATCH;
+        }
         BlockFlags(f)
     }
 
@@ -78,9 +85,9 @@ impl BlockFlags {
         self.0 & NO_ICOUNT != 0
     }
 
-    /// Low 16 bits of the trigger set's generation the block was translated for.
-    pub fn trigger_generation(self) -> u32 {
-        self.0 >> TRIG_SHIFT
+    /// Loads and stores check the watch hull (load/store triggers are armed).
+    pub fn data_watch(self) -> bool {
+        self.0 & DATA_WATCH != 0
     }
 
     /// Loads and stores use physical addresses with no PMP check.

@@ -102,6 +102,14 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
     match unit(h, &inst, raw, env.bus) {
         Ok(()) => {
             h.retire();
+            // A trigger acting after this instruction (load data, mcontrol timing = 1).
+            if let Some(e) = h.take_after_fire() {
+                h.raise(e, env.bus);
+                env.tlb.flush();
+                return STOP;
+            }
+            // (CSR instructions end blocks, so a trigger written here is seen by the
+            // dispatcher before the next instruction.)
             let mut stop = inst.ends_block() || h.waiting;
             // Where the access went: translated after it succeeded, so the walk has no side
             // effect left to have (A/D are set) and a faulting access costs no extra walk.

@@ -19,6 +19,7 @@ use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use emu_core::Hart;
 use emu_core::hart::Csrs;
+use emu_core::sdtrig::WatchHull;
 use emu_isa::{Inst, Op, OpClass, Xlen};
 
 use crate::flags::BlockFlags;
@@ -78,6 +79,11 @@ fn slot_off(s: u8) -> i32 {
     }
 }
 const LIMIT_OFF: i32 = offset_of!(crate::helpers::Env<'static>, limit) as i32;
+const WATCH_OFF: usize = offset_of!(Hart, watch);
+const WATCH_LOAD_LO: i32 = (WATCH_OFF + offset_of!(WatchHull, load_lo)) as i32;
+const WATCH_LOAD_LEN: i32 = (WATCH_OFF + offset_of!(WatchHull, load_len)) as i32;
+const WATCH_STORE_LO: i32 = (WATCH_OFF + offset_of!(WatchHull, store_lo)) as i32;
+const WATCH_STORE_LEN: i32 = (WATCH_OFF + offset_of!(WatchHull, store_len)) as i32;
 
 struct Tx<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
@@ -366,15 +372,16 @@ impl Tx<'_, '_> {
             return self.tlb_op(g, m, va, size, signed, store);
         }
         let off = self.b.ins().iadd_imm_s(va, -(m.base as i64));
-        let ok =
-            self.b
-                .ins()
-                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, off, (m.size - size) as i64);
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
         let cont = self.b.create_block();
         let before = (self.cached, self.dirty);
+        self.watch_check(va, store, slow);
+        let ok =
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedLessThanOrEqual, off, (m.size - size) as i64);
         self.b.ins().brif(ok, fast, &[], slow, &[]);
         self.b.switch_to_block(fast);
         self.b.seal_block(fast);
@@ -427,6 +434,9 @@ impl Tx<'_, '_> {
     ) -> bool {
         use crate::tlb;
         let i = &g.inst;
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.watch_check(va, store, slow);
         let vpn = self.b.ins().ushr_imm_s(va, 12);
         let idx = self.b.ins().band_imm_s(vpn, tlb::TLB_SIZE as i64 - 1);
         let off = self.b.ins().ishl_imm_s(idx, tlb::ENTRY_SHIFT as i64);
@@ -438,8 +448,6 @@ impl Tx<'_, '_> {
         let want = self.b.ins().band_imm_s(va, !0xfff | (size as i64 - 1));
         let hit = self.b.ins().icmp(IntCC::Equal, tag, want);
         let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
         let cont = self.b.create_block();
         let before = (self.cached, self.dirty);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
@@ -456,6 +464,28 @@ impl Tx<'_, '_> {
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
         true
+    }
+
+    /// With load/store triggers armed (the DATA_WATCH flag): send an access whose address
+    /// lies in the hart's watch hull to `slow`, where the memory unit checks the triggers
+    /// exactly. Blocks translated without the flag contain no check at all.
+    fn watch_check(&mut self, va: Value, store: bool, slow: cranelift_codegen::ir::Block) {
+        if !self.flags.data_watch() {
+            return;
+        }
+        let (lo_off, len_off) = if store {
+            (WATCH_STORE_LO, WATCH_STORE_LEN)
+        } else {
+            (WATCH_LOAD_LO, WATCH_LOAD_LEN)
+        };
+        let lo = self.b.ins().load(I64, Self::mem(), self.hart, lo_off);
+        let len = self.b.ins().load(I64, Self::mem(), self.hart, len_off);
+        let d = self.b.ins().isub(va, lo);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, d, len);
+        let next = self.b.create_block();
+        self.b.ins().brif(inside, slow, &[], next, &[]);
+        self.b.switch_to_block(next);
+        self.b.seal_block(next);
     }
 
     /// The access itself, at host address `host`.
@@ -901,7 +931,8 @@ impl Tx<'_, '_> {
 }
 
 /// Build the IR of one block into `func`. `mem` enables the inline RAM path for loads and
-/// stores (used only when the flags say accesses are direct).
+/// stores (used only when the flags say accesses are direct). `may_loop`: a block whose end
+/// jumps to its start may iterate inside the function.
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     func: &mut Function,
@@ -912,6 +943,7 @@ pub fn build(
     flags: BlockFlags,
     has_c: bool,
     mem: Option<MemCtx>,
+    may_loop: bool,
 ) {
     let cc = isa.default_call_conv();
     let mut sig = Signature::new(cc);
@@ -957,6 +989,7 @@ pub fn build(
     // function (budget permitting) instead of returning to the dispatcher every iteration.
     let start_pc = insns.first().map_or(0, |g| g.pc);
     let self_loop = has_c
+        && may_loop
         && !flags.is_single_step()
         && insns.last().is_some_and(|g| {
             g.allowed

@@ -1,6 +1,6 @@
 //! Blocks with the same pc and different flags coexist: switching to single-step, Debug
-//! Mode or another trigger generation translates the other variant once, and switching back
-//! and forth afterwards translates nothing.
+//! Mode or armed watchpoints translates the other variant once, and switching back and forth
+//! afterwards translates nothing.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
@@ -12,6 +12,15 @@ use emu_jit::{JitConfig, JitEngine};
 
 mod common;
 use common::BASE;
+
+/// Arm or disarm a store trigger (mcontrol6, M-mode) on an address nobody writes.
+fn watch(h: &mut Hart, on: bool) {
+    h.csr_write(0x7a0, 0).unwrap();
+    h.csr_write(0x7a2, BASE + 0x8000).unwrap();
+    let tdata1 = if on { 6 << 60 | 1 << 6 | 1 << 1 } else { 0 };
+    h.csr_write(0x7a1, tdata1).unwrap();
+    assert_eq!(h.trig.data, on);
+}
 
 #[test]
 fn flag_variants_coexist() {
@@ -33,7 +42,8 @@ fn flag_variants_coexist() {
     };
 
     // Warm up every variant: whole blocks, single-step (a budget of 1 instruction at a
-    // time), Debug Mode, and a new trigger generation.
+    // time), Debug Mode, and with a store watchpoint armed (on an address the loop never
+    // touches).
     let warm = |h: &mut Hart, jit: &mut JitEngine| {
         run(h, jit, 1000);
         for _ in 0..8 {
@@ -44,7 +54,7 @@ fn flag_variants_coexist() {
     h.debug_mode = true;
     warm(&mut h, &mut jit);
     h.debug_mode = false;
-    h.trigger_generation += 1;
+    watch(&mut h, true);
     warm(&mut h, &mut jit);
     let compiled = jit.stats.compiled;
     let blocks = jit.block_count();
@@ -52,9 +62,9 @@ fn flag_variants_coexist() {
 
     // Switching back and forth now translates nothing.
     for round in 0..20 {
-        let (debug, generation) = [(false, 0), (true, 0), (false, 1)][round % 3];
+        let (debug, watching) = [(false, false), (true, false), (false, true)][round % 3];
         h.debug_mode = debug;
-        h.trigger_generation = generation;
+        watch(&mut h, watching);
         run(&mut h, &mut jit, 500);
         for _ in 0..8 {
             run(&mut h, &mut jit, 1);

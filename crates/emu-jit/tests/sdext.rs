@@ -1,148 +1,19 @@
 //! Sdext (Debug Mode) as the Debug Specification 1.0 describes it, checked on the
 //! interpreter, the JIT and the JIT with one-instruction blocks: every scenario states the
 //! expected architectural result, and all three engines must reach it.
-//!
-//! Layout: the program at BASE; a spinning trap handler at TRAP; the Debug Module's halt
-//! and exception vectors (spinning too) at HALT and EXC, so a run ends parked where the
-//! hart went.
+//! The layout is the scenario harness's (`common/scenario.rs`).
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::debug::dcsr;
-use emu_core::{
-    Bus, DebugCause, DebugVectors, Engine, EngineExit, Hart, HartId, Interpreter, IsaConfig, Priv,
-};
+use emu_core::{Bus, DebugCause, Hart, HartId, IsaConfig, Priv};
 use emu_isa::{Op, Xlen};
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::SystemBus;
 
 mod common;
 use common::BASE;
-
-const TRAP: u64 = BASE + 0x400;
-const HALT: u64 = BASE + 0x800;
-const EXC: u64 = BASE + 0x808;
-/// Where scenarios put code a `dret` resumes to.
-const TARGET: u64 = BASE + 0x200;
-
-const DCSR: u16 = 0x7b0;
-const DPC: u16 = 0x7b1;
-const DSCRATCH0: u16 = 0x7b2;
-const MSTATUS_MPRV: u64 = 1 << 17;
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Interp,
-    Jit,
-    JitStep,
-}
-
-const KINDS: [Kind; 3] = [Kind::Interp, Kind::Jit, Kind::JitStep];
-
-fn engine(kind: Kind) -> Box<dyn Engine> {
-    match kind {
-        Kind::Interp => Box::new(Interpreter::default()),
-        Kind::Jit | Kind::JitStep => Box::new(
-            JitEngine::new(JitConfig {
-                single_step: matches!(kind, Kind::JitStep),
-                ..JitConfig::default()
-            })
-            .unwrap(),
-        ),
-    }
-}
-
-struct Setup<'a> {
-    /// Code at BASE.
-    main: &'a dyn Fn(&mut Asm),
-    /// Code at TARGET (where debug programs resume to).
-    target: &'a dyn Fn(&mut Asm),
-    hart: &'a dyn Fn(&mut Hart),
-}
-
-fn nothing(_: &mut Asm) {}
-
-/// `j .`: where a run ends parked.
-fn spin(a: &mut Asm) {
-    let here = a.here();
-    a.j(here);
-}
-fn as_is(_: &mut Hart) {}
-
-fn assemble(base: u64, f: &dyn Fn(&mut Asm)) -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, base);
-    f(&mut a);
-    a.finish().unwrap()
-}
-
-fn prepare(s: &Setup<'_>) -> (SystemBus, Hart) {
-    let bus = common::bus_with(&assemble(BASE, s.main));
-    common::load(&bus, TARGET, &assemble(TARGET, s.target));
-    for at in [TRAP, HALT, EXC] {
-        common::load(&bus, at, &assemble(at, &spin));
-    }
-    let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
-    h.csr.mtvec = TRAP;
-    h.debug.vectors = DebugVectors {
-        halt: HALT,
-        exception: EXC,
-    };
-    // User mode may run everywhere.
-    h.csr.pmpaddr[0] = u64::MAX >> 10;
-    h.csr.pmpcfg[0] = 0x1f;
-    (s.hart)(&mut h);
-    (bus, h)
-}
-
-/// Run for `budget` instructions (fewer if the hart waits); the instructions executed.
-fn run(e: &mut dyn Engine, h: &mut Hart, bus: &SystemBus, budget: u64) -> u64 {
-    let mut done = 0;
-    for _ in 0..1000 {
-        if done >= budget {
-            break;
-        }
-        let r = e.run(h, bus, bus.irq_lines(h.id), budget - done, &mut || false);
-        done += r.executed;
-        if r.exit == EngineExit::Waiting {
-            break;
-        }
-    }
-    done
-}
-
-/// Run the scenario on every engine and check the result.
-fn check(s: Setup<'_>, budget: u64, expect: &dyn Fn(&Hart, u64)) {
-    for kind in KINDS {
-        let (bus, mut h) = prepare(&s);
-        let mut e = engine(kind);
-        let n = run(e.as_mut(), &mut h, &bus, budget);
-        eprintln!("{kind:?}");
-        expect(&h, n);
-    }
-}
-
-fn cause(h: &Hart) -> u32 {
-    (h.debug.dcsr & dcsr::CAUSE) >> 6
-}
-
-/// Debug-mode code that resumes at TARGET with `dcsr` bits `set` (and `clear`ed).
-fn resume_to_target(set: u32, clear: u32) -> impl Fn(&mut Asm) {
-    move |a: &mut Asm| {
-        a.li(T0, TARGET as i64);
-        a.csrw(DPC, T0);
-        a.li(T0, set as i64);
-        a.csrs(DCSR, T0);
-        a.li(T0, clear as i64);
-        a.csrc(DCSR, T0);
-        a.op0(Op::Dret);
-    }
-}
-
-fn in_debug_mode(h: &mut Hart) {
-    h.debug_mode = true;
-}
+use common::scenario::*;
 
 #[test]
 fn dcsr_after_reset() {

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use emu_core::{Bus, PhysAddr};
 use emu_machine::{Console, Signals, SystemBus};
 
+pub mod scenario;
+
 /// Where RAM starts and programs are loaded.
 pub const BASE: u64 = 0x8000_0000;
 

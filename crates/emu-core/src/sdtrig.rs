@@ -1,0 +1,490 @@
+//! Sdtrig on the hart: the trigger CSRs, and where each trigger type is asked.
+//!
+//! [`crate::trigger`] is the model (registers and match rules); this module connects it to
+//! the hart: CSR numbers, the execute check before an instruction, the load/store checks
+//! inside the memory units, icount after each instruction, itrigger/etrigger after a trap,
+//! and tmexttrigger inputs. Every engine goes through these methods, so the interpreter and
+//! the JIT fire the same triggers at the same points. A [`TriggerSummary`] says which
+//! kinds are armed at all, so an unarmed hart pays one flag test per check site; the JIT
+//! also reads [`WatchHull`] from generated code.
+
+use emu_isa::Xlen;
+
+use crate::bus::Bus;
+use crate::debug::DebugCause;
+use crate::hart::{Hart, mstatus};
+use crate::trap::Exception;
+use crate::trigger::{self, Context, Event, Fire, Triggers, ty};
+use crate::types::Priv;
+
+/// Which kinds of trigger are armed, recomputed on every trigger register write.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TriggerSummary {
+    /// Some address/data trigger watches execution.
+    pub exec: bool,
+    /// ... and one of them acts after the instruction (mcontrol `timing` = 1).
+    pub exec_after: bool,
+    /// Some address/data trigger watches loads or stores.
+    pub data: bool,
+    /// Some icount trigger is enabled in some mode (or pending).
+    pub icount: bool,
+    /// Some itrigger or etrigger is armed.
+    pub traps: bool,
+    /// Bumped on every change to the trigger registers (engines compare it to what they
+    /// translated for).
+    pub version: u64,
+}
+
+/// The addresses loads and stores may match, for a one-compare filter in front of the
+/// exact check: an access at `va` needs the exact check when `va - lo < len` (unsigned).
+/// The ranges start 7 bytes early so that an access of up to 8 bytes reaching into a
+/// watched range from below is caught. `len` = 0: nothing watched.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WatchHull {
+    /// Lowest load address to check.
+    pub load_lo: u64,
+    /// Number of load addresses to check from `load_lo`.
+    pub load_len: u64,
+    /// Lowest store address to check.
+    pub store_lo: u64,
+    /// Number of store addresses to check from `store_lo`.
+    pub store_len: u64,
+}
+
+impl WatchHull {
+    fn of(t: &Triggers, xlen: Xlen) -> WatchHull {
+        let mut load: Option<(u64, u64)> = None;
+        let mut store: Option<(u64, u64)> = None;
+        for tr in &t.t {
+            let Some((lo, hi)) = tr.coverage(xlen) else {
+                continue;
+            };
+            let lo = lo.saturating_sub(7);
+            let (_, s, l) = tr.kinds();
+            for (on, acc) in [(l, &mut load), (s, &mut store)] {
+                if on {
+                    *acc = Some(acc.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
+                }
+            }
+        }
+        let len =
+            |r: Option<(u64, u64)>| r.map_or((0, 0), |(lo, hi)| (lo, (hi - lo).saturating_add(1)));
+        let (load_lo, load_len) = len(load);
+        let (store_lo, store_len) = len(store);
+        WatchHull {
+            load_lo,
+            load_len,
+            store_lo,
+            store_len,
+        }
+    }
+}
+
+/// The exception a firing trigger asks for: Debug Mode wins over a breakpoint (the
+/// breakpoint trigger's hit bit is still set, as the spec requires).
+fn fire_exception(f: &Fire) -> Exception {
+    if f.debug {
+        Exception::EnterDebug(DebugCause::Trigger)
+    } else {
+        Exception::Breakpoint(f.tval)
+    }
+}
+
+fn bits(v: u64, lo: u32, n: u32) -> u64 {
+    (v >> lo) & ((1 << n) - 1)
+}
+
+/// Privilege enable bit of icount/itrigger/etrigger for `prv`.
+fn mode_bit(data: u64, prv: Priv) -> bool {
+    let b = match prv {
+        Priv::M => 9,
+        Priv::S => 7,
+        Priv::U => 6,
+    };
+    data >> b & 1 != 0
+}
+
+const ICOUNT_PENDING: u64 = 1 << 8;
+
+fn icount_count(data: u64) -> u64 {
+    bits(data, 10, 14)
+}
+
+impl Hart {
+    /// Give the hart `n` triggers (8 after construction), all reset.
+    pub fn set_trigger_count(&mut self, n: usize) {
+        self.triggers = Triggers::new(n);
+        self.triggers_changed();
+    }
+
+    /// Recompute [`Hart::trig`] and [`Hart::watch`] after the trigger registers changed.
+    pub fn triggers_changed(&mut self) {
+        let xlen = self.xlen();
+        let mut s = TriggerSummary {
+            version: self.trig.version.wrapping_add(1),
+            ..TriggerSummary::default()
+        };
+        for t in &self.triggers.t {
+            if !t.armed() {
+                continue;
+            }
+            match t.ty {
+                ty::MCONTROL | ty::MCONTROL6 => {
+                    let (x, st, l) = t.kinds();
+                    s.exec |= x;
+                    s.exec_after |= x && t.ty == ty::MCONTROL && t.data >> 18 & 1 != 0;
+                    s.data |= st || l;
+                }
+                ty::ICOUNT => s.icount = true,
+                ty::ITRIGGER | ty::ETRIGGER => s.traps = true,
+                _ => {}
+            }
+        }
+        self.trig = s;
+        self.watch = WatchHull::of(&self.triggers, xlen);
+    }
+
+    /// The context the match rules need.
+    fn trig_ctx(&self) -> Context {
+        let asid = match self.xlen() {
+            Xlen::X32 => bits(self.csr.satp, 22, 9),
+            Xlen::X64 => bits(self.csr.satp, 44, 16),
+        };
+        Context {
+            prv: self.prv,
+            debug_mode: self.debug_mode,
+            sie: self.csr.mstatus & mstatus::SIE != 0,
+            bp_delegated: self.csr.medeleg >> 3 & 1 != 0,
+            asid,
+        }
+    }
+
+    fn fire(&mut self, e: &Event, after: bool) -> Option<Fire> {
+        let f = self.triggers.check(e, &self.trig_ctx(), self.xlen(), after);
+        if f.none() {
+            return None;
+        }
+        self.triggers.record_hits(&f, !after);
+        Some(f)
+    }
+
+    /// Execute triggers that act before the instruction at `pc`: `Err` with the exception
+    /// to raise when one fires. Engines call this before executing an instruction whose
+    /// address an execute trigger may match (the interpreter whenever one is armed).
+    pub fn check_execute(&mut self, bus: &dyn Bus) -> Result<(), Exception> {
+        self.exec_event = None;
+        if !self.trig.exec || self.debug_mode {
+            return Ok(());
+        }
+        // Address triggers outrank fetch faults, so an instruction that cannot be fetched
+        // is still matched on its address (as 2 bytes, or 4 without C).
+        let e = match self.fetch(bus) {
+            Ok((inst, raw)) => Event::Execute {
+                pc: self.pc,
+                len: inst.len as u64,
+                bits: Some(raw as u64),
+            },
+            Err(_) => Event::Execute {
+                pc: self.pc,
+                len: if self.isa.c { 2 } else { 4 },
+                bits: None,
+            },
+        };
+        self.exec_event = Some(e);
+        match self.fire(&e, false) {
+            Some(f) => Err(fire_exception(&f)),
+            None => Ok(()),
+        }
+    }
+
+    /// After the instruction checked by [`Hart::check_execute`] retired: execute triggers
+    /// with `timing` = 1 (the exception follows, with `pc` after the instruction).
+    pub fn check_execute_after(&mut self) {
+        if let Some(e) = self.exec_event.take()
+            && self.trig.exec_after
+            && let Some(f) = self.fire(&e, true)
+        {
+            self.after_fire.get_or_insert(fire_exception(&f));
+        }
+    }
+
+    /// Load/store triggers that act before an access (`Err`: the access must not happen).
+    /// Called by the memory, atomic and FP units with the effective virtual address.
+    #[inline]
+    pub(crate) fn watch_before(&mut self, e: Event) -> Result<(), Exception> {
+        if !self.trig.data {
+            return Ok(());
+        }
+        match self.fire(&e, false) {
+            Some(f) => Err(fire_exception(&f)),
+            None => Ok(()),
+        }
+    }
+
+    /// Load triggers on the loaded value, which act after the instruction retires.
+    #[inline]
+    pub(crate) fn watch_load_value(&mut self, addr: u64, size: u64, value: u64) {
+        if !self.trig.data {
+            return;
+        }
+        let e = Event::Load {
+            addr,
+            size,
+            value: Some(value),
+        };
+        if let Some(f) = self.fire(&e, true) {
+            self.after_fire.get_or_insert(fire_exception(&f));
+        }
+    }
+
+    /// The exception a trigger asked for after the instruction that just retired (mcontrol
+    /// `timing` = 1, load data). Engines raise it right after retiring the instruction.
+    pub fn take_after_fire(&mut self) -> Option<Exception> {
+        self.after_fire.take()
+    }
+
+    /// How many more instructions may run in the current mode before an icount trigger
+    /// could become pending: `None` when no icount trigger counts here (engines run
+    /// freely), else at least 1. Debug Mode never counts.
+    pub fn icount_budget(&self) -> Option<u64> {
+        if !self.trig.icount || self.debug_mode {
+            return None;
+        }
+        self.triggers
+            .t
+            .iter()
+            .filter(|t| t.ty == ty::ICOUNT && mode_bit(t.data, self.prv))
+            .map(|t| icount_count(t.data))
+            .filter(|&c| c > 0)
+            .min()
+    }
+
+    /// `n` instructions retired or trapped (each counted once) after being fetched in mode
+    /// `prv` outside Debug Mode: count them down; reaching 0 makes the trigger pending.
+    pub fn icount_tick(&mut self, prv: Priv, n: u64) {
+        if !self.trig.icount || n == 0 {
+            return;
+        }
+        let ctx = Context {
+            prv,
+            ..self.trig_ctx()
+        };
+        let (mc, sc, xlen) = (self.triggers.mcontext, self.triggers.scontext, self.xlen());
+        for t in &mut self.triggers.t {
+            if t.ty != ty::ICOUNT
+                || !mode_bit(t.data, prv)
+                || !t.context_matches(&ctx, mc, sc, xlen)
+            {
+                continue;
+            }
+            let c = icount_count(t.data);
+            if c == 0 {
+                continue;
+            }
+            let left = c.saturating_sub(n);
+            t.data = (t.data & !(0x3fff << 10)) | left << 10;
+            if left == 0 {
+                t.data |= ICOUNT_PENDING;
+            }
+        }
+    }
+
+    /// A pending icount trigger enabled in the current mode fires before the next
+    /// instruction: `Some(exception)` to raise.
+    fn icount_fire(&mut self) -> Option<Exception> {
+        if !self.trig.icount || self.debug_mode {
+            return None;
+        }
+        let ctx = self.trig_ctx();
+        let mte = self.triggers.tcontrol & trigger::MTE != 0;
+        let mut fire = Fire::default();
+        for (i, t) in self.triggers.t.iter_mut().enumerate() {
+            if t.ty != ty::ICOUNT || t.data & ICOUNT_PENDING == 0 || !mode_bit(t.data, ctx.prv) {
+                continue;
+            }
+            let action = t.data & 0x3f;
+            // Action 0 obeys the re-entrancy rule (tcontrol.mte; SIE when delegated).
+            let allowed = action != 0
+                || match ctx.prv {
+                    Priv::M => mte,
+                    Priv::S => !ctx.bp_delegated || ctx.sie,
+                    Priv::U => true,
+                };
+            if !allowed {
+                continue;
+            }
+            t.data &= !ICOUNT_PENDING;
+            fire.hits |= 1 << i;
+            if action == 1 {
+                fire.debug = true;
+            } else {
+                fire.breakpoint = true;
+            }
+        }
+        if fire.none() {
+            return None;
+        }
+        self.triggers.record_hits(&fire, true);
+        Some(fire_exception(&fire))
+    }
+
+    /// After a trap was taken from `from` (exception or interrupt `code`): itrigger and
+    /// etrigger fire before the handler's first instruction.
+    fn trap_fire(&mut self, code: u64, interrupt: bool, from: Priv) -> Option<Exception> {
+        if !self.trig.traps || self.debug_mode || code >= self.xlen().bits() as u64 {
+            return None;
+        }
+        let want = if interrupt {
+            ty::ITRIGGER
+        } else {
+            ty::ETRIGGER
+        };
+        let ctx = self.trig_ctx();
+        let (mc, sc, xlen) = (self.triggers.mcontext, self.triggers.scontext, self.xlen());
+        let mte = self.triggers.tcontrol & trigger::MTE != 0;
+        let mut fire = Fire::default();
+        for (i, t) in self.triggers.t.iter().enumerate() {
+            if t.ty != want
+                || !mode_bit(t.data, from)
+                || t.tdata2 >> code & 1 == 0
+                || !t.context_matches(&ctx, mc, sc, xlen)
+            {
+                continue;
+            }
+            let action = t.data & 0x3f;
+            let allowed = action != 0
+                || match ctx.prv {
+                    Priv::M => mte,
+                    Priv::S => !ctx.bp_delegated || ctx.sie,
+                    Priv::U => true,
+                };
+            if !allowed {
+                continue;
+            }
+            fire.hits |= 1 << i;
+            if action == 1 {
+                fire.debug = true;
+            } else {
+                fire.breakpoint = true;
+            }
+        }
+        if fire.none() {
+            return None;
+        }
+        self.triggers.record_hits(&fire, true);
+        // tval is 0 for these triggers.
+        Some(fire_exception(&Fire { tval: 0, ..fire }))
+    }
+
+    /// Take a trap and then the itrigger/etrigger that fires on it, if any.
+    pub(crate) fn trap_and_triggers(
+        &mut self,
+        code: u64,
+        interrupt: bool,
+        tval: u64,
+        bus: &dyn Bus,
+    ) {
+        let from = self.prv;
+        self.take_trap(code, interrupt, tval);
+        if let Some(e) = self.trap_fire(code, interrupt, from) {
+            self.fired(e, bus);
+        }
+    }
+
+    /// Act on an exception asked for by a trigger outside the instruction flow (icount,
+    /// itrigger, etrigger, tmexttrigger): a breakpoint trap (which no trigger watches again)
+    /// or Debug Mode.
+    fn fired(&mut self, e: Exception, bus: &dyn Bus) {
+        match e {
+            Exception::EnterDebug(cause) => self.enter_debug(cause, bus),
+            e => self.take_trap(e.code(), false, e.tval()),
+        }
+    }
+
+    /// Signal tmexttrigger inputs (bit per input, 16 inputs): every armed tmexttrigger
+    /// selecting one of them fires before the next instruction.
+    pub fn external_trigger(&mut self, inputs: u16) {
+        if self.debug_mode {
+            return;
+        }
+        let mut fire = Fire::default();
+        for (i, t) in self.triggers.t.iter().enumerate() {
+            if t.ty == ty::TMEXTTRIGGER && bits(t.data, 6, 16) & inputs as u64 != 0 {
+                fire.hits |= 1 << i;
+                if t.data & 0x3f == 1 {
+                    fire.debug = true;
+                } else {
+                    fire.breakpoint = true;
+                }
+            }
+        }
+        if !fire.none() {
+            self.triggers.record_hits(&fire, true);
+            let e = fire_exception(&Fire { tval: 0, ..fire });
+            // Debug Mode entry outranks a pending breakpoint.
+            if self.ext_fire.is_none() || e != Exception::Breakpoint(0) {
+                self.ext_fire = Some(e);
+            }
+        }
+    }
+
+    /// What triggers do at an instruction boundary (after halt requests and interrupts):
+    /// a tmexttrigger input or a pending icount. `Some`: the hart trapped or entered Debug
+    /// Mode instead of executing.
+    pub(crate) fn boundary_triggers(&mut self, bus: &dyn Bus) -> Option<Exception> {
+        if self.debug_mode {
+            return None;
+        }
+        let e = self.ext_fire.take().or_else(|| self.icount_fire())?;
+        self.fired(e, bus);
+        Some(e)
+    }
+
+    /// Read a trigger CSR (`None`: not one).
+    pub(crate) fn trigger_csr_read(&self, csr: u16) -> Option<u64> {
+        let t = &self.triggers;
+        let sel = t.t.get(t.select);
+        Some(match csr {
+            0x7a0 => t.select as u64,
+            0x7a1 => sel.map_or(0, |s| s.tdata1(self.xlen())),
+            0x7a2 => sel.map_or(0, |s| s.tdata2),
+            0x7a3 => sel.map_or(0, |s| s.tdata3),
+            0x7a4 => trigger::TINFO_VERSION | trigger::TINFO_TYPES,
+            0x7a5 => t.tcontrol,
+            0x7a8 => t.mcontext,
+            0x7aa | 0x5a8 => t.scontext,
+            _ => return None,
+        })
+    }
+
+    /// Write a trigger CSR with its WARL rules (`false`: not one).
+    pub(crate) fn trigger_csr_write(&mut self, csr: u16, v: u64) -> bool {
+        let xlen = self.xlen();
+        let dm = self.debug_mode;
+        let (s, u) = (self.isa.s, self.isa.u);
+        let t = &mut self.triggers;
+        match csr {
+            0x7a0 => t.write_select(v),
+            0x7a1 => t.write_tdata1(v, xlen, dm, s, u),
+            0x7a2 => t.write_tdata(2, v, xlen, dm),
+            0x7a3 => t.write_tdata(3, v, xlen, dm),
+            0x7a4 => {} // tinfo is read-only; writes are ignored
+            0x7a5 => t.tcontrol = v & (trigger::MTE | trigger::MPTE),
+            // hcontext is 6 bits on RV32 and 13 on RV64 (textra's mhvalue width).
+            0x7a8 => t.mcontext = v & if xlen == Xlen::X32 { 0x3f } else { 0x1fff },
+            0x7aa | 0x5a8 => {
+                t.scontext = v & if xlen == Xlen::X32 {
+                    0xffff
+                } else {
+                    0xffff_ffff
+                }
+            }
+            _ => return false,
+        }
+        if matches!(csr, 0x7a1..=0x7a3) {
+            self.triggers_changed();
+        }
+        true
+    }
+}
