@@ -158,15 +158,7 @@ fn triggers(c: &mut Criterion) {
     for setup in ["none", "8_breakpoints", "watchpoint"] {
         let (bus, mut hart) = machine(&mem_loop(i64::MAX / 2));
         step_n(&mut hart, &bus, 64);
-        // What a debugger does through the Debug Module: dmode triggers, action 1.
         hart.debug_mode = true;
-        let arm = |h: &mut Hart, i: u64, addr: u64, kinds: u64| {
-            let ok = h.csr_write(0x7a0, i).is_ok()
-                && h.csr_write(0x7a2, addr).is_ok()
-                && h.csr_write(0x7a1, 6 << 60 | 1 << 59 | 1 << 12 | 1 << 6 | kinds)
-                    .is_ok();
-            assert!(ok, "trigger CSRs");
-        };
         match setup {
             "8_breakpoints" => {
                 for i in 0..8 {
@@ -189,5 +181,80 @@ fn triggers(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, realistic, compile, triggers);
+/// The same three setups on the CoreMark-like program (whole run, fresh machine each
+/// time): 8 breakpoints in its one hot code page (on the other harts' park loop and on
+/// read-only data, never executed by hart 0) and a load/store watchpoint in its stack
+/// region, 2 KiB below the top, where its small frames never reach.
+fn triggers_realistic(c: &mut Criterion) {
+    let Some(elf) = coremark_like() else { return };
+    let Ok(prog) = emu_machine::elf::parse_elf(&elf) else {
+        panic!("coremark_like ELF")
+    };
+    let sym = |n: &str| prog.symbol(n).unwrap_or_else(|| panic!("symbol {n}"));
+    let park = sym("_start") + 0x24; // `2: wfi; j 2b` in start.S
+    let text = sym("text");
+    let bps = [
+        park,
+        park + 2,
+        park + 4,
+        text,
+        text + 4,
+        text + 8,
+        text + 12,
+        text + 16,
+    ];
+    let watch = sym("_stack_top") - 0x800;
+    let mut g = c.benchmark_group("triggers/coremark_like");
+    g.sample_size(10);
+    for setup in ["none", "8_breakpoints", "watchpoint"] {
+        g.bench_function(setup, |b| {
+            b.iter_batched(
+                || {
+                    let (bus, mut hart) = machine(&elf);
+                    hart.debug_mode = true;
+                    match setup {
+                        "8_breakpoints" => {
+                            for (i, &a) in bps.iter().enumerate() {
+                                arm(&mut hart, i as u64, a, 4);
+                            }
+                        }
+                        "watchpoint" => arm(&mut hart, 0, watch, 3),
+                        _ => {}
+                    }
+                    hart.debug_mode = false;
+                    (bus, hart)
+                },
+                |(bus, mut hart)| {
+                    let mut engine = jit();
+                    while bus.signals.exit_reason().is_none() {
+                        engine.run(&mut hart, &*bus, 0, 1 << 20, &mut || false);
+                        assert!(!hart.debug_mode, "a trigger fired");
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+/// Program trigger `i` as a debugger would (dmode, action 1: enter Debug Mode, M-mode) on
+/// `addr` for the accesses `kinds` (mcontrol6 bits: 4 execute, 2 store, 1 load). The hart
+/// must be in Debug Mode.
+fn arm(h: &mut Hart, i: u64, addr: u64, kinds: u64) {
+    let ok = h.csr_write(0x7a0, i).is_ok()
+        && h.csr_write(0x7a2, addr).is_ok()
+        && h.csr_write(0x7a1, 6 << 60 | 1 << 59 | 1 << 12 | 1 << 6 | kinds)
+            .is_ok();
+    assert!(ok, "trigger CSRs");
+}
+
+criterion_group!(
+    benches,
+    throughput,
+    realistic,
+    compile,
+    triggers,
+    triggers_realistic
+);
 criterion_main!(benches);

@@ -119,6 +119,12 @@ impl Asm {
         Label(self.labels.len() - 1)
     }
 
+    /// A label for absolute address `addr` (code that lies outside what is assembled here).
+    pub fn label_at(&mut self, addr: u64) -> Label {
+        self.labels.push(Some(addr));
+        Label(self.labels.len() - 1)
+    }
+
     /// Bind `l` to the current position.
     pub fn bind(&mut self, l: Label) {
         let pc = self.pc();

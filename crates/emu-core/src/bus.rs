@@ -156,6 +156,13 @@ pub trait Bus: Send + Sync {
     fn ram_window(&self) -> Option<RamWindow> {
         None
     }
+    /// A tag for the content of code at `addr` outside RAM that changes without the hart
+    /// writing it (the Debug Module's program area): engines key translations there by it.
+    /// 0 for memory whose code never changes that way.
+    fn code_tag(&self, addr: PhysAddr) -> u64 {
+        let _ = addr;
+        0
+    }
 }
 
 /// A bus with nothing but RAM (and interrupt lines set by hand): for tests, fuzzing and

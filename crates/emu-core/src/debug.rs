@@ -121,6 +121,9 @@ pub struct DebugState {
     pub frozen_time: u64,
     /// Where Debug Mode code lives.
     pub vectors: DebugVectors,
+    /// Physical `[start, end)` of the Debug Module's memory: reachable only in Debug Mode
+    /// (and there without PMP checks); an access fault anywhere else.
+    pub dm_range: Option<(u64, u64)>,
 }
 
 impl Default for DebugState {
@@ -133,6 +136,7 @@ impl Default for DebugState {
             request: None,
             frozen_time: 0,
             vectors: DebugVectors::default(),
+            dm_range: None,
         }
     }
 }

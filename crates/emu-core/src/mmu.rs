@@ -90,6 +90,17 @@ impl Hart {
             Some(mode) if prv != Priv::M => self.walk(va, access, prv, &mode, bus)?,
             _ => va,
         };
+        if let Some((lo, hi)) = self.debug.dm_range
+            && pa < hi
+            && pa.saturating_add(size) > lo
+        {
+            // The Debug Module exists only for Debug Mode, where PMP does not apply to it.
+            return if self.debug_mode && pa >= lo && pa + size <= hi {
+                Ok(pa)
+            } else {
+                Err(access.access_fault(va))
+            };
+        }
         if !self.pmp_allows(pa, size, access, prv) {
             return Err(access.access_fault(va));
         }

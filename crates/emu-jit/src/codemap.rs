@@ -142,6 +142,7 @@ mod tests {
             pc,
             pa: pc,
             flags: BlockFlags(0),
+            tag: 0,
         }
     }
 

@@ -44,6 +44,9 @@ pub struct BlockKey {
     pub pa: u64,
     /// Translation flags.
     pub flags: BlockFlags,
+    /// Content tag of code outside RAM that changes behind the hart's back (the Debug
+    /// Module's program area, [`Bus::code_tag`]); 0 for RAM and ROM.
+    pub tag: u64,
 }
 
 type BlockFn = unsafe extern "C" fn(*mut Hart, *const Env<'_>) -> u32;
@@ -83,6 +86,8 @@ struct Block {
     vend: u64,
     /// End of its physical bytes.
     pa_end: u64,
+    /// An execute trigger may match its first instruction: ask the hart before running it.
+    check: bool,
 }
 
 /// Counters for tests and benchmarks.
@@ -429,6 +434,7 @@ impl JitEngine {
             len: insns.len() as u64,
             vend: pc,
             pa_end: pa,
+            check: !may_loop,
         })
     }
 
@@ -559,17 +565,6 @@ impl JitEngine {
             // Resumed with dcsr.step: this instruction (or its trap) ends in Debug Mode.
             let stepping = hart.debug.stepping;
             let pc = hart.pc;
-            // An execute trigger may match here: ask before running anything. mcontrol with
-            // timing = 1 on execution acts after this one instruction.
-            let mut exec_after = false;
-            if !self.exec_ranges.is_empty() && self.exec_watched(pc, 4) {
-                if let Err(e) = hart.check_execute(bus) {
-                    self.fault(hart, bus, e, stepping);
-                    executed += 1;
-                    continue;
-                }
-                exec_after = hart.trig.exec_after;
-            }
             // Instructions that may run before an icount trigger could become pending.
             let (prv, debug_mode) = (hart.prv, hart.debug_mode);
             let icount = hart.icount_budget();
@@ -592,12 +587,22 @@ impl JitEngine {
                 },
             };
             let flags = BlockFlags::of(hart);
+            // mcontrol with timing = 1 on execution acts after one instruction: where an
+            // execute trigger may match, such a hart runs one-instruction blocks.
+            let exec_after = hart.trig.exec_after && self.exec_watched(pc, 4);
             let flags = if self.single_step || stepping || exec_after {
                 flags.single_step()
             } else {
                 flags
             };
-            let key = BlockKey { pc, pa, flags };
+            // Code outside RAM may be rewritten by its device (the Debug Module writes each
+            // abstract command there): key it by content, so a repeated program reuses
+            // its translation and a new one never runs a stale one.
+            let tag = match self.ram {
+                Some(r) if pa.wrapping_sub(r.base) < r.size => 0,
+                _ => bus.code_tag(emu_core::PhysAddr(pa)),
+            };
+            let key = BlockKey { pc, pa, flags, tag };
             let block = match self.block(hart, bus, key) {
                 // Never run past the budget (or an icount): near its end, use a
                 // one-instruction block.
@@ -611,6 +616,19 @@ impl JitEngine {
                 ),
                 r => r,
             };
+            // An execute trigger may match here: ask before running the block (blocks know
+            // whether their first instruction is watched, so unwatched code pays nothing).
+            // Address triggers outrank a fetch fault.
+            let watched = match &block {
+                Ok(b) => b.check,
+                Err(Some(_)) => self.exec_watched(pc, 4),
+                Err(None) => false,
+            };
+            if watched && let Err(e) = hart.check_execute(bus) {
+                self.fault(hart, bus, e, stepping);
+                executed += 1;
+                continue;
+            }
             let block = match block {
                 Ok(b) => b,
                 Err(Some(e)) => {
@@ -647,7 +665,7 @@ impl JitEngine {
                 // instead (ebreak, a trigger) did neither.
                 hart.icount_tick(prv, n.saturating_sub(hart.debug_mode as u64));
             }
-            if exec_after {
+            if exec_after && watched {
                 hart.check_execute_after();
                 if let Some(e) = hart.take_after_fire() {
                     hart.raise(e, bus);

@@ -3,6 +3,7 @@
 
 use emu_core::bus::irq;
 use emu_core::{AmoOp, Bus, BusFault, HartId, PhysAddr};
+use emu_dm::DebugModule;
 
 use crate::console::Console;
 use crate::dev::clint::Clint;
@@ -38,6 +39,8 @@ pub struct SystemBus {
     console: Console,
     /// Exit and wake-up signals.
     pub signals: Arc<Signals>,
+    /// The Debug Module, at [`DM_BASE`] (harts reach it only in Debug Mode).
+    dm: Option<Arc<DebugModule>>,
 }
 
 impl SystemBus {
@@ -55,6 +58,7 @@ impl SystemBus {
             clint: Clint::new(harts),
             plic: Plic::new(harts),
             htif: None,
+            dm: None,
             console,
             signals,
         })
@@ -175,9 +179,23 @@ impl SystemBus {
         }
     }
 
+    /// Map the Debug Module at [`DM_BASE`].
+    pub fn set_dm(&mut self, dm: Arc<DebugModule>) {
+        self.dm = Some(dm);
+    }
+
+    fn dm_off(&self, a: u64, size: usize) -> Option<(&DebugModule, u64)> {
+        let dm = self.dm.as_deref()?;
+        let off = a.checked_sub(DM_BASE)?;
+        (off.checked_add(size as u64)? <= DM_SIZE).then_some((dm, off))
+    }
+
     fn mmio_read(&self, a: u64, size: usize) -> Result<u64, BusFault> {
         let fault = Err(BusFault::Unmapped(PhysAddr(a)));
         let unsupported = Err(BusFault::Unsupported(PhysAddr(a)));
+        if let Some((dm, off)) = self.dm_off(a, size) {
+            return Ok(dm.mem_read(off, size));
+        }
         if (ROM_BASE..ROM_BASE + ROM_SIZE).contains(&a) {
             let off = (a - ROM_BASE) as usize;
             return Ok((0..size).fold(0u64, |acc, k| {
@@ -210,6 +228,10 @@ impl SystemBus {
 
     fn mmio_write(&self, a: u64, size: usize, v: u64) -> Result<(), BusFault> {
         let unsupported = Err(BusFault::Unsupported(PhysAddr(a)));
+        if let Some((dm, off)) = self.dm_off(a, size) {
+            dm.mem_write(off, size, v);
+            return Ok(());
+        }
         if (TEST_BASE..TEST_BASE + TEST_SIZE).contains(&a) {
             if a == TEST_BASE && size >= 4 {
                 match v & 0xffff {
@@ -326,6 +348,11 @@ impl Bus for SystemBus {
 
     fn ram_range(&self) -> Option<(u64, u64)> {
         Some((RAM_BASE, RAM_BASE + self.ram.len() as u64))
+    }
+
+    fn code_tag(&self, addr: PhysAddr) -> u64 {
+        self.dm_off(addr.0, 1)
+            .map_or(0, |(dm, off)| dm.code_tag(off))
     }
 
     fn ram_window(&self) -> Option<emu_core::bus::RamWindow> {

@@ -31,6 +31,8 @@ pub struct LoadedElf {
     pub tohost: Option<u64>,
     /// Address of the `fromhost` symbol, if any.
     pub fromhost: Option<u64>,
+    /// Named symbols and their addresses (for debuggers and benchmarks).
+    pub symbols: Vec<(String, u64)>,
 }
 
 /// Why an ELF could not be loaded.
@@ -102,6 +104,11 @@ fn parse<E: FileHeader<Endian = Endianness>>(
         segments,
         tohost: sym("tohost"),
         fromhost: sym("fromhost"),
+        symbols: file
+            .symbols()
+            .filter_map(|s| Some((s.name().ok()?.to_string(), s.address())))
+            .filter(|(n, _)| !n.is_empty())
+            .collect(),
     })
 }
 
@@ -118,6 +125,14 @@ pub fn parse_elf(data: &[u8]) -> Result<LoadedElf, ElfError> {
 }
 
 impl LoadedElf {
+    /// The address of symbol `name`.
+    pub fn symbol(&self, name: &str) -> Option<u64> {
+        self.symbols
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, a)| a)
+    }
+
     /// Check that every segment lies within RAM `[lo, hi)`.
     pub fn check_fits(&self, lo: u64, hi: u64) -> Result<(), ElfError> {
         for seg in &self.segments {

@@ -23,5 +23,7 @@ pub mod signals;
 
 pub use bus::SystemBus;
 pub use console::Console;
-pub use machine::{EngineFactory, Machine, MachineConfig, MachineError, RunControl, RunOutcome};
+pub use machine::{
+    EngineFactory, Machine, MachineConfig, MachineError, RunControl, RunOutcome, RunningMachine,
+};
 pub use signals::{ExitReason, Signals};

@@ -7,13 +7,14 @@ use std::thread;
 use std::time::Duration;
 
 use emu_core::{Bus, Engine, EngineExit, Hart, HartId, Interpreter, IsaConfig};
+use emu_dm::{DebugModule, HartCaps};
 use emu_isa::{Xlen, disasm};
 
 use crate::bootrom::boot_rom;
 use crate::bus::{Htif, SystemBus};
 use crate::console::Console;
 use crate::elf::{ElfError, LoadedElf, parse_elf};
-use crate::map::{RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
+use crate::map::{DM_BASE, DM_SIZE, RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
 use crate::signals::{ExitReason, Signals};
 
 /// Makes the execution engine of each hart (called once per hart, on the hart's thread).
@@ -159,7 +160,28 @@ pub struct Machine {
     pub signals: Arc<Signals>,
     /// Host halt/resume.
     pub run_control: Arc<RunControl>,
+    /// The Debug Module (DMI for debuggers; harts reach its memory in Debug Mode).
+    pub dm: Arc<DebugModule>,
     config: MachineConfig,
+}
+
+/// A hart's thread (returning the hart and whether the instruction limit stopped it), or
+/// the id of a hart whose thread could not start.
+type HartThread = Result<(u32, thread::JoinHandle<(Hart, bool)>), u32>;
+
+/// A machine whose harts run on their threads ([`Machine::start`]).
+#[derive(Debug)]
+pub struct RunningMachine {
+    /// The bus.
+    pub bus: Arc<SystemBus>,
+    /// Exit and wake-up signals (`exit_host` stops the harts).
+    pub signals: Arc<Signals>,
+    /// Host halt/resume.
+    pub run_control: Arc<RunControl>,
+    /// The Debug Module.
+    pub dm: Arc<DebugModule>,
+    handles: Vec<HartThread>,
+    console: Console,
 }
 
 impl Machine {
@@ -212,8 +234,23 @@ impl Machine {
             tohost: t,
             fromhost: prog.fromhost,
         }));
+        let dm = Arc::new(DebugModule::new(
+            config.harts,
+            HartCaps {
+                xlen,
+                f: isa.f,
+                d: isa.d,
+            },
+        ));
+        bus.set_dm(dm.clone());
+        let wake = signals.clone();
+        dm.set_waker(Box::new(move || wake.wake_all()));
         let harts = (0..config.harts)
-            .map(|i| Hart::new(HartId(i as u32), isa.clone(), ROM_BASE))
+            .map(|i| {
+                let mut h = Hart::new(HartId(i as u32), isa.clone(), ROM_BASE);
+                h.debug.dm_range = Some((DM_BASE, DM_BASE + DM_SIZE));
+                h
+            })
             .collect();
         let run_control = Arc::new(RunControl::default());
         if config.halted {
@@ -224,6 +261,7 @@ impl Machine {
             harts,
             signals,
             run_control,
+            dm,
             config,
         })
     }
@@ -231,11 +269,18 @@ impl Machine {
     /// Run every hart on its own thread until the guest exits, the host asks to stop, or the
     /// instruction limit is reached.
     pub fn run(self) -> RunOutcome {
+        self.start().join()
+    }
+
+    /// Start every hart on its own thread and return at once (debuggers drive the running
+    /// machine through [`RunningMachine::dm`]).
+    pub fn start(self) -> RunningMachine {
         let Machine {
             bus,
             harts,
             signals,
             run_control,
+            dm,
             config,
         } = self;
         let handles: Vec<_> = harts
@@ -245,14 +290,35 @@ impl Machine {
                 let bus = bus.clone();
                 let signals = signals.clone();
                 let rc = run_control.clone();
+                let dm = dm.clone();
                 let cfg = config.clone();
                 thread::Builder::new()
                     .name(format!("hart{}", hart.id.0))
-                    .spawn(move || hart_thread(hart, &bus, &signals, &rc, &cfg))
+                    .spawn(move || hart_thread(hart, &bus, &signals, &rc, &dm, &cfg))
                     .map_err(|_| id)
                     .map(|j| (id, j))
             })
             .collect();
+        RunningMachine {
+            bus,
+            signals,
+            run_control,
+            dm,
+            handles,
+            console: config.console.clone(),
+        }
+    }
+}
+
+impl RunningMachine {
+    /// Wait for every hart thread to finish (after the guest's or the host's exit request).
+    pub fn join(self) -> RunOutcome {
+        let RunningMachine {
+            signals,
+            handles,
+            console,
+            ..
+        } = self;
         let mut out = Vec::new();
         let mut limit_hit = false;
         let mut failed = Vec::new();
@@ -268,7 +334,7 @@ impl Machine {
                 }
             }
         }
-        config.console.flush();
+        console.flush();
         let reason = signals.exit_reason();
         RunOutcome {
             reason: if limit_hit && reason == Some(ExitReason::Host) {
@@ -287,6 +353,7 @@ fn hart_thread(
     bus: &SystemBus,
     signals: &Signals,
     rc: &RunControl,
+    dm: &DebugModule,
     cfg: &MachineConfig,
 ) -> (Hart, bool) {
     let mut engine: Box<dyn Engine> = match (&cfg.engine, cfg.trace) {
@@ -299,8 +366,10 @@ fn hart_thread(
     rc.wait_running(signals);
     while !signals.exiting() {
         // A device write that may change interrupt lines bumps the wake generation; the engine
-        // stops then so the new lines are seen before the next instruction.
+        // stops then so the new lines are seen before the next instruction. So does the
+        // Debug Module when it asks something of the harts.
         let wake_gen = signals.generation();
+        dm.service(&mut hart);
         let lines = bus.irq_lines(hart.id);
         let budget = engine.batch_hint().min(limit - executed);
         let stats = engine.run(&mut hart, bus, lines, budget, &mut || {
@@ -311,7 +380,12 @@ fn hart_thread(
             signals.exit_host();
             return (hart, true);
         }
-        if stats.exit == EngineExit::Waiting {
+        if stats.exit == EngineExit::Waiting && hart.debug_mode {
+            // Parked in the Debug Module's ROM: sleep until the DM (or anything) wakes the
+            // harts, then let the ROM look at its flags again.
+            signals.wait(wake_gen, Duration::from_millis(200));
+            hart.waiting = false;
+        } else if stats.exit == EngineExit::Waiting {
             let seen = signals.generation();
             if hart.mip(bus.irq_lines(hart.id)) & hart.csr.mie == 0 {
                 let ns = bus

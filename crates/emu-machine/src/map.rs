@@ -2,6 +2,8 @@
 
 /// Debug Module window (Debug Mode only).
 pub const DM_BASE: u64 = 0x0000_0000;
+/// Debug Module window size.
+pub const DM_SIZE: u64 = 0x1000;
 /// Boot ROM.
 pub const ROM_BASE: u64 = 0x0000_1000;
 /// Boot ROM size.

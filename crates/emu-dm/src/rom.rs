@@ -1,0 +1,102 @@
+//! The Debug Module's memory as harts see it (0x0..0x1000, only in Debug Mode) and the ROM
+//! that parks halted harts. The ROM is the project's own, assembled with `emu-asm` when the
+//! Debug Module is made.
+//!
+//! Protocol between a hart and the DM, all through this memory:
+//! - entering Debug Mode (halt vector [`HALT_VECTOR`]) the hart saves `s0` in `dscratch0`,
+//!   writes its hart id to [`HALTED`] and parks: it reads its flag byte at
+//!   `FLAGS + hartid`, and with nothing to do executes `wfi`, which in Debug Mode blocks the
+//!   hart's host thread until the DM changes something;
+//! - flag [`FLAG_GO`]: the hart writes [`GOING`], restores `s0` and jumps to the abstract
+//!   program at [`PROGRAM`], which ends in `ebreak` (back to the halt vector, so the hart
+//!   reports [`HALTED`] again: the command is done) or runs on into the program buffer
+//!   (which ends in an `ebreak` of its own or the implicit one after it);
+//! - flag [`FLAG_RESUME`]: the hart writes its `dcsr` to its word at `RESUMING + 4 * hartid`,
+//!   restores `s0` (and `s1`, used for this) and executes `dret`;
+//! - an exception in Debug Mode goes to [`EXCEPTION_VECTOR`], which writes [`EXCEPTION`]
+//!   and returns to the halt vector with `ebreak`.
+//!
+//! Every address is below 2 KiB, so the code reaches it as `offset(x0)`.
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_isa::{Op, Xlen};
+
+/// Size of the Debug Module's window at physical address 0.
+pub const DM_SIZE: u64 = 0x1000;
+/// A hart writes its id here when it (re-)enters the park loop.
+pub const HALTED: u64 = 0x100;
+/// A hart writes its id here when it starts an abstract command.
+pub const GOING: u64 = 0x104;
+/// A hart writes its id here when an abstract command raised an exception.
+pub const EXCEPTION: u64 = 0x10c;
+/// `data0..data11` as the hart sees them.
+pub const DATA: u64 = 0x180;
+/// The abstract command's program (up to [`PROGRAM_WORDS`] instructions).
+pub const PROGRAM: u64 = 0x200;
+/// Room for the abstract program.
+pub const PROGRAM_WORDS: usize = 16;
+/// The program buffer, right after the abstract program.
+pub const PROGBUF: u64 = PROGRAM + 4 * PROGRAM_WORDS as u64;
+/// The implicit `ebreak` after the program buffer (`impebreak`).
+pub const IMPEBREAK: u64 = PROGBUF + 4 * 16;
+/// One flag byte per hart.
+pub const FLAGS: u64 = 0x300;
+/// Flag: run the abstract program.
+pub const FLAG_GO: u8 = 1;
+/// Flag: resume.
+pub const FLAG_RESUME: u8 = 2;
+/// Most harts the Debug Module serves (flag bytes and resume words).
+pub const MAX_HARTS: usize = 0x100;
+/// One word per hart: written with `dcsr` just before the hart resumes (so the DM knows
+/// whether it steps).
+pub const RESUMING: u64 = 0x400;
+/// Where a hart enters Debug Mode (`DebugVectors::halt`).
+pub const HALT_VECTOR: u64 = 0x800;
+/// Where an exception in Debug Mode goes (`DebugVectors::exception`).
+pub const EXCEPTION_VECTOR: u64 = 0x808;
+
+const DCSR: u16 = 0x7b0;
+const DSCRATCH0: u16 = 0x7b2;
+const DSCRATCH1: u16 = 0x7b3;
+const MHARTID: u16 = 0xf14;
+
+/// The ROM's bytes, placed at [`HALT_VECTOR`]. The same code serves RV32 and RV64 harts.
+pub fn rom() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X32, HALT_VECTOR);
+    let (entry, park, act, go) = (a.label(), a.label(), a.label(), a.label());
+    a.j(entry); // HALT_VECTOR
+    a.op0(Op::Fence); // padding up to the exception vector
+    // EXCEPTION_VECTOR: report, then re-enter through the halt vector (ebreak in Debug Mode).
+    a.store(Op::Sw, ZERO, ZERO, EXCEPTION as i64);
+    a.op0(Op::Ebreak);
+    a.bind(entry);
+    a.csrw(DSCRATCH0, S0);
+    a.csrr(S0, MHARTID);
+    a.store(Op::Sw, S0, ZERO, HALTED as i64);
+    a.bind(park);
+    a.csrr(S0, MHARTID);
+    a.load(Op::Lbu, S0, S0, FLAGS as i64);
+    a.branch(Op::Bne, S0, ZERO, act);
+    a.op0(Op::Wfi);
+    a.j(park);
+    a.bind(act);
+    a.i(Op::Andi, S0, S0, FLAG_GO as i64);
+    a.branch(Op::Bne, S0, ZERO, go);
+    a.csrw(DSCRATCH1, S1);
+    a.csrr(S0, MHARTID);
+    a.i(Op::Slli, S0, S0, 2);
+    a.csrr(S1, DCSR);
+    a.store(Op::Sw, S1, S0, RESUMING as i64);
+    a.csrr(S1, DSCRATCH1);
+    a.csrr(S0, DSCRATCH0);
+    a.op0(Op::Dret);
+    a.bind(go);
+    a.csrr(S0, MHARTID);
+    a.store(Op::Sw, S0, ZERO, GOING as i64);
+    a.csrr(S0, DSCRATCH0);
+    let program = a.label_at(PROGRAM);
+    a.j(program);
+    a.finish()
+        .unwrap_or_else(|e| unreachable!("the ROM assembles: {e}"))
+}

@@ -1,0 +1,388 @@
+//! The Debug Module driven through DMI, as a debugger would, against a running machine on
+//! both engines: halting, resuming, stepping, Access Register for GPRs/CSRs/FPRs, the program
+//! buffer, abstractauto, command errors, multi-hart selection, and the register values the
+//! Debug Specification 1.0 prescribes.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::sync::Arc;
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_core::{Engine, Interpreter};
+use emu_dm::DebugModule;
+use emu_dm::regs::{self, abstractcs, dmcontrol as dc, dmstatus as ds};
+use emu_isa::{Op, Xlen};
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+
+const BASE: u64 = 0x8000_0000;
+const DCSR: u32 = 0x7b0;
+const DPC: u32 = 0x7b1;
+const MINSTRET: u32 = 0xb02;
+
+/// `loop: addi s0, s0, 1; addi s1, s1, 2; j loop` on every hart.
+fn counting_loop() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.addi(S1, S1, 2);
+    a.j(lp);
+    let code = a.finish().unwrap();
+    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
+fn start(engine: &str, harts: usize) -> RunningMachine {
+    let (console, _) = Console::capture();
+    let factory: emu_machine::EngineFactory = if engine == "jit" {
+        Arc::new(|_| Box::new(JitEngine::new(JitConfig::default()).unwrap()) as Box<dyn Engine>)
+    } else {
+        Arc::new(|_| Box::new(Interpreter::default()) as Box<dyn Engine>)
+    };
+    let cfg = MachineConfig {
+        harts,
+        console,
+        engine: Some(factory),
+        ..MachineConfig::default()
+    };
+    Machine::new(cfg, &counting_loop()).unwrap().start()
+}
+
+fn stop(m: RunningMachine) {
+    m.signals.exit_host();
+    let out = m.join();
+    assert!(out.failed.is_empty());
+}
+
+/// A debugger's view of the DMI.
+struct Dbg<'a>(&'a DebugModule);
+
+impl Dbg<'_> {
+    fn r(&self, a: u8) -> u32 {
+        self.0.dmi_read(a)
+    }
+    fn w(&self, a: u8, v: u32) {
+        self.0.dmi_write(a, v)
+    }
+    fn select(&self, hart: u32) {
+        self.w(regs::DMCONTROL, hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE);
+    }
+    fn halt(&self, hart: u32) {
+        self.w(
+            regs::DMCONTROL,
+            dc::HALTREQ | hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE,
+        );
+        self.select(hart);
+    }
+    fn resume(&self, hart: u32) {
+        self.w(
+            regs::DMCONTROL,
+            dc::RESUMEREQ | hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE,
+        );
+    }
+    fn cmderr(&self) -> u32 {
+        self.r(regs::ABSTRACTCS) >> abstractcs::CMDERR_SHIFT & 7
+    }
+    fn clear_cmderr(&self) {
+        self.w(regs::ABSTRACTCS, 7 << abstractcs::CMDERR_SHIFT);
+    }
+    /// Access Register, 64-bit, transfer.
+    fn access(&self, regno: u32, write: bool) {
+        let w = if write { 1 << 16 } else { 0 };
+        self.w(regs::COMMAND, 3 << 20 | 1 << 17 | w | regno);
+        assert_eq!(
+            self.r(regs::ABSTRACTCS) & abstractcs::BUSY,
+            0,
+            "synchronous"
+        );
+    }
+    fn read_reg(&self, regno: u32) -> u64 {
+        self.access(regno, false);
+        self.r(regs::DATA0) as u64 | (self.r(regs::DATA0 + 1) as u64) << 32
+    }
+    fn write_reg(&self, regno: u32, v: u64) {
+        self.w(regs::DATA0, v as u32);
+        self.w(regs::DATA0 + 1, (v >> 32) as u32);
+        self.access(regno, true);
+    }
+    fn gpr(&self, r: u8) -> u64 {
+        self.read_reg(0x1000 + r as u32)
+    }
+    /// Halt `hart` once it is in the counting loop (it starts in the boot ROM).
+    fn halt_in_loop(&self, hart: u32) {
+        for _ in 0..1000 {
+            self.halt(hart);
+            let pc = self.read_reg(DPC);
+            if (BASE..BASE + 12).contains(&pc) && self.gpr(S0) > 0 {
+                return;
+            }
+            self.resume(hart);
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        panic!("hart {hart} never reached the loop");
+    }
+}
+
+fn each_engine(f: impl Fn(&str)) {
+    for e in ["interp", "jit"] {
+        eprintln!("engine {e}");
+        f(e);
+    }
+}
+
+/// Values the spec fixes: version, impebreak, data/progbuf sizes, hartinfo, hartsel WARL.
+#[test]
+fn dmi_register_values() {
+    let m = start("interp", 3);
+    let d = Dbg(&m.dm);
+    assert_eq!(d.r(regs::DMSTATUS), 0, "inactive DM reads 0");
+    d.select(0);
+    let table: &[(u8, u32, u32, &str)] = &[
+        (regs::DMSTATUS, 0xf, ds::VERSION_1_0, "version 1.0"),
+        (regs::DMSTATUS, ds::IMPEBREAK, ds::IMPEBREAK, "impebreak"),
+        (
+            regs::DMSTATUS,
+            ds::AUTHENTICATED,
+            ds::AUTHENTICATED,
+            "authenticated",
+        ),
+        (regs::DMSTATUS, ds::ALLRUNNING, ds::ALLRUNNING, "running"),
+        (regs::DMSTATUS, ds::ANYHALTED, 0, "not halted"),
+        (
+            regs::DMSTATUS,
+            ds::ALLHAVERESET,
+            ds::ALLHAVERESET,
+            "havereset after reset",
+        ),
+        (regs::ABSTRACTCS, 0x1f << 24, 16 << 24, "progbufsize 16"),
+        (regs::ABSTRACTCS, 0xf, 12, "datacount 12"),
+        (regs::ABSTRACTCS, abstractcs::BUSY, 0, "not busy"),
+        (regs::HARTINFO, 0xf << 20, 2 << 20, "nscratch 2"),
+        (
+            regs::HARTINFO,
+            1 << 16 | 0xf << 12,
+            1 << 16 | 12 << 12,
+            "data memory-mapped",
+        ),
+        (regs::NEXTDM, u32::MAX, 0, "one DM"),
+        (0x7f, u32::MAX, 0, "unknown registers read 0"),
+    ];
+    for &(reg, mask, want, what) in table {
+        assert_eq!(d.r(reg) & mask, want, "{what}");
+    }
+    // hartsel is WARL: all ones reads back the bits that exist (2 for 3 harts).
+    d.w(regs::DMCONTROL, 0x3ff << 16 | 0x3ff << 6 | dc::DMACTIVE);
+    assert_eq!(d.r(regs::DMCONTROL) >> 16 & 0x3ff, 3);
+    let st = d.r(regs::DMSTATUS);
+    assert_ne!(st & ds::ALLNONEXISTENT, 0, "hart 3 of 3 does not exist");
+    // ackhavereset clears havereset of the selected hart only.
+    d.w(regs::DMCONTROL, 1 << 16 | dc::ACKHAVERESET | dc::DMACTIVE);
+    assert_eq!(d.r(regs::DMSTATUS) & ds::ANYHAVERESET, 0);
+    d.select(0);
+    assert_ne!(d.r(regs::DMSTATUS) & ds::ALLHAVERESET, 0);
+    stop(m);
+}
+
+#[test]
+fn halt_read_write_resume() {
+    each_engine(|e| {
+        let m = start(e, 1);
+        let d = Dbg(&m.dm);
+        d.select(0);
+        d.halt_in_loop(0);
+        let st = d.r(regs::DMSTATUS);
+        assert_ne!(st & ds::ALLHALTED, 0, "halted at once");
+        assert_eq!(st & ds::ANYRUNNING, 0);
+        let dcsr = d.read_reg(DCSR);
+        assert_eq!(dcsr >> 6 & 7, 3, "cause haltreq");
+        let dpc = d.read_reg(DPC);
+        assert!((BASE..BASE + 12).contains(&dpc), "dpc {dpc:#x}");
+        let s0 = d.gpr(S0);
+        assert!(s0 > 0);
+        // Halted between the two addis, s1 lags by one.
+        let lag = if dpc == BASE + 4 { 2 } else { 0 };
+        assert_eq!(d.gpr(S1), 2 * s0 - lag);
+        d.write_reg(0x1000 + S0 as u32, 1_000_000);
+        assert_eq!(d.gpr(S0), 1_000_000);
+        // Clear haltreq, then resume.
+        d.select(0);
+        d.resume(0);
+        let st = d.r(regs::DMSTATUS);
+        assert_ne!(st & ds::ALLRESUMEACK, 0);
+        assert_ne!(st & ds::ALLRUNNING, 0);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        d.halt(0);
+        assert!(d.gpr(S0) > 1_000_000, "it ran on from the written value");
+        stop(m);
+    });
+}
+
+/// dcsr.step + resumereq: exactly one instruction, and the first dmstatus read shows the
+/// hart halted again (cause step).
+#[test]
+fn step_executes_one_instruction() {
+    each_engine(|e| {
+        let m = start(e, 1);
+        let d = Dbg(&m.dm);
+        d.halt_in_loop(0);
+        let dcsr = d.read_reg(DCSR);
+        d.write_reg(DCSR, dcsr | 4);
+        for _ in 0..20 {
+            let (pc, n, s0) = (d.read_reg(DPC), d.read_reg(MINSTRET), d.gpr(S0));
+            d.resume(0);
+            assert_ne!(d.r(regs::DMSTATUS) & ds::ALLHALTED, 0, "halted again");
+            let next = match pc - BASE {
+                0 => BASE + 4,
+                4 => BASE + 8,
+                _ => BASE,
+            };
+            assert_eq!(d.read_reg(DPC), next);
+            assert_eq!(d.read_reg(MINSTRET), n + 1, "one instruction retired");
+            assert_eq!(d.gpr(S0), s0 + (pc == BASE) as u64);
+            assert_eq!(d.read_reg(DCSR) >> 6 & 7, 4, "cause step");
+        }
+        stop(m);
+    });
+}
+
+/// cmderr: not halted (4), unsupported (2), exception (3); sticky until cleared; busy rules.
+#[test]
+fn command_errors() {
+    let m = start("jit", 1);
+    let d = Dbg(&m.dm);
+    d.select(0);
+    d.w(regs::COMMAND, 3 << 20 | 1 << 17 | 0x1008);
+    assert_eq!(d.cmderr(), 4, "hart running");
+    d.w(regs::COMMAND, 3 << 20 | 1 << 17 | 0x1008);
+    assert_eq!(d.cmderr(), 4, "ignored while cmderr is set");
+    d.clear_cmderr();
+    assert_eq!(d.cmderr(), 0);
+    d.halt_in_loop(0);
+    for (cmd, what) in [
+        (4 << 20 | 1 << 17 | 0x1008, "aarsize 128"),
+        (3 << 20 | 1 << 17 | 0xc000, "no such register"),
+        (1 << 24, "quick access"),
+        (9 << 24, "unknown command type"),
+    ] {
+        d.w(regs::COMMAND, cmd);
+        assert_eq!(d.cmderr(), 2, "{what}");
+        d.clear_cmderr();
+    }
+    // A CSR the hart lacks raises illegal instruction in the program: cmderr exception.
+    d.w(regs::COMMAND, 3 << 20 | 1 << 17 | 0x7ff);
+    assert_eq!(d.cmderr(), 3);
+    d.clear_cmderr();
+    // The hart is still halted and usable.
+    assert_ne!(d.r(regs::DMSTATUS) & ds::ALLHALTED, 0);
+    assert!(d.gpr(S0) > 0);
+    stop(m);
+}
+
+/// FPRs (the program enables the FP unit for the access) and 32-bit accesses.
+#[test]
+fn fprs_and_narrow_access() {
+    each_engine(|e| {
+        let m = start(e, 1);
+        let d = Dbg(&m.dm);
+        d.halt(0);
+        let mstatus = d.read_reg(0x300);
+        d.write_reg(0x1020 + 3, 0x4009_21fb_5444_2d18);
+        assert_eq!(d.read_reg(0x1020 + 3), 0x4009_21fb_5444_2d18);
+        assert_eq!(
+            d.read_reg(0x300) >> 13 & 3,
+            mstatus >> 13 & 3,
+            "FS as it was (off)"
+        );
+        // aarsize 2: the low 32 bits.
+        d.write_reg(0x1000 + S1 as u32, 0x1234_5678_9abc_def0);
+        d.w(regs::COMMAND, 2 << 20 | 1 << 17 | (0x1000 + S1 as u32));
+        assert_eq!(d.r(regs::DATA0), 0x9abc_def0);
+        stop(m);
+    });
+}
+
+/// The program buffer runs after the transfer (postexec), ends at the implicit ebreak, and
+/// abstractauto re-runs the command on each data0 write.
+#[test]
+fn progbuf_and_abstractauto() {
+    each_engine(|e| {
+        let m = start(e, 1);
+        let d = Dbg(&m.dm);
+        d.halt(0);
+        d.write_reg(0x1000 + S1 as u32, 0);
+        // progbuf0: add s1, s1, a0 (a0 = data written by the command).
+        let mut a = Asm::new(Xlen::X64, 0);
+        a.r(Op::Add, S1, S1, A0);
+        let code = a.finish().unwrap();
+        d.w(
+            regs::PROGBUF0,
+            u32::from_le_bytes(code[..4].try_into().unwrap()),
+        );
+        d.w(regs::PROGBUF0 + 1, 0x0010_0073); // ebreak
+        // Command: write a0 from data0 (64-bit), then postexec.
+        let cmd = 3 << 20 | 1 << 18 | 1 << 17 | 1 << 16 | (0x1000 + A0 as u32);
+        d.w(regs::DATA0 + 1, 0);
+        d.w(regs::DATA0, 5);
+        d.w(regs::COMMAND, cmd);
+        assert_eq!(d.cmderr(), 0);
+        d.w(regs::ABSTRACTAUTO, 1); // autoexecdata for data0
+        for k in 1..=10 {
+            d.w(regs::DATA0, k);
+        }
+        d.w(regs::ABSTRACTAUTO, 0);
+        assert_eq!(d.gpr(S1), 5 + 55);
+        stop(m);
+    });
+}
+
+/// Two harts: the hart array mask selects both; halt and resume them together; haltsum0.
+#[test]
+fn hart_array_halts_and_resumes_together() {
+    each_engine(|e| {
+        let m = start(e, 2);
+        let d = Dbg(&m.dm);
+        d.select(0);
+        d.w(regs::HAWINDOWSEL, 0);
+        d.w(regs::HAWINDOW, 0b11);
+        assert_eq!(d.r(regs::HAWINDOW), 0b11);
+        d.w(regs::DMCONTROL, dc::HALTREQ | dc::HASEL | dc::DMACTIVE);
+        d.w(regs::DMCONTROL, dc::HASEL | dc::DMACTIVE);
+        assert_ne!(d.r(regs::DMSTATUS) & ds::ALLHALTED, 0);
+        assert_eq!(d.r(regs::HALTSUM0), 0b11);
+        assert_eq!(d.r(regs::HALTSUM1), 1);
+        d.w(regs::DMCONTROL, dc::RESUMEREQ | dc::HASEL | dc::DMACTIVE);
+        let st = d.r(regs::DMSTATUS);
+        assert_ne!(st & ds::ALLRESUMEACK, 0);
+        assert_ne!(st & ds::ALLRUNNING, 0);
+        assert_eq!(d.r(regs::HALTSUM0), 0);
+        // One hart alone.
+        d.halt(1);
+        assert_eq!(d.r(regs::HALTSUM0), 0b10);
+        d.resume(1);
+        stop(m);
+    });
+}
+
+/// dmactive = 0 resets the DM's registers (not the harts).
+#[test]
+fn dmactive_resets_the_module() {
+    let m = start("interp", 1);
+    let d = Dbg(&m.dm);
+    d.halt(0);
+    d.w(regs::DATA0, 0x55);
+    d.w(regs::PROGBUF0 + 3, 0x66);
+    d.w(regs::ABSTRACTAUTO, 3);
+    d.w(regs::DMCONTROL, 0);
+    assert_eq!(d.r(regs::DMCONTROL), 0);
+    d.select(0);
+    assert_eq!(d.r(regs::DATA0), 0);
+    assert_eq!(d.r(regs::PROGBUF0 + 3), 0);
+    assert_eq!(d.r(regs::ABSTRACTAUTO), 0);
+    assert_ne!(
+        d.r(regs::DMSTATUS) & ds::ALLHALTED,
+        0,
+        "the hart stays halted"
+    );
+    d.resume(0);
+    stop(m);
+}
