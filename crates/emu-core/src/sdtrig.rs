@@ -297,30 +297,20 @@ impl Hart {
             return None;
         }
         let ctx = self.trig_ctx();
-        let mte = self.triggers.tcontrol & trigger::MTE != 0;
         let mut fire = Fire::default();
-        for (i, t) in self.triggers.t.iter_mut().enumerate() {
-            if t.ty != ty::ICOUNT || t.data & ICOUNT_PENDING == 0 || !mode_bit(t.data, ctx.prv) {
-                continue;
-            }
+        for i in 0..self.triggers.t.len() {
+            let t = self.triggers.t[i];
             let action = t.data & 0x3f;
             // Action 0 obeys the re-entrancy rule (tcontrol.mte; SIE when delegated).
-            let allowed = action != 0
-                || match ctx.prv {
-                    Priv::M => mte,
-                    Priv::S => !ctx.bp_delegated || ctx.sie,
-                    Priv::U => true,
-                };
-            if !allowed {
+            if t.ty != ty::ICOUNT
+                || t.data & ICOUNT_PENDING == 0
+                || !mode_bit(t.data, ctx.prv)
+                || !self.triggers.action_allowed(action, &ctx)
+            {
                 continue;
             }
-            t.data &= !ICOUNT_PENDING;
-            fire.hits |= 1 << i;
-            if action == 1 {
-                fire.debug = true;
-            } else {
-                fire.breakpoint = true;
-            }
+            self.triggers.t[i].data &= !ICOUNT_PENDING;
+            fire.add(i, action);
         }
         if fire.none() {
             return None;
@@ -342,31 +332,16 @@ impl Hart {
         };
         let ctx = self.trig_ctx();
         let (mc, sc, xlen) = (self.triggers.mcontext, self.triggers.scontext, self.xlen());
-        let mte = self.triggers.tcontrol & trigger::MTE != 0;
         let mut fire = Fire::default();
         for (i, t) in self.triggers.t.iter().enumerate() {
-            if t.ty != want
-                || !mode_bit(t.data, from)
-                || t.tdata2 >> code & 1 == 0
-                || !t.context_matches(&ctx, mc, sc, xlen)
-            {
-                continue;
-            }
             let action = t.data & 0x3f;
-            let allowed = action != 0
-                || match ctx.prv {
-                    Priv::M => mte,
-                    Priv::S => !ctx.bp_delegated || ctx.sie,
-                    Priv::U => true,
-                };
-            if !allowed {
-                continue;
-            }
-            fire.hits |= 1 << i;
-            if action == 1 {
-                fire.debug = true;
-            } else {
-                fire.breakpoint = true;
+            if t.ty == want
+                && mode_bit(t.data, from)
+                && t.tdata2 >> code & 1 != 0
+                && t.context_matches(&ctx, mc, sc, xlen)
+                && self.triggers.action_allowed(action, &ctx)
+            {
+                fire.add(i, action);
             }
         }
         if fire.none() {
@@ -411,12 +386,7 @@ impl Hart {
         let mut fire = Fire::default();
         for (i, t) in self.triggers.t.iter().enumerate() {
             if t.ty == ty::TMEXTTRIGGER && bits(t.data, 6, 16) & inputs as u64 != 0 {
-                fire.hits |= 1 << i;
-                if t.data & 0x3f == 1 {
-                    fire.debug = true;
-                } else {
-                    fire.breakpoint = true;
-                }
+                fire.add(i, t.data & 0x3f);
             }
         }
         if !fire.none() {

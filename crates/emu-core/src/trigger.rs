@@ -109,6 +109,17 @@ impl Fire {
     pub fn none(&self) -> bool {
         self.hits == 0
     }
+
+    /// Trigger `i` with `action` fired (0: breakpoint, 1: Debug Mode; others affect
+    /// nothing here).
+    pub fn add(&mut self, i: usize, action: u64) {
+        self.hits |= 1 << i;
+        match action {
+            1 => self.debug = true,
+            0 => self.breakpoint = true,
+            _ => {}
+        }
+    }
 }
 
 /// One trigger's registers, kept in XLEN-independent form.
@@ -550,7 +561,7 @@ impl Triggers {
             }
             let all = chain_ok && m;
             chain_ok = true;
-            if !all || !self.action_allowed(t, ctx) {
+            if !all || !self.action_allowed(t.action(), ctx) {
                 continue;
             }
             fire.hits |= 1 << i;
@@ -581,8 +592,8 @@ impl Triggers {
 
     /// Re-entrancy: action 0 does not fire in M-mode while `tcontrol.mte` is 0, nor in
     /// S-mode with breakpoints delegated while `SIE` is 0.
-    fn action_allowed(&self, t: &Trigger, ctx: &Context) -> bool {
-        if t.action() != 0 {
+    pub(crate) fn action_allowed(&self, action: u64, ctx: &Context) -> bool {
+        if action != 0 {
             return true;
         }
         match ctx.prv {
