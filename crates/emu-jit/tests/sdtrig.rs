@@ -742,3 +742,20 @@ fn never_hit_triggers_keep_loops_fast() {
     assert_eq!(bus.read(PhysAddr(DATA + 8), 8).unwrap(), old);
     assert_eq!(h.debug.dpc, st);
 }
+
+/// The number of triggers is configurable: tselect stops at the last one; with none, tdata1
+/// reads 0 (no trigger to program).
+#[test]
+fn trigger_count_is_configurable() {
+    let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
+    h.set_trigger_count(2);
+    for (write, read) in [(1, 1), (2, 1), (0, 0), (7, 0)] {
+        h.csr_write(TSELECT, write).unwrap();
+        assert_eq!(h.csr_read(TSELECT, &common::bus_with(&[])).unwrap(), read);
+    }
+    h.set_trigger_count(0);
+    let bus = common::bus_with(&[]);
+    assert_eq!(h.csr_read(TDATA1, &bus).unwrap(), 0);
+    h.csr_write(TDATA1, M6 | M | EXEC).unwrap();
+    assert!(!h.trig.exec, "nothing to arm");
+}

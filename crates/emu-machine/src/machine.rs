@@ -39,6 +39,8 @@ pub struct MachineConfig {
     pub console: Console,
     /// The execution engine; `None` is the reference interpreter.
     pub engine: Option<EngineFactory>,
+    /// Sdtrig triggers per hart (`--triggers`).
+    pub triggers: usize,
 }
 
 impl std::fmt::Debug for MachineConfig {
@@ -51,6 +53,7 @@ impl std::fmt::Debug for MachineConfig {
             .field("trace", &self.trace)
             .field("max_instructions", &self.max_instructions)
             .field("engine", &self.engine.is_some())
+            .field("triggers", &self.triggers)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +69,7 @@ impl Default for MachineConfig {
             max_instructions: None,
             console: Console::stdout(),
             engine: None,
+            triggers: 8,
         }
     }
 }
@@ -249,6 +253,7 @@ impl Machine {
             .map(|i| {
                 let mut h = Hart::new(HartId(i as u32), isa.clone(), ROM_BASE);
                 h.debug.dm_range = Some((DM_BASE, DM_BASE + DM_SIZE));
+                h.set_trigger_count(config.triggers);
                 h
             })
             .collect();

@@ -54,6 +54,9 @@ struct Cli {
     /// Stop after this many instructions per hart (exit code 124).
     #[arg(long)]
     max_instructions: Option<u64>,
+    /// Sdtrig triggers per hart (breakpoints and watchpoints a debugger can arm).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(0..=64))]
+    triggers: u8,
 }
 
 fn parse_size(s: &str) -> Result<u64> {
@@ -104,6 +107,7 @@ fn run(cli: Cli) -> Result<i32> {
         max_instructions: cli.max_instructions,
         console: console.clone(),
         engine,
+        triggers: cli.triggers as usize,
     };
     let name = cli
         .elf
