@@ -8,19 +8,9 @@ use crate::bus::{AmoOp, Bus};
 use crate::fpu::{self, Arith, Cmp, IntKind};
 use crate::hart::{Hart, Reservation, mstatus as ms};
 use crate::trap::{Access, Exception};
-use crate::trigger::Event;
 use crate::types::{PhysAddr, Priv};
 
 const PAGE: u64 = 4096;
-
-/// The low `size` bytes of a value.
-fn mask_bytes(size: usize) -> u64 {
-    if size >= 8 {
-        u64::MAX
-    } else {
-        (1 << (8 * size)) - 1
-    }
-}
 
 impl Hart {
     /// Fetch and decode the instruction at `pc`. Returns it with its raw bits (for `mtval`).
@@ -256,13 +246,9 @@ impl Hart {
                     Lhu => (2, false),
                     _ => (4, false),
                 };
-                self.watch_before(Event::Load {
-                    addr: va,
-                    size: size as u64,
-                    value: None,
-                })?;
+                self.watch_load(va, size)?;
                 let v = self.load(va, size, bus)?;
-                self.watch_load_value(va, size as u64, v);
+                self.watch_load_value(va, size, v);
                 let v = if signed && size < 8 {
                     let sh = 64 - 8 * size as u32;
                     (((v << sh) as i64) >> sh) as u64
@@ -279,11 +265,7 @@ impl Hart {
                     Sw => 4,
                     _ => 8,
                 };
-                self.watch_before(Event::Store {
-                    addr: va,
-                    size: size as u64,
-                    value: b & mask_bytes(size),
-                })?;
+                self.watch_store(va, size, b)?;
                 self.store(va, size, b, bus)?;
             }
             _ => return Err(Exception::Illegal(0)),
@@ -381,11 +363,7 @@ impl Hart {
             LrW | LrD => {
                 let size = if i.op == LrW { 4 } else { 8 };
                 let va = self.addr(a);
-                self.watch_before(Event::Load {
-                    addr: va,
-                    size: size as u64,
-                    value: None,
-                })?;
+                self.watch_load(va, size)?;
                 if !va.is_multiple_of(size as u64) {
                     return Err(Exception::LoadMisaligned(va));
                 }
@@ -393,7 +371,7 @@ impl Hart {
                 let v = bus
                     .read(PhysAddr(pa), size)
                     .map_err(|_| Exception::LoadAccess(va))?;
-                self.watch_load_value(va, size as u64, v);
+                self.watch_load_value(va, size, v);
                 self.reservation = Some(Reservation {
                     addr: pa,
                     size,
@@ -412,11 +390,7 @@ impl Hart {
                 let size = if i.op == ScW { 4 } else { 8 };
                 let va = self.addr(a);
                 let new = if size == 4 { b & 0xffff_ffff } else { b };
-                self.watch_before(Event::Store {
-                    addr: va,
-                    size: size as u64,
-                    value: new,
-                })?;
+                self.watch_store(va, size, new)?;
                 if !va.is_multiple_of(size as u64) {
                     return Err(Exception::StoreMisaligned(va));
                 }
@@ -437,16 +411,8 @@ impl Hart {
                 let operand = if size == 4 { b & 0xffff_ffff } else { b };
                 // An AMO is a load and a store; the store's value is the operand (the value
                 // written depends on memory, which a trigger cannot see before the access).
-                self.watch_before(Event::Load {
-                    addr: va,
-                    size: size as u64,
-                    value: None,
-                })?;
-                self.watch_before(Event::Store {
-                    addr: va,
-                    size: size as u64,
-                    value: operand,
-                })?;
+                self.watch_load(va, size)?;
+                self.watch_store(va, size, operand)?;
                 if !va.is_multiple_of(size as u64) {
                     return Err(Exception::StoreMisaligned(va));
                 }
@@ -454,7 +420,7 @@ impl Hart {
                 let old = bus
                     .amo(PhysAddr(pa), size, op, operand)
                     .map_err(|_| Exception::StoreAccess(va))?;
-                self.watch_load_value(va, size as u64, old);
+                self.watch_load_value(va, size, old);
                 self.set_x(
                     i.rd,
                     if size == 4 {
@@ -531,23 +497,15 @@ impl Hart {
         match i.op {
             Fload => {
                 let va = self.addr(self.get_x(i.rs1).wrapping_add(i.imm as u64));
-                self.watch_before(Event::Load {
-                    addr: va,
-                    size: width as u64,
-                    value: None,
-                })?;
+                self.watch_load(va, width)?;
                 let v = self.load(va, width, bus)?;
-                self.watch_load_value(va, width as u64, v);
+                self.watch_load_value(va, width, v);
                 self.set_f(i.rd, fmt, v);
             }
             Fstore => {
                 let va = self.addr(self.get_x(i.rs1).wrapping_add(i.imm as u64));
                 let v = self.f[i.rs2 as usize & 31];
-                self.watch_before(Event::Store {
-                    addr: va,
-                    size: width as u64,
-                    value: v & mask_bytes(width),
-                })?;
+                self.watch_store(va, width, v)?;
                 self.store(va, width, v, bus)?;
             }
             Fmadd | Fmsub | Fnmsub | Fnmadd | Fadd | Fsub | Fmul | Fdiv => {

@@ -14,7 +14,7 @@ use crate::bus::Bus;
 use crate::debug::DebugCause;
 use crate::hart::{Hart, mstatus};
 use crate::trap::Exception;
-use crate::trigger::{self, Context, Event, Fire, Triggers, ty};
+use crate::trigger::{self, Context, Event, Fire, Triggers, field, ty};
 use crate::types::Priv;
 
 /// Which kinds of trigger are armed, recomputed on every trigger register write.
@@ -91,24 +91,10 @@ fn fire_exception(f: &Fire) -> Exception {
     }
 }
 
-fn bits(v: u64, lo: u32, n: u32) -> u64 {
-    (v >> lo) & ((1 << n) - 1)
-}
-
-/// Privilege enable bit of icount/itrigger/etrigger for `prv`.
-fn mode_bit(data: u64, prv: Priv) -> bool {
-    let b = match prv {
-        Priv::M => 9,
-        Priv::S => 7,
-        Priv::U => 6,
-    };
-    data >> b & 1 != 0
-}
-
 const ICOUNT_PENDING: u64 = 1 << 8;
 
 fn icount_count(data: u64) -> u64 {
-    bits(data, 10, 14)
+    field(data, 10, 14)
 }
 
 impl Hart {
@@ -148,8 +134,8 @@ impl Hart {
     /// The context the match rules need.
     fn trig_ctx(&self) -> Context {
         let asid = match self.xlen() {
-            Xlen::X32 => bits(self.csr.satp, 22, 9),
-            Xlen::X64 => bits(self.csr.satp, 44, 16),
+            Xlen::X32 => field(self.csr.satp, 22, 9),
+            Xlen::X64 => field(self.csr.satp, 44, 16),
         };
         Context {
             prv: self.prv,
@@ -209,13 +195,45 @@ impl Hart {
         }
     }
 
-    /// Load/store triggers that act before an access (`Err`: the access must not happen).
-    /// Called by the memory, atomic and FP units with the effective virtual address.
+    /// Load triggers that act before a load of `size` bytes at virtual address `addr`
+    /// (`Err`: the access must not happen). Called by the memory, atomic and FP units.
     #[inline]
-    pub(crate) fn watch_before(&mut self, e: Event) -> Result<(), Exception> {
+    pub(crate) fn watch_load(&mut self, addr: u64, size: usize) -> Result<(), Exception> {
         if !self.trig.data {
             return Ok(());
         }
+        self.watch_before(Event::Load {
+            addr,
+            size: size as u64,
+            value: None,
+        })
+    }
+
+    /// Store triggers (address, and data on the low `size` bytes of `value`) that act
+    /// before the store.
+    #[inline]
+    pub(crate) fn watch_store(
+        &mut self,
+        addr: u64,
+        size: usize,
+        value: u64,
+    ) -> Result<(), Exception> {
+        if !self.trig.data {
+            return Ok(());
+        }
+        let mask = if size >= 8 {
+            u64::MAX
+        } else {
+            (1 << (8 * size)) - 1
+        };
+        self.watch_before(Event::Store {
+            addr,
+            size: size as u64,
+            value: value & mask,
+        })
+    }
+
+    fn watch_before(&mut self, e: Event) -> Result<(), Exception> {
         match self.fire(&e, false) {
             Some(f) => Err(fire_exception(&f)),
             None => Ok(()),
@@ -224,13 +242,13 @@ impl Hart {
 
     /// Load triggers on the loaded value, which act after the instruction retires.
     #[inline]
-    pub(crate) fn watch_load_value(&mut self, addr: u64, size: u64, value: u64) {
+    pub(crate) fn watch_load_value(&mut self, addr: u64, size: usize, value: u64) {
         if !self.trig.data {
             return;
         }
         let e = Event::Load {
             addr,
-            size,
+            size: size as u64,
             value: Some(value),
         };
         if let Some(f) = self.fire(&e, true) {
@@ -254,7 +272,7 @@ impl Hart {
         self.triggers
             .t
             .iter()
-            .filter(|t| t.ty == ty::ICOUNT && mode_bit(t.data, self.prv))
+            .filter(|t| t.ty == ty::ICOUNT && t.mode_enabled(self.prv))
             .map(|t| icount_count(t.data))
             .filter(|&c| c > 0)
             .min()
@@ -272,9 +290,7 @@ impl Hart {
         };
         let (mc, sc, xlen) = (self.triggers.mcontext, self.triggers.scontext, self.xlen());
         for t in &mut self.triggers.t {
-            if t.ty != ty::ICOUNT
-                || !mode_bit(t.data, prv)
-                || !t.context_matches(&ctx, mc, sc, xlen)
+            if t.ty != ty::ICOUNT || !t.mode_enabled(prv) || !t.context_matches(&ctx, mc, sc, xlen)
             {
                 continue;
             }
@@ -300,11 +316,11 @@ impl Hart {
         let mut fire = Fire::default();
         for i in 0..self.triggers.t.len() {
             let t = self.triggers.t[i];
-            let action = t.data & 0x3f;
+            let action = t.action();
             // Action 0 obeys the re-entrancy rule (tcontrol.mte; SIE when delegated).
             if t.ty != ty::ICOUNT
                 || t.data & ICOUNT_PENDING == 0
-                || !mode_bit(t.data, ctx.prv)
+                || !t.mode_enabled(ctx.prv)
                 || !self.triggers.action_allowed(action, &ctx)
             {
                 continue;
@@ -334,9 +350,9 @@ impl Hart {
         let (mc, sc, xlen) = (self.triggers.mcontext, self.triggers.scontext, self.xlen());
         let mut fire = Fire::default();
         for (i, t) in self.triggers.t.iter().enumerate() {
-            let action = t.data & 0x3f;
+            let action = t.action();
             if t.ty == want
-                && mode_bit(t.data, from)
+                && t.mode_enabled(from)
                 && t.tdata2 >> code & 1 != 0
                 && t.context_matches(&ctx, mc, sc, xlen)
                 && self.triggers.action_allowed(action, &ctx)
@@ -385,8 +401,8 @@ impl Hart {
         }
         let mut fire = Fire::default();
         for (i, t) in self.triggers.t.iter().enumerate() {
-            if t.ty == ty::TMEXTTRIGGER && bits(t.data, 6, 16) & inputs as u64 != 0 {
-                fire.add(i, t.data & 0x3f);
+            if t.ty == ty::TMEXTTRIGGER && field(t.data, 6, 16) & inputs as u64 != 0 {
+                fire.add(i, t.action());
             }
         }
         if !fire.none() {

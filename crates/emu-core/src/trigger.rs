@@ -160,7 +160,8 @@ impl Default for Trigger {
     }
 }
 
-fn field(v: u64, lo: u32, bits: u32) -> u64 {
+/// `bits` bits of `v` from bit `lo`.
+pub(crate) fn field(v: u64, lo: u32, bits: u32) -> u64 {
     (v >> lo) & ((1 << bits) - 1)
 }
 
@@ -179,7 +180,8 @@ impl Trigger {
         v
     }
 
-    fn action(&self) -> u64 {
+    /// The action field (0 breakpoint, 1 Debug Mode, ...), wherever the type keeps it.
+    pub fn action(&self) -> u64 {
         match self.ty {
             ty::MCONTROL | ty::MCONTROL6 => field(self.data, 12, 4),
             _ => field(self.data, 0, 6),
@@ -198,7 +200,7 @@ impl Trigger {
     }
 
     /// Privilege bits: m, s, u (positions differ by type).
-    fn mode_enabled(&self, prv: Priv) -> bool {
+    pub fn mode_enabled(&self, prv: Priv) -> bool {
         let (m, s, u) = match self.ty {
             ty::MCONTROL | ty::MCONTROL6 => (6, 4, 3),
             ty::ICOUNT | ty::ITRIGGER | ty::ETRIGGER => (9, 7, 6),

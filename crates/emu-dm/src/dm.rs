@@ -325,23 +325,15 @@ impl DebugModule {
 
     /// Read DMI register `addr`. Registers emu does not have read 0.
     pub fn dmi_read(&self, addr: u8) -> u32 {
-        let mut st = self.lock();
+        let st = self.lock();
         if !st.dmactive && addr != regs::DMCONTROL {
             return 0;
         }
         match addr {
             a if (regs::DATA0..regs::DATA0 + regs::DATA_COUNT).contains(&a) => {
                 let i = (a - regs::DATA0) as usize;
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return 0;
-                }
                 let v = st.data[i];
-                if st.abstractauto >> i & 1 != 0 {
-                    st = self.autoexec(st);
-                }
-                drop(st);
-                v
+                self.buffer_read(st, v, i)
             }
             regs::DMCONTROL => {
                 let hi = st.hartsel >> 10 & 0x3ff;
@@ -377,16 +369,8 @@ impl DebugModule {
             regs::ABSTRACTAUTO => st.abstractauto,
             a if (regs::PROGBUF0..regs::PROGBUF0 + regs::PROGBUF_SIZE).contains(&a) => {
                 let i = (a - regs::PROGBUF0) as usize;
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return 0;
-                }
                 let v = st.progbuf[i];
-                if st.abstractauto >> (16 + i) & 1 != 0 {
-                    st = self.autoexec(st);
-                }
-                drop(st);
-                v
+                self.buffer_read(st, v, 16 + i)
             }
             _ => 0,
         }
@@ -405,26 +389,14 @@ impl DebugModule {
         match addr {
             a if (regs::DATA0..regs::DATA0 + regs::DATA_COUNT).contains(&a) => {
                 let i = (a - regs::DATA0) as usize;
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return;
-                }
-                st.data[i] = v;
-                if st.abstractauto >> i & 1 != 0 {
-                    drop(self.autoexec(st));
-                }
+                self.buffer_write(st, i, |st| st.data[i] = v);
             }
             a if (regs::PROGBUF0..regs::PROGBUF0 + regs::PROGBUF_SIZE).contains(&a) => {
                 let i = (a - regs::PROGBUF0) as usize;
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return;
-                }
-                st.progbuf[i] = v;
-                self.retag(&mut st);
-                if st.abstractauto >> (16 + i) & 1 != 0 {
-                    drop(self.autoexec(st));
-                }
+                self.buffer_write(st, 16 + i, |st| {
+                    st.progbuf[i] = v;
+                    self.retag(st);
+                });
             }
             regs::HAWINDOWSEL => {
                 let max = (st.harts.len() as u32).div_ceil(32).saturating_sub(1);
@@ -466,6 +438,36 @@ impl DebugModule {
                 st.abstractauto = v & (0xffff << 16 | data_mask);
             }
             _ => {}
+        }
+    }
+
+    /// Read a data or program buffer word (`auto`: its bit in `abstractauto`): refused
+    /// while a command runs; afterwards re-runs the command when the bit is set.
+    fn buffer_read(&self, mut st: MutexGuard<'_, State>, value: u32, auto: usize) -> u32 {
+        if st.busy {
+            self.set_cmderr(&mut st, CmdErr::Busy);
+            return 0;
+        }
+        if st.abstractauto >> auto & 1 != 0 {
+            drop(self.autoexec(st));
+        }
+        value
+    }
+
+    /// Write a data or program buffer word with `set`, with the same rules.
+    fn buffer_write(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        auto: usize,
+        set: impl FnOnce(&mut State),
+    ) {
+        if st.busy {
+            self.set_cmderr(&mut st, CmdErr::Busy);
+            return;
+        }
+        set(&mut st);
+        if st.abstractauto >> auto & 1 != 0 {
+            drop(self.autoexec(st));
         }
     }
 
@@ -583,7 +585,7 @@ impl DebugModule {
     fn execute<'a>(&self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         let cmd = st.command;
         let hart = st.hartsel as usize;
-        let prog = match self.build(&st, cmd) {
+        let prog = match self.build(cmd) {
             Ok(p) => p,
             Err(e) => {
                 self.set_cmderr(&mut st, e);
@@ -610,7 +612,7 @@ impl DebugModule {
     }
 
     /// The program for `cmd`, `None` when it executes nothing, or the error.
-    fn build(&self, _st: &State, cmd: u32) -> Result<Option<Vec<u32>>, CmdErr> {
+    fn build(&self, cmd: u32) -> Result<Option<Vec<u32>>, CmdErr> {
         match cmd >> 24 {
             regs::cmdtype::ACCESS_REGISTER => {
                 let size = cmd >> ar::AARSIZE_SHIFT & 7;
