@@ -70,6 +70,12 @@ fn latency(c: &mut Criterion) {
             for _ in 0..n {
                 dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
                 dm.dmi_write(regs::DMCONTROL, RESUME);
+                // Let the guest run on its own thread for a while: the halt must reach a
+                // running hart.
+                let ran = Instant::now();
+                while ran.elapsed() < Duration::from_micros(300) {
+                    std::hint::spin_loop();
+                }
                 let s = Instant::now();
                 dm.dmi_write(regs::DMCONTROL, HALT);
                 t += s.elapsed();

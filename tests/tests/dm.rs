@@ -5,130 +5,13 @@
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
-use std::sync::Arc;
+mod dmi;
 
+use dmi::*;
 use emu_asm::Asm;
 use emu_asm::reg::*;
-use emu_core::{Engine, Interpreter};
-use emu_dm::DebugModule;
 use emu_dm::regs::{self, abstractcs, dmcontrol as dc, dmstatus as ds};
 use emu_isa::{Op, Xlen};
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
-
-const BASE: u64 = 0x8000_0000;
-const DCSR: u32 = 0x7b0;
-const DPC: u32 = 0x7b1;
-const MINSTRET: u32 = 0xb02;
-
-/// `loop: addi s0, s0, 1; addi s1, s1, 2; j loop` on every hart.
-fn counting_loop() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap();
-    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
-}
-
-fn start(engine: &str, harts: usize) -> RunningMachine {
-    let (console, _) = Console::capture();
-    let factory: emu_machine::EngineFactory = if engine == "jit" {
-        Arc::new(|_| Box::new(JitEngine::new(JitConfig::default()).unwrap()) as Box<dyn Engine>)
-    } else {
-        Arc::new(|_| Box::new(Interpreter::default()) as Box<dyn Engine>)
-    };
-    let cfg = MachineConfig {
-        harts,
-        console,
-        engine: Some(factory),
-        ..MachineConfig::default()
-    };
-    Machine::new(cfg, &counting_loop()).unwrap().start()
-}
-
-fn stop(m: RunningMachine) {
-    m.signals.exit_host();
-    let out = m.join();
-    assert!(out.failed.is_empty());
-}
-
-/// A debugger's view of the DMI.
-struct Dbg<'a>(&'a DebugModule);
-
-impl Dbg<'_> {
-    fn r(&self, a: u8) -> u32 {
-        self.0.dmi_read(a)
-    }
-    fn w(&self, a: u8, v: u32) {
-        self.0.dmi_write(a, v)
-    }
-    fn select(&self, hart: u32) {
-        self.w(regs::DMCONTROL, hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE);
-    }
-    fn halt(&self, hart: u32) {
-        self.w(
-            regs::DMCONTROL,
-            dc::HALTREQ | hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE,
-        );
-        self.select(hart);
-    }
-    fn resume(&self, hart: u32) {
-        self.w(
-            regs::DMCONTROL,
-            dc::RESUMEREQ | hart << dc::HARTSELLO_SHIFT | dc::DMACTIVE,
-        );
-    }
-    fn cmderr(&self) -> u32 {
-        self.r(regs::ABSTRACTCS) >> abstractcs::CMDERR_SHIFT & 7
-    }
-    fn clear_cmderr(&self) {
-        self.w(regs::ABSTRACTCS, 7 << abstractcs::CMDERR_SHIFT);
-    }
-    /// Access Register, 64-bit, transfer.
-    fn access(&self, regno: u32, write: bool) {
-        let w = if write { 1 << 16 } else { 0 };
-        self.w(regs::COMMAND, 3 << 20 | 1 << 17 | w | regno);
-        assert_eq!(
-            self.r(regs::ABSTRACTCS) & abstractcs::BUSY,
-            0,
-            "synchronous"
-        );
-    }
-    fn read_reg(&self, regno: u32) -> u64 {
-        self.access(regno, false);
-        self.r(regs::DATA0) as u64 | (self.r(regs::DATA0 + 1) as u64) << 32
-    }
-    fn write_reg(&self, regno: u32, v: u64) {
-        self.w(regs::DATA0, v as u32);
-        self.w(regs::DATA0 + 1, (v >> 32) as u32);
-        self.access(regno, true);
-    }
-    fn gpr(&self, r: u8) -> u64 {
-        self.read_reg(0x1000 + r as u32)
-    }
-    /// Halt `hart` once it is in the counting loop (it starts in the boot ROM).
-    fn halt_in_loop(&self, hart: u32) {
-        for _ in 0..1000 {
-            self.halt(hart);
-            let pc = self.read_reg(DPC);
-            if (BASE..BASE + 12).contains(&pc) && self.gpr(S0) > 0 {
-                return;
-            }
-            self.resume(hart);
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        panic!("hart {hart} never reached the loop");
-    }
-}
-
-fn each_engine(f: impl Fn(&str)) {
-    for e in ["interp", "jit"] {
-        eprintln!("engine {e}");
-        f(e);
-    }
-}
 
 /// Values the spec fixes: version, impebreak, data/progbuf sizes, hartinfo, hartsel WARL.
 #[test]
@@ -270,17 +153,35 @@ fn command_errors() {
     for (cmd, what) in [
         (4 << 20 | 1 << 17 | 0x1008, "aarsize 128"),
         (3 << 20 | 1 << 17 | 0xc000, "no such register"),
-        (1 << 24, "quick access"),
+        (1 << 24 | 1, "quick access with nonzero bits"),
+        (2 << 24 | 4 << 20, "128-bit memory access"),
         (9 << 24, "unknown command type"),
     ] {
         d.w(regs::COMMAND, cmd);
         assert_eq!(d.cmderr(), 2, "{what}");
         d.clear_cmderr();
     }
-    // A CSR the hart lacks raises illegal instruction in the program: cmderr exception.
-    d.w(regs::COMMAND, 3 << 20 | 1 << 17 | 0x7ff);
-    assert_eq!(d.cmderr(), 3);
+    // Quick Access needs a running hart.
+    d.w(regs::COMMAND, 1 << 24);
+    assert_eq!(d.cmderr(), 4, "quick access on a halted hart");
     d.clear_cmderr();
+    // A CSR the hart lacks raises illegal instruction in the program: cmderr exception,
+    // and the register the program borrowed is put back.
+    d.write_reg(0x1000 + S0 as u32, 0x5eed);
+    for write in [false, true] {
+        d.w(regs::DATA0, 0xdead);
+        d.w(
+            regs::COMMAND,
+            3 << 20 | 1 << 17 | (write as u32) << 16 | 0x7ff,
+        );
+        assert_eq!(d.cmderr(), 3);
+        d.clear_cmderr();
+        assert_eq!(
+            d.gpr(S0),
+            0x5eed,
+            "s0 restored after a fault (write {write})"
+        );
+    }
     // The hart is still halted and usable.
     assert_ne!(d.r(regs::DMSTATUS) & ds::ALLHALTED, 0);
     assert!(d.gpr(S0) > 0);

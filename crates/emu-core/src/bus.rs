@@ -163,6 +163,24 @@ pub trait Bus: Send + Sync {
         let _ = addr;
         0
     }
+    /// Record that something other than a hart (a debugger's system bus access, a reset
+    /// reloading the program) wrote physical `[start, end)`, so engines that cached code
+    /// there drop it. Hart stores never need this: engines see their own.
+    fn note_host_write(&self, start: u64, end: u64) {
+        let _ = (start, end);
+    }
+    /// How many host writes [`Bus::note_host_write`] has recorded: engines compare it with
+    /// the count they last saw (one load per run) before asking for the ranges.
+    fn host_write_epoch(&self) -> u64 {
+        0
+    }
+    /// Report the ranges written by the host after epoch `since` to `f` (all of memory as
+    /// one range when the record no longer reaches back that far); returns the current
+    /// epoch.
+    fn host_writes_since(&self, since: u64, f: &mut dyn FnMut(u64, u64)) -> u64 {
+        let _ = (since, f);
+        self.host_write_epoch()
+    }
 }
 
 /// A bus with nothing but RAM (and interrupt lines set by hand): for tests, fuzzing and

@@ -1,85 +1,230 @@
-//! The Debug Module: DMI registers on one side, the hart-visible memory on the other.
+//! The Debug Module: its state, and the hart side of the protocol (the memory harts see in
+//! Debug Mode). The DMI side is in [`crate::dmi`], abstract commands in [`crate::command`],
+//! system bus access in [`crate::sba`].
 //!
-//! Front ends (MCD, GDB, the JTAG DTM, the run-control API) call [`DebugModule::dmi_read`]
-//! and [`DebugModule::dmi_write`] from their own threads. Harts reach the DM only by
-//! executing the ROM and abstract programs, whose loads and stores arrive as
-//! [`DebugModule::mem_read`] / [`DebugModule::mem_write`] from the hart threads, and by
-//! [`DebugModule::service`], which the machine's hart loop calls between batches to hand
-//! over halt requests. Commands complete synchronously: a DMI write that starts one waits
-//! (on a condition variable, no polling) until the hart reports back, with a time limit
+//! Front ends (MCD, GDB, the JTAG DTM, the run-control API) call
+//! [`DebugModule::dmi_read`] and [`DebugModule::dmi_write`] from their own threads. Harts
+//! reach the DM only by executing the ROM and abstract programs, whose loads and stores
+//! arrive as [`DebugModule::mem_read`] / [`DebugModule::mem_write`], and by
+//! [`DebugModule::service`], which the machine calls before running a hart to hand over
+//! halt requests. Commands complete synchronously: a DMI write that needs a hart to act
+//! runs it on the caller's thread when it sleeps ([`Platform::run_here`]), or wakes it and
+//! waits (a short spin on a progress counter, then a condition variable) with a time limit
 //! after which `busy` simply stays set.
+//!
+//! Lock order: a hart (the machine's per-hart lock) before the DM's state, never the other
+//! way round; the DM calls into the platform only with its state unlocked.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use emu_core::{DebugCause, Hart};
 
-use crate::program::{self, HartCaps, Reg};
-use crate::regs::{
-    self, CmdErr, abstractcs, access_register as ar, dmcontrol as dc, dmstatus as ds,
-};
+use crate::auth::Authenticator;
+use crate::control::Platform;
+use crate::program::{EBREAK, HartCaps};
+use crate::regs::{self, CmdErr};
 use crate::rom;
 
 /// How long a DMI access waits for harts to act before leaving `busy` (or the halted/running
 /// state) to be observed later.
 const WAIT: Duration = Duration::from_millis(500);
+/// How long a waiting DMI access spins on the progress counter before it sleeps.
+const SPIN: Duration = Duration::from_micros(200);
 
-/// Wakes hart threads (parked in Debug Mode or running a batch) so they look at the DM.
-pub type Waker = Box<dyn Fn() + Send + Sync>;
+/// Something harts did that front ends may want to know at once (the run-control API turns
+/// these into stop events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmEvent {
+    /// Hart `hart` entered Debug Mode; `dcsr` as it was on entry (its `cause` field says why).
+    Halted {
+        /// The hart.
+        hart: usize,
+        /// `dcsr` on entry.
+        dcsr: u32,
+    },
+    /// Hart `hart` left Debug Mode (`step`: with `dcsr.step`, so it halts again shortly).
+    Resumed {
+        /// The hart.
+        hart: usize,
+        /// It resumed to execute one instruction.
+        step: bool,
+    },
+    /// The harts were reset (`system`: with the devices).
+    Reset {
+        /// A system reset (`ndmreset`) rather than a hart reset.
+        system: bool,
+    },
+}
+
+/// Receives [`DmEvent`]s (called on the thread of whoever made the hart act, with no DM lock
+/// held; must not block for long).
+pub type EventSink = Box<dyn Fn(DmEvent) + Send + Sync>;
+
+/// How the Debug Module is built beyond the hart count.
+#[derive(Default)]
+pub struct DmConfig {
+    /// Require authentication through `authdata` (off by default).
+    pub auth: Option<Box<dyn Authenticator>>,
+    /// Unavailable harts stay reported unavailable until `ackunavail` (`stickyunavail`).
+    pub sticky_unavail: bool,
+    /// Address of the configuration string, reported in `confstrptr0..3` (`None`: no
+    /// configuration string, `confstrptrvalid` = 0).
+    pub confstrptr: Option<u128>,
+}
+
+impl std::fmt::Debug for DmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DmConfig")
+            .field("auth", &self.auth.is_some())
+            .field("sticky_unavail", &self.sticky_unavail)
+            .field("confstrptr", &self.confstrptr)
+            .finish()
+    }
+}
 
 /// State of one hart as the DM tracks it.
 #[derive(Clone, Copy, Debug, Default)]
-struct HartState {
-    halted: bool,
-    resumeack: bool,
+pub(crate) struct HartState {
+    pub(crate) halted: bool,
+    pub(crate) resumeack: bool,
     /// The hart resumed with `dcsr.step` and has not halted again yet.
-    stepping: bool,
-    havereset: bool,
-    /// Flag byte the ROM reads (`FLAG_GO`, `FLAG_RESUME`).
-    flags: u8,
+    pub(crate) stepping: bool,
+    pub(crate) havereset: bool,
+    /// Flag byte the ROM reads (`FLAG_GO`, `FLAG_RESUME`, `FLAG_CLEANUP`).
+    pub(crate) flags: u8,
     /// `hawindow` bit: in the hart array mask.
-    in_array: bool,
+    pub(crate) in_array: bool,
+    /// Halt out of reset (`setresethaltreq`).
+    pub(crate) resethaltreq: bool,
+    /// `setkeepalive`: a hint emu records (its harts never power down on their own).
+    pub(crate) keepalive: bool,
+    /// Held in reset (`hartreset` or `ndmreset` asserted): unavailable.
+    pub(crate) held: bool,
+    /// Was unavailable and not yet acknowledged (`stickyunavail`).
+    pub(crate) was_unavail: bool,
+    /// Halt group (0: none).
+    pub(crate) halt_group: u8,
+    /// Resume group (0: none).
+    pub(crate) resume_group: u8,
+    /// `dcsr` when the hart last entered Debug Mode.
+    pub(crate) entry_dcsr: u32,
+}
+
+/// A running abstract command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cmd {
+    pub(crate) hart: usize,
+    /// The hart reported GOING (it runs the program or the cleanup).
+    pub(crate) going: bool,
+    /// The program has a cleanup to run after an exception.
+    pub(crate) has_cleanup: bool,
+    /// The borrowing part is over (the program buffer runs).
+    pub(crate) xfer_done: bool,
+    /// Quick Access: where it is.
+    pub(crate) quick: Option<Quick>,
+}
+
+/// Quick Access steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quick {
+    /// Waiting for the hart to halt.
+    Halting,
+    /// The program buffer runs.
+    Running,
+    /// The hart was told to resume.
+    Resuming,
+}
+
+/// System bus access state.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Sba {
+    pub(crate) readonaddr: bool,
+    pub(crate) access: u32,
+    pub(crate) autoincrement: bool,
+    pub(crate) readondata: bool,
+    pub(crate) error: u32,
+    pub(crate) busyerror: bool,
+    pub(crate) address: u64,
+    pub(crate) data: u64,
 }
 
 #[derive(Debug)]
-struct State {
-    dmactive: bool,
-    hartsel: u32,
-    hasel: bool,
-    hawindowsel: u32,
-    data: [u32; regs::DATA_COUNT as usize],
-    progbuf: [u32; regs::PROGBUF_SIZE as usize],
-    abstractauto: u32,
-    command: u32,
-    busy: bool,
-    cmderr: u32,
-    /// The hart running the current command, and whether it reported GOING.
-    cmd_hart: Option<(usize, bool)>,
-    program: [u32; rom::PROGRAM_WORDS],
-    harts: Vec<HartState>,
+pub(crate) struct State {
+    pub(crate) dmactive: bool,
+    pub(crate) authenticated: bool,
+    pub(crate) hartsel: u32,
+    pub(crate) hasel: bool,
+    pub(crate) hawindowsel: u32,
+    pub(crate) data: [u32; regs::DATA_COUNT as usize],
+    pub(crate) progbuf: [u32; regs::PROGBUF_SIZE as usize],
+    pub(crate) abstractauto: u32,
+    pub(crate) command: u32,
+    pub(crate) busy: bool,
+    pub(crate) cmderr: u32,
+    pub(crate) cmd: Option<Cmd>,
+    pub(crate) program: [u32; rom::PROGRAM_WORDS],
+    pub(crate) cleanup: [u32; rom::CLEANUP_WORDS],
+    /// Borrowed-register slots the programs use.
+    pub(crate) save: [u8; 64],
+    pub(crate) harts: Vec<HartState>,
+    /// `ndmreset` as last written.
+    pub(crate) ndmreset: bool,
+    /// `dmcs2` selection: `grouptype`, `dmexttrigger`, `hgselect`.
+    pub(crate) dmcs2: u32,
+    /// Halt group of each external trigger input (`hgselect` = 1).
+    pub(crate) ext_in_group: [u8; EXT_TRIGGERS],
+    /// Halt group of each external trigger output.
+    pub(crate) ext_out_group: [u8; EXT_TRIGGERS],
+    /// How many times each external trigger output fired.
+    pub(crate) ext_out_count: [u64; EXT_TRIGGERS],
+    pub(crate) sba: Sba,
     /// Content of the program area → the tag the JIT keys those blocks by.
-    tags: HashMap<Vec<u32>, u64>,
-    next_tag: u64,
+    pub(crate) tags: HashMap<Vec<u32>, u64>,
+    pub(crate) next_tag: u64,
+    /// Events to deliver once the lock is released.
+    pub(crate) events: Vec<DmEvent>,
+    /// Commands already turned into programs.
+    pub(crate) plans: HashMap<u32, Result<crate::command::Plan, CmdErr>>,
 }
 
-/// Lock-free per-hart signals for the hart thread.
+/// External trigger inputs and outputs of the DM (`dmcs2.dmexttrigger`).
+pub const EXT_TRIGGERS: usize = 4;
+
+/// Lock-free per-hart signals for whoever runs the hart.
 #[derive(Debug, Default)]
-struct Port {
-    haltreq: AtomicBool,
+pub(crate) struct Port {
+    pub(crate) haltreq: AtomicBool,
+    /// Halt for the hart's halt group.
+    pub(crate) grouphalt: AtomicBool,
+    /// Halt for a Quick Access command.
+    pub(crate) quick: AtomicBool,
+    /// Halt as soon as it runs after a reset (`resethaltreq`).
+    pub(crate) resethalt: AtomicBool,
+    /// Resumed without a step: whoever runs it may hand it back.
+    pub(crate) released: AtomicBool,
 }
 
 /// A Debug Module for `n` harts.
 pub struct DebugModule {
-    state: Mutex<State>,
-    changed: Condvar,
-    ports: Vec<Port>,
-    caps: HartCaps,
-    rom: Vec<u8>,
+    pub(crate) state: Mutex<State>,
+    pub(crate) changed: Condvar,
+    /// Bumped whenever a hart reports something (waiters spin on it before sleeping).
+    pub(crate) progress: AtomicU64,
+    /// Waiters asleep on `changed` (notifying nobody costs a system call otherwise).
+    pub(crate) sleepers: AtomicUsize,
+    pub(crate) ports: Vec<Port>,
+    pub(crate) caps: HartCaps,
+    pub(crate) rom: Vec<u8>,
     /// Tag of the current program-area content ([`DebugModule::code_tag`]).
-    tag: AtomicU64,
-    waker: OnceLock<Waker>,
+    pub(crate) tag: AtomicU64,
+    pub(crate) platform: OnceLock<Box<dyn Platform>>,
+    pub(crate) sink: OnceLock<EventSink>,
+    pub(crate) auth: Mutex<Option<Box<dyn Authenticator>>>,
+    pub(crate) sticky_unavail: bool,
+    pub(crate) confstrptr: Option<u128>,
 }
 
 impl std::fmt::Debug for DebugModule {
@@ -91,9 +236,10 @@ impl std::fmt::Debug for DebugModule {
     }
 }
 
-fn fresh_state(n: usize) -> State {
+pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
     State {
         dmactive: false,
+        authenticated,
         hartsel: 0,
         hasel: false,
         hawindowsel: 0,
@@ -103,8 +249,10 @@ fn fresh_state(n: usize) -> State {
         command: 0,
         busy: false,
         cmderr: 0,
-        cmd_hart: None,
+        cmd: None,
         program: [EBREAK; rom::PROGRAM_WORDS],
+        cleanup: [EBREAK; rom::CLEANUP_WORDS],
+        save: [0; 64],
         harts: vec![
             HartState {
                 havereset: true,
@@ -112,25 +260,46 @@ fn fresh_state(n: usize) -> State {
             };
             n
         ],
+        ndmreset: false,
+        dmcs2: 0,
+        ext_in_group: [0; EXT_TRIGGERS],
+        ext_out_group: [0; EXT_TRIGGERS],
+        ext_out_count: [0; EXT_TRIGGERS],
+        sba: Sba {
+            access: 2,
+            ..Sba::default()
+        },
         tags: HashMap::new(),
         next_tag: 1,
+        events: Vec::new(),
+        plans: HashMap::new(),
     }
 }
-
-const EBREAK: u32 = 0x0010_0073;
 
 impl DebugModule {
     /// A Debug Module for `harts` harts (at most [`rom::MAX_HARTS`]) with capabilities `caps`.
     pub fn new(harts: usize, caps: HartCaps) -> DebugModule {
+        Self::with_config(harts, caps, DmConfig::default())
+    }
+
+    /// A Debug Module with the options of `cfg`.
+    pub fn with_config(harts: usize, caps: HartCaps, cfg: DmConfig) -> DebugModule {
         let harts = harts.clamp(1, rom::MAX_HARTS);
+        let authenticated = cfg.auth.is_none();
         let dm = DebugModule {
-            state: Mutex::new(fresh_state(harts)),
+            state: Mutex::new(fresh_state(harts, authenticated)),
             changed: Condvar::new(),
+            progress: AtomicU64::new(0),
+            sleepers: AtomicUsize::new(0),
             ports: (0..harts).map(|_| Port::default()).collect(),
             caps,
             rom: rom::rom(),
             tag: AtomicU64::new(0),
-            waker: OnceLock::new(),
+            platform: OnceLock::new(),
+            sink: OnceLock::new(),
+            auth: Mutex::new(cfg.auth),
+            sticky_unavail: cfg.sticky_unavail,
+            confstrptr: cfg.confstrptr,
         };
         {
             let mut st = dm.lock();
@@ -139,9 +308,14 @@ impl DebugModule {
         dm
     }
 
-    /// Install how to wake hart threads (the machine's signal). Only the first call counts.
-    pub fn set_waker(&self, w: Waker) {
-        let _ = self.waker.set(w);
+    /// Install the platform (the machine that runs the harts). Only the first call counts.
+    pub fn set_control(&self, p: Box<dyn Platform>) {
+        let _ = self.platform.set(p);
+    }
+
+    /// Install the receiver of [`DmEvent`]s. Only the first call counts.
+    pub fn set_event_sink(&self, s: EventSink) {
+        let _ = self.sink.set(s);
     }
 
     /// Number of harts.
@@ -149,39 +323,177 @@ impl DebugModule {
         self.ports.len()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    /// What the harts can do.
+    pub fn caps(&self) -> HartCaps {
+        self.caps
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn wake(&self) {
-        if let Some(w) = self.waker.get() {
-            w();
+    /// Release the state and deliver the events gathered under it.
+    pub(crate) fn unlock(&self, mut st: MutexGuard<'_, State>) {
+        let events = std::mem::take(&mut st.events);
+        drop(st);
+        if let Some(sink) = self.sink.get() {
+            for e in events {
+                sink(e);
+            }
         }
     }
 
-    /// Wait (releasing the lock) until `done` holds or the time limit passes.
-    fn wait<'a>(
-        &self,
+    pub(crate) fn wake(&self) {
+        if let Some(p) = self.platform.get() {
+            p.wake();
+        }
+    }
+
+    /// Get `harts` to act on what was just written for them: run each on this thread if it
+    /// sleeps, wake the others; then wait (state unlocked meanwhile) until `done`.
+    pub(crate) fn kick<'a>(
+        &'a self,
         st: MutexGuard<'a, State>,
+        harts: &[usize],
         done: impl Fn(&State) -> bool,
     ) -> MutexGuard<'a, State> {
-        self.changed
+        self.unlock(st);
+        if let Some(p) = self.platform.get() {
+            let mut woken = false;
+            for &h in harts {
+                if !p.run_here(h) && !woken {
+                    p.wake();
+                    woken = true;
+                }
+            }
+        }
+        let st = self.lock();
+        self.wait(st, done)
+    }
+
+    /// Wait until `done` holds or the time limit passes: spin briefly on the progress
+    /// counter (a hart running on another core answers in microseconds), then sleep.
+    pub(crate) fn wait<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        if done(&st) {
+            return st;
+        }
+        let until = Instant::now() + SPIN;
+        loop {
+            let seen = self.progress.load(Ordering::Acquire);
+            self.unlock(st);
+            // Yield while spinning: a hart thread just woken may have been queued on this
+            // very core (the scheduler places a wakee next to its waker), where pure
+            // spinning would keep it off the CPU for the whole spin.
+            while self.progress.load(Ordering::Acquire) == seen && Instant::now() < until {
+                std::thread::yield_now();
+            }
+            st = self.lock();
+            if done(&st) || Instant::now() >= until {
+                break;
+            }
+        }
+        // Counted while the lock is held, so a notifier (which holds it too) sees us.
+        self.sleepers.fetch_add(1, Ordering::AcqRel);
+        let st = self
+            .changed
             .wait_timeout_while(st, WAIT, |s| !done(s))
             .map(|r| r.0)
-            .unwrap_or_else(|e| e.into_inner().0)
+            .unwrap_or_else(|e| e.into_inner().0);
+        self.sleepers.fetch_sub(1, Ordering::AcqRel);
+        st
+    }
+
+    /// Harts reported something: wake waiters. Called with the state locked.
+    pub(crate) fn notify(&self) {
+        self.progress.fetch_add(1, Ordering::AcqRel);
+        if self.sleepers.load(Ordering::Acquire) > 0 {
+            self.changed.notify_all();
+        }
     }
 
     // ---------------------------------------------------------------- hart side
 
-    /// Called by the hart's thread before it runs: hand over a pending halt request.
+    /// Called before a hart runs (by its thread, or whoever runs it): hand over pending halt
+    /// requests. In Debug Mode there is nothing to request (and a stale request must not
+    /// outlive a resume).
     #[inline]
     pub fn service(&self, hart: &mut Hart) {
         let Some(p) = self.ports.get(hart.id.0 as usize) else {
             return;
         };
-        let want = p.haltreq.load(Ordering::Acquire);
-        if want != matches!(hart.debug.request, Some(DebugCause::HaltReq)) {
-            hart.debug.request = want.then_some(DebugCause::HaltReq);
+        let want = if hart.debug_mode {
+            None
+        } else if p.haltreq.load(Ordering::Acquire) || p.quick.load(Ordering::Acquire) {
+            Some(DebugCause::HaltReq)
+        } else if p.grouphalt.load(Ordering::Acquire) {
+            Some(DebugCause::Group)
+        } else if p.resethalt.load(Ordering::Acquire) {
+            Some(DebugCause::ResetHaltReq)
+        } else {
+            None
+        };
+        if hart.debug.request != want {
+            hart.debug.request = want;
+        }
+    }
+
+    /// A halt request waits for hart `h` (it enters Debug Mode before its next instruction).
+    pub fn halt_pending(&self, h: usize) -> bool {
+        self.ports.get(h).is_some_and(|p| {
+            p.haltreq.load(Ordering::Acquire)
+                || p.quick.load(Ordering::Acquire)
+                || p.grouphalt.load(Ordering::Acquire)
+                || p.resethalt.load(Ordering::Acquire)
+        })
+    }
+
+    /// Hart `h` resumed without a step since its last halt (whoever runs it may stop).
+    pub fn released(&self, h: usize) -> bool {
+        self.ports
+            .get(h)
+            .is_some_and(|p| p.released.load(Ordering::Acquire))
+    }
+
+    /// The platform reset `hart` (and holds or released it): record it, and have it halt
+    /// before its first instruction if `resethaltreq` is set for it.
+    pub fn hart_reset(&self, hart: &mut Hart) {
+        let h = hart.id.0 as usize;
+        let Some(p) = self.ports.get(h) else {
+            return;
+        };
+        let mut st = self.lock();
+        let busy_here = st.cmd.is_some_and(|c| c.hart == h);
+        let hs = &mut st.harts[h];
+        hs.havereset = true;
+        hs.halted = false;
+        hs.stepping = false;
+        hs.resumeack = false;
+        hs.flags = 0;
+        let halt = hs.resethaltreq;
+        p.resethalt.store(halt, Ordering::Release);
+        p.grouphalt.store(false, Ordering::Release);
+        p.quick.store(false, Ordering::Release);
+        p.released.store(false, Ordering::Release);
+        if busy_here {
+            // The command's hart went away under it: the command ends, failed.
+            st.busy = false;
+            st.cmd = None;
+            crate::command::set_cmderr(&mut st, CmdErr::Other);
+        }
+        self.service(hart);
+        self.notify();
+        self.unlock(st);
+    }
+
+    /// Set or clear `resethaltreq` for hart `h` directly (the machine's `--halted`).
+    pub fn set_resethaltreq(&self, h: usize, on: bool) {
+        let mut st = self.lock();
+        if let Some(hs) = st.harts.get_mut(h) {
+            hs.resethaltreq = on;
         }
     }
 
@@ -189,16 +501,17 @@ impl DebugModule {
     /// command, so the JIT keys blocks there by this (same content, same tag: a repeated
     /// command reuses its translation). 0 elsewhere (the ROM never changes).
     pub fn code_tag(&self, off: u64) -> u64 {
-        if (rom::PROGRAM..rom::IMPEBREAK + 4).contains(&off) {
+        if (rom::PROGRAM..rom::FLAGS).contains(&off) {
             self.tag.load(Ordering::Acquire)
         } else {
             0
         }
     }
 
-    fn retag(&self, st: &mut State) {
+    pub(crate) fn retag(&self, st: &mut State) {
         let mut content: Vec<u32> = st.program.to_vec();
         content.extend_from_slice(&st.progbuf);
+        content.extend_from_slice(&st.cleanup);
         let tag = match st.tags.get(&content) {
             Some(&t) => t,
             None => {
@@ -217,7 +530,9 @@ impl DebugModule {
 
     fn mem_byte(&self, st: &State, off: u64) -> u8 {
         let word = |w: u32, o: u64| (w >> (8 * (o % 4))) as u8;
+        let n = st.harts.len() as u64;
         match off {
+            o if (rom::SAVE..rom::SAVE + 64).contains(&o) => st.save[(o - rom::SAVE) as usize],
             o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
                 word(st.data[((o - rom::DATA) / 4) as usize], o)
             }
@@ -227,8 +542,12 @@ impl DebugModule {
             o if (rom::PROGBUF..rom::IMPEBREAK).contains(&o) => {
                 word(st.progbuf[((o - rom::PROGBUF) / 4) as usize], o)
             }
-            o if (rom::IMPEBREAK..rom::IMPEBREAK + 4).contains(&o) => word(EBREAK, o),
-            o if (rom::FLAGS..rom::FLAGS + st.harts.len() as u64).contains(&o) => {
+            o if (rom::IMPEBREAK..rom::CLEANUP).contains(&o) => word(EBREAK, o),
+            o if (rom::CLEANUP..rom::FLAGS).contains(&o) => {
+                let i = ((o - rom::CLEANUP) / 4) as usize;
+                word(st.cleanup.get(i).copied().unwrap_or(EBREAK), o)
+            }
+            o if (rom::FLAGS..rom::FLAGS + n).contains(&o) => {
                 st.harts[(o - rom::FLAGS) as usize].flags
             }
             o if o >= rom::HALT_VECTOR => self
@@ -251,40 +570,39 @@ impl DebugModule {
     /// A hart writes `size` bytes of `val` at DM offset `off`.
     pub fn mem_write(&self, off: u64, size: usize, val: u64) {
         let mut st = self.lock();
-        let hart = |v: u64, st: &State| (v as usize).min(st.harts.len().saturating_sub(1));
+        let n = st.harts.len();
+        let hart = |v: u64| (v as usize).min(n - 1);
+        let per_hart = |base: u64| {
+            (base..base + 4 * n as u64)
+                .contains(&off)
+                .then(|| ((off - base) / 4) as usize)
+        };
         match off {
             rom::HALTED => {
-                let h = hart(val, &st);
-                let hs = &mut st.harts[h];
-                hs.halted = true;
-                hs.stepping = false;
-                if let Some((c, true)) = st.cmd_hart
-                    && c == h
-                {
-                    st.busy = false;
-                    st.cmd_hart = None;
-                    self.after_command(&mut st);
-                }
-                self.changed.notify_all();
+                let h = hart(val);
+                self.halted(&mut st, h);
             }
             rom::GOING => {
-                let h = hart(val, &st);
-                st.harts[h].flags &= !rom::FLAG_GO;
-                if let Some((c, _)) = st.cmd_hart
-                    && c == h
+                let h = hart(val);
+                st.harts[h].flags &= !(rom::FLAG_GO | rom::FLAG_CLEANUP);
+                if let Some(c) = st.cmd.as_mut()
+                    && c.hart == h
                 {
-                    st.cmd_hart = Some((c, true));
+                    c.going = true;
                 }
             }
-            rom::EXCEPTION if st.busy => self.set_cmderr(&mut st, CmdErr::Exception),
-            o if (rom::RESUMING..rom::RESUMING + 4 * st.harts.len() as u64).contains(&o) => {
-                let h = ((o - rom::RESUMING) / 4) as usize;
-                let hs = &mut st.harts[h];
-                hs.halted = false;
-                hs.resumeack = true;
-                hs.flags &= !rom::FLAG_RESUME;
-                hs.stepping = val & 4 != 0; // dcsr.step
-                self.changed.notify_all();
+            rom::XFER_DONE => {
+                if let Some(c) = st.cmd.as_mut() {
+                    c.xfer_done = true;
+                }
+            }
+            rom::EXCEPTION => self.exception(&mut st),
+            o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
+                for k in 0..size.min(8) {
+                    if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
+                        *b = (val >> (8 * k)) as u8;
+                    }
+                }
             }
             o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
                 for k in 0..size as u64 {
@@ -295,357 +613,80 @@ impl DebugModule {
                     }
                 }
             }
-            _ => {} // the ROM and the program areas are read-only for harts
-        }
-    }
-
-    // ---------------------------------------------------------------- DMI side
-
-    /// The harts `dmcontrol` selects: `hartsel`, plus the hart array mask with `hasel`.
-    fn selected(&self, st: &State) -> Vec<usize> {
-        let n = st.harts.len();
-        let mut v: Vec<usize> = Vec::new();
-        if (st.hartsel as usize) < n {
-            v.push(st.hartsel as usize);
-        }
-        if st.hasel {
-            for (i, h) in st.harts.iter().enumerate() {
-                if h.in_array && !v.contains(&i) {
-                    v.push(i);
+            _ => {
+                if let Some(h) = per_hart(rom::RESUMING) {
+                    self.resuming(&mut st, h, val as u32);
+                } else if let Some(h) = per_hart(rom::ENTERED) {
+                    st.harts[h].entry_dcsr = val as u32;
                 }
+                // The ROM and the program areas are read-only for harts.
             }
         }
-        v
+        self.unlock(st);
     }
 
-    fn hartsel_mask(&self) -> u32 {
-        let bits = usize::BITS - (self.ports.len().saturating_sub(1)).leading_zeros();
-        ((1u64 << bits.max(1)) - 1) as u32
+    /// Hart `h` entered (or re-entered) the park loop.
+    fn halted(&self, st: &mut State, h: usize) {
+        let fresh = !st.harts[h].halted;
+        let hs = &mut st.harts[h];
+        hs.halted = true;
+        hs.stepping = false;
+        let dcsr = hs.entry_dcsr;
+        let group = hs.halt_group;
+        if fresh {
+            let p = &self.ports[h];
+            p.released.store(false, Ordering::Release);
+            p.grouphalt.store(false, Ordering::Release);
+            p.resethalt.store(false, Ordering::Release);
+            st.events.push(DmEvent::Halted { hart: h, dcsr });
+            // A hart that halted on its own halts its group (one halted for the group, cause
+            // 6, is the group's doing already).
+            if group != 0 && dcsr >> 6 & 7 != DebugCause::Group.code() {
+                self.halt_group(st, group, Some(h));
+            }
+        }
+        crate::command::hart_halted(self, st, h, fresh);
+        self.notify();
     }
 
-    /// Read DMI register `addr`. Registers emu does not have read 0.
-    pub fn dmi_read(&self, addr: u8) -> u32 {
-        let st = self.lock();
-        if !st.dmactive && addr != regs::DMCONTROL {
-            return 0;
-        }
-        match addr {
-            a if (regs::DATA0..regs::DATA0 + regs::DATA_COUNT).contains(&a) => {
-                let i = (a - regs::DATA0) as usize;
-                let v = st.data[i];
-                self.buffer_read(st, v, i)
-            }
-            regs::DMCONTROL => {
-                let hi = st.hartsel >> 10 & 0x3ff;
-                let lo = st.hartsel & 0x3ff;
-                lo << dc::HARTSELLO_SHIFT
-                    | hi << dc::HARTSELHI_SHIFT
-                    | if st.hasel { dc::HASEL } else { 0 }
-                    | st.dmactive as u32
-            }
-            regs::DMSTATUS => self.dmstatus(&st),
-            regs::HARTINFO => {
-                // nscratch 2, data registers memory-mapped at DATA.
-                2 << 20 | 1 << 16 | (regs::DATA_COUNT as u32) << 12 | rom::DATA as u32
-            }
-            regs::HALTSUM0 => self.haltsum(&st, st.hartsel & !31, 1),
-            regs::HALTSUM1 => self.haltsum(&st, st.hartsel & !0x3ff, 32),
-            regs::HALTSUM2 => self.haltsum(&st, st.hartsel & !0x7fff, 1024),
-            regs::HALTSUM3 => self.haltsum(&st, 0, 32768),
-            regs::HAWINDOWSEL => st.hawindowsel,
-            regs::HAWINDOW => {
-                let base = 32 * st.hawindowsel as usize;
-                (0..32).fold(0, |v, k| {
-                    v | (st.harts.get(base + k).is_some_and(|h| h.in_array) as u32) << k
-                })
-            }
-            regs::ABSTRACTCS => {
-                (regs::PROGBUF_SIZE as u32) << abstractcs::PROGBUFSIZE_SHIFT
-                    | if st.busy { abstractcs::BUSY } else { 0 }
-                    | st.cmderr << abstractcs::CMDERR_SHIFT
-                    | regs::DATA_COUNT as u32
-            }
-            regs::COMMAND => 0, // write-only
-            regs::ABSTRACTAUTO => st.abstractauto,
-            a if (regs::PROGBUF0..regs::PROGBUF0 + regs::PROGBUF_SIZE).contains(&a) => {
-                let i = (a - regs::PROGBUF0) as usize;
-                let v = st.progbuf[i];
-                self.buffer_read(st, v, 16 + i)
-            }
-            _ => 0,
-        }
-    }
-
-    /// Write DMI register `addr`. Writes to registers emu does not have are ignored.
-    pub fn dmi_write(&self, addr: u8, v: u32) {
-        let mut st = self.lock();
-        if addr == regs::DMCONTROL {
-            self.write_dmcontrol(st, v);
-            return;
-        }
-        if !st.dmactive {
-            return;
-        }
-        match addr {
-            a if (regs::DATA0..regs::DATA0 + regs::DATA_COUNT).contains(&a) => {
-                let i = (a - regs::DATA0) as usize;
-                self.buffer_write(st, i, |st| st.data[i] = v);
-            }
-            a if (regs::PROGBUF0..regs::PROGBUF0 + regs::PROGBUF_SIZE).contains(&a) => {
-                let i = (a - regs::PROGBUF0) as usize;
-                self.buffer_write(st, 16 + i, |st| {
-                    st.progbuf[i] = v;
-                    self.retag(st);
-                });
-            }
-            regs::HAWINDOWSEL => {
-                let max = (st.harts.len() as u32).div_ceil(32).saturating_sub(1);
-                st.hawindowsel = v.min(max);
-            }
-            regs::HAWINDOW => {
-                let base = 32 * st.hawindowsel as usize;
-                for k in 0..32 {
-                    if let Some(h) = st.harts.get_mut(base + k) {
-                        h.in_array = v >> k & 1 != 0;
-                    }
-                }
-            }
-            regs::ABSTRACTCS => {
-                // cmderr is write-1-to-clear; nothing else is writable.
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                } else {
-                    let clear = v >> abstractcs::CMDERR_SHIFT & 7;
-                    st.cmderr &= !clear;
-                }
-            }
-            regs::COMMAND => {
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return;
-                }
-                st.command = v;
-                if st.cmderr == 0 {
-                    drop(self.execute(st));
-                }
-            }
-            regs::ABSTRACTAUTO => {
-                if st.busy {
-                    self.set_cmderr(&mut st, CmdErr::Busy);
-                    return;
-                }
-                let data_mask = (1u32 << regs::DATA_COUNT) - 1;
-                st.abstractauto = v & (0xffff << 16 | data_mask);
-            }
-            _ => {}
-        }
-    }
-
-    /// Read a data or program buffer word (`auto`: its bit in `abstractauto`): refused
-    /// while a command runs; afterwards re-runs the command when the bit is set.
-    fn buffer_read(&self, mut st: MutexGuard<'_, State>, value: u32, auto: usize) -> u32 {
-        if st.busy {
-            self.set_cmderr(&mut st, CmdErr::Busy);
-            return 0;
-        }
-        if st.abstractauto >> auto & 1 != 0 {
-            drop(self.autoexec(st));
-        }
-        value
-    }
-
-    /// Write a data or program buffer word with `set`, with the same rules.
-    fn buffer_write(
-        &self,
-        mut st: MutexGuard<'_, State>,
-        auto: usize,
-        set: impl FnOnce(&mut State),
-    ) {
-        if st.busy {
-            self.set_cmderr(&mut st, CmdErr::Busy);
-            return;
-        }
-        set(&mut st);
-        if st.abstractauto >> auto & 1 != 0 {
-            drop(self.autoexec(st));
-        }
-    }
-
-    fn set_cmderr(&self, st: &mut State, e: CmdErr) {
-        if st.cmderr == 0 {
-            st.cmderr = e as u32;
-        }
-    }
-
-    fn dmstatus(&self, st: &State) -> u32 {
-        let sel = self.selected(st);
-        let mut v = ds::VERSION_1_0 | ds::AUTHENTICATED | ds::IMPEBREAK;
-        let all = |f: &dyn Fn(&HartState) -> bool| {
-            !sel.is_empty() && sel.iter().all(|&i| f(&st.harts[i]))
-        };
-        let any = |f: &dyn Fn(&HartState) -> bool| sel.iter().any(|&i| f(&st.harts[i]));
-        type Test<'a> = &'a dyn Fn(&HartState) -> bool;
-        let pairs: [(Test<'_>, u32, u32); 4] = [
-            (&|h| h.halted, ds::ALLHALTED, ds::ANYHALTED),
-            (&|h| !h.halted, ds::ALLRUNNING, ds::ANYRUNNING),
-            (&|h| h.resumeack, ds::ALLRESUMEACK, ds::ANYRESUMEACK),
-            (&|h| h.havereset, ds::ALLHAVERESET, ds::ANYHAVERESET),
-        ];
-        for (f, a, y) in pairs {
-            if all(f) {
-                v |= a;
-            }
-            if any(f) {
-                v |= y;
+    /// Halt every running hart of halt group `g` (and pulse its external trigger outputs).
+    pub(crate) fn halt_group(&self, st: &mut State, g: u8, except: Option<usize>) {
+        let mut any = false;
+        for (i, hs) in st.harts.iter().enumerate() {
+            if hs.halt_group == g && Some(i) != except && !hs.halted && !hs.held {
+                self.ports[i].grouphalt.store(true, Ordering::Release);
+                any = true;
             }
         }
-        // hartsel beyond the last hart: nonexistent.
-        if st.hartsel as usize >= st.harts.len() {
-            v |= ds::ANYNONEXISTENT;
-            if sel.is_empty() {
-                v |= ds::ALLNONEXISTENT;
+        for (k, &og) in st.ext_out_group.iter().enumerate() {
+            if og == g {
+                st.ext_out_count[k] += 1;
             }
         }
-        v
-    }
-
-    /// `haltsum`: bit k = any hart halted among `group` harts starting at `base + k*group`.
-    fn haltsum(&self, st: &State, base: u32, group: u32) -> u32 {
-        (0..32).fold(0, |v, k| {
-            let lo = base as usize + (k * group) as usize;
-            let hi = (lo + group as usize).min(st.harts.len());
-            let any = (lo..hi).any(|i| st.harts[i].halted);
-            v | (any as u32) << k
-        })
-    }
-
-    fn write_dmcontrol(&self, mut st: MutexGuard<'_, State>, v: u32) {
-        if v & dc::DMACTIVE == 0 {
-            // Reset the DM (not the harts): registers back to their reset values.
-            let n = st.harts.len();
-            let keep: Vec<HartState> = st.harts.clone();
-            *st = fresh_state(n);
-            for (h, k) in st.harts.iter_mut().zip(keep) {
-                h.halted = k.halted;
-                h.havereset = k.havereset;
-            }
-            for p in &self.ports {
-                p.haltreq.store(false, Ordering::Release);
-            }
-            self.retag(&mut st);
-            return;
-        }
-        st.dmactive = true;
-        let sel = (v >> dc::HARTSELHI_SHIFT & 0x3ff) << 10 | (v >> dc::HARTSELLO_SHIFT & 0x3ff);
-        st.hartsel = sel & self.hartsel_mask();
-        st.hasel = v & dc::HASEL != 0;
-        let harts = self.selected(&st);
-        if v & dc::ACKHAVERESET != 0 {
-            for &h in &harts {
-                st.harts[h].havereset = false;
-            }
-        }
-        // haltreq is a per-hart bit written for the selected harts.
-        let halt = v & dc::HALTREQ != 0;
-        for &h in &harts {
-            self.ports[h].haltreq.store(halt, Ordering::Release);
-        }
-        if halt {
+        if any {
+            // The harts run on their own threads; they halt at their next batch.
             self.wake();
-            st = self.wait(st, |s| harts.iter().all(|&h| s.harts[h].halted));
-        } else if v & dc::RESUMEREQ != 0 {
-            let mut any = false;
-            for &h in &harts {
-                let hs = &mut st.harts[h];
-                hs.resumeack = false;
-                if hs.halted {
-                    hs.flags |= rom::FLAG_RESUME;
-                    any = true;
-                }
-            }
-            if any {
-                self.wake();
-                st = self.wait(st, |s| harts.iter().all(|&h| s.harts[h].resumeack));
-                // A step: the first dmstatus read afterwards shows the hart halted again.
-                st = self.wait(st, |s| harts.iter().all(|&h| !s.harts[h].stepping));
-            }
-        }
-        drop(st);
-    }
-
-    /// Re-run the last command (abstractauto).
-    fn autoexec<'a>(&self, st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        if st.cmderr != 0 {
-            return st;
-        }
-        self.execute(st)
-    }
-
-    /// Start `command` on the selected hart and wait for it to finish.
-    fn execute<'a>(&self, mut st: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        let cmd = st.command;
-        let hart = st.hartsel as usize;
-        let prog = match self.build(cmd) {
-            Ok(p) => p,
-            Err(e) => {
-                self.set_cmderr(&mut st, e);
-                return st;
-            }
-        };
-        if !st.harts.get(hart).is_some_and(|h| h.halted) {
-            self.set_cmderr(&mut st, CmdErr::HaltResume);
-            return st;
-        }
-        let Some(prog) = prog else {
-            // Nothing to execute (no transfer, no postexec): done at once.
-            self.after_command(&mut st);
-            return st;
-        };
-        st.program = [EBREAK; rom::PROGRAM_WORDS];
-        st.program[..prog.len()].copy_from_slice(&prog);
-        self.retag(&mut st);
-        st.busy = true;
-        st.cmd_hart = Some((hart, false));
-        st.harts[hart].flags |= rom::FLAG_GO;
-        self.wake();
-        self.wait(st, |s| !s.busy)
-    }
-
-    /// The program for `cmd`, `None` when it executes nothing, or the error.
-    fn build(&self, cmd: u32) -> Result<Option<Vec<u32>>, CmdErr> {
-        match cmd >> 24 {
-            regs::cmdtype::ACCESS_REGISTER => {
-                let size = cmd >> ar::AARSIZE_SHIFT & 7;
-                let transfer = cmd & ar::TRANSFER != 0;
-                let postexec = cmd & ar::POSTEXEC != 0;
-                let mut prog = Vec::new();
-                if transfer {
-                    let bytes = match size {
-                        2 => 4,
-                        3 => 8,
-                        _ => return Err(CmdErr::NotSupported),
-                    };
-                    let reg = Reg::from_regno(cmd & 0xffff).ok_or(CmdErr::NotSupported)?;
-                    prog = program::transfer(reg, bytes, cmd & ar::WRITE != 0, self.caps)?;
-                }
-                if !transfer && !postexec {
-                    return Ok(None);
-                }
-                program::finish(prog, postexec).map(Some)
-            }
-            _ => Err(CmdErr::NotSupported),
         }
     }
 
-    /// After a command: `aarpostincrement` advances `regno`.
-    fn after_command(&self, st: &mut State) {
-        let cmd = st.command;
-        if cmd >> 24 == regs::cmdtype::ACCESS_REGISTER
-            && cmd & ar::POSTINCREMENT != 0
-            && cmd & ar::TRANSFER != 0
-        {
-            let regno = (cmd & 0xffff).wrapping_add(1) & 0xffff;
-            st.command = cmd & !0xffff | regno;
+    /// Hart `h` is about to `dret` with `dcsr` = `dcsr`.
+    fn resuming(&self, st: &mut State, h: usize, dcsr: u32) {
+        let step = dcsr & 4 != 0;
+        let hs = &mut st.harts[h];
+        hs.halted = false;
+        hs.resumeack = true;
+        hs.flags &= !rom::FLAG_RESUME;
+        hs.stepping = step;
+        if !step {
+            self.ports[h].released.store(true, Ordering::Release);
         }
+        st.events.push(DmEvent::Resumed { hart: h, step });
+        crate::command::hart_resumed(st, h);
+        self.notify();
+    }
+
+    /// An abstract command raised an exception.
+    fn exception(&self, st: &mut State) {
+        crate::command::exception(self, st);
     }
 }

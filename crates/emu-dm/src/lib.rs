@@ -11,17 +11,26 @@
 //! - [`regs`]: DMI register addresses and fields;
 //! - [`rom`]: the DM's memory map and the park ROM (the project's own assembly);
 //! - [`program`]: abstract commands as programs;
-//! - [`dm`]: [`DebugModule`], the DMI registers and the hart-side protocol.
+//! - [`control`]: what the DM needs from the machine ([`Platform`]);
+//! - [`dm`]: [`DebugModule`], its state and the hart-side protocol; `dmi` (registers),
+//!   `command` (abstract commands), `sba` (system bus access) and [`auth`] extend it.
 //!
-//! Must not depend on: the machine (it receives a waker and is mapped into the bus by the
-//! machine), the JIT, or any front end.
+//! Must not depend on: the machine (it receives a [`Platform`] and is mapped into the bus
+//! by the machine), the JIT, or any front end.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
+mod command;
+pub mod control;
 pub mod dm;
+mod dmi;
 pub mod program;
 pub mod regs;
 pub mod rom;
+mod sba;
 
-pub use dm::{DebugModule, Waker};
+pub use auth::{Authenticator, SharedSecret};
+pub use control::Platform;
+pub use dm::{DebugModule, DmConfig, DmEvent, EXT_TRIGGERS, EventSink};
 pub use program::HartCaps;

@@ -198,3 +198,78 @@ pub mod regno {
     /// First FPR (0x1020-0x103f).
     pub const FPR0: u32 = 0x1020;
 }
+
+/// Access Memory fields.
+pub mod access_memory {
+    /// `aamvirtual`.
+    pub const VIRTUAL: u32 = 1 << 23;
+    /// `aamsize` (3 bits at 20): log2 of the size in bytes.
+    pub const SIZE_SHIFT: u32 = 20;
+    /// `aampostincrement`.
+    pub const POSTINCREMENT: u32 = 1 << 19;
+    /// `write`.
+    pub const WRITE: u32 = 1 << 16;
+}
+
+/// `sbcs` fields.
+pub mod sbcs {
+    /// `sbversion` = 1 (3 bits at 29).
+    pub const VERSION_1: u32 = 1 << 29;
+    /// `sbbusyerror` (write 1 to clear).
+    pub const BUSYERROR: u32 = 1 << 22;
+    /// `sbbusy`.
+    pub const BUSY: u32 = 1 << 21;
+    /// `sbreadonaddr`.
+    pub const READONADDR: u32 = 1 << 20;
+    /// `sbaccess` (3 bits at 17).
+    pub const ACCESS_SHIFT: u32 = 17;
+    /// `sbautoincrement`.
+    pub const AUTOINCREMENT: u32 = 1 << 16;
+    /// `sbreadondata`.
+    pub const READONDATA: u32 = 1 << 15;
+    /// `sberror` (3 bits at 12, write 1 to clear).
+    pub const ERROR_SHIFT: u32 = 12;
+    /// `sbasize` (7 bits at 5).
+    pub const ASIZE_SHIFT: u32 = 5;
+    /// `sbaccess8`..`sbaccess64` (bits 0-3).
+    pub const ACCESS_8_TO_64: u32 = 0xf;
+}
+
+/// `sberror` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum SbError {
+    /// No error.
+    None = 0,
+    /// A bus timeout.
+    Timeout = 1,
+    /// Nothing answers at the address.
+    BadAddress = 2,
+    /// The address is not aligned to the access size.
+    Alignment = 3,
+    /// The access size is not supported.
+    Size = 4,
+    /// Anything else (the device refused the access).
+    Other = 7,
+}
+
+/// `dmcs2` fields.
+pub mod dmcs2 {
+    /// `grouptype`: 0 halt group, 1 resume group.
+    pub const GROUPTYPE: u32 = 1 << 11;
+    /// `dmexttrigger` (4 bits at 7).
+    pub const EXTTRIGGER_SHIFT: u32 = 7;
+    /// `group` (5 bits at 2).
+    pub const GROUP_SHIFT: u32 = 2;
+    /// `hgwrite`.
+    pub const HGWRITE: u32 = 1 << 1;
+    /// `hgselect`: 0 harts, 1 external triggers.
+    pub const HGSELECT: u32 = 1;
+}
+
+/// Registers emu adds to the list above.
+pub const CONFSTRPTR3: u8 = 0x1c;
+/// `sbdata1`.
+pub const SBDATA1: u8 = 0x3d;
+/// `sbdata2`.
+pub const SBDATA2: u8 = 0x3e;

@@ -151,6 +151,8 @@ pub struct JitEngine {
     exec_ranges: Vec<(u64, u64)>,
     /// The hart's trigger version the blocks were translated for.
     trig_version: u64,
+    /// The bus's host-write epoch whose writes the blocks already reflect.
+    host_epoch: u64,
     /// What the engine has done so far.
     pub stats: JitStats,
     /// The first translation error, for diagnosis.
@@ -199,6 +201,7 @@ impl JitEngine {
             vpages: HashMap::new(),
             exec_ranges: Vec::new(),
             trig_version: 0,
+            host_epoch: 0,
             stats: JitStats::default(),
             last_error: None,
         })
@@ -299,6 +302,20 @@ impl JitEngine {
             self.flush();
             self.ram = w;
             self.code = CodeMap::new(w);
+        }
+    }
+
+    /// Something other than a hart (a debugger, a reset) wrote memory: drop the code
+    /// translated from it.
+    fn host_written(&mut self, bus: &dyn Bus) {
+        let mut ranges = Vec::new();
+        self.host_epoch = bus.host_writes_since(self.host_epoch, &mut |a, b| ranges.push((a, b)));
+        for (a, b) in ranges {
+            if b.saturating_sub(a) > 1 << 20 {
+                self.flush();
+                return;
+            }
+            self.invalidate_range(a, b);
         }
     }
 
@@ -496,6 +513,9 @@ impl Engine for JitEngine {
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
         self.attach(bus);
+        if bus.host_write_epoch() != self.host_epoch {
+            self.host_written(bus);
+        }
         // Whoever had the hart since the last call (a debugger, another engine) may have
         // changed how addresses translate; usually nothing changed and the TLB stays warm.
         let ctx = TlbContext::of(hart);

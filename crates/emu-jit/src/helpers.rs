@@ -121,7 +121,13 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
                     .ram_range()
                     .is_some_and(|(lo, hi)| (lo..hi).contains(&pa));
                 // Device accesses may change interrupt lines: leave so the dispatcher looks.
-                stop |= !in_ram;
+                // The Debug Module's memory (Debug Mode only, where no interrupt is taken)
+                // cannot, so the ROM and abstract programs run as whole blocks.
+                let in_dm = h.debug_mode
+                    && h.debug
+                        .dm_range
+                        .is_some_and(|(lo, hi)| (lo..hi).contains(&pa));
+                stop |= !in_ram && !in_dm;
                 if let Some(ram) = env.ram
                     && in_ram
                     && class == OpClass::Memory

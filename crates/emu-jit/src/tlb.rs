@@ -20,7 +20,7 @@
 //! A second, dispatcher-side table does the same for instruction fetch (virtual page →
 //! physical page), so finding the next block does not walk the page table.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use emu_core::Hart;
 use emu_core::hart::mstatus as ms;
@@ -83,7 +83,14 @@ pub struct Tlb {
     fetch: Box<[Cell<(u64, u64)>]>,
     /// Data entries filled so far (for tests and statistics).
     fills: Cell<u64>,
+    /// Indices of data and fetch entries filled since the last flush, so a flush clears only
+    /// those (Debug Mode enters and leaves often, touching one or two pages); `None` once
+    /// more than [`DIRTY_MAX`] were filled.
+    dirty: RefCell<Option<Vec<u16>>>,
 }
+
+/// Most filled entries a flush clears one by one.
+const DIRTY_MAX: usize = 32;
 
 impl Default for Tlb {
     fn default() -> Self {
@@ -98,6 +105,7 @@ impl Default for Tlb {
                 .collect(),
             fetch: (0..TLB_SIZE).map(|_| Cell::new((INVALID, 0))).collect(),
             fills: Cell::new(0),
+            dirty: RefCell::new(Some(Vec::new())),
         }
     }
 }
@@ -121,12 +129,39 @@ impl Tlb {
 
     /// Forget every translation.
     pub fn flush(&self) {
-        for e in self.entries.iter() {
-            e.read.set(INVALID);
-            e.write.set(INVALID);
+        let mut d = self.dirty.borrow_mut();
+        match d.as_mut() {
+            Some(list) => {
+                for &i in list.iter() {
+                    let i = i as usize;
+                    self.entries[i].read.set(INVALID);
+                    self.entries[i].write.set(INVALID);
+                    self.fetch[i].set((INVALID, 0));
+                }
+                list.clear();
+            }
+            None => {
+                for e in self.entries.iter() {
+                    e.read.set(INVALID);
+                    e.write.set(INVALID);
+                }
+                for f in self.fetch.iter() {
+                    f.set((INVALID, 0));
+                }
+                *d = Some(Vec::new());
+            }
         }
-        for f in self.fetch.iter() {
-            f.set((INVALID, 0));
+    }
+
+    /// Remember that entry `i` (data or fetch) holds something.
+    fn touched(&self, i: usize) {
+        let mut d = self.dirty.borrow_mut();
+        if let Some(list) = d.as_mut() {
+            if list.len() >= DIRTY_MAX {
+                *d = None;
+            } else if !list.contains(&(i as u16)) {
+                list.push(i as u16);
+            }
         }
     }
 
@@ -143,6 +178,7 @@ impl Tlb {
     /// Map virtual page `vpage` to host address `host_page` for loads (`write` false) or
     /// stores. Both are page-aligned.
     pub fn fill(&self, vpage: u64, host_page: u64, write: bool) {
+        self.touched(index(vpage));
         let e = &self.entries[index(vpage)];
         let addend = host_page.wrapping_sub(vpage);
         // An entry holds one page: replacing it drops the other tag if it was for another.
@@ -174,6 +210,7 @@ impl Tlb {
 
     /// Cache the physical page of virtual page `vpage` for instruction fetch.
     pub fn fill_fetch(&self, vpage: u64, ppage: u64) {
+        self.touched(index(vpage));
         self.fetch[index(vpage)].set((vpage, ppage));
     }
 }
@@ -181,6 +218,29 @@ impl Tlb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flush_forgets_every_fill_however_many() {
+        for n in [1u64, 31, 32, 33, 300] {
+            let t = Tlb::default();
+            for i in 0..n {
+                t.fill(i << 12, 0x7000_0000 + (i << 12), i % 2 == 0);
+                t.fill_fetch(i << 12, i << 12);
+            }
+            t.flush();
+            for i in 0..n {
+                assert_eq!(
+                    t.lookup(i << 12, 1, i % 2 == 0),
+                    None,
+                    "{n} fills, page {i}"
+                );
+                assert_eq!(t.fetch(i << 12), None, "{n} fills, page {i}");
+            }
+            // And it keeps working after a flush.
+            t.fill(0x5000, 0x9000_0000, false);
+            assert_eq!(t.lookup(0x5000, 1, false), Some(0x9000_0000));
+        }
+    }
 
     #[test]
     fn fill_lookup_flush() {

@@ -9,6 +9,7 @@ use crate::console::Console;
 use crate::dev::clint::Clint;
 use crate::dev::plic::{Plic, SOURCES};
 use crate::dev::uart::Uart;
+use crate::hostwrites::HostWrites;
 use crate::map::*;
 use crate::ram::Ram;
 use crate::signals::Signals;
@@ -41,6 +42,8 @@ pub struct SystemBus {
     pub signals: Arc<Signals>,
     /// The Debug Module, at [`DM_BASE`] (harts reach it only in Debug Mode).
     dm: Option<Arc<DebugModule>>,
+    /// Writes by the host (debugger, reset), for engines' code caches.
+    host_writes: HostWrites,
 }
 
 impl SystemBus {
@@ -59,6 +62,7 @@ impl SystemBus {
             plic: Plic::new(harts),
             htif: None,
             dm: None,
+            host_writes: HostWrites::default(),
             console,
             signals,
         })
@@ -177,6 +181,18 @@ impl SystemBus {
                 self.ram.write(f, 8, 1);
             }
         }
+    }
+
+    /// The Debug Module, when one is mapped.
+    pub fn dm(&self) -> Option<&DebugModule> {
+        self.dm.as_deref()
+    }
+
+    /// System reset of the devices: UART, CLINT and PLIC back to their power-on state.
+    pub fn reset_devices(&self) {
+        self.uart.reset();
+        self.clint.reset();
+        self.plic.reset();
     }
 
     /// Map the Debug Module at [`DM_BASE`].
@@ -353,6 +369,18 @@ impl Bus for SystemBus {
     fn code_tag(&self, addr: PhysAddr) -> u64 {
         self.dm_off(addr.0, 1)
             .map_or(0, |(dm, off)| dm.code_tag(off))
+    }
+
+    fn note_host_write(&self, start: u64, end: u64) {
+        self.host_writes.note(start, end);
+    }
+
+    fn host_write_epoch(&self) -> u64 {
+        self.host_writes.epoch()
+    }
+
+    fn host_writes_since(&self, since: u64, f: &mut dyn FnMut(u64, u64)) -> u64 {
+        self.host_writes.since(since, f)
     }
 
     fn ram_window(&self) -> Option<emu_core::bus::RamWindow> {

@@ -16,6 +16,8 @@ pub mod bus;
 pub mod console;
 pub mod dev;
 pub mod elf;
+mod harts;
+pub mod hostwrites;
 pub mod machine;
 pub mod map;
 pub mod ram;
@@ -24,6 +26,6 @@ pub mod signals;
 pub use bus::SystemBus;
 pub use console::Console;
 pub use machine::{
-    EngineFactory, Machine, MachineConfig, MachineError, RunControl, RunOutcome, RunningMachine,
+    EngineFactory, Machine, MachineConfig, MachineError, RunOutcome, RunningMachine,
 };
 pub use signals::{ExitReason, Signals};

@@ -2,18 +2,17 @@
 //! thread until the guest exits.
 
 use std::sync::Arc;
-use std::sync::{Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
 
-use emu_core::{Bus, Engine, EngineExit, Hart, HartId, Interpreter, IsaConfig};
-use emu_dm::{DebugModule, HartCaps};
+use emu_core::{Bus, Engine, Hart, HartId, IsaConfig};
+use emu_dm::{DebugModule, DmConfig, HartCaps, SharedSecret};
 use emu_isa::{Xlen, disasm};
 
 use crate::bootrom::boot_rom;
 use crate::bus::{Htif, SystemBus};
 use crate::console::Console;
-use crate::elf::{ElfError, LoadedElf, parse_elf};
+use crate::elf::{ElfError, LoadedElf, Segment, parse_elf};
+use crate::harts::{Driver, HartCell, HartSet, hart_thread};
 use crate::map::{DM_BASE, DM_SIZE, RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
 use crate::signals::{ExitReason, Signals};
 
@@ -29,7 +28,8 @@ pub struct MachineConfig {
     pub ram_size: u64,
     /// ISA override; `None` takes everything emu implements at the ELF's XLEN.
     pub isa: Option<IsaConfig>,
-    /// Start with all harts halted until [`RunControl::resume`].
+    /// Start with every hart halted in Debug Mode before its first instruction (cause
+    /// resethaltreq), for a debugger to resume.
     pub halted: bool,
     /// Print every executed instruction to stderr.
     pub trace: bool,
@@ -41,6 +41,12 @@ pub struct MachineConfig {
     pub engine: Option<EngineFactory>,
     /// Sdtrig triggers per hart (`--triggers`).
     pub triggers: usize,
+    /// Debug Module authentication: the shared secret of [`emu_dm::SharedSecret`]
+    /// (`None`: no authentication, the default).
+    pub dm_auth_secret: Option<u32>,
+    /// Debug Module `stickyunavail`: harts that were unavailable (held in reset) stay
+    /// reported so until the debugger acknowledges with `ackunavail`.
+    pub dm_sticky_unavail: bool,
 }
 
 impl std::fmt::Debug for MachineConfig {
@@ -54,6 +60,8 @@ impl std::fmt::Debug for MachineConfig {
             .field("max_instructions", &self.max_instructions)
             .field("engine", &self.engine.is_some())
             .field("triggers", &self.triggers)
+            .field("dm_auth", &self.dm_auth_secret.is_some())
+            .field("dm_sticky_unavail", &self.dm_sticky_unavail)
             .finish_non_exhaustive()
     }
 }
@@ -70,6 +78,8 @@ impl Default for MachineConfig {
             console: Console::stdout(),
             engine: None,
             triggers: 8,
+            dm_auth_secret: None,
+            dm_sticky_unavail: false,
         }
     }
 }
@@ -122,37 +132,6 @@ impl RunOutcome {
     }
 }
 
-/// Halt/resume of whole harts from the host (the Debug Module replaces this with Debug Mode).
-#[derive(Debug, Default)]
-pub struct RunControl {
-    halted: Mutex<bool>,
-    cond: Condvar,
-}
-
-impl RunControl {
-    /// Let halted harts run.
-    pub fn resume(&self) {
-        *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = false;
-        self.cond.notify_all();
-    }
-
-    /// Whether the harts are held.
-    pub fn is_halted(&self) -> bool {
-        *self.halted.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn wait_running(&self, signals: &Signals) {
-        let mut h = self.halted.lock().unwrap_or_else(|e| e.into_inner());
-        while *h && !signals.exiting() {
-            h = self
-                .cond
-                .wait_timeout(h, Duration::from_millis(50))
-                .map(|r| r.0)
-                .unwrap_or_else(|e| e.into_inner().0);
-        }
-    }
-}
-
 /// A machine ready to run.
 #[derive(Debug)]
 pub struct Machine {
@@ -162,16 +141,16 @@ pub struct Machine {
     pub harts: Vec<Hart>,
     /// Exit and wake-up signals.
     pub signals: Arc<Signals>,
-    /// Host halt/resume.
-    pub run_control: Arc<RunControl>,
     /// The Debug Module (DMI for debuggers; harts reach its memory in Debug Mode).
     pub dm: Arc<DebugModule>,
+    /// The program's segments, reloaded by a system reset.
+    image: Arc<Vec<Segment>>,
     config: MachineConfig,
 }
 
-/// A hart's thread (returning the hart and whether the instruction limit stopped it), or
+/// A hart's thread (returning whether the instruction limit stopped it), or
 /// the id of a hart whose thread could not start.
-type HartThread = Result<(u32, thread::JoinHandle<(Hart, bool)>), u32>;
+type HartThread = Result<(u32, thread::JoinHandle<bool>), u32>;
 
 /// A machine whose harts run on their threads ([`Machine::start`]).
 #[derive(Debug)]
@@ -180,11 +159,10 @@ pub struct RunningMachine {
     pub bus: Arc<SystemBus>,
     /// Exit and wake-up signals (`exit_host` stops the harts).
     pub signals: Arc<Signals>,
-    /// Host halt/resume.
-    pub run_control: Arc<RunControl>,
     /// The Debug Module.
     pub dm: Arc<DebugModule>,
     handles: Vec<HartThread>,
+    set: Arc<HartSet>,
     console: Console,
 }
 
@@ -238,18 +216,23 @@ impl Machine {
             tohost: t,
             fromhost: prog.fromhost,
         }));
-        let dm = Arc::new(DebugModule::new(
+        let dm = Arc::new(DebugModule::with_config(
             config.harts,
             HartCaps {
                 xlen,
                 f: isa.f,
                 d: isa.d,
             },
+            DmConfig {
+                auth: config
+                    .dm_auth_secret
+                    .map(|s| Box::new(SharedSecret::new(s)) as Box<dyn emu_dm::Authenticator>),
+                sticky_unavail: config.dm_sticky_unavail,
+                confstrptr: None,
+            },
         ));
         bus.set_dm(dm.clone());
-        let wake = signals.clone();
-        dm.set_waker(Box::new(move || wake.wake_all()));
-        let harts = (0..config.harts)
+        let harts: Vec<Hart> = (0..config.harts)
             .map(|i| {
                 let mut h = Hart::new(HartId(i as u32), isa.clone(), ROM_BASE);
                 h.debug.dm_range = Some((DM_BASE, DM_BASE + DM_SIZE));
@@ -257,16 +240,25 @@ impl Machine {
                 h
             })
             .collect();
-        let run_control = Arc::new(RunControl::default());
         if config.halted {
-            *run_control.halted.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            // Halted from the first instruction, in Debug Mode (cause resethaltreq).
+            for h in 0..config.harts {
+                dm.set_resethaltreq(h, true);
+            }
         }
+        let harts = harts
+            .into_iter()
+            .map(|mut h: Hart| {
+                dm.hart_reset(&mut h);
+                h
+            })
+            .collect();
         Ok(Machine {
             bus: Arc::new(bus),
             harts,
             signals,
-            run_control,
             dm,
+            image: Arc::new(prog.segments.clone()),
             config,
         })
     }
@@ -284,22 +276,34 @@ impl Machine {
             bus,
             harts,
             signals,
-            run_control,
             dm,
+            image,
             config,
         } = self;
+        let set = Arc::new(HartSet {
+            cells: (0..harts.len()).map(|_| HartCell::default()).collect(),
+            signals: signals.clone(),
+        });
+        dm.set_control(Box::new(Driver {
+            set: set.clone(),
+            bus: Arc::downgrade(&bus),
+            image,
+            reset_pc: ROM_BASE,
+        }));
+        let limit = config.max_instructions.unwrap_or(u64::MAX);
         let handles: Vec<_> = harts
             .into_iter()
-            .map(|hart| {
+            .enumerate()
+            .map(|(i, hart)| {
                 let id = hart.id.0;
                 let bus = bus.clone();
-                let signals = signals.clone();
-                let rc = run_control.clone();
-                let dm = dm.clone();
+                let set = set.clone();
                 let cfg = config.clone();
                 thread::Builder::new()
-                    .name(format!("hart{}", hart.id.0))
-                    .spawn(move || hart_thread(hart, &bus, &signals, &rc, &dm, &cfg))
+                    .name(format!("hart{id}"))
+                    .spawn(move || {
+                        hart_thread(i, hart, &set, &bus, cfg.engine.as_ref(), cfg.trace, limit)
+                    })
                     .map_err(|_| id)
                     .map(|j| (id, j))
             })
@@ -307,9 +311,9 @@ impl Machine {
         RunningMachine {
             bus,
             signals,
-            run_control,
             dm,
             handles,
+            set,
             console: config.console.clone(),
         }
     }
@@ -322,6 +326,7 @@ impl RunningMachine {
             signals,
             handles,
             console,
+            set,
             ..
         } = self;
         let mut out = Vec::new();
@@ -329,9 +334,12 @@ impl RunningMachine {
         let mut failed = Vec::new();
         for h in handles {
             match h.map(|(id, j)| (id, j.join())) {
-                Ok((_, Ok((hart, hit)))) => {
+                Ok((id, Ok(hit))) => {
                     limit_hit |= hit;
-                    out.push(hart);
+                    match set.cells.get(id as usize).and_then(|c| c.lock().take()) {
+                        Some(ctx) => out.push(ctx.hart),
+                        None => failed.push(id),
+                    }
                 }
                 Ok((id, Err(_))) | Err(id) => {
                     failed.push(id);
@@ -353,58 +361,7 @@ impl RunningMachine {
     }
 }
 
-fn hart_thread(
-    mut hart: Hart,
-    bus: &SystemBus,
-    signals: &Signals,
-    rc: &RunControl,
-    dm: &DebugModule,
-    cfg: &MachineConfig,
-) -> (Hart, bool) {
-    let mut engine: Box<dyn Engine> = match (&cfg.engine, cfg.trace) {
-        (_, true) => Box::new(Interpreter::with_trace(Box::new(trace))),
-        (Some(f), false) => f(hart.id),
-        (None, false) => Box::new(Interpreter::default()),
-    };
-    let mut executed: u64 = 0;
-    let limit = cfg.max_instructions.unwrap_or(u64::MAX);
-    rc.wait_running(signals);
-    while !signals.exiting() {
-        // A device write that may change interrupt lines bumps the wake generation; the engine
-        // stops then so the new lines are seen before the next instruction. So does the
-        // Debug Module when it asks something of the harts.
-        let wake_gen = signals.generation();
-        dm.service(&mut hart);
-        let lines = bus.irq_lines(hart.id);
-        let budget = engine.batch_hint().min(limit - executed);
-        let stats = engine.run(&mut hart, bus, lines, budget, &mut || {
-            signals.generation() != wake_gen
-        });
-        executed += stats.executed;
-        if executed >= limit {
-            signals.exit_host();
-            return (hart, true);
-        }
-        if stats.exit == EngineExit::Waiting && hart.debug_mode {
-            // Parked in the Debug Module's ROM: sleep until the DM (or anything) wakes the
-            // harts, then let the ROM look at its flags again.
-            signals.wait(wake_gen, Duration::from_millis(200));
-            hart.waiting = false;
-        } else if stats.exit == EngineExit::Waiting {
-            let seen = signals.generation();
-            if hart.mip(bus.irq_lines(hart.id)) & hart.csr.mie == 0 {
-                let ns = bus
-                    .clint
-                    .ns_until_timer(hart.id.0 as usize)
-                    .clamp(10_000, 10_000_000);
-                signals.wait(seen, Duration::from_nanos(ns));
-            }
-        }
-    }
-    (hart, false)
-}
-
-fn trace(hart: &Hart, bus: &dyn Bus) {
+pub(crate) fn trace(hart: &Hart, bus: &dyn Bus) {
     let text = match hart.fetch(bus) {
         Ok((i, raw)) => {
             let raw = if i.len == 2 {

@@ -57,6 +57,23 @@ struct Cli {
     /// Sdtrig triggers per hart (breakpoints and watchpoints a debugger can arm).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u8).range(0..=64))]
     triggers: u8,
+    /// Require Debug Module authentication with this 32-bit shared secret (hex or decimal):
+    /// a debugger must answer the challenge in `authdata` before the DM responds.
+    #[arg(long, value_parser = parse_u32)]
+    dm_auth_secret: Option<u32>,
+    /// Keep harts that were unavailable (held in reset) reported unavailable until the
+    /// debugger acknowledges (`dmstatus.stickyunavail`).
+    #[arg(long)]
+    dm_sticky_unavail: bool,
+}
+
+fn parse_u32(s: &str) -> Result<u32, String> {
+    let t = s.trim();
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|e| format!("{s:?} is not a 32-bit number: {e}"))
 }
 
 fn parse_size(s: &str) -> Result<u64> {
@@ -108,6 +125,8 @@ fn run(cli: Cli) -> Result<i32> {
         console: console.clone(),
         engine,
         triggers: cli.triggers as usize,
+        dm_auth_secret: cli.dm_auth_secret,
+        dm_sticky_unavail: cli.dm_sticky_unavail,
     };
     let name = cli
         .elf

@@ -32,6 +32,17 @@ impl Clint {
         }
     }
 
+    /// Back to the power-on state (system reset): no software interrupts, comparators 0.
+    /// `mtime` keeps running, as QEMU's does.
+    pub fn reset(&self) {
+        for m in &self.msip {
+            m.store(0, Ordering::Relaxed);
+        }
+        for m in &self.mtimecmp {
+            m.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Current `mtime`.
     pub fn mtime(&self) -> u64 {
         let ns = self.start.elapsed().as_nanos() as u64;

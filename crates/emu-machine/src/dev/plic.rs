@@ -35,6 +35,18 @@ impl Plic {
         }
     }
 
+    /// Back to the power-on state (system reset): nothing enabled, nothing claimed.
+    pub fn reset(&self) {
+        let mut s = self.lock();
+        let ctx = s.threshold.len();
+        *s = State {
+            priority: [0; SOURCES],
+            enable: vec![[0; SOURCES / 32]; ctx],
+            threshold: vec![0; ctx],
+            claimed: [false; SOURCES],
+        };
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.s.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -37,6 +37,11 @@ impl Uart {
         }
     }
 
+    /// Back to the power-on register values (system reset).
+    pub fn reset(&self) {
+        *self.regs.lock().unwrap_or_else(|e| e.into_inner()) = Regs::default();
+    }
+
     /// Whether the UART raises its interrupt line (receive data available or THR empty, when
     /// enabled in IER).
     pub fn irq(&self) -> bool {

@@ -1,0 +1,143 @@
+//! System Bus Access: `sbcs`, `sbaddress0/1` and `sbdata0/1` reach physical memory and
+//! devices without involving any hart (so they work while harts run). The bus is 64 bits
+//! wide (`sbasize` = 64) with 8- to 64-bit accesses, so `sbaddress2/3` and `sbdata2/3` do not
+//! exist (they read 0, as the spec has absent registers do). Accesses complete before the
+//! DMI access that starts them returns: `sbbusy` is never seen set, `sbbusyerror` never
+//! happens.
+
+use std::sync::MutexGuard;
+
+use emu_core::{BusFault, PhysAddr};
+
+use crate::dm::{DebugModule, State};
+use crate::regs::{self, SbError, sbcs};
+
+impl DebugModule {
+    pub(crate) fn sba_read<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        addr: u8,
+    ) -> (u32, MutexGuard<'a, State>) {
+        let s = st.sba;
+        let v = match addr {
+            regs::SBCS => {
+                sbcs::VERSION_1
+                    | if s.busyerror { sbcs::BUSYERROR } else { 0 }
+                    | if s.readonaddr { sbcs::READONADDR } else { 0 }
+                    | s.access << sbcs::ACCESS_SHIFT
+                    | if s.autoincrement {
+                        sbcs::AUTOINCREMENT
+                    } else {
+                        0
+                    }
+                    | if s.readondata { sbcs::READONDATA } else { 0 }
+                    | s.error << sbcs::ERROR_SHIFT
+                    | 64 << sbcs::ASIZE_SHIFT
+                    | sbcs::ACCESS_8_TO_64
+            }
+            regs::SBADDRESS0 => s.address as u32,
+            regs::SBADDRESS1 => (s.address >> 32) as u32,
+            regs::SBDATA0 => {
+                let v = s.data as u32;
+                if s.readondata && s.error == 0 && !s.busyerror {
+                    st = self.sb_access(st, false);
+                }
+                v
+            }
+            regs::SBDATA1 => (s.data >> 32) as u32,
+            _ => 0,
+        };
+        (v, st)
+    }
+
+    pub(crate) fn sba_write<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        addr: u8,
+        v: u32,
+    ) -> MutexGuard<'a, State> {
+        let idle = st.sba.error == 0 && !st.sba.busyerror;
+        match addr {
+            regs::SBCS => {
+                let s = &mut st.sba;
+                if v & sbcs::BUSYERROR != 0 {
+                    s.busyerror = false;
+                }
+                s.error &= !(v >> sbcs::ERROR_SHIFT & 7);
+                s.readonaddr = v & sbcs::READONADDR != 0;
+                s.access = v >> sbcs::ACCESS_SHIFT & 7;
+                s.autoincrement = v & sbcs::AUTOINCREMENT != 0;
+                s.readondata = v & sbcs::READONDATA != 0;
+            }
+            regs::SBADDRESS0 => {
+                st.sba.address = st.sba.address & !0xffff_ffff | v as u64;
+                if st.sba.readonaddr && idle {
+                    st = self.sb_access(st, false);
+                }
+            }
+            regs::SBADDRESS1 => {
+                st.sba.address = st.sba.address & 0xffff_ffff | (v as u64) << 32;
+            }
+            regs::SBDATA0 => {
+                st.sba.data = st.sba.data & !0xffff_ffff | v as u64;
+                if idle {
+                    st = self.sb_access(st, true);
+                }
+            }
+            regs::SBDATA1 => {
+                st.sba.data = st.sba.data & 0xffff_ffff | (v as u64) << 32;
+            }
+            _ => {}
+        }
+        st
+    }
+
+    /// One bus access at `sbaddress` of `sbaccess` size; the bus is used with the DM's
+    /// state unlocked (the access may reach the DM's own memory).
+    fn sb_access<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        write: bool,
+    ) -> MutexGuard<'a, State> {
+        let s = st.sba;
+        let size = match s.access {
+            0..=3 => 1usize << s.access,
+            _ => {
+                st.sba.error = SbError::Size as u32;
+                return st;
+            }
+        };
+        if !s.address.is_multiple_of(size as u64) {
+            st.sba.error = SbError::Alignment as u32;
+            return st;
+        }
+        let Some(bus) = self.platform.get().and_then(|p| p.bus()) else {
+            st.sba.error = SbError::Other as u32;
+            return st;
+        };
+        self.unlock(st);
+        let a = PhysAddr(s.address);
+        let r = if write {
+            bus.write(a, size, s.data).map(|()| {
+                bus.note_host_write(s.address, s.address + size as u64);
+                s.data
+            })
+        } else {
+            bus.read(a, size)
+        };
+        let mut st = self.lock();
+        match r {
+            Ok(v) => {
+                if !write {
+                    st.sba.data = v;
+                }
+                if st.sba.autoincrement {
+                    st.sba.address = s.address.wrapping_add(size as u64);
+                }
+            }
+            Err(BusFault::Unmapped(_)) => st.sba.error = SbError::BadAddress as u32,
+            Err(_) => st.sba.error = SbError::Other as u32,
+        }
+        st
+    }
+}
