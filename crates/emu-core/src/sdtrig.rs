@@ -226,11 +226,18 @@ impl Hart {
         } else {
             (1 << (8 * size)) - 1
         };
-        self.watch_before(Event::Store {
+        let e = Event::Store {
             addr,
             size: size as u64,
             value: value & mask,
-        })
+        };
+        self.watch_before(e)?;
+        // mcontrol `timing` = 1: acts once the store retired (a store that faults after
+        // this never retires, and taking its trap drops the pending exception).
+        if let Some(f) = self.fire(&e, true) {
+            self.after_fire.get_or_insert(fire_exception(&f));
+        }
+        Ok(())
     }
 
     fn watch_before(&mut self, e: Event) -> Result<(), Exception> {

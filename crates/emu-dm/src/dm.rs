@@ -313,9 +313,10 @@ impl DebugModule {
         let _ = self.platform.set(p);
     }
 
-    /// Install the receiver of [`DmEvent`]s. Only the first call counts.
-    pub fn set_event_sink(&self, s: EventSink) {
-        let _ = self.sink.set(s);
+    /// Install the receiver of [`DmEvent`]s. Only the first call counts (false for the
+    /// others).
+    pub fn set_event_sink(&self, s: EventSink) -> bool {
+        self.sink.set(s).is_ok()
     }
 
     /// Number of harts.
@@ -439,6 +440,21 @@ impl DebugModule {
         if hart.debug.request != want {
             hart.debug.request = want;
         }
+    }
+
+    /// Wait (up to `timeout`) until hart `h` is halted; whether it is.
+    pub fn wait_halted(&self, h: usize, timeout: Duration) -> bool {
+        let st = self.lock();
+        self.sleepers.fetch_add(1, Ordering::AcqRel);
+        let st = self
+            .changed
+            .wait_timeout_while(st, timeout, |s| !s.harts.get(h).is_some_and(|x| x.halted))
+            .map(|r| r.0)
+            .unwrap_or_else(|e| e.into_inner().0);
+        self.sleepers.fetch_sub(1, Ordering::AcqRel);
+        let halted = st.harts.get(h).is_some_and(|x| x.halted);
+        self.unlock(st);
+        halted
     }
 
     /// A halt request waits for hart `h` (it enters Debug Mode before its next instruction).

@@ -265,6 +265,39 @@ fn store_address_watchpoint() {
     );
 }
 
+/// mcontrol `timing` = 1 on a store: the trap follows the retired store (mepc is the next
+/// instruction, tval the access's address).
+#[test]
+fn store_watchpoint_after_the_access() {
+    check(
+        Setup {
+            main: &|a| {
+                enable_mte(a);
+                arm(a, 0, DATA + 8, MC | TIMING | M | STORE);
+                let next = a.label();
+                a.la(S5, next);
+                a.li(T1, DATA as i64);
+                a.li(T2, 0x1122_3344_5566_7788);
+                a.store(Op::Sd, T2, T1, 0); // no match
+                a.store(Op::Sd, T2, T1, 8);
+                a.bind(next);
+                a.addi(S0, S0, 1);
+                spin(a);
+            },
+            target: &nothing,
+            hart: &as_is,
+        },
+        100,
+        &|h, _| {
+            assert_eq!((h.pc, h.csr.mcause), (TRAP, 3));
+            assert_eq!(h.csr.mepc, h.x[S5 as usize], "after the store: it retired");
+            assert_eq!(h.csr.mtval, DATA + 8);
+            assert_eq!(h.x[S0 as usize], 0, "nothing after it ran");
+            assert_eq!(tdata1(h, 0) & HIT_MC, HIT_MC);
+        },
+    );
+}
+
 /// Data-value triggers: a store matches on the value about to be stored (before: memory
 /// keeps the old value); a load matches on the value loaded, after the instruction.
 #[test]

@@ -308,6 +308,12 @@ impl Machine {
                     .map(|j| (id, j))
             })
             .collect();
+        if config.halted {
+            // Debuggers attach to harts that are halted already.
+            for h in 0..dm.harts() {
+                dm.wait_halted(h, std::time::Duration::from_secs(5));
+            }
+        }
         RunningMachine {
             bus,
             signals,

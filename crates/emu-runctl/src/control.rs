@@ -1,0 +1,260 @@
+//! [`RunControl`]: run control, registers and resets. Memory, triggers and stop events are
+//! in their own files.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use emu_dm::regs::{self, dmcontrol as dc, dmstatus as ds};
+use emu_dm::{DebugModule, DmEvent};
+
+use crate::error::{RcError, Result};
+use crate::events::Events;
+use crate::session::Session;
+use crate::triggers::Triggers;
+use crate::types::{HartSel, HartStatus, RegId, StopCause, StopEvent};
+
+/// The run-control API over one Debug Module. Cheap to share (`Arc`); every method takes
+/// `&self` and serialises its DMI sequence with the others.
+pub struct RunControl {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) session: Mutex<Session>,
+    pub(crate) triggers: Mutex<Triggers>,
+    pub(crate) events: Events,
+}
+
+impl std::fmt::Debug for RunControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunControl")
+            .field("harts", &self.harts())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    pub(crate) fn session(&self) -> MutexGuard<'_, Session> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub(crate) fn triggers(&self) -> MutexGuard<'_, Triggers> {
+        self.triggers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl RunControl {
+    /// Take control of `dm`: activate it and receive its events. A Debug Module serves one
+    /// `RunControl` (share it between front ends); `None` when `dm` already has one.
+    pub fn new(dm: Arc<DebugModule>) -> Option<RunControl> {
+        let harts = dm.harts();
+        let s = Session::new(dm.clone());
+        s.w(regs::DMCONTROL, dc::DMACTIVE);
+        let inner = Arc::new(Inner {
+            session: Mutex::new(s),
+            triggers: Mutex::new(Triggers::new(harts)),
+            events: Events::new(harts),
+        });
+        if !Events::attach(&inner, &dm) {
+            return None;
+        }
+        Some(RunControl { inner })
+    }
+
+    /// Number of harts.
+    pub fn harts(&self) -> usize {
+        self.inner.session().harts
+    }
+
+    /// Where hart `h` is.
+    pub fn status(&self, h: usize) -> Result<HartStatus> {
+        self.inner.session().status_of(h)
+    }
+
+    /// Halt `sel` (several harts at once through the hart array). Returns when they are
+    /// halted.
+    pub fn halt(&self, sel: impl Into<HartSel>) -> Result<()> {
+        let mut s = self.inner.session();
+        let harts = sel.into().harts(s.harts);
+        s.control(&harts, dc::HALTREQ)?;
+        let st = s.r(regs::DMSTATUS);
+        s.control(&harts, 0)?;
+        if st & ds::ALLHALTED == 0 {
+            return Err(if st & ds::ANYUNAVAIL != 0 {
+                RcError::Unavailable(harts[0])
+            } else {
+                RcError::Timeout("halt")
+            });
+        }
+        Ok(())
+    }
+
+    /// Resume `sel` (at once, through the hart array). A hart halted on one of the API's
+    /// breakpoints (or before a watched access) first steps over it, so resuming does not
+    /// stop there again.
+    pub fn resume(&self, sel: impl Into<HartSel>) -> Result<()> {
+        let mut s = self.inner.session();
+        let harts = sel.into().harts(s.harts);
+        let mut go = Vec::new();
+        for &h in &harts {
+            match s.status_of(h)? {
+                HartStatus::Halted => go.push(h),
+                HartStatus::Running => {}
+                HartStatus::Unavailable => return Err(RcError::Unavailable(h)),
+            }
+        }
+        for &h in &go {
+            // What stopped it would stop it again at once: step over that first.
+            let held = self.holding(&mut s, h)?;
+            if !held.is_empty() {
+                self.quietly(h, || self.step_locked(&mut s, h, held))?;
+            }
+            self.clear_hits(&mut s, h)?;
+            s.set_step(h, false)?;
+        }
+        if go.is_empty() {
+            return Ok(());
+        }
+        s.control(&go, dc::RESUMEREQ)?;
+        if s.r(regs::DMSTATUS) & ds::ALLRESUMEACK == 0 {
+            return Err(RcError::Timeout("resume"));
+        }
+        Ok(())
+    }
+
+    /// Execute one instruction on halted hart `h` (a breakpoint at its pc, or the
+    /// watchpoint it stopped before, does not stop it again first). Returns why it halted
+    /// again: a step, or a trigger or ebreak it ran into.
+    pub fn step(&self, h: usize) -> Result<StopCause> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        let held = self.holding(&mut s, h)?;
+        self.step_locked(&mut s, h, held)
+    }
+
+    /// Step hart `h` with the trigger slots `parked` disarmed for the step.
+    fn step_locked(
+        &self,
+        s: &mut Session,
+        h: usize,
+        parked: Vec<(usize, u64)>,
+    ) -> Result<StopCause> {
+        self.clear_hits(s, h)?;
+        self.park(s, h, &parked)?;
+        let r = (|| {
+            s.set_step(h, true)?;
+            s.control(&[h], dc::RESUMEREQ)?;
+            // The DM returns once the hart halted again (or its time limit passed).
+            if s.r(regs::DMSTATUS) & ds::ALLHALTED == 0 {
+                return Err(RcError::Timeout("finish a step"));
+            }
+            let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
+            Ok(StopCause::from_dcsr(dcsr as u32))
+        })();
+        self.unpark_breakpoints(s, h, parked)?;
+        let cause = r?;
+        Ok(match cause {
+            StopCause::Trigger(None) => StopCause::Trigger(self.hit_trigger(s, h)?),
+            c => c,
+        })
+    }
+
+    /// Run `f` with hart `h`'s halts kept from subscribers.
+    pub(crate) fn quietly<T>(&self, h: usize, f: impl FnOnce() -> T) -> T {
+        self.inner.events.set_quiet(h, true);
+        let r = f();
+        self.inner.events.set_quiet(h, false);
+        r
+    }
+
+    /// Read register `r` of halted hart `h`.
+    pub fn read_register(&self, h: usize, r: RegId) -> Result<u64> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        s.read_reg(h, r)
+    }
+
+    /// Write register `r` of halted hart `h`.
+    pub fn write_register(&self, h: usize, r: RegId, v: u64) -> Result<()> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        s.write_reg(h, r, v)
+    }
+
+    /// Reset hart `h` (`Some`) or the whole system (`None`: every hart and device, the
+    /// program loaded again). With `halt`, the harts halt before their first instruction;
+    /// otherwise they run. Triggers the API armed are forgotten (a reset clears them).
+    pub fn reset(&self, hart: Option<usize>, halt: bool) -> Result<()> {
+        let mut s = self.inner.session();
+        let harts = match hart {
+            Some(h) => {
+                s.check_hart(h)?;
+                vec![h]
+            }
+            None => (0..s.harts).collect(),
+        };
+        let req = if halt {
+            dc::SETRESETHALTREQ
+        } else {
+            dc::CLRRESETHALTREQ
+        };
+        for &h in &harts {
+            s.control(&[h], req)?;
+        }
+        let (assert, first) = match hart {
+            Some(h) => (dc::HARTRESET, h),
+            None => (dc::NDMRESET, 0),
+        };
+        s.control(&[first], assert)?;
+        s.control(&[first], 0)?;
+        for &h in &harts {
+            s.step_set[h] = false;
+            s.control(
+                &[h],
+                dc::ACKHAVERESET | dc::ACKUNAVAIL | dc::CLRRESETHALTREQ,
+            )?;
+        }
+        self.inner.triggers().forget(&harts);
+        if halt {
+            for &h in &harts {
+                let t = std::time::Instant::now();
+                while s.status_of(h)? != HartStatus::Halted {
+                    if t.elapsed() > std::time::Duration::from_secs(2) {
+                        return Err(RcError::Timeout("halt after reset"));
+                    }
+                    std::thread::yield_now();
+                }
+            }
+        }
+        s.forget_selection();
+        Ok(())
+    }
+
+    /// Receive a [`StopEvent`] whenever a hart halts (for any reason, including the API's
+    /// own steps and halts), with breakpoint and watchpoint hits resolved to their
+    /// [`crate::TriggerId`]. Events are pushed; nothing polls.
+    pub fn subscribe(&self) -> std::sync::mpsc::Receiver<StopEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// The Debug Module this controls (for front ends that also speak DMI, like the DTM).
+    pub fn dm(&self) -> Arc<DebugModule> {
+        self.inner.session().dm.clone()
+    }
+
+    /// Handle one event from the Debug Module (on the event thread).
+    pub(crate) fn dm_event(inner: &Arc<Inner>, e: DmEvent) -> Option<StopEvent> {
+        let DmEvent::Halted { hart, dcsr } = e else {
+            return None;
+        };
+        let cause = match StopCause::from_dcsr(dcsr) {
+            StopCause::Trigger(None) => {
+                let rc = RunControl {
+                    inner: inner.clone(),
+                };
+                let mut s = inner.session();
+                StopCause::Trigger(rc.hit_trigger(&mut s, hart).ok().flatten())
+            }
+            c => c,
+        };
+        Some(StopEvent { hart, cause })
+    }
+}

@@ -1,0 +1,31 @@
+//! # emu-runctl: the run-control API the debug front ends share
+//!
+//! Owns [`RunControl`]: halting, resuming and stepping harts (one, a group, all), reading
+//! and writing their registers and memory, arming breakpoints and watchpoints, resets, and
+//! stop events pushed to subscribers. Every operation is a sequence of DMI accesses to the
+//! Debug Module, exactly as a hardware debugger would issue them through a DTM: the MCD
+//! server and the GDB stub see the same halted state, causes and triggers as OpenOCD does
+//! through the JTAG DTM.
+//!
+//! Layer map:
+//! - [`types`]: hart sets, register ids, memory spaces, watch kinds, stop events;
+//! - [`error`]: the error type, [`RcError`];
+//! - `session`: the DMI sequences (selection, abstract commands) under one lock;
+//! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
+//!
+//! Must not depend on: the machine, the JIT or any front end (it sees only the
+//! [`emu_dm::DebugModule`]).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod control;
+pub mod error;
+mod events;
+mod memory;
+mod session;
+mod triggers;
+pub mod types;
+
+pub use control::RunControl;
+pub use error::{RcError, Result};
+pub use types::{HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind};

@@ -1,0 +1,272 @@
+//! Memory through the Debug Module: Access Memory commands executed by a halted hart
+//! (physical or virtual, every size, blocks with `aampostincrement` and `abstractauto`),
+//! and System Bus Access (physical, any hart state, blocks with auto-increment and
+//! read-on-data). Unaligned heads and tails take narrower accesses.
+
+use emu_dm::regs::{self, access_memory as am, sbcs};
+
+use crate::control::RunControl;
+use crate::error::{Result, sb_err};
+use crate::session::Session;
+use crate::types::{HartStatus, MemSpace};
+
+/// The largest access at `a` for `left` bytes, up to `max` bytes: log2 of its size.
+fn size_at(a: u64, left: usize, max: u32) -> u32 {
+    let mut s = max.trailing_zeros();
+    while s > 0 && (!a.is_multiple_of(1 << s) || left < 1 << s) {
+        s -= 1;
+    }
+    s
+}
+
+impl RunControl {
+    /// Read `buf.len()` bytes at `addr`. Virtual addresses need hart `h` halted (Access
+    /// Memory); physical ones go over the system bus whatever the hart does.
+    pub fn read_memory(&self, h: usize, space: MemSpace, addr: u64, buf: &mut [u8]) -> Result<()> {
+        match space {
+            MemSpace::Physical => self.read_memory_sba(addr, buf),
+            MemSpace::Virtual => self.read_memory_abstract(h, space, addr, buf),
+        }
+    }
+
+    /// Write `data` at `addr` (as [`RunControl::read_memory`] chooses the way).
+    pub fn write_memory(&self, h: usize, space: MemSpace, addr: u64, data: &[u8]) -> Result<()> {
+        match space {
+            MemSpace::Physical => self.write_memory_sba(addr, data),
+            MemSpace::Virtual => self.write_memory_abstract(h, space, addr, data),
+        }
+    }
+
+    /// Read through Access Memory commands run by halted hart `h`.
+    pub fn read_memory_abstract(
+        &self,
+        h: usize,
+        space: MemSpace,
+        addr: u64,
+        buf: &mut [u8],
+    ) -> Result<()> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        let xb = s.xbytes();
+        let mut i = 0;
+        while i < buf.len() {
+            let a = addr.wrapping_add(i as u64);
+            let size = size_at(a, buf.len() - i, xb);
+            let n = 1usize << size;
+            let words = if n == xb as usize {
+                (buf.len() - i) / n
+            } else {
+                1
+            };
+            am_block(&mut s, a, size, space, words, &mut |k, v| {
+                buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
+            })?;
+            i += words * n;
+        }
+        Ok(())
+    }
+
+    /// Write through Access Memory commands run by halted hart `h`.
+    pub fn write_memory_abstract(
+        &self,
+        h: usize,
+        space: MemSpace,
+        addr: u64,
+        data: &[u8],
+    ) -> Result<()> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        let xb = s.xbytes();
+        let mut i = 0;
+        while i < data.len() {
+            let a = addr.wrapping_add(i as u64);
+            let size = size_at(a, data.len() - i, xb);
+            let n = 1usize << size;
+            let words = if n == xb as usize {
+                (data.len() - i) / n
+            } else {
+                1
+            };
+            let word = |k: usize| {
+                let mut b = [0u8; 8];
+                b[..n].copy_from_slice(&data[i + k * n..i + (k + 1) * n]);
+                u64::from_le_bytes(b)
+            };
+            am_write_block(&mut s, a, size, space, words, &word)?;
+            i += words * n;
+        }
+        Ok(())
+    }
+
+    /// Read physical memory over the system bus.
+    pub fn read_memory_sba(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        let s = self.inner.session();
+        let mut i = 0;
+        while i < buf.len() {
+            let a = addr.wrapping_add(i as u64);
+            let size = size_at(a, buf.len() - i, 8);
+            let n = 1usize << size;
+            let words = if n == 8 { (buf.len() - i) / 8 } else { 1 };
+            s.w(
+                regs::SBCS,
+                size << sbcs::ACCESS_SHIFT
+                    | sbcs::AUTOINCREMENT
+                    | sbcs::READONADDR
+                    | if words > 1 { sbcs::READONDATA } else { 0 },
+            );
+            s.w(regs::SBADDRESS1, (a >> 32) as u32);
+            s.w(regs::SBADDRESS0, a as u32);
+            for k in 0..words {
+                if k + 1 == words && words > 1 {
+                    // No read past the end (devices may have read side effects).
+                    s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::AUTOINCREMENT);
+                }
+                let hi = if n == 8 { s.r(regs::SBDATA1) as u64 } else { 0 };
+                let v = hi << 32 | s.r(regs::SBDATA0) as u64;
+                buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
+            }
+            sb_outcome(&s)?;
+            i += words * n;
+        }
+        Ok(())
+    }
+
+    /// Write physical memory over the system bus.
+    pub fn write_memory_sba(&self, addr: u64, data: &[u8]) -> Result<()> {
+        let s = self.inner.session();
+        let mut i = 0;
+        while i < data.len() {
+            let a = addr.wrapping_add(i as u64);
+            let size = size_at(a, data.len() - i, 8);
+            let n = 1usize << size;
+            let words = if n == 8 { (data.len() - i) / 8 } else { 1 };
+            s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::AUTOINCREMENT);
+            s.w(regs::SBADDRESS1, (a >> 32) as u32);
+            s.w(regs::SBADDRESS0, a as u32);
+            for k in 0..words {
+                let mut b = [0u8; 8];
+                b[..n].copy_from_slice(&data[i + k * n..i + (k + 1) * n]);
+                let v = u64::from_le_bytes(b);
+                if n == 8 {
+                    s.w(regs::SBDATA1, (v >> 32) as u32);
+                }
+                s.w(regs::SBDATA0, v as u32);
+            }
+            sb_outcome(&s)?;
+            i += words * n;
+        }
+        Ok(())
+    }
+
+    /// Where hart `h` is, for callers choosing how to reach memory.
+    pub fn is_halted(&self, h: usize) -> Result<bool> {
+        Ok(self.status(h)? == HartStatus::Halted)
+    }
+}
+
+/// The outcome of system bus accesses: `sberror` (cleared) or fine.
+fn sb_outcome(s: &Session) -> Result<()> {
+    let cs = s.r(regs::SBCS);
+    let e = cs >> sbcs::ERROR_SHIFT & 7;
+    if e != 0 || cs & sbcs::BUSYERROR != 0 {
+        s.w(regs::SBCS, 7 << sbcs::ERROR_SHIFT | sbcs::BUSYERROR);
+        return Err(sb_err(e));
+    }
+    Ok(())
+}
+
+fn am_cmd(size: u32, space: MemSpace, postinc: bool, write: bool) -> u32 {
+    2 << 24
+        | if space == MemSpace::Virtual {
+            am::VIRTUAL
+        } else {
+            0
+        }
+        | size << am::SIZE_SHIFT
+        | if postinc { am::POSTINCREMENT } else { 0 }
+        | if write { am::WRITE } else { 0 }
+}
+
+/// `arg1` (the address) for a hart whose argument width is `xb` bytes.
+fn set_arg1(s: &Session, xb: u32, a: u64) {
+    if xb == 8 {
+        s.w(regs::DATA0 + 2, a as u32);
+        s.w(regs::DATA0 + 3, (a >> 32) as u32);
+    } else {
+        s.w(regs::DATA0 + 1, a as u32);
+    }
+}
+
+/// Read `words` accesses of `1 << size` bytes from `a` on the selected halted hart; the
+/// first runs by `command`, the rest by reading `data0` with `abstractauto`.
+fn am_block(
+    s: &mut Session,
+    a: u64,
+    size: u32,
+    space: MemSpace,
+    words: usize,
+    out: &mut dyn FnMut(usize, u64),
+) -> Result<()> {
+    let xb = s.xbytes();
+    set_arg1(s, xb, a);
+    s.w(regs::COMMAND, am_cmd(size, space, words > 1, false));
+    if words > 1 {
+        s.w(regs::ABSTRACTAUTO, 1);
+    }
+    for k in 0..words {
+        if k + 1 == words && words > 1 {
+            s.w(regs::ABSTRACTAUTO, 0);
+        }
+        let hi = if size == 3 {
+            s.r(regs::DATA0 + 1) as u64
+        } else {
+            0
+        };
+        let v = hi << 32 | s.r(regs::DATA0) as u64;
+        out(k, v);
+    }
+    s.outcome()
+}
+
+fn am_write_block(
+    s: &mut Session,
+    a: u64,
+    size: u32,
+    space: MemSpace,
+    words: usize,
+    word: &dyn Fn(usize) -> u64,
+) -> Result<()> {
+    let xb = s.xbytes();
+    set_arg1(s, xb, a);
+    let put = |s: &Session, v: u64| {
+        if size == 3 {
+            s.w(regs::DATA0 + 1, (v >> 32) as u32);
+        }
+        s.w(regs::DATA0, v as u32);
+    };
+    put(s, word(0));
+    s.w(regs::COMMAND, am_cmd(size, space, words > 1, true));
+    if words > 1 {
+        s.w(regs::ABSTRACTAUTO, 1);
+        for k in 1..words {
+            put(s, word(k));
+        }
+        s.w(regs::ABSTRACTAUTO, 0);
+    }
+    s.outcome()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_sizes_follow_alignment_and_length() {
+        assert_eq!(size_at(0x1000, 100, 8), 3);
+        assert_eq!(size_at(0x1004, 100, 8), 2);
+        assert_eq!(size_at(0x1006, 100, 8), 1);
+        assert_eq!(size_at(0x1007, 100, 8), 0);
+        assert_eq!(size_at(0x1000, 3, 8), 1);
+        assert_eq!(size_at(0x1000, 100, 4), 2);
+    }
+}

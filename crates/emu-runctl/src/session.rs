@@ -1,0 +1,215 @@
+//! The DMI sequences every operation is made of: selecting harts, running abstract
+//! commands, reading and writing registers. One [`Session`] per Debug Module, used under
+//! the run-control lock, so sequences from different front ends never interleave.
+
+use std::sync::Arc;
+
+use emu_dm::DebugModule;
+use emu_dm::regs::{self, abstractcs, dmcontrol as dc, dmstatus as ds};
+use emu_isa::Xlen;
+
+use crate::error::{RcError, Result, cmd_err};
+use crate::types::{HartStatus, RegId};
+
+/// `dcsr`, whose `step` bit the session keeps track of.
+pub(crate) const DCSR: u16 = 0x7b0;
+/// `dcsr.step`.
+pub(crate) const DCSR_STEP: u64 = 1 << 2;
+
+pub(crate) struct Session {
+    pub(crate) dm: Arc<DebugModule>,
+    /// The harts `dmcontrol` selects now (`None`: unknown).
+    selected: Option<Vec<usize>>,
+    pub(crate) harts: usize,
+    pub(crate) xlen: Xlen,
+    /// FPR width in bytes (0: no FPRs).
+    pub(crate) flen: u32,
+    /// Harts whose `dcsr.step` the session left set (consecutive steps skip rewriting it).
+    pub(crate) step_set: Vec<bool>,
+}
+
+impl Session {
+    pub(crate) fn new(dm: Arc<DebugModule>) -> Session {
+        let caps = dm.caps();
+        let harts = dm.harts();
+        Session {
+            dm,
+            selected: None,
+            harts,
+            xlen: caps.xlen,
+            flen: if caps.d {
+                8
+            } else if caps.f {
+                4
+            } else {
+                0
+            },
+            step_set: vec![false; harts],
+        }
+    }
+
+    pub(crate) fn r(&self, a: u8) -> u32 {
+        self.dm.dmi_read(a)
+    }
+
+    pub(crate) fn w(&self, a: u8, v: u32) {
+        self.dm.dmi_write(a, v)
+    }
+
+    pub(crate) fn check_hart(&self, h: usize) -> Result<()> {
+        if h < self.harts {
+            Ok(())
+        } else {
+            Err(RcError::NoSuchHart(h))
+        }
+    }
+
+    /// Write `dmcontrol` selecting `harts` (through the hart array when there are several)
+    /// with `bits` (requests) on top.
+    pub(crate) fn control(&mut self, harts: &[usize], bits: u32) -> Result<()> {
+        let Some(&first) = harts.first() else {
+            return Err(RcError::Unsupported("no harts selected"));
+        };
+        for &h in harts {
+            self.check_hart(h)?;
+        }
+        let hasel = harts.len() > 1;
+        if hasel && self.selected.as_deref() != Some(harts) {
+            for win in 0..self.harts.div_ceil(32) {
+                let mask = harts
+                    .iter()
+                    .filter(|&&h| h / 32 == win)
+                    .fold(0u32, |m, &h| m | 1 << (h % 32));
+                self.w(regs::HAWINDOWSEL, win as u32);
+                self.w(regs::HAWINDOW, mask);
+            }
+        }
+        let sel = first as u32;
+        let v = (sel & 0x3ff) << dc::HARTSELLO_SHIFT
+            | (sel >> 10 & 0x3ff) << dc::HARTSELHI_SHIFT
+            | if hasel { dc::HASEL } else { 0 }
+            | dc::DMACTIVE
+            | bits;
+        self.w(regs::DMCONTROL, v);
+        self.selected = Some(harts.to_vec());
+        if self.r(regs::DMSTATUS) & ds::AUTHENTICATED == 0 {
+            return Err(RcError::NotAuthenticated);
+        }
+        Ok(())
+    }
+
+    /// Select one hart (cheap when it is selected already).
+    pub(crate) fn select(&mut self, h: usize) -> Result<()> {
+        if self.selected.as_deref() == Some(&[h]) {
+            return Ok(());
+        }
+        self.control(&[h], 0)
+    }
+
+    /// Forget what is selected (after something else may have written `dmcontrol`).
+    pub(crate) fn forget_selection(&mut self) {
+        self.selected = None;
+    }
+
+    pub(crate) fn status_of(&mut self, h: usize) -> Result<HartStatus> {
+        self.select(h)?;
+        let st = self.r(regs::DMSTATUS);
+        Ok(if st & ds::ALLUNAVAIL != 0 {
+            HartStatus::Unavailable
+        } else if st & ds::ALLHALTED != 0 {
+            HartStatus::Halted
+        } else {
+            HartStatus::Running
+        })
+    }
+
+    /// Hart `h` must be halted.
+    pub(crate) fn need_halted(&mut self, h: usize) -> Result<()> {
+        match self.status_of(h)? {
+            HartStatus::Halted => Ok(()),
+            HartStatus::Running => Err(RcError::Running(h)),
+            HartStatus::Unavailable => Err(RcError::Unavailable(h)),
+        }
+    }
+
+    /// Run abstract command `cmd` on the selected hart; the DM completes it before the
+    /// write returns, so one `abstractcs` read tells the outcome.
+    pub(crate) fn command(&mut self, cmd: u32) -> Result<()> {
+        self.w(regs::COMMAND, cmd);
+        self.outcome()
+    }
+
+    /// The outcome of the last command: `cmderr` (cleared) or busy.
+    pub(crate) fn outcome(&mut self) -> Result<()> {
+        let cs = self.r(regs::ABSTRACTCS);
+        if cs & abstractcs::BUSY != 0 {
+            return Err(RcError::Timeout("finish an abstract command"));
+        }
+        let e = cs >> abstractcs::CMDERR_SHIFT & 7;
+        if e != 0 {
+            self.w(regs::ABSTRACTCS, 7 << abstractcs::CMDERR_SHIFT);
+            return Err(cmd_err(e));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn xbytes(&self) -> u32 {
+        self.xlen.bits() / 8
+    }
+
+    /// Width in bytes of register `r`.
+    pub(crate) fn width(&self, r: RegId) -> Result<u32> {
+        match r {
+            RegId::Fpr(_) if self.flen == 0 => Err(RcError::NoSuchRegister),
+            RegId::Fpr(_) => Ok(self.flen),
+            _ => Ok(self.xbytes()),
+        }
+    }
+
+    fn access(&mut self, r: RegId, write: bool) -> Result<()> {
+        let bytes = self.width(r)?;
+        let size = if bytes == 8 { 3 } else { 2 };
+        let cmd = size << 20 | 1 << 17 | (write as u32) << 16 | r.regno();
+        self.command(cmd).map_err(|e| match e {
+            RcError::Command(emu_dm::regs::CmdErr::NotSupported)
+            | RcError::Command(emu_dm::regs::CmdErr::Exception) => RcError::NoSuchRegister,
+            e => e,
+        })
+    }
+
+    /// Read register `r` of halted hart `h`.
+    pub(crate) fn read_reg(&mut self, h: usize, r: RegId) -> Result<u64> {
+        self.select(h)?;
+        self.access(r, false)?;
+        let lo = self.r(regs::DATA0) as u64;
+        Ok(if self.width(r)? == 8 {
+            lo | (self.r(regs::DATA0 + 1) as u64) << 32
+        } else {
+            lo
+        })
+    }
+
+    /// Write register `r` of halted hart `h`.
+    pub(crate) fn write_reg(&mut self, h: usize, r: RegId, v: u64) -> Result<()> {
+        self.select(h)?;
+        self.w(regs::DATA0, v as u32);
+        if self.width(r)? == 8 {
+            self.w(regs::DATA0 + 1, (v >> 32) as u32);
+        }
+        self.access(r, true)?;
+        if r == RegId::Csr(DCSR) {
+            self.step_set[h] = v & DCSR_STEP != 0;
+        }
+        Ok(())
+    }
+
+    /// Set or clear `dcsr.step` of halted hart `h` (skipped when already so).
+    pub(crate) fn set_step(&mut self, h: usize, on: bool) -> Result<()> {
+        if self.step_set[h] == on {
+            return Ok(());
+        }
+        let d = self.read_reg(h, RegId::Csr(DCSR))?;
+        let v = if on { d | DCSR_STEP } else { d & !DCSR_STEP };
+        self.write_reg(h, RegId::Csr(DCSR), v)
+    }
+}

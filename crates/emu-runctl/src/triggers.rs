@@ -1,0 +1,443 @@
+//! Breakpoints and watchpoints as Sdtrig triggers, armed through abstract commands that
+//! write `tselect`/`tdata1`/`tdata2` on each hart: an address is one trigger (`match`
+//! equal), an aligned power-of-two range one NAPOT trigger, any other range a chain of two
+//! (`>=` and `<`). Every trigger has `dmode` = 1 (the guest cannot touch it) and action 1
+//! (enter Debug Mode). Execute triggers use `mcontrol6`; watchpoints use `mcontrol`, whose
+//! `timing` bit chooses a stop before the access or after it.
+
+use std::collections::BTreeMap;
+
+use emu_isa::Xlen;
+
+use crate::control::RunControl;
+use crate::error::{RcError, Result};
+use crate::session::Session;
+use crate::types::{HartSel, HartStatus, RegId, TriggerId, WatchKind};
+
+const TSELECT: u16 = 0x7a0;
+const TDATA1: u16 = 0x7a1;
+const TDATA2: u16 = 0x7a2;
+
+/// Privilege bits m, s, u and (mcontrol6) vs, vu: match in every mode.
+const MODES: u64 = 1 << 6 | 1 << 4 | 1 << 3;
+const ACTION_DEBUG: u64 = 1 << 12;
+const CHAIN: u64 = 1 << 11;
+const EXEC: u64 = 1 << 2;
+const STORE: u64 = 1 << 1;
+const LOAD: u64 = 1;
+
+/// What the API armed.
+#[derive(Clone, Debug)]
+struct Armed {
+    /// `[lo, hi)`, whether it is an execute trigger, and whether it acts after the access.
+    lo: u64,
+    hi: u64,
+    exec: bool,
+    after: bool,
+    /// Per hart: its slots and the `tdata1` written to each.
+    slots: Vec<(usize, Vec<(usize, u64)>)>,
+}
+
+/// The API's triggers and each hart's free slots.
+#[derive(Debug)]
+pub(crate) struct Triggers {
+    /// Per hart: `None` until probed, then which slots the API uses.
+    used: Vec<Option<Vec<bool>>>,
+    armed: BTreeMap<TriggerId, Armed>,
+    next: u32,
+    /// Per hart: hit bits were seen set and must be cleared before it runs again.
+    dirty: Vec<bool>,
+}
+
+impl Triggers {
+    pub(crate) fn new(harts: usize) -> Triggers {
+        Triggers {
+            used: vec![None; harts],
+            armed: BTreeMap::new(),
+            next: 1,
+            dirty: vec![false; harts],
+        }
+    }
+
+    /// A reset cleared the triggers of `harts`.
+    pub(crate) fn forget(&mut self, harts: &[usize]) {
+        for a in self.armed.values_mut() {
+            a.slots.retain(|(h, _)| !harts.contains(h));
+        }
+        self.armed.retain(|_, a| !a.slots.is_empty());
+        for &h in harts {
+            if let Some(Some(u)) = self.used.get_mut(h) {
+                u.fill(false);
+            }
+        }
+    }
+}
+
+/// `tdata1` with type `ty`, `dmode` = 1 and `low`.
+fn tdata1(xlen: Xlen, ty: u64, low: u64) -> u64 {
+    let n = xlen.bits();
+    ty << (n - 4) | 1 << (n - 5) | low
+}
+
+/// The triggers for `[lo, hi)`: `(match, tdata2)` pairs, chained when two.
+fn plan(lo: u64, hi: u64) -> Vec<(u64, u64)> {
+    let len = hi - lo;
+    if len == 1 {
+        vec![(0, lo)]
+    } else if len.is_power_of_two() && lo.is_multiple_of(len) {
+        vec![(1, lo | (len / 2 - 1))]
+    } else {
+        vec![(2, lo), (3, hi)]
+    }
+}
+
+impl RunControl {
+    /// Arm a breakpoint at `addr` (an execute trigger, before the instruction) on `sel`.
+    pub fn add_breakpoint(&self, sel: impl Into<HartSel>, addr: u64) -> Result<TriggerId> {
+        self.arm(sel.into(), addr, addr.wrapping_add(1), true, None, false)
+    }
+
+    /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel`; `after`: stop after the
+    /// access completes (`mcontrol.timing` = 1) rather than before it.
+    pub fn add_watchpoint(
+        &self,
+        sel: impl Into<HartSel>,
+        lo: u64,
+        hi: u64,
+        kind: WatchKind,
+        after: bool,
+    ) -> Result<TriggerId> {
+        self.arm(sel.into(), lo, hi, false, Some(kind), after)
+    }
+
+    /// Disarm trigger `id` on every hart it was armed on.
+    pub fn remove_trigger(&self, id: TriggerId) -> Result<()> {
+        let mut s = self.inner.session();
+        let mut t = self.inner.triggers();
+        let a = t.armed.remove(&id).ok_or(RcError::NoSuchTrigger(id.0))?;
+        for (h, slots) in &a.slots {
+            self.with_halted(&mut s, *h, |s| {
+                for &(slot, _) in slots {
+                    s.write_reg(*h, RegId::Csr(TSELECT), slot as u64)?;
+                    s.write_reg(*h, RegId::Csr(TDATA1), 0)?;
+                }
+                Ok(())
+            })?;
+            if let Some(Some(u)) = t.used.get_mut(*h) {
+                for &(slot, _) in slots {
+                    u[slot] = false;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The triggers the API has armed, with their ranges.
+    pub fn triggers(&self) -> Vec<(TriggerId, u64, u64)> {
+        self.inner
+            .triggers()
+            .armed
+            .iter()
+            .map(|(&id, a)| (id, a.lo, a.hi))
+            .collect()
+    }
+
+    fn arm(
+        &self,
+        sel: HartSel,
+        lo: u64,
+        hi: u64,
+        exec: bool,
+        kind: Option<WatchKind>,
+        after: bool,
+    ) -> Result<TriggerId> {
+        if hi <= lo {
+            return Err(RcError::Unsupported("empty address range"));
+        }
+        let mut s = self.inner.session();
+        let mut t = self.inner.triggers();
+        let harts = sel.harts(s.harts);
+        let parts = plan(lo, hi);
+        let xlen = s.xlen;
+        let mut done: Vec<(usize, Vec<(usize, u64)>)> = Vec::new();
+        let mut failed = None;
+        for &h in &harts {
+            match self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen) {
+                Ok(slots) => done.push((h, slots)),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let id = TriggerId(t.next);
+        t.next += 1;
+        t.armed.insert(
+            id,
+            Armed {
+                lo,
+                hi,
+                exec,
+                after,
+                slots: done,
+            },
+        );
+        if let Some(e) = failed {
+            // All or nothing: undo the harts already armed.
+            drop(t);
+            drop(s);
+            let _ = self.remove_trigger(id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn arm_one(
+        &self,
+        s: &mut Session,
+        t: &mut Triggers,
+        h: usize,
+        parts: &[(u64, u64)],
+        exec: bool,
+        kind: Option<WatchKind>,
+        after: bool,
+        xlen: Xlen,
+    ) -> Result<Vec<(usize, u64)>> {
+        s.check_hart(h)?;
+        self.with_halted(s, h, |s| {
+            let used = Self::probe(s, t, h)?;
+            // Consecutive free slots (a chain must be).
+            let n = parts.len();
+            let first = (0..used.len().saturating_sub(n - 1))
+                .find(|&i| used[i..i + n].iter().all(|u| !u))
+                .ok_or(RcError::NoTrigger(h))?;
+            let mut slots = Vec::new();
+            for (k, &(m, tdata2)) in parts.iter().enumerate() {
+                let chain = if k + 1 < n { CHAIN } else { 0 };
+                let low = ACTION_DEBUG | chain | m << 7 | MODES;
+                let v = if exec {
+                    // mcontrol6 with vs and vu.
+                    tdata1(xlen, 6, low | EXEC | 1 << 24 | 1 << 23)
+                } else {
+                    let rw = match kind {
+                        Some(WatchKind::Read) => LOAD,
+                        Some(WatchKind::Write) => STORE,
+                        _ => LOAD | STORE,
+                    };
+                    tdata1(xlen, 2, low | rw | (after as u64) << 18)
+                };
+                let slot = first + k;
+                s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+                s.write_reg(h, RegId::Csr(TDATA1), 0)?;
+                s.write_reg(h, RegId::Csr(TDATA2), tdata2)?;
+                s.write_reg(h, RegId::Csr(TDATA1), v)?;
+                // WARL: fields the hart lacks (vs/vu without H) read back 0; the type, the
+                // action and what it matches must stick.
+                let got = s.read_reg(h, RegId::Csr(TDATA1))?;
+                let keep = 0xf << (xlen.bits() - 4) | 0xf << 12 | 0xf << 7 | 7;
+                if got & keep != v & keep {
+                    s.write_reg(h, RegId::Csr(TDATA1), 0)?;
+                    return Err(RcError::Unsupported("the hart refused the trigger"));
+                }
+                slots.push((slot, got));
+            }
+            if let Some(Some(u)) = t.used.get_mut(h) {
+                for &(slot, _) in &slots {
+                    u[slot] = true;
+                }
+            }
+            Ok(slots)
+        })
+    }
+
+    /// How many triggers hart `h` has (`tselect` is WARL: it keeps only valid indices).
+    fn probe(s: &mut Session, t: &mut Triggers, h: usize) -> Result<Vec<bool>> {
+        if let Some(Some(u)) = t.used.get(h) {
+            return Ok(u.clone());
+        }
+        let mut n = 0;
+        while n < 64 {
+            s.write_reg(h, RegId::Csr(TSELECT), n)?;
+            if s.read_reg(h, RegId::Csr(TSELECT))? != n {
+                break;
+            }
+            n += 1;
+        }
+        let u = vec![false; n as usize];
+        t.used[h] = Some(u.clone());
+        Ok(u)
+    }
+
+    /// Run `f` with hart `h` halted: a running hart is halted for it and resumed after.
+    pub(crate) fn with_halted<T>(
+        &self,
+        s: &mut Session,
+        h: usize,
+        f: impl FnOnce(&mut Session) -> Result<T>,
+    ) -> Result<T> {
+        let running = match s.status_of(h)? {
+            HartStatus::Halted => false,
+            HartStatus::Running => true,
+            HartStatus::Unavailable => return Err(RcError::Unavailable(h)),
+        };
+        if running {
+            self.quietly(h, || -> Result<()> {
+                s.control(&[h], emu_dm::regs::dmcontrol::HALTREQ)?;
+                s.control(&[h], 0)?;
+                s.need_halted(h)
+            })?;
+            s.set_step(h, false)?;
+        }
+        let r = f(s);
+        if running {
+            s.control(&[h], emu_dm::regs::dmcontrol::RESUMEREQ)?;
+        }
+        r
+    }
+
+    /// The slots of the API's triggers that would stop halted hart `h` again before its
+    /// next instruction: execute triggers covering its pc, and, when it halted for a
+    /// trigger, the watchpoints acting before the access whose hit bits are set.
+    pub(crate) fn holding(&self, s: &mut Session, h: usize) -> Result<Vec<(usize, u64)>> {
+        let mine: Vec<Armed> = self
+            .inner
+            .triggers()
+            .armed
+            .values()
+            .filter(|a| a.slots.iter().any(|(x, _)| *x == h))
+            .cloned()
+            .collect();
+        if mine.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pc = s.read_reg(h, RegId::Pc)?;
+        let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
+        let by_trigger = dcsr >> 6 & 7 == 2;
+        let mut out = Vec::new();
+        for a in &mine {
+            let slots = a
+                .slots
+                .iter()
+                .filter(|(x, _)| *x == h)
+                .flat_map(|(_, v)| v.iter());
+            if a.exec && (a.lo..a.hi).contains(&pc) {
+                out.extend(slots.copied());
+            } else if !a.exec && !a.after && by_trigger {
+                let slots: Vec<(usize, u64)> = slots.copied().collect();
+                let mut hit = false;
+                for &(slot, _) in &slots {
+                    s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+                    hit |= s.read_reg(h, RegId::Csr(TDATA1))? & (1 << 20 | 1 << 22 | 1 << 25) != 0;
+                }
+                if hit {
+                    out.extend(slots);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Disarm `slots` of hart `h` (for a step over what they watch).
+    pub(crate) fn park(&self, s: &mut Session, h: usize, slots: &[(usize, u64)]) -> Result<()> {
+        for &(slot, _) in slots {
+            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+            s.write_reg(h, RegId::Csr(TDATA1), 0)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn unpark_breakpoints(
+        &self,
+        s: &mut Session,
+        h: usize,
+        slots: Vec<(usize, u64)>,
+    ) -> Result<()> {
+        for (slot, v) in slots {
+            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+            s.write_reg(h, RegId::Csr(TDATA1), v)?;
+        }
+        Ok(())
+    }
+
+    /// Clear the hit bits of hart `h`'s triggers before it runs, if any were seen set.
+    pub(crate) fn clear_hits(&self, s: &mut Session, h: usize) -> Result<()> {
+        let mut t = self.inner.triggers();
+        if !t.dirty.get(h).copied().unwrap_or(false) {
+            return Ok(());
+        }
+        t.dirty[h] = false;
+        let slots: Vec<(usize, u64)> = t
+            .armed
+            .values()
+            .flat_map(|a| {
+                a.slots
+                    .iter()
+                    .filter(|(x, _)| *x == h)
+                    .flat_map(|(_, v)| v.clone())
+            })
+            .collect();
+        drop(t);
+        for (slot, v) in slots {
+            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+            s.write_reg(h, RegId::Csr(TDATA1), v)?;
+        }
+        Ok(())
+    }
+
+    /// Which of the API's triggers on halted hart `h` fired (hit bits; they stay set until
+    /// the hart runs again, so every reader of this stop sees the same answer).
+    pub(crate) fn hit_trigger(&self, s: &mut Session, h: usize) -> Result<Option<TriggerId>> {
+        let armed: Vec<(TriggerId, Vec<(usize, u64)>)> = self
+            .inner
+            .triggers()
+            .armed
+            .iter()
+            .flat_map(|(&id, a)| {
+                a.slots
+                    .iter()
+                    .filter(|(x, _)| *x == h)
+                    .map(move |(_, v)| (id, v.clone()))
+            })
+            .collect();
+        let mut found = None;
+        for (id, slots) in armed {
+            for (slot, v) in slots {
+                s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+                let now = s.read_reg(h, RegId::Csr(TDATA1))?;
+                // mcontrol: hit at 20; mcontrol6: hit0 at 22, hit1 at 25.
+                let hits = now & (1 << 20 | 1 << 22 | 1 << 25);
+                if hits != 0 {
+                    found.get_or_insert(id);
+                }
+                let _ = v;
+            }
+        }
+        if found.is_some()
+            && let Some(d) = self.inner.triggers().dirty.get_mut(h)
+        {
+            *d = true;
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_become_one_or_two_triggers() {
+        assert_eq!(plan(0x1000, 0x1001), vec![(0, 0x1000)]);
+        assert_eq!(plan(0x1000, 0x1008), vec![(1, 0x1003)]);
+        assert_eq!(plan(0x1000, 0x2000), vec![(1, 0x17ff)]);
+        assert_eq!(plan(0x1004, 0x100c), vec![(2, 0x1004), (3, 0x100c)]);
+        assert_eq!(plan(0x1000, 0x1003), vec![(2, 0x1000), (3, 0x1003)]);
+    }
+
+    #[test]
+    fn tdata1_layout() {
+        assert_eq!(tdata1(Xlen::X64, 6, EXEC), 6 << 60 | 1 << 59 | EXEC);
+        assert_eq!(tdata1(Xlen::X32, 2, LOAD), 2 << 28 | 1 << 27 | LOAD);
+    }
+}

@@ -1,0 +1,410 @@
+//! The run-control API against a running machine on both engines: halt, resume and step of
+//! one hart, a group and all; registers; memory through Access Memory and the system bus;
+//! breakpoints and read, write and access watchpoints with their stop events; resets with
+//! and without halt. And the whole-program test: the differential corpus run with every
+//! instruction executed by a Debug Module single step gives the same output, exit code and
+//! instret as a free run.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_core::{Engine, Interpreter};
+use emu_isa::Xlen;
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_runctl::{
+    HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, WatchKind,
+};
+use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
+use emu_tests::run::run_emu_jit;
+
+const BASE: u64 = 0x8000_0000;
+const DATA: u64 = BASE + 0x1000;
+/// Offsets of the loop's instructions.
+const STORE_AT: u64 = 4 * 4;
+const LOAD_AT: u64 = 5 * 4;
+
+/// `t0 = DATA; loop: addi s0,s0,1; sd s0,0(t0); ld t1,8(t0); addi s1,s1,2; j loop`.
+fn guest() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    a.li(T0, DATA as i64); // at most 3 instructions here; padded to 3
+    while a.pc() < BASE + 12 {
+        a.addi(ZERO, ZERO, 0);
+    }
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.store(emu_isa::Op::Sd, S0, T0, 0);
+    a.load(emu_isa::Op::Ld, T1, T0, 8);
+    a.addi(S1, S1, 2);
+    a.j(lp);
+    let code = a.finish().unwrap();
+    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
+fn factory(engine: &str) -> emu_machine::EngineFactory {
+    if engine == "jit" {
+        Arc::new(|_| Box::new(JitEngine::new(JitConfig::default()).unwrap()) as Box<dyn Engine>)
+    } else {
+        Arc::new(|_| Box::new(Interpreter::default()) as Box<dyn Engine>)
+    }
+}
+
+fn start(engine: &str, harts: usize, elf: &[u8], halted: bool) -> (RunningMachine, RunControl) {
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts,
+        console,
+        halted,
+        engine: Some(factory(engine)),
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, elf).unwrap().start();
+    let rc = RunControl::new(m.dm.clone()).unwrap();
+    (m, rc)
+}
+
+fn stop(m: RunningMachine) {
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+fn each_engine(f: impl Fn(&str)) {
+    for e in ["interp", "jit"] {
+        eprintln!("engine {e}");
+        f(e);
+    }
+}
+
+/// Halt hart `h` once it runs the loop.
+fn halt_in_loop(rc: &RunControl, h: usize) {
+    for _ in 0..2000 {
+        rc.halt(h).unwrap();
+        let pc = rc.read_register(h, RegId::Pc).unwrap();
+        if (BASE + 12..BASE + 32).contains(&pc) && rc.read_register(h, RegId::Gpr(S0)).unwrap() > 0
+        {
+            return;
+        }
+        rc.resume(h).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("hart {h} never reached the loop");
+}
+
+/// The next stop of `hart` other than a halt request or a step (the tests' own doing).
+fn next_event(rx: &Receiver<StopEvent>, hart: usize) -> StopEvent {
+    loop {
+        let e = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a stop event");
+        if e.hart == hart && !matches!(e.cause, StopCause::HaltRequest | StopCause::Step) {
+            return e;
+        }
+    }
+}
+
+#[test]
+fn halt_resume_step_one_group_all() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 3, &guest(), false);
+        assert_eq!(rc.harts(), 3);
+        assert!(
+            RunControl::new(m.dm.clone()).is_none(),
+            "one RunControl per DM"
+        );
+        let rx = rc.subscribe();
+        halt_in_loop(&rc, 0);
+        let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!((first.hart, first.cause), (0, StopCause::HaltRequest));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Halted);
+        assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
+        // Steps: one instruction each, reported as a step.
+        for _ in 0..10 {
+            let pc = rc.read_register(0, RegId::Pc).unwrap();
+            let n = rc.read_register(0, RegId::Csr(0xb02)).unwrap();
+            assert_eq!(rc.step(0).unwrap(), StopCause::Step);
+            assert_eq!(rc.read_register(0, RegId::Csr(0xb02)).unwrap(), n + 1);
+            assert_ne!(rc.read_register(0, RegId::Pc).unwrap(), pc);
+        }
+        // A group halts together, then all resume together.
+        rc.halt(HartSel::Group(vec![1, 2])).unwrap();
+        for h in 0..3 {
+            assert_eq!(rc.status(h).unwrap(), HartStatus::Halted, "hart {h}");
+        }
+        rc.resume(HartSel::All).unwrap();
+        for h in 0..3 {
+            assert_eq!(rc.status(h).unwrap(), HartStatus::Running, "hart {h}");
+        }
+        rc.halt(HartSel::All).unwrap();
+        for h in 0..3 {
+            assert_eq!(rc.status(h).unwrap(), HartStatus::Halted);
+        }
+        // Errors in their own form.
+        assert_eq!(rc.status(7), Err(RcError::NoSuchHart(7)));
+        rc.resume(2).unwrap();
+        assert_eq!(rc.read_register(2, RegId::Gpr(1)), Err(RcError::Running(2)));
+        assert_eq!(rc.step(2), Err(RcError::Running(2)));
+        stop(m);
+    });
+}
+
+#[test]
+fn registers_of_every_kind() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), false);
+        halt_in_loop(&rc, 0);
+        assert_eq!(rc.read_register(0, RegId::Gpr(T0)).unwrap(), DATA);
+        rc.write_register(0, RegId::Gpr(A5), 0x1234_5678_9abc_def0)
+            .unwrap();
+        assert_eq!(
+            rc.read_register(0, RegId::Gpr(A5)).unwrap(),
+            0x1234_5678_9abc_def0
+        );
+        rc.write_register(0, RegId::Fpr(7), 0x4000_0000_0000_0000)
+            .unwrap();
+        assert_eq!(
+            rc.read_register(0, RegId::Fpr(7)).unwrap(),
+            0x4000_0000_0000_0000
+        );
+        rc.write_register(0, RegId::Csr(0x340), 77).unwrap(); // mscratch
+        assert_eq!(rc.read_register(0, RegId::Csr(0x340)).unwrap(), 77);
+        assert_eq!(
+            rc.read_register(0, RegId::Csr(0x7ff)),
+            Err(RcError::NoSuchRegister)
+        );
+        // The pc: moved back to the loop's start, the hart runs from there.
+        rc.write_register(0, RegId::Pc, BASE + 12).unwrap();
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + 12);
+        rc.step(0).unwrap();
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + 16);
+        stop(m);
+    });
+}
+
+#[test]
+fn memory_through_access_memory_and_the_system_bus() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), false);
+        let pattern: Vec<u8> = (0..301u32).map(|i| (i * 7 + 3) as u8).collect();
+        let at = DATA + 0x803; // unaligned head and tail
+        // Physical over the system bus while the hart runs.
+        rc.write_memory(0, MemSpace::Physical, at, &pattern)
+            .unwrap();
+        let mut back = vec![0u8; pattern.len()];
+        rc.read_memory(0, MemSpace::Physical, at, &mut back)
+            .unwrap();
+        assert_eq!(back, pattern);
+        // Virtual (bare: the same addresses) through Access Memory on the halted hart.
+        assert_eq!(
+            rc.read_memory(0, MemSpace::Virtual, at, &mut back),
+            Err(RcError::Running(0))
+        );
+        halt_in_loop(&rc, 0);
+        // Virtual accesses run with MPRV: as M-mode (MPP = M), translation off.
+        let ms = rc.read_register(0, RegId::Csr(0x300)).unwrap();
+        rc.write_register(0, RegId::Csr(0x300), ms | 3 << 11)
+            .unwrap();
+        let mut v = vec![0u8; pattern.len()];
+        rc.read_memory(0, MemSpace::Virtual, at, &mut v).unwrap();
+        assert_eq!(v, pattern);
+        let rev: Vec<u8> = pattern.iter().rev().copied().collect();
+        rc.write_memory_abstract(0, MemSpace::Physical, at + 1, &rev)
+            .unwrap();
+        rc.read_memory_sba(at + 1, &mut back).unwrap();
+        assert_eq!(back, rev);
+        // The loop's store shows in memory.
+        let mut w = [0u8; 8];
+        rc.read_memory(0, MemSpace::Physical, DATA, &mut w).unwrap();
+        assert_eq!(
+            u64::from_le_bytes(w),
+            rc.read_register(0, RegId::Gpr(S0)).unwrap()
+        );
+        // Errors: nothing at the address.
+        assert!(matches!(
+            rc.read_memory_sba(0x10_0000_0000, &mut w),
+            Err(RcError::Bus(_))
+        ));
+        assert!(matches!(
+            rc.read_memory_abstract(0, MemSpace::Physical, 0x10_0000_0000, &mut w),
+            Err(RcError::Command(_))
+        ));
+        stop(m);
+    });
+}
+
+#[test]
+fn breakpoints_stop_with_their_id_and_step_over() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 2, &guest(), false);
+        let rx = rc.subscribe();
+        halt_in_loop(&rc, 0);
+        let bp = rc.add_breakpoint(HartSel::All, BASE + 12 + 12).unwrap(); // addi s1
+        assert_eq!(rc.triggers(), vec![(bp, BASE + 24, BASE + 25)]);
+        rc.resume(0).unwrap();
+        // Both harts stop there (hart 1 was halted and resumed to arm its trigger).
+        let mut seen = [false; 2];
+        while seen != [true; 2] {
+            let ev = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            if ev.cause == StopCause::HaltRequest {
+                continue;
+            }
+            assert_eq!(ev.cause, StopCause::Trigger(Some(bp)), "hart {}", ev.hart);
+            seen[ev.hart] = true;
+        }
+        for h in [0, 1] {
+            assert_eq!(rc.read_register(h, RegId::Pc).unwrap(), BASE + 24);
+        }
+        // A step from the breakpoint executes the instruction there.
+        let s1 = rc.read_register(0, RegId::Gpr(S1)).unwrap();
+        assert_eq!(rc.step(0).unwrap(), StopCause::Step);
+        assert_eq!(rc.read_register(0, RegId::Gpr(S1)).unwrap(), s1 + 2);
+        // Resuming goes round the loop once and stops there again.
+        let s0 = rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
+        assert_eq!(rc.read_register(0, RegId::Gpr(S0)).unwrap(), s0 + 1);
+        // Removed: the hart runs freely.
+        rc.remove_trigger(bp).unwrap();
+        assert_eq!(rc.remove_trigger(bp), Err(RcError::NoSuchTrigger(bp.0)));
+        rc.resume(HartSel::All).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
+        assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
+        stop(m);
+    });
+}
+
+#[test]
+fn watchpoints_read_write_access_before_and_after() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), false);
+        let rx = rc.subscribe();
+        halt_in_loop(&rc, 0);
+        // Write watch, after the store: memory already holds the new s0, pc is past it.
+        let w = rc
+            .add_watchpoint(0, DATA, DATA + 8, WatchKind::Write, true)
+            .unwrap();
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(w)));
+        let s0 = rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        let mut b = [0u8; 8];
+        rc.read_memory(0, MemSpace::Physical, DATA, &mut b).unwrap();
+        assert_eq!(u64::from_le_bytes(b), s0, "stopped after the store");
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + LOAD_AT);
+        rc.remove_trigger(w).unwrap();
+        // Read watch, before the load.
+        let r = rc
+            .add_watchpoint(0, DATA + 8, DATA + 16, WatchKind::Read, false)
+            .unwrap();
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(r)));
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + LOAD_AT);
+        rc.remove_trigger(r).unwrap();
+        // Access watch over a range that needs a chain of two triggers: both the store
+        // (bytes 0..8) and the load (8..16) touch [4, 12).
+        let a = rc
+            .add_watchpoint(0, DATA + 4, DATA + 12, WatchKind::Access, false)
+            .unwrap();
+        let mut pcs = Vec::new();
+        for _ in 0..2 {
+            rc.resume(0).unwrap();
+            assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(a)));
+            pcs.push(rc.read_register(0, RegId::Pc).unwrap());
+        }
+        pcs.sort_unstable();
+        assert_eq!(pcs, vec![BASE + STORE_AT, BASE + LOAD_AT]);
+        stop(m);
+    });
+}
+
+#[test]
+fn resets_with_and_without_halt() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 2, &guest(), false);
+        halt_in_loop(&rc, 0);
+        rc.add_breakpoint(0, BASE + 24).unwrap();
+        rc.reset(None, true).unwrap();
+        for h in 0..2 {
+            assert_eq!(rc.status(h).unwrap(), HartStatus::Halted);
+            assert_eq!(rc.read_register(h, RegId::Pc).unwrap(), 0x1000);
+            assert_eq!(rc.read_register(h, RegId::Gpr(S0)).unwrap(), 0);
+        }
+        assert!(rc.triggers().is_empty(), "a reset clears triggers");
+        rc.resume(HartSel::All).unwrap();
+        halt_in_loop(&rc, 1);
+        // Hart 1 alone, without halting: it runs from the reset vector again.
+        rc.reset(Some(1), false).unwrap();
+        assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
+        halt_in_loop(&rc, 1);
+        stop(m);
+    });
+}
+
+/// Every instruction of each program executed by a Debug Module single step: the same
+/// output, exit code and instret as a free run.
+#[test]
+fn whole_programs_stepped_through_the_debug_module() {
+    let mut progs = Vec::new();
+    for xlen in [Xlen::X64, Xlen::X32] {
+        for g in Group::ALL {
+            progs.push(random_program(xlen, g, 77, 100));
+        }
+        for sc in Scenario::ALL {
+            progs.push(privileged_program(xlen, sc, 77));
+        }
+    }
+    let mut total = 0u64;
+    let mut stepped = 0;
+    for p in &progs {
+        let (free, free_out) = run_emu_jit(&p.elf, 5_000_000, b"");
+        if free.code == 124 {
+            // A program that never ends (a locked PMP entry can make the exit path fault
+            // forever) ends no sooner when stepped.
+            eprintln!("{}: does not terminate; skipped", p.name);
+            continue;
+        }
+        stepped += 1;
+        let free_instret = free_out.harts[0].csr.minstret;
+        let (console, buf) = Console::capture();
+        let cfg = MachineConfig {
+            console,
+            halted: true,
+            engine: Some(factory("jit")),
+            ..MachineConfig::default()
+        };
+        let m = Machine::new(cfg, &p.elf).unwrap().start();
+        let rc = RunControl::new(m.dm.clone()).unwrap();
+        // stepie: interrupts are taken during steps, as in the free run.
+        let dcsr = rc.read_register(0, RegId::Csr(0x7b0)).unwrap();
+        rc.write_register(0, RegId::Csr(0x7b0), dcsr | 1 << 11)
+            .unwrap();
+        let mut steps = 0u64;
+        while m.signals.exit_reason().is_none() {
+            match rc.step(0) {
+                Ok(_) => steps += 1,
+                Err(e) if m.signals.exit_reason().is_some() => {
+                    let _ = e;
+                    break;
+                }
+                Err(e) => panic!("{}: step {steps}: {e}", p.name),
+            }
+            assert!(steps < 2_000_000, "{}: runaway", p.name);
+        }
+        let out = m.join();
+        let text = String::from_utf8_lossy(&buf.lock().unwrap()).into_owned();
+        assert_eq!(text, free.output, "{}: output", p.name);
+        assert_eq!(out.exit_code(), free.code, "{}: exit code", p.name);
+        assert_eq!(
+            out.harts[0].csr.minstret, free_instret,
+            "{}: instret",
+            p.name
+        );
+        total += steps;
+    }
+    eprintln!("{stepped} programs, {total} Debug Module steps");
+    assert!(stepped >= progs.len() - 4, "most programs terminate");
+}
