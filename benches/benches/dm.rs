@@ -1,6 +1,9 @@
-//! Debug Module latency, in-process through DMI against a running machine on the JIT
-//! (the ROM, the abstract programs and the stepped instructions all run as translated code):
-//! single step, halt, resume, and an abstract 64-bit register read.
+//! Debug latency, in-process against a running machine on the JIT (the Debug Module's ROM,
+//! the abstract programs and the stepped instructions all run as translated code):
+//! through the run-control API (`runctl/*`: what the MCD and GDB front ends pay) and as raw
+//! DMI accesses (`dmi/*`: what a DTM pays): single step, halt of a running hart, resume,
+//! abstract register read, 4 KiB read over the system bus and through Access Memory,
+//! trigger arm+disarm.
 //!
 //! `cargo bench -p emu-benches --bench dm`
 
@@ -17,6 +20,7 @@ use emu_dm::regs::{self, dmcontrol as dc, dmstatus as ds};
 use emu_isa::Xlen;
 use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig};
+use emu_runctl::{MemSpace, RegId, RunControl};
 
 fn program() -> Vec<u8> {
     let mut a = Asm::new(Xlen::X64, BASE);
@@ -47,6 +51,14 @@ fn write_reg(dm: &DebugModule, regno: u32, v: u64) {
     dm.dmi_write(regs::COMMAND, 3 << 20 | 1 << 17 | 1 << 16 | regno);
 }
 
+/// Let the guest run on its own thread for a while, so a halt reaches a running hart.
+fn let_run() {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_micros(300) {
+        std::hint::spin_loop();
+    }
+}
+
 fn latency(c: &mut Criterion) {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
@@ -61,21 +73,67 @@ fn latency(c: &mut Criterion) {
         .unwrap_or_else(|e| panic!("{e}"))
         .start();
     let dm = m.dm.clone();
-    dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
+    let rc = RunControl::new(dm.clone()).unwrap_or_else(|| panic!("one RunControl"));
     std::thread::sleep(Duration::from_millis(20));
-    let mut g = c.benchmark_group("dm");
+    let ok = |r: emu_runctl::Result<()>| r.unwrap_or_else(|e| panic!("{e}"));
+
+    let mut g = c.benchmark_group("runctl");
+    g.bench_function("halt", |b| {
+        b.iter_custom(|n| {
+            let mut t = Duration::ZERO;
+            for _ in 0..n {
+                ok(rc.resume(0));
+                let_run();
+                let s = Instant::now();
+                ok(rc.halt(0));
+                t += s.elapsed();
+            }
+            t
+        })
+    });
+    g.bench_function("resume", |b| {
+        b.iter_custom(|n| {
+            let mut t = Duration::ZERO;
+            for _ in 0..n {
+                ok(rc.halt(0));
+                let s = Instant::now();
+                ok(rc.resume(0));
+                t += s.elapsed();
+            }
+            t
+        })
+    });
+    ok(rc.halt(0));
+    g.bench_function("register_read", |b| {
+        b.iter(|| rc.read_register(0, RegId::Gpr(S0)))
+    });
+    g.bench_function("step", |b| b.iter(|| rc.step(0)));
+    let mut buf = vec![0u8; 4096];
+    g.bench_function("read_4k_sba", |b| {
+        b.iter(|| rc.read_memory_sba(BASE + 0x10_0000, &mut buf))
+    });
+    g.bench_function("read_4k_access_memory", |b| {
+        b.iter(|| rc.read_memory_abstract(0, MemSpace::Physical, BASE + 0x10_0000, &mut buf))
+    });
+    g.bench_function("trigger_arm_disarm", |b| {
+        b.iter(|| {
+            let id = rc
+                .add_breakpoint(0, BASE + 0x100)
+                .unwrap_or_else(|e| panic!("{e}"));
+            ok(rc.remove_trigger(id));
+        })
+    });
+    g.finish();
+
+    // The same through raw DMI (the hart is halted here).
+    let mut g = c.benchmark_group("dmi");
     g.bench_function("halt", |b| {
         b.iter_custom(|n| {
             let mut t = Duration::ZERO;
             for _ in 0..n {
                 dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
                 dm.dmi_write(regs::DMCONTROL, RESUME);
-                // Let the guest run on its own thread for a while: the halt must reach a
-                // running hart.
-                let ran = Instant::now();
-                while ran.elapsed() < Duration::from_micros(300) {
-                    std::hint::spin_loop();
-                }
+                let_run();
                 let s = Instant::now();
                 dm.dmi_write(regs::DMCONTROL, HALT);
                 t += s.elapsed();
@@ -111,6 +169,7 @@ fn latency(c: &mut Criterion) {
             assert!(halted(&dm));
         })
     });
+    write_reg(&dm, 0x7b0, dcsr);
     g.finish();
     m.signals.exit_host();
     drop(m.join());

@@ -351,20 +351,36 @@ impl DebugModule {
     }
 
     /// Get `harts` to act on what was just written for them: run each on this thread if it
-    /// sleeps, wake the others; then wait (state unlocked meanwhile) until `done`.
+    /// sleeps; otherwise wake its thread and keep offering to run it here (its thread lets
+    /// go of it within a batch) until it did the work itself; then wait (state unlocked
+    /// meanwhile) until `done`.
     pub(crate) fn kick<'a>(
         &'a self,
         st: MutexGuard<'a, State>,
         harts: &[usize],
         done: impl Fn(&State) -> bool,
     ) -> MutexGuard<'a, State> {
+        // Progress as of now: anything the harts report from here on may finish the work.
+        let mut seen = self.progress.load(Ordering::Acquire);
         self.unlock(st);
         if let Some(p) = self.platform.get() {
-            let mut woken = false;
-            for &h in harts {
-                if !p.run_here(h) && !woken {
-                    p.wake();
-                    woken = true;
+            let mut pending: Vec<usize> =
+                harts.iter().copied().filter(|&h| !p.run_here(h)).collect();
+            if !pending.is_empty() {
+                p.wake();
+                let until = Instant::now() + SPIN;
+                while !pending.is_empty() && Instant::now() < until {
+                    std::thread::yield_now();
+                    let now = self.progress.load(Ordering::Acquire);
+                    if now != seen {
+                        seen = now;
+                        let st = self.lock();
+                        if done(&st) {
+                            return st;
+                        }
+                        self.unlock(st);
+                    }
+                    pending.retain(|&h| !p.run_here(h));
                 }
             }
         }

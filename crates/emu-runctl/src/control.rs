@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use emu_dm::DebugModule;
 use emu_dm::regs::{self, dmcontrol as dc, dmstatus as ds};
-use emu_dm::{DebugModule, DmEvent};
 
 use crate::error::{RcError, Result};
 use crate::events::Events;
@@ -74,9 +74,14 @@ impl RunControl {
     pub fn halt(&self, sel: impl Into<HartSel>) -> Result<()> {
         let mut s = self.inner.session();
         let harts = sel.into().harts(s.harts);
-        s.control(&harts, dc::HALTREQ)?;
-        let st = s.r(regs::DMSTATUS);
-        s.control(&harts, 0)?;
+        let (r, halts) = self.capturing(&harts, || -> Result<u32> {
+            s.control(&harts, dc::HALTREQ)?;
+            let st = s.r(regs::DMSTATUS);
+            s.control(&harts, 0)?;
+            Ok(st)
+        });
+        self.publish(&mut s, halts);
+        let st = r?;
         if st & ds::ALLHALTED == 0 {
             return Err(if st & ds::ANYUNAVAIL != 0 {
                 RcError::Unavailable(harts[0])
@@ -105,7 +110,9 @@ impl RunControl {
             // What stopped it would stop it again at once: step over that first.
             let held = self.holding(&mut s, h)?;
             if !held.is_empty() {
-                self.quietly(h, || self.step_locked(&mut s, h, held))?;
+                // The step over is the resume's business: no stop to report.
+                self.capturing(&[h], || self.step_locked(&mut s, h, held))
+                    .0?;
             }
             self.clear_hits(&mut s, h)?;
             s.set_step(h, false)?;
@@ -127,7 +134,11 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let held = self.holding(&mut s, h)?;
-        self.step_locked(&mut s, h, held)
+        let (r, _) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
+        if let Ok(cause) = r {
+            self.inner.events.publish(StopEvent { hart: h, cause });
+        }
+        r
     }
 
     /// Step hart `h` with the trigger slots `parked` disarmed for the step.
@@ -157,12 +168,37 @@ impl RunControl {
         })
     }
 
-    /// Run `f` with hart `h`'s halts kept from subscribers.
-    pub(crate) fn quietly<T>(&self, h: usize, f: impl FnOnce() -> T) -> T {
-        self.inner.events.set_quiet(h, true);
+    /// Run `f` capturing the halts of `harts` (the operation's own doing): its result and
+    /// the halts, `(hart, dcsr)`.
+    pub(crate) fn capturing<T>(
+        &self,
+        harts: &[usize],
+        f: impl FnOnce() -> T,
+    ) -> (T, Vec<(usize, u32)>) {
+        self.inner.events.begin_capture(harts);
         let r = f();
-        self.inner.events.set_quiet(h, false);
-        r
+        let halts = self.inner.events.end_capture(harts);
+        (r, halts)
+    }
+
+    /// Publish captured halts with their causes resolved.
+    fn publish(&self, s: &mut Session, halts: Vec<(usize, u32)>) {
+        for (hart, dcsr) in halts {
+            let e = self.resolve(s, hart, dcsr);
+            self.inner.events.publish(e);
+        }
+    }
+
+    /// The stop event for hart `hart`, halted with `dcsr`: a trigger cause is resolved to
+    /// the API's trigger whose hit bits are set.
+    pub(crate) fn resolve(&self, s: &mut Session, hart: usize, dcsr: u32) -> StopEvent {
+        let cause = match StopCause::from_dcsr(dcsr) {
+            StopCause::Trigger(None) => {
+                StopCause::Trigger(self.hit_trigger(s, hart).ok().flatten())
+            }
+            c => c,
+        };
+        StopEvent { hart, cause }
     }
 
     /// Read register `r` of halted hart `h`.
@@ -203,8 +239,11 @@ impl RunControl {
             Some(h) => (dc::HARTRESET, h),
             None => (dc::NDMRESET, 0),
         };
-        s.control(&[first], assert)?;
-        s.control(&[first], 0)?;
+        let (r, _) = self.capturing(&harts, || -> Result<()> {
+            s.control(&[first], assert)?;
+            s.control(&[first], 0)
+        });
+        r?;
         for &h in &harts {
             s.step_set[h] = false;
             s.control(
@@ -238,23 +277,5 @@ impl RunControl {
     /// The Debug Module this controls (for front ends that also speak DMI, like the DTM).
     pub fn dm(&self) -> Arc<DebugModule> {
         self.inner.session().dm.clone()
-    }
-
-    /// Handle one event from the Debug Module (on the event thread).
-    pub(crate) fn dm_event(inner: &Arc<Inner>, e: DmEvent) -> Option<StopEvent> {
-        let DmEvent::Halted { hart, dcsr } = e else {
-            return None;
-        };
-        let cause = match StopCause::from_dcsr(dcsr) {
-            StopCause::Trigger(None) => {
-                let rc = RunControl {
-                    inner: inner.clone(),
-                };
-                let mut s = inner.session();
-                StopCause::Trigger(rc.hit_trigger(&mut s, hart).ok().flatten())
-            }
-            c => c,
-        };
-        Some(StopEvent { hart, cause })
     }
 }

@@ -1,7 +1,10 @@
-//! Stop events: the Debug Module reports halts as they happen (on whichever thread made
-//! the hart act); a small thread of the run-control API resolves trigger hits through DMI
-//! (which cannot happen on the reporting thread: it may be the very hart) and pushes a
-//! [`StopEvent`] to every subscriber.
+//! Stop events. Halts the API causes itself (halt, step, reset) are captured while the
+//! operation runs and published by it, with their causes resolved, from the caller's
+//! thread; halts that happen on their own (a breakpoint hit by a running hart, a halt
+//! group, an external trigger) reach a small thread of the API, which resolves trigger hits
+//! through DMI (which cannot happen on the reporting thread: it may be the very hart) and
+//! pushes them. Either way every subscriber gets a [`StopEvent`]; nothing polls, and no
+//! thread is woken on the path of a step or a resume.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -12,21 +15,22 @@ use emu_dm::{DebugModule, DmEvent};
 use crate::control::{Inner, RunControl};
 use crate::types::StopEvent;
 
-/// The subscribers.
+/// The subscribers, and the capture of halts caused by the API's own operations.
 #[derive(Debug)]
 pub(crate) struct Events {
     subs: Mutex<Vec<Sender<StopEvent>>>,
-    /// Per hart: a halt now is the API's own doing (a running hart halted to arm a
-    /// trigger, the step over a breakpoint before a resume) and is not reported. Checked by
-    /// the DM's sink, which runs while the operation that halts the hart is in progress.
-    quiet: Arc<[AtomicBool]>,
+    /// Per hart: an operation of the API is making it act; its halts are captured.
+    capture: Arc<[AtomicBool]>,
+    /// Halts captured: `(hart, dcsr)`.
+    captured: Arc<Mutex<Vec<(usize, u32)>>>,
 }
 
 impl Events {
     pub(crate) fn new(harts: usize) -> Events {
         Events {
             subs: Mutex::new(Vec::new()),
-            quiet: (0..harts).map(|_| AtomicBool::new(false)).collect(),
+            capture: (0..harts).map(|_| AtomicBool::new(false)).collect(),
+            captured: Arc::new(Mutex::new(Vec::new())),
         }
     }
 
@@ -36,13 +40,29 @@ impl Events {
         rx
     }
 
-    pub(crate) fn set_quiet(&self, h: usize, on: bool) {
-        if let Some(q) = self.quiet.get(h) {
-            q.store(on, Ordering::Release);
+    /// Capture the halts of `harts` until [`Events::end_capture`].
+    pub(crate) fn begin_capture(&self, harts: &[usize]) {
+        for &h in harts {
+            if let Some(c) = self.capture.get(h) {
+                c.store(true, Ordering::Release);
+            }
         }
     }
 
-    fn publish(&self, e: StopEvent) {
+    /// Stop capturing for `harts`; the halts captured for them.
+    pub(crate) fn end_capture(&self, harts: &[usize]) -> Vec<(usize, u32)> {
+        for &h in harts {
+            if let Some(c) = self.capture.get(h) {
+                c.store(false, Ordering::Release);
+            }
+        }
+        let mut cap = self.captured.lock().unwrap_or_else(|e| e.into_inner());
+        let (mine, rest): (Vec<_>, Vec<_>) = cap.drain(..).partition(|(h, _)| harts.contains(h));
+        *cap = rest;
+        mine
+    }
+
+    pub(crate) fn publish(&self, e: StopEvent) {
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
         // Subscribers that went away are dropped.
         subs.retain(|s| s.send(e).is_ok());
@@ -51,16 +71,26 @@ impl Events {
     /// Install the DM's event sink and the thread that serves it; false when the DM has a
     /// sink already.
     pub(crate) fn attach(inner: &Arc<Inner>, dm: &DebugModule) -> bool {
-        let (tx, rx) = channel::<DmEvent>();
+        let (tx, rx) = channel::<(usize, u32)>();
         let tx = Mutex::new(tx);
-        let quiet = inner.events.quiet.clone();
+        let capture = inner.events.capture.clone();
+        let captured = inner.events.captured.clone();
         let installed = dm.set_event_sink(Box::new(move |e| {
-            if let DmEvent::Halted { hart, .. } = e
-                && quiet.get(hart).is_some_and(|q| q.load(Ordering::Acquire))
-            {
+            // Only halts matter (a resume is what some operation asked for).
+            let DmEvent::Halted { hart, dcsr } = e else {
                 return;
+            };
+            if capture.get(hart).is_some_and(|c| c.load(Ordering::Acquire)) {
+                captured
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((hart, dcsr));
+            } else {
+                let _ = tx
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .send((hart, dcsr));
             }
-            let _ = tx.lock().unwrap_or_else(|e| e.into_inner()).send(e);
         }));
         if !installed {
             return false;
@@ -70,13 +100,16 @@ impl Events {
             .name("runctl-events".into())
             .spawn(move || {
                 // Ends when the Debug Module (the sender) or the RunControl goes away.
-                while let Ok(e) = rx.recv() {
+                while let Ok((hart, dcsr)) = rx.recv() {
                     let Some(inner) = weak.upgrade() else {
                         break;
                     };
-                    if let Some(stop) = RunControl::dm_event(&inner, e) {
-                        inner.events.publish(stop);
-                    }
+                    let rc = RunControl { inner };
+                    let stop = {
+                        let mut s = rc.inner.session();
+                        rc.resolve(&mut s, hart, dcsr)
+                    };
+                    rc.inner.events.publish(stop);
                 }
             });
         spawned.is_ok()

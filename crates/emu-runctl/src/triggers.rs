@@ -282,11 +282,13 @@ impl RunControl {
             HartStatus::Unavailable => return Err(RcError::Unavailable(h)),
         };
         if running {
-            self.quietly(h, || -> Result<()> {
+            // A halt of the API's own: captured, not reported.
+            self.capturing(&[h], || -> Result<()> {
                 s.control(&[h], emu_dm::regs::dmcontrol::HALTREQ)?;
                 s.control(&[h], 0)?;
                 s.need_halted(h)
-            })?;
+            })
+            .0?;
             s.set_step(h, false)?;
         }
         let r = f(s);
