@@ -19,6 +19,28 @@ fn size_at(a: u64, left: usize, max: u32) -> u32 {
     s
 }
 
+/// How `len` bytes at `addr` split into runs: `(offset, log2 size, count)`, full-width
+/// accesses (`max` bytes) in blocks, narrower ones one at a time at the unaligned ends.
+fn runs(addr: u64, len: usize, max: u32) -> Vec<(usize, u32, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < len {
+        let size = size_at(addr.wrapping_add(i as u64), len - i, max);
+        let n = 1usize << size;
+        let count = if n == max as usize { (len - i) / n } else { 1 };
+        out.push((i, size, count));
+        i += count * n;
+    }
+    out
+}
+
+/// Little-endian word `k` of `n` bytes from `data` at `i`.
+fn word(data: &[u8], i: usize, k: usize, n: usize) -> u64 {
+    let mut b = [0u8; 8];
+    b[..n].copy_from_slice(&data[i + k * n..i + (k + 1) * n]);
+    u64::from_le_bytes(b)
+}
+
 impl RunControl {
     /// Read `buf.len()` bytes at `addr`. Virtual addresses need hart `h` halted (Access
     /// Memory); physical ones go over the system bus whatever the hart does.
@@ -48,20 +70,12 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let xb = s.xbytes();
-        let mut i = 0;
-        while i < buf.len() {
-            let a = addr.wrapping_add(i as u64);
-            let size = size_at(a, buf.len() - i, xb);
+        for (i, size, words) in runs(addr, buf.len(), xb) {
             let n = 1usize << size;
-            let words = if n == xb as usize {
-                (buf.len() - i) / n
-            } else {
-                1
-            };
+            let a = addr.wrapping_add(i as u64);
             am_block(&mut s, a, size, space, words, &mut |k, v| {
                 buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
             })?;
-            i += words * n;
         }
         Ok(())
     }
@@ -77,23 +91,10 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let xb = s.xbytes();
-        let mut i = 0;
-        while i < data.len() {
-            let a = addr.wrapping_add(i as u64);
-            let size = size_at(a, data.len() - i, xb);
+        for (i, size, words) in runs(addr, data.len(), xb) {
             let n = 1usize << size;
-            let words = if n == xb as usize {
-                (data.len() - i) / n
-            } else {
-                1
-            };
-            let word = |k: usize| {
-                let mut b = [0u8; 8];
-                b[..n].copy_from_slice(&data[i + k * n..i + (k + 1) * n]);
-                u64::from_le_bytes(b)
-            };
-            am_write_block(&mut s, a, size, space, words, &word)?;
-            i += words * n;
+            let a = addr.wrapping_add(i as u64);
+            am_write_block(&mut s, a, size, space, words, &|k| word(data, i, k, n))?;
         }
         Ok(())
     }
@@ -101,12 +102,9 @@ impl RunControl {
     /// Read physical memory over the system bus.
     pub fn read_memory_sba(&self, addr: u64, buf: &mut [u8]) -> Result<()> {
         let s = self.inner.session();
-        let mut i = 0;
-        while i < buf.len() {
-            let a = addr.wrapping_add(i as u64);
-            let size = size_at(a, buf.len() - i, 8);
+        for (i, size, words) in runs(addr, buf.len(), 8) {
             let n = 1usize << size;
-            let words = if n == 8 { (buf.len() - i) / 8 } else { 1 };
+            let a = addr.wrapping_add(i as u64);
             s.w(
                 regs::SBCS,
                 size << sbcs::ACCESS_SHIFT
@@ -126,7 +124,6 @@ impl RunControl {
                 buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
             }
             sb_outcome(&s)?;
-            i += words * n;
         }
         Ok(())
     }
@@ -134,26 +131,20 @@ impl RunControl {
     /// Write physical memory over the system bus.
     pub fn write_memory_sba(&self, addr: u64, data: &[u8]) -> Result<()> {
         let s = self.inner.session();
-        let mut i = 0;
-        while i < data.len() {
-            let a = addr.wrapping_add(i as u64);
-            let size = size_at(a, data.len() - i, 8);
+        for (i, size, words) in runs(addr, data.len(), 8) {
             let n = 1usize << size;
-            let words = if n == 8 { (data.len() - i) / 8 } else { 1 };
+            let a = addr.wrapping_add(i as u64);
             s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::AUTOINCREMENT);
             s.w(regs::SBADDRESS1, (a >> 32) as u32);
             s.w(regs::SBADDRESS0, a as u32);
             for k in 0..words {
-                let mut b = [0u8; 8];
-                b[..n].copy_from_slice(&data[i + k * n..i + (k + 1) * n]);
-                let v = u64::from_le_bytes(b);
+                let v = word(data, i, k, n);
                 if n == 8 {
                     s.w(regs::SBDATA1, (v >> 32) as u32);
                 }
                 s.w(regs::SBDATA0, v as u32);
             }
             sb_outcome(&s)?;
-            i += words * n;
         }
         Ok(())
     }
@@ -268,5 +259,7 @@ mod tests {
         assert_eq!(size_at(0x1007, 100, 8), 0);
         assert_eq!(size_at(0x1000, 3, 8), 1);
         assert_eq!(size_at(0x1000, 100, 4), 2);
+        assert_eq!(runs(0x1003, 21, 8), vec![(0, 0, 1), (1, 2, 1), (5, 3, 2)]);
+        assert_eq!(runs(0x1000, 6, 4), vec![(0, 2, 1), (4, 1, 1)]);
     }
 }
