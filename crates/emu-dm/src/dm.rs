@@ -1,6 +1,6 @@
 //! The Debug Module: its state, and the hart side of the protocol (the memory harts see in
-//! Debug Mode). The DMI side is in [`crate::dmi`], abstract commands in [`crate::command`],
-//! system bus access in [`crate::sba`].
+//! Debug Mode). The DMI side is in `dmi.rs`, abstract commands in `command.rs`,
+//! system bus access in `sba.rs`.
 //!
 //! Front ends (MCD, GDB, the JTAG DTM, the run-control API) call
 //! [`DebugModule::dmi_read`] and [`DebugModule::dmi_write`] from their own threads. Harts
