@@ -88,12 +88,6 @@ impl DebugModule {
             .as_mut()
             .is_none_or(|a| a.respond(v))
     }
-
-    /// Whether the DM counts as authenticated after its reset (`dmactive` = 0): only when
-    /// no authentication is configured.
-    pub(crate) fn lock_auth_reset(&self) -> bool {
-        !self.auth_required()
-    }
 }
 
 #[cfg(test)]

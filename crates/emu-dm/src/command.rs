@@ -230,7 +230,7 @@ pub(crate) fn hart_resumed(st: &mut State, h: usize) {
 
 /// The running command raised an exception: `cmderr` = exception; if it happened while the
 /// program had registers borrowed, have the hart run the cleanup before the command ends.
-pub(crate) fn exception(_dm: &DebugModule, st: &mut State) {
+pub(crate) fn exception(st: &mut State) {
     let Some(c) = st.cmd else {
         return;
     };

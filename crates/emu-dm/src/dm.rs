@@ -146,7 +146,6 @@ pub(crate) struct Sba {
     pub(crate) autoincrement: bool,
     pub(crate) readondata: bool,
     pub(crate) error: u32,
-    pub(crate) busyerror: bool,
     pub(crate) address: u64,
     pub(crate) data: u64,
 }
@@ -628,7 +627,7 @@ impl DebugModule {
                     c.xfer_done = true;
                 }
             }
-            rom::EXCEPTION => self.exception(&mut st),
+            rom::EXCEPTION => crate::command::exception(&mut st),
             o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
                 for k in 0..size.min(8) {
                     if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
@@ -715,10 +714,5 @@ impl DebugModule {
         st.events.push(DmEvent::Resumed { hart: h, step });
         crate::command::hart_resumed(st, h);
         self.notify();
-    }
-
-    /// An abstract command raised an exception.
-    fn exception(&self, st: &mut State) {
-        crate::command::exception(self, st);
     }
 }

@@ -388,7 +388,8 @@ impl DebugModule {
             // Reset the DM (not the harts): registers back to their reset values.
             let n = st.harts.len();
             let keep: Vec<HartState> = st.harts.clone();
-            let authenticated = self.lock_auth_reset();
+            // Authentication is reset with the module.
+            let authenticated = !self.auth_required();
             let events = std::mem::take(&mut st.events);
             *st = fresh_state(n, authenticated);
             st.events = events;

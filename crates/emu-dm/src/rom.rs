@@ -111,17 +111,17 @@ pub fn rom() -> Vec<u8> {
     a.load(Op::Lbu, S0, S0, FLAGS as i64);
     a.i(Op::Andi, S0, S0, FLAG_CLEANUP as i64);
     a.branch(Op::Bne, S0, ZERO, cleanup);
-    a.csrr(S0, MHARTID);
-    a.store(Op::Sw, S0, ZERO, GOING as i64);
-    a.csrr(S0, DSCRATCH0);
-    let program = a.label_at(PROGRAM);
-    a.j(program);
+    // Report GOING, restore s0 and jump to the program (or to the cleanup code).
+    let going = |a: &mut Asm, to: u64| {
+        a.csrr(S0, MHARTID);
+        a.store(Op::Sw, S0, ZERO, GOING as i64);
+        a.csrr(S0, DSCRATCH0);
+        let target = a.label_at(to);
+        a.j(target);
+    };
+    going(&mut a, PROGRAM);
     a.bind(cleanup);
-    a.csrr(S0, MHARTID);
-    a.store(Op::Sw, S0, ZERO, GOING as i64);
-    a.csrr(S0, DSCRATCH0);
-    let fixup = a.label_at(CLEANUP);
-    a.j(fixup);
+    going(&mut a, CLEANUP);
     a.bind(resume);
     a.csrw(DSCRATCH1, S1);
     a.csrr(S0, MHARTID);

@@ -22,7 +22,6 @@ impl DebugModule {
         let v = match addr {
             regs::SBCS => {
                 sbcs::VERSION_1
-                    | if s.busyerror { sbcs::BUSYERROR } else { 0 }
                     | if s.readonaddr { sbcs::READONADDR } else { 0 }
                     | s.access << sbcs::ACCESS_SHIFT
                     | if s.autoincrement {
@@ -39,7 +38,7 @@ impl DebugModule {
             regs::SBADDRESS1 => (s.address >> 32) as u32,
             regs::SBDATA0 => {
                 let v = s.data as u32;
-                if s.readondata && s.error == 0 && !s.busyerror {
+                if s.readondata && s.error == 0 {
                     st = self.sb_access(st, false);
                 }
                 v
@@ -56,13 +55,11 @@ impl DebugModule {
         addr: u8,
         v: u32,
     ) -> MutexGuard<'a, State> {
-        let idle = st.sba.error == 0 && !st.sba.busyerror;
+        let idle = st.sba.error == 0;
         match addr {
             regs::SBCS => {
+                // sbbusyerror is never set (accesses are synchronous): its W1C is a no-op.
                 let s = &mut st.sba;
-                if v & sbcs::BUSYERROR != 0 {
-                    s.busyerror = false;
-                }
                 s.error &= !(v >> sbcs::ERROR_SHIFT & 7);
                 s.readonaddr = v & sbcs::READONADDR != 0;
                 s.access = v >> sbcs::ACCESS_SHIFT & 7;

@@ -134,20 +134,21 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let held = self.holding(&mut s, h)?;
-        let (r, _) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
-        if let Ok(cause) = r {
-            self.inner.events.publish(StopEvent { hart: h, cause });
-        }
-        r
+        let (r, halts) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
+        r?;
+        // Why it halted is in the halt the step caused (dcsr on entry): no register read.
+        let dcsr = match halts.iter().rev().find(|(x, _)| *x == h) {
+            Some(&(_, d)) => d,
+            None => s.read_reg(h, RegId::Csr(crate::session::DCSR))? as u32,
+        };
+        let e = self.resolve(&mut s, h, dcsr);
+        self.inner.events.publish(e);
+        Ok(e.cause)
     }
 
-    /// Step hart `h` with the trigger slots `parked` disarmed for the step.
-    fn step_locked(
-        &self,
-        s: &mut Session,
-        h: usize,
-        parked: Vec<(usize, u64)>,
-    ) -> Result<StopCause> {
+    /// Step hart `h` with the trigger slots `parked` disarmed for the step (run it under
+    /// [`RunControl::capturing`]: the halt it causes tells why it stopped).
+    fn step_locked(&self, s: &mut Session, h: usize, parked: Vec<(usize, u64)>) -> Result<()> {
         self.clear_hits(s, h)?;
         self.park(s, h, &parked)?;
         let r = (|| {
@@ -157,15 +158,10 @@ impl RunControl {
             if s.r(regs::DMSTATUS) & ds::ALLHALTED == 0 {
                 return Err(RcError::Timeout("finish a step"));
             }
-            let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
-            Ok(StopCause::from_dcsr(dcsr as u32))
+            Ok(())
         })();
-        self.unpark_breakpoints(s, h, parked)?;
-        let cause = r?;
-        Ok(match cause {
-            StopCause::Trigger(None) => StopCause::Trigger(self.hit_trigger(s, h)?),
-            c => c,
-        })
+        self.unpark(s, h, parked)?;
+        r
     }
 
     /// Run `f` capturing the halts of `harts` (the operation's own doing): its result and

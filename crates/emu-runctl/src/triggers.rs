@@ -25,6 +25,8 @@ const CHAIN: u64 = 1 << 11;
 const EXEC: u64 = 1 << 2;
 const STORE: u64 = 1 << 1;
 const LOAD: u64 = 1;
+/// Hit bits: mcontrol's `hit` (20), mcontrol6's `hit0` (22) and `hit1` (25).
+const HITS: u64 = 1 << 20 | 1 << 22 | 1 << 25;
 
 /// What the API armed.
 #[derive(Clone, Debug)]
@@ -330,7 +332,7 @@ impl RunControl {
                 let mut hit = false;
                 for &(slot, _) in &slots {
                     s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-                    hit |= s.read_reg(h, RegId::Csr(TDATA1))? & (1 << 20 | 1 << 22 | 1 << 25) != 0;
+                    hit |= s.read_reg(h, RegId::Csr(TDATA1))? & HITS != 0;
                 }
                 if hit {
                     out.extend(slots);
@@ -349,12 +351,7 @@ impl RunControl {
         Ok(())
     }
 
-    pub(crate) fn unpark_breakpoints(
-        &self,
-        s: &mut Session,
-        h: usize,
-        slots: Vec<(usize, u64)>,
-    ) -> Result<()> {
+    pub(crate) fn unpark(&self, s: &mut Session, h: usize, slots: Vec<(usize, u64)>) -> Result<()> {
         for (slot, v) in slots {
             s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
             s.write_reg(h, RegId::Csr(TDATA1), v)?;
@@ -390,7 +387,7 @@ impl RunControl {
     /// Which of the API's triggers on halted hart `h` fired (hit bits; they stay set until
     /// the hart runs again, so every reader of this stop sees the same answer).
     pub(crate) fn hit_trigger(&self, s: &mut Session, h: usize) -> Result<Option<TriggerId>> {
-        let armed: Vec<(TriggerId, Vec<(usize, u64)>)> = self
+        let armed: Vec<(TriggerId, usize)> = self
             .inner
             .triggers()
             .armed
@@ -399,20 +396,15 @@ impl RunControl {
                 a.slots
                     .iter()
                     .filter(|(x, _)| *x == h)
-                    .map(move |(_, v)| (id, v.clone()))
+                    .flat_map(move |(_, v)| v.iter().map(move |&(slot, _)| (id, slot)))
             })
             .collect();
         let mut found = None;
-        for (id, slots) in armed {
-            for (slot, v) in slots {
-                s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-                let now = s.read_reg(h, RegId::Csr(TDATA1))?;
-                // mcontrol: hit at 20; mcontrol6: hit0 at 22, hit1 at 25.
-                let hits = now & (1 << 20 | 1 << 22 | 1 << 25);
-                if hits != 0 {
-                    found.get_or_insert(id);
-                }
-                let _ = v;
+        for (id, slot) in armed {
+            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+            // mcontrol: hit at 20; mcontrol6: hit0 at 22, hit1 at 25.
+            if s.read_reg(h, RegId::Csr(TDATA1))? & HITS != 0 {
+                found.get_or_insert(id);
             }
         }
         if found.is_some()
