@@ -70,7 +70,7 @@ impl Default for DebugVectors {
     fn default() -> Self {
         DebugVectors {
             halt: 0x800,
-            exception: 0x808,
+            exception: 0x880,
         }
     }
 }

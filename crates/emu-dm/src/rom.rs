@@ -6,9 +6,10 @@
 //! - entering Debug Mode (halt vector [`HALT_VECTOR`]) the hart saves `s0`/`s1` in
 //!   `dscratch0/1`, writes its `dcsr` to its word at `ENTERED + 4 * hartid` (so the DM knows
 //!   why it halted), writes its hart id to [`HALTED`] and parks: it reads its flag byte at
-//!   `FLAGS + hartid`, and with nothing to do executes `wfi`, which in Debug Mode blocks the
+//!   `FLAGS + hartid` (into `s1`; the guest's `s1` stays in `dscratch1` until the hart
+//!   leaves the ROM), and with nothing to do executes `wfi`, which in Debug Mode blocks the
 //!   hart's host thread until the DM changes something (or a debugger's thread runs it);
-//! - flag [`FLAG_GO`]: the hart writes [`GOING`], restores `s0` and jumps to the abstract
+//! - flag [`FLAG_GO`]: the hart writes [`GOING`], restores `s0`/`s1` and jumps to the abstract
 //!   program at [`PROGRAM`], which ends in `ebreak` (back to the halt vector, so the hart
 //!   reports [`HALTED`] again: the command is done) or runs on into the program buffer
 //!   (which ends in an `ebreak` of its own or the implicit one after it);
@@ -71,7 +72,7 @@ pub const ENTERED: u64 = 0x500;
 /// Where a hart enters Debug Mode (`DebugVectors::halt`).
 pub const HALT_VECTOR: u64 = 0x800;
 /// Where an exception in Debug Mode goes (`DebugVectors::exception`).
-pub const EXCEPTION_VECTOR: u64 = 0x808;
+pub const EXCEPTION_VECTOR: u64 = 0x880;
 
 const DCSR: u16 = 0x7b0;
 const DSCRATCH0: u16 = 0x7b2;
@@ -79,16 +80,14 @@ const DSCRATCH1: u16 = 0x7b3;
 const MHARTID: u16 = 0xf14;
 
 /// The ROM's bytes, placed at [`HALT_VECTOR`]. The same code serves RV32 and RV64 harts.
+///
+/// Laid out for the JIT: CSR reads and `dscratch` writes do not end a translated block and
+/// the DM's memory is reached without leaving one, so a parked hart that is given a command
+/// runs it in a handful of blocks (park, dispatch, program, re-entry).
 pub fn rom() -> Vec<u8> {
     let mut a = Asm::new(Xlen::X32, HALT_VECTOR);
-    let (entry, park, act, resume, cleanup) =
-        (a.label(), a.label(), a.label(), a.label(), a.label());
-    a.j(entry); // HALT_VECTOR
-    a.op0(Op::Fence); // padding up to the exception vector
-    // EXCEPTION_VECTOR: report, then re-enter through the halt vector (ebreak in Debug Mode).
-    a.store(Op::Sw, ZERO, ZERO, EXCEPTION as i64);
-    a.op0(Op::Ebreak);
-    a.bind(entry);
+    let (park, act, resume, cleanup) = (a.label(), a.label(), a.label(), a.label());
+    // HALT_VECTOR: save s0/s1, report the cause and that the hart is halted.
     a.csrw(DSCRATCH0, S0);
     a.csrw(DSCRATCH1, S1);
     a.csrr(S0, MHARTID);
@@ -97,33 +96,30 @@ pub fn rom() -> Vec<u8> {
     a.store(Op::Sw, S1, S0, ENTERED as i64);
     a.csrr(S0, MHARTID);
     a.store(Op::Sw, S0, ZERO, HALTED as i64);
-    a.csrr(S1, DSCRATCH1);
+    // Park: s1 holds the flags (the guest's s1 stays in dscratch1 until the hart leaves).
     a.bind(park);
     a.csrr(S0, MHARTID);
-    a.load(Op::Lbu, S0, S0, FLAGS as i64);
-    a.branch(Op::Bne, S0, ZERO, act);
+    a.load(Op::Lbu, S1, S0, FLAGS as i64);
+    a.branch(Op::Bne, S1, ZERO, act);
     a.op0(Op::Wfi);
     a.j(park);
+    // Resume outranks cleanup, cleanup outranks the program.
     a.bind(act);
-    a.i(Op::Andi, S0, S0, FLAG_RESUME as i64);
+    a.i(Op::Andi, S0, S1, FLAG_RESUME as i64);
     a.branch(Op::Bne, S0, ZERO, resume);
     a.csrr(S0, MHARTID);
-    a.load(Op::Lbu, S0, S0, FLAGS as i64);
-    a.i(Op::Andi, S0, S0, FLAG_CLEANUP as i64);
-    a.branch(Op::Bne, S0, ZERO, cleanup);
-    // Report GOING, restore s0 and jump to the program (or to the cleanup code).
-    let going = |a: &mut Asm, to: u64| {
-        a.csrr(S0, MHARTID);
-        a.store(Op::Sw, S0, ZERO, GOING as i64);
-        a.csrr(S0, DSCRATCH0);
-        let target = a.label_at(to);
-        a.j(target);
-    };
-    going(&mut a, PROGRAM);
+    a.store(Op::Sw, S0, ZERO, GOING as i64);
+    a.i(Op::Andi, S1, S1, FLAG_CLEANUP as i64);
+    a.csrr(S0, DSCRATCH0);
+    a.branch(Op::Bne, S1, ZERO, cleanup);
+    a.csrr(S1, DSCRATCH1);
+    let program = a.label_at(PROGRAM);
+    a.j(program);
     a.bind(cleanup);
-    going(&mut a, CLEANUP);
+    a.csrr(S1, DSCRATCH1);
+    let cleanup_code = a.label_at(CLEANUP);
+    a.j(cleanup_code);
     a.bind(resume);
-    a.csrw(DSCRATCH1, S1);
     a.csrr(S0, MHARTID);
     a.i(Op::Slli, S0, S0, 2);
     a.csrr(S1, DCSR);
@@ -131,6 +127,16 @@ pub fn rom() -> Vec<u8> {
     a.csrr(S1, DSCRATCH1);
     a.csrr(S0, DSCRATCH0);
     a.op0(Op::Dret);
+    // EXCEPTION_VECTOR: report, then re-enter through the halt vector (ebreak in Debug Mode).
+    assert!(
+        a.pc() <= EXCEPTION_VECTOR,
+        "the ROM's body fits before its exception vector"
+    );
+    while a.pc() < EXCEPTION_VECTOR {
+        a.op0(Op::Fence);
+    }
+    a.store(Op::Sw, ZERO, ZERO, EXCEPTION as i64);
+    a.op0(Op::Ebreak);
     a.finish()
         .unwrap_or_else(|e| unreachable!("the ROM assembles: {e}"))
 }

@@ -364,7 +364,11 @@ impl JitEngine {
         } else {
             MAX_INSNS
         };
-        while !straddles && !insns.last().is_some_and(|g| g.inst.ends_block()) && insns.len() < max
+        while !straddles
+            && !insns
+                .last()
+                .is_some_and(|g| crate::translate::ends_block(&g.inst))
+            && insns.len() < max
         {
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
                 break;

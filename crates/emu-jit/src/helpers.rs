@@ -110,7 +110,7 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Uni
             }
             // (CSR instructions end blocks, so a trigger written here is seen by the
             // dispatcher before the next instruction.)
-            let mut stop = inst.ends_block() || h.waiting;
+            let mut stop = crate::translate::ends_block(&inst) || h.waiting;
             // Where the access went: translated after it succeeded, so the walk has no side
             // effect left to have (A/D are set) and a faulting access costs no extra walk.
             if let Some((va, acc)) = access

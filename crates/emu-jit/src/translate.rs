@@ -71,6 +71,24 @@ const CYCLE: u8 = 33;
 const SLOTS: usize = 34;
 
 /// Where slot `s` lives in the hart.
+/// Whether a block ends after `i`. As [`Inst::ends_block`], except that a CSR instruction
+/// that only reads, or writes a scratch-like CSR (nothing a translation or the dispatcher
+/// depends on), lets the block run on: the Debug Module's ROM and abstract programs are
+/// mostly such accesses. Counters are synced before every helper, so reads stay exact.
+pub(crate) fn ends_block(i: &Inst) -> bool {
+    use Op::*;
+    if !i.ends_block() {
+        return false;
+    }
+    let writes = match i.op {
+        Csrrw | Csrrwi => true,
+        Csrrs | Csrrc | Csrrsi | Csrrci => i.rs1 != 0,
+        _ => return true,
+    };
+    // mscratch, mepc, mcause, mtval, their S-mode twins, dscratch0/1.
+    writes && !matches!(i.imm as u16, 0x140..=0x143 | 0x340..=0x343 | 0x7b2 | 0x7b3)
+}
+
 fn slot_off(s: u8) -> i32 {
     match s {
         INSTRET => INSTRET_OFF,
@@ -1202,7 +1220,7 @@ pub fn build(
             continue;
         }
         tx.call_exec(g);
-        if i.ends_block() {
+        if ends_block(i) {
             // The helper has set pc (and may have trapped).
             tx.ret_count(false);
             ended = true;

@@ -17,7 +17,7 @@ use super::BASE;
 
 pub const TRAP: u64 = BASE + 0x400;
 pub const HALT: u64 = BASE + 0x800;
-pub const EXC: u64 = BASE + 0x808;
+pub const EXC: u64 = BASE + 0x880;
 /// Where scenarios put code a `dret` resumes to.
 pub const TARGET: u64 = BASE + 0x200;
 
