@@ -130,6 +130,8 @@ pub struct JitEngine {
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     heap: CodeHeap,
+    /// The instructions of every block in the heap (their helper calls point here).
+    insns: Vec<Box<[GuestInsn]>>,
     blocks: KeyMap<Block>,
     /// Most recent block per pc slot: most dispatches end here without hashing.
     jump_cache: Vec<Option<(BlockKey, Block)>>,
@@ -191,6 +193,7 @@ impl JitEngine {
             ctx: cranelift_codegen::Context::new(),
             fctx: FunctionBuilderContext::new(),
             heap: CodeHeap::new(cfg.code_heap)?,
+            insns: Vec::new(),
             blocks: KeyMap::default(),
             jump_cache: vec![None; JUMP_CACHE],
             code: CodeMap::default(),
@@ -214,6 +217,8 @@ impl JitEngine {
         self.jump_cache.fill(None);
         self.code.clear();
         self.heap.reset();
+        // No code points at them any more.
+        self.insns.clear();
         self.stats.flushes += 1;
     }
 
@@ -398,6 +403,8 @@ impl JitEngine {
         // its check) instead of looping to its start.
         let may_loop = !self.exec_watched(first.pc, first.inst.len as u64);
         self.ctx.clear();
+        // Helper calls in the code point into these: kept until the code heap is reset.
+        let insns = insns.into_boxed_slice();
         build(
             &mut self.ctx.func,
             &mut self.fctx,
@@ -433,6 +440,8 @@ impl JitEngine {
         // whole into executable memory that stays mapped until the next flush, which also
         // forgets this pointer.
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        let len = insns.len() as u64;
+        self.insns.push(insns);
         self.code.add(key, key.pa, pa);
         // The block's pages (two when its first instruction straddles) lose their TLB write
         // tags: stores there must now reach the code check.
@@ -452,7 +461,7 @@ impl JitEngine {
         }
         Ok(Block {
             entry,
-            len: insns.len() as u64,
+            len,
             vend: pc,
             pa_end: pa,
             check: !may_loop,

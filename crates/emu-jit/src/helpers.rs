@@ -12,7 +12,9 @@
 
 use emu_core::bus::RamWindow;
 use emu_core::{Access, Bus, Exception, Hart};
-use emu_isa::{Inst, Op, OpClass, Xlen, decode};
+use emu_isa::{Inst, Op, OpClass, Xlen};
+
+use crate::translate::GuestInsn;
 
 /// Helper return value: continue with the next instruction of the block.
 pub const CONTINUE: u32 = 0;
@@ -83,23 +85,42 @@ fn fill_tlb(h: &Hart, env: &Env<'_>, ram: RamWindow, va: u64, pa: u64, access: A
 
 type Unit = fn(&mut Hart, &Inst, u32, &dyn Bus) -> Result<(), Exception>;
 
+/// Whether executing `i` may have changed how addresses translate, so that the TLB must
+/// forget everything: trap returns, `sfence.vma`, traps and Debug Mode entry (`ecall`,
+/// `ebreak`), CSR writes to sstatus, satp, mstatus, PMP, dcsr. An `ebreak` in Debug Mode
+/// (the end of an abstract program) and `wfi` change nothing.
+fn changes_translation(i: &Inst, was_debug: bool, h: &Hart) -> bool {
+    use Op::*;
+    match i.op.class() {
+        OpClass::System => !(i.op == Wfi || i.op == Ebreak && was_debug && h.debug_mode),
+        OpClass::Csr => {
+            let writes = matches!(i.op, Csrrw | Csrrwi) || i.rs1 != 0;
+            writes && translation_csr(i.imm as u16)
+        }
+        _ => false,
+    }
+}
+
 /// Run one instruction through `unit`, retire it, and tell the block whether to go on.
 ///
 /// # Safety
-/// `hart` and `env` must be the live pointers the dispatcher passed to the block.
-unsafe fn run(hart: *mut Hart, env: *const Env<'_>, raw: u32, pc: u64, unit: Unit) -> u32 {
+/// `hart` and `env` must be the live pointers the dispatcher passed to the block, `g` one
+/// of the instructions the engine keeps for the running block.
+unsafe fn run(hart: *mut Hart, env: *const Env<'_>, g: *const GuestInsn, unit: Unit) -> u32 {
     // SAFETY: the dispatcher passes an exclusive hart and an Env that outlive the block call,
-    // and no other reference to either is live while the block runs.
-    let (h, env) = unsafe { (&mut *hart, &*env) };
+    // and no other reference to either is live while the block runs; the engine keeps the
+    // block's instructions, unmoved, until it drops the block's code.
+    let (h, env, g) = unsafe { (&mut *hart, &*env, &*g) };
+    let (inst, raw, pc) = (g.inst, g.raw, g.pc);
     h.pc = pc;
-    let inst = decode(raw as u16, (raw >> 16) as u16, h.xlen());
     let class = inst.op.class();
-    // Address translation may change: the TLB forgets everything.
-    if class == OpClass::System || class == OpClass::Csr && translation_csr(inst.imm as u16) {
+    let was_debug = h.debug_mode;
+    let access = mem_access(h, &inst);
+    let r = unit(h, &inst, raw, env.bus);
+    if changes_translation(&inst, was_debug, h) {
         env.tlb.flush();
     }
-    let access = mem_access(h, &inst);
-    match unit(h, &inst, raw, env.bus) {
+    match r {
         Ok(()) => {
             h.retire();
             // A trigger acting after this instruction (load data, mcontrol timing = 1).
@@ -165,15 +186,15 @@ macro_rules! unit_helper {
         $(#[$doc])*
         ///
         /// # Safety
-        /// `hart` and `env` must be the live pointers the dispatcher passed to the block.
+        /// `hart` and `env` must be the live pointers the dispatcher passed to the block,
+        /// `g` one of the instructions the engine keeps for it.
         pub unsafe extern "C" fn $name(
             hart: *mut Hart,
             env: *const Env<'_>,
-            raw: u32,
-            pc: u64,
+            g: *const GuestInsn,
         ) -> u32 {
             // SAFETY: forwarded from the caller's contract.
-            unsafe { run(hart, env, raw, pc, $unit) }
+            unsafe { run(hart, env, g, $unit) }
         }
     };
 }

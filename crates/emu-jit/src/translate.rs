@@ -271,7 +271,7 @@ impl Tx<'_, '_> {
     /// The helper that executes `g` when it is not open-coded.
     fn helper_for(g: &GuestInsn) -> usize {
         use crate::helpers;
-        let f: unsafe extern "C" fn(*mut Hart, *const helpers::Env<'_>, u32, u64) -> u32 =
+        let f: unsafe extern "C" fn(*mut Hart, *const helpers::Env<'_>, *const GuestInsn) -> u32 =
             if !g.allowed {
                 helpers::illegal
             } else {
@@ -294,12 +294,16 @@ impl Tx<'_, '_> {
         self.sync_counters();
         self.write_back();
         let f = self.b.ins().iconst(I64, Self::helper_for(g) as i64);
-        let raw = self.b.ins().iconst(I32, g.raw as i64);
-        let pc = self.b.ins().iconst(I64, g.pc as i64);
+        // The helper reads the decoded instruction where the engine keeps it for as long as
+        // this code exists (it never decodes again).
+        let insn = self
+            .b
+            .ins()
+            .iconst(I64, g as *const GuestInsn as usize as i64);
         let call = self
             .b
             .ins()
-            .call_indirect(self.helper_sig, f, &[self.hart, self.env, raw, pc]);
+            .call_indirect(self.helper_sig, f, &[self.hart, self.env, insn]);
         let r = self.b.inst_results(call)[0];
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         let cont = self.b.create_block();
@@ -952,6 +956,8 @@ impl Tx<'_, '_> {
 /// stores (used only when the flags say accesses are direct). `may_loop`: a block whose end
 /// jumps to its start may iterate inside the function.
 #[allow(clippy::too_many_arguments)]
+///
+/// Helper calls point into `insns`: the caller keeps them, unmoved, as long as the code.
 pub fn build(
     func: &mut Function,
     fctx: &mut FunctionBuilderContext,
@@ -971,12 +977,7 @@ pub fn build(
     func.signature = sig;
     func.name = UserFuncName::user(0, 0);
     let mut hsig = Signature::new(cc);
-    hsig.params.extend([
-        AbiParam::new(I64),
-        AbiParam::new(I64),
-        AbiParam::new(I32),
-        AbiParam::new(I64),
-    ]);
+    hsig.params.extend([AbiParam::new(I64); 3]);
     hsig.returns.push(AbiParam::new(I32));
 
     let mut b = FunctionBuilder::new(func, fctx);
