@@ -12,7 +12,7 @@ use crate::bootrom::boot_rom;
 use crate::bus::{Htif, SystemBus};
 use crate::console::Console;
 use crate::elf::{ElfError, LoadedElf, Segment, parse_elf};
-use crate::harts::{Driver, HartCell, HartSet, hart_thread};
+use crate::harts::{Driver, HartCell, HartSet, hart_ctx, hart_thread};
 use crate::map::{DM_BASE, DM_SIZE, RAM_BASE, RAM_DEFAULT_SIZE, ROM_BASE};
 use crate::signals::{ExitReason, Signals};
 
@@ -280,8 +280,14 @@ impl Machine {
             image,
             config,
         } = self;
+        // Every hart is in its cell before any thread runs (a reset or a debugger may come
+        // before a thread is scheduled).
+        let ids: Vec<u32> = harts.iter().map(|h| h.id.0).collect();
         let set = Arc::new(HartSet {
-            cells: (0..harts.len()).map(|_| HartCell::default()).collect(),
+            cells: harts
+                .into_iter()
+                .map(|hart| HartCell::new(hart_ctx(hart, config.engine.as_ref(), config.trace)))
+                .collect(),
             signals: signals.clone(),
         });
         dm.set_control(Box::new(Driver {
@@ -291,19 +297,15 @@ impl Machine {
             reset_pc: ROM_BASE,
         }));
         let limit = config.max_instructions.unwrap_or(u64::MAX);
-        let handles: Vec<_> = harts
+        let handles: Vec<_> = ids
             .into_iter()
             .enumerate()
-            .map(|(i, hart)| {
-                let id = hart.id.0;
+            .map(|(i, id)| {
                 let bus = bus.clone();
                 let set = set.clone();
-                let cfg = config.clone();
                 thread::Builder::new()
                     .name(format!("hart{id}"))
-                    .spawn(move || {
-                        hart_thread(i, hart, &set, &bus, cfg.engine.as_ref(), cfg.trace, limit)
-                    })
+                    .spawn(move || hart_thread(i, &set, &bus, limit))
                     .map_err(|_| id)
                     .map(|j| (id, j))
             })
