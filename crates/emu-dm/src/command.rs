@@ -99,14 +99,17 @@ impl DebugModule {
         let same = |area: &[u32], new: &[u32]| {
             area[..new.len()] == *new && area[new.len()..].iter().all(|&w| w == EBREAK)
         };
-        if same(&st.program, prog) && same(&st.cleanup, cleanup) {
-            return;
+        if !(same(&st.program, prog) && same(&st.cleanup, cleanup)) {
+            st.program = [EBREAK; rom::PROGRAM_WORDS];
+            st.program[..prog.len()].copy_from_slice(prog);
+            st.cleanup = [EBREAK; rom::CLEANUP_WORDS];
+            st.cleanup[..cleanup.len()].copy_from_slice(cleanup);
+            st.tag_stale = true;
         }
-        st.program = [EBREAK; rom::PROGRAM_WORDS];
-        st.program[..prog.len()].copy_from_slice(prog);
-        st.cleanup = [EBREAK; rom::CLEANUP_WORDS];
-        st.cleanup[..cleanup.len()].copy_from_slice(cleanup);
-        self.retag(st);
+        // Program buffer writes only mark the tag stale: it is worked out once per command.
+        if st.tag_stale {
+            self.retag(st);
+        }
     }
 
     /// What `cmd` needs run, or the error that refuses it.

@@ -183,6 +183,8 @@ pub(crate) struct State {
     /// Content of the program area → the tag the JIT keys those blocks by.
     pub(crate) tags: HashMap<Vec<u32>, u64>,
     pub(crate) next_tag: u64,
+    /// The program buffer changed since the tag was worked out.
+    pub(crate) tag_stale: bool,
     /// Events to deliver once the lock is released.
     pub(crate) events: Vec<DmEvent>,
     /// Commands already turned into programs.
@@ -270,6 +272,7 @@ pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
         },
         tags: HashMap::new(),
         next_tag: 1,
+        tag_stale: false,
         events: Vec::new(),
         plans: HashMap::new(),
     }
@@ -557,6 +560,7 @@ impl DebugModule {
             }
         };
         self.tag.store(tag, Ordering::Release);
+        st.tag_stale = false;
     }
 
     fn mem_byte(&self, st: &State, off: u64) -> u8 {

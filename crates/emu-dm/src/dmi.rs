@@ -165,7 +165,7 @@ impl DebugModule {
                 let i = (a - regs::PROGBUF0) as usize;
                 st = self.buffer_write(st, 16 + i, |st| {
                     st.progbuf[i] = v;
-                    self.retag(st);
+                    st.tag_stale = true;
                 });
             }
             regs::HAWINDOWSEL => {

@@ -35,6 +35,11 @@ pub struct Env<'a> {
     /// Instructions the block may execute in this call (read by self-looping blocks before
     /// starting another iteration).
     pub limit: std::cell::Cell<u64>,
+    /// Self-looping blocks leave when this counter differs from `bell_seen` (the caller's
+    /// doorbell: a halt request, an interrupt line that changed).
+    pub bell: &'a std::sync::atomic::AtomicU64,
+    /// The doorbell's quiet value.
+    pub bell_seen: u64,
     /// The engine's software TLB (filled and flushed by helpers).
     pub tlb: &'a crate::tlb::Tlb,
     /// Guest RAM as the bus exposes it.
@@ -134,7 +139,16 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, g: *const GuestInsn, unit: U
             let mut stop = crate::translate::ends_block(&inst) || h.waiting;
             // Where the access went: translated after it succeeded, so the walk has no side
             // effect left to have (A/D are set) and a faulting access costs no extra walk.
+            // In Debug Mode the Debug Module's window is reached untranslated and is neither
+            // RAM nor code the JIT keeps: nothing below applies (the ROM's common case).
+            let dm_window = |va: u64| {
+                h.debug_mode
+                    && h.debug
+                        .dm_range
+                        .is_some_and(|(lo, hi)| va >= lo && va.saturating_add(8) <= hi)
+            };
             if let Some((va, acc)) = access
+                && !dm_window(va)
                 && let Ok(pa) = h.translate(va, 1, acc, env.bus)
             {
                 let in_ram = env

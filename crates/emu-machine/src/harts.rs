@@ -41,6 +41,10 @@ pub(crate) struct HartCtx {
 pub(crate) struct HartCell(Mutex<Option<HartCtx>>);
 
 impl HartCell {
+    pub(crate) fn new(ctx: HartCtx) -> HartCell {
+        HartCell(Mutex::new(Some(ctx)))
+    }
+
     pub(crate) fn lock(&self) -> MutexGuard<'_, Option<HartCtx>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -178,30 +182,27 @@ impl Platform for Driver {
     }
 }
 
-/// The body of hart `id`'s thread: make the engine, then run batches until the machine
-/// exits. Returns whether the instruction limit stopped it.
-pub(crate) fn hart_thread(
-    id: usize,
-    hart: Hart,
-    set: &HartSet,
-    bus: &SystemBus,
-    factory: Option<&EngineFactory>,
-    trace_on: bool,
-    limit: u64,
-) -> bool {
+/// Hart `hart` ready to run, with its engine: placed in its cell before any thread
+/// starts, so a reset or a debugger that comes early finds every hart there.
+pub(crate) fn hart_ctx(hart: Hart, factory: Option<&EngineFactory>, trace_on: bool) -> HartCtx {
     let engine: Box<dyn Engine> = match (factory, trace_on) {
         (_, true) => Box::new(Interpreter::with_trace(Box::new(trace))),
         (Some(f), false) => f(hart.id),
         (None, false) => Box::new(Interpreter::default()),
     };
-    let cell = &set.cells[id];
-    *cell.lock() = Some(HartCtx {
+    HartCtx {
         hart,
         engine,
         executed: 0,
         asleep: false,
         held: false,
-    });
+    }
+}
+
+/// The body of hart `id`'s thread: run batches of the hart in its cell until the machine
+/// exits. Returns whether the instruction limit stopped it.
+pub(crate) fn hart_thread(id: usize, set: &HartSet, bus: &SystemBus, limit: u64) -> bool {
+    let cell = &set.cells[id];
     let signals = &*set.signals;
     let dm = bus.dm();
     while !signals.exiting() {
@@ -229,9 +230,11 @@ pub(crate) fn hart_thread(
         }
         let lines = bus.irq_lines(ctx.hart.id);
         let budget = ctx.engine.batch_hint().min(limit - ctx.executed);
-        let stats = ctx.engine.run(&mut ctx.hart, bus, lines, budget, &mut || {
-            signals.generation() != wake_gen
-        });
+        // The wake generation is the doorbell: it reaches into translated loops.
+        let bell = signals.doorbell(wake_gen);
+        let stats =
+            ctx.engine
+                .run_with_doorbell(&mut ctx.hart, bus, lines, budget, bell, &mut || false);
         ctx.executed += stats.executed;
         if ctx.executed >= limit {
             drop(g);

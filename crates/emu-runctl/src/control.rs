@@ -250,12 +250,11 @@ impl RunControl {
         self.inner.triggers().forget(&harts);
         if halt {
             for &h in &harts {
-                let t = std::time::Instant::now();
-                while s.status_of(h)? != HartStatus::Halted {
-                    if t.elapsed() > std::time::Duration::from_secs(2) {
-                        return Err(RcError::Timeout("halt after reset"));
-                    }
-                    std::thread::yield_now();
+                // Out of reset the hart's own thread takes it into Debug Mode: wait for
+                // that (woken by the DM, no polling), then confirm through dmstatus.
+                s.dm.wait_halted(h, std::time::Duration::from_secs(2));
+                if s.status_of(h)? != HartStatus::Halted {
+                    return Err(RcError::Timeout("halt after reset"));
                 }
             }
         }

@@ -11,6 +11,7 @@
 //! - [`types`]: hart sets, register ids, memory spaces, watch kinds, stop events;
 //! - [`error`]: the error type, [`RcError`];
 //! - `session`: the DMI sequences (selection, abstract commands) under one lock;
+//! - `progbuf`: trigger registers through one program-buffer command;
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
 //!
 //! Must not depend on: the machine, the JIT or any front end (it sees only the
@@ -22,6 +23,7 @@ pub mod control;
 pub mod error;
 mod events;
 mod memory;
+mod progbuf;
 mod session;
 mod triggers;
 pub mod types;

@@ -26,6 +26,13 @@ pub(crate) struct Session {
     pub(crate) flen: u32,
     /// Harts whose `dcsr.step` the session left set (consecutive steps skip rewriting it).
     pub(crate) step_set: Vec<bool>,
+    /// Read once the DM is active: where harts see the data registers
+    /// (`hartinfo.dataaddr`, if they do) and how many program buffer words there are.
+    pub(crate) progbuf: Option<(Option<u64>, usize)>,
+    /// Which trigger program the session left in the program buffer.
+    pub(crate) progbuf_op: Option<u8>,
+    /// The trigger programs, assembled once.
+    pub(crate) programs: [Option<Vec<u32>>; 3],
 }
 
 impl Session {
@@ -45,6 +52,9 @@ impl Session {
                 0
             },
             step_set: vec![false; harts],
+            progbuf: None,
+            progbuf_op: None,
+            programs: Default::default(),
         }
     }
 
@@ -108,6 +118,7 @@ impl Session {
 
     /// Forget what is selected (after something else may have written `dmcontrol`).
     pub(crate) fn forget_selection(&mut self) {
+        self.progbuf_op = None;
         self.selected = None;
     }
 

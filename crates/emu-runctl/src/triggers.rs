@@ -1,5 +1,6 @@
 //! Breakpoints and watchpoints as Sdtrig triggers, armed through abstract commands that
-//! write `tselect`/`tdata1`/`tdata2` on each hart: an address is one trigger (`match`
+//! write `tselect`/`tdata1`/`tdata2` on each hart (one program-buffer command per trigger,
+//! `crate::progbuf`): an address is one trigger (`match`
 //! equal), an aligned power-of-two range one NAPOT trigger, any other range a chain of two
 //! (`>=` and `<`). Every trigger has `dmode` = 1 (the guest cannot touch it) and action 1
 //! (enter Debug Mode). Execute triggers use `mcontrol6`; watchpoints use `mcontrol`, whose
@@ -11,12 +12,17 @@ use emu_isa::Xlen;
 
 use crate::control::RunControl;
 use crate::error::{RcError, Result};
+use crate::progbuf::TdataOp;
 use crate::session::Session;
 use crate::types::{HartSel, HartStatus, RegId, TriggerId, WatchKind};
 
 const TSELECT: u16 = 0x7a0;
-const TDATA1: u16 = 0x7a1;
-const TDATA2: u16 = 0x7a2;
+/// Disarming writes zeros through the arming program: arm and disarm share one program
+/// buffer content, so alternating them rewrites nothing.
+const DISARM: TdataOp = TdataOp::Write2 {
+    tdata2: 0,
+    tdata1: 0,
+};
 
 /// Privilege bits m, s, u and (mcontrol6) vs, vu: match in every mode.
 const MODES: u64 = 1 << 6 | 1 << 4 | 1 << 3;
@@ -120,8 +126,7 @@ impl RunControl {
         for (h, slots) in &a.slots {
             self.with_halted(&mut s, *h, |s| {
                 for &(slot, _) in slots {
-                    s.write_reg(*h, RegId::Csr(TSELECT), slot as u64)?;
-                    s.write_reg(*h, RegId::Csr(TDATA1), 0)?;
+                    s.tdata(*h, slot, DISARM)?;
                 }
                 Ok(())
             })?;
@@ -230,16 +235,12 @@ impl RunControl {
                     tdata1(xlen, 2, low | rw | (after as u64) << 18)
                 };
                 let slot = first + k;
-                s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-                s.write_reg(h, RegId::Csr(TDATA1), 0)?;
-                s.write_reg(h, RegId::Csr(TDATA2), tdata2)?;
-                s.write_reg(h, RegId::Csr(TDATA1), v)?;
+                let got = s.tdata(h, slot, TdataOp::Write2 { tdata2, tdata1: v })?;
                 // WARL: fields the hart lacks (vs/vu without H) read back 0; the type, the
                 // action and what it matches must stick.
-                let got = s.read_reg(h, RegId::Csr(TDATA1))?;
                 let keep = 0xf << (xlen.bits() - 4) | 0xf << 12 | 0xf << 7 | 7;
                 if got & keep != v & keep {
-                    s.write_reg(h, RegId::Csr(TDATA1), 0)?;
+                    s.tdata(h, slot, DISARM)?;
                     return Err(RcError::Unsupported("the hart refused the trigger"));
                 }
                 slots.push((slot, got));
@@ -331,8 +332,7 @@ impl RunControl {
                 let slots: Vec<(usize, u64)> = slots.copied().collect();
                 let mut hit = false;
                 for &(slot, _) in &slots {
-                    s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-                    hit |= s.read_reg(h, RegId::Csr(TDATA1))? & HITS != 0;
+                    hit |= s.tdata(h, slot, TdataOp::Read)? & HITS != 0;
                 }
                 if hit {
                     out.extend(slots);
@@ -345,16 +345,15 @@ impl RunControl {
     /// Disarm `slots` of hart `h` (for a step over what they watch).
     pub(crate) fn park(&self, s: &mut Session, h: usize, slots: &[(usize, u64)]) -> Result<()> {
         for &(slot, _) in slots {
-            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-            s.write_reg(h, RegId::Csr(TDATA1), 0)?;
+            // tdata2 stays: unparking writes tdata1 alone.
+            s.tdata(h, slot, TdataOp::Write1(0))?;
         }
         Ok(())
     }
 
     pub(crate) fn unpark(&self, s: &mut Session, h: usize, slots: Vec<(usize, u64)>) -> Result<()> {
         for (slot, v) in slots {
-            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-            s.write_reg(h, RegId::Csr(TDATA1), v)?;
+            s.tdata(h, slot, TdataOp::Write1(v))?;
         }
         Ok(())
     }
@@ -378,8 +377,7 @@ impl RunControl {
             .collect();
         drop(t);
         for (slot, v) in slots {
-            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
-            s.write_reg(h, RegId::Csr(TDATA1), v)?;
+            s.tdata(h, slot, TdataOp::Write1(v))?;
         }
         Ok(())
     }
@@ -401,9 +399,8 @@ impl RunControl {
             .collect();
         let mut found = None;
         for (id, slot) in armed {
-            s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
             // mcontrol: hit at 20; mcontrol6: hit0 at 22, hit1 at 25.
-            if s.read_reg(h, RegId::Csr(TDATA1))? & HITS != 0 {
+            if s.tdata(h, slot, TdataOp::Read)? & HITS != 0 {
                 found.get_or_insert(id);
             }
         }

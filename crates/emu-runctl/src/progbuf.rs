@@ -1,0 +1,192 @@
+//! Trigger registers in one abstract command: the program buffer selects a trigger and
+//! reads or writes its `tdata` registers, so arming, disarming or inspecting a trigger
+//! costs one command instead of four or five Access Register commands.
+//!
+//! The command is Access Register *read* of `s0` with `postexec`: the transfer saves `s0`
+//! in data slot 0, then the program buffer runs. It loads its inputs from the data
+//! registers, which `hartinfo` says the hart reaches in its memory map (`dataaccess`, at
+//! `dataaddr`), uses `s0` as scratch, stores `tdata1` back, and restores `s0` from slot 0.
+//! Data slots are XLEN wide: 0 saved `s0`, 1 the trigger index, 2 `tdata2`, 3 `tdata1` in
+//! and out.
+
+use emu_asm::Asm;
+use emu_asm::reg::{S0, ZERO};
+use emu_dm::regs::{self, CmdErr, abstractcs};
+use emu_isa::{Op, Xlen};
+
+use crate::error::{RcError, Result};
+use crate::session::Session;
+
+const TSELECT: u16 = 0x7a0;
+const TDATA1: u16 = 0x7a1;
+const TDATA2: u16 = 0x7a2;
+/// `s0` as an Access Register number.
+const REG_S0: u32 = 0x1008;
+
+/// What the program does to the selected trigger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TdataOp {
+    /// Read `tdata1`.
+    Read,
+    /// Write `tdata1` (then read it back).
+    Write1(u64),
+    /// Disable, write `tdata2`, then `tdata1` (then read it back): arming.
+    Write2 { tdata2: u64, tdata1: u64 },
+}
+
+impl TdataOp {
+    fn key(self) -> u8 {
+        match self {
+            TdataOp::Read => 0,
+            TdataOp::Write1(_) => 1,
+            TdataOp::Write2 { .. } => 2,
+        }
+    }
+}
+
+/// The program-buffer words for `op` on a hart of width `xlen` whose data registers start at
+/// hart address `data` (below 2 KiB, so `offset(x0)` reaches it).
+fn program(op: TdataOp, xlen: Xlen, data: u64) -> Vec<u32> {
+    let xb = xlen.bits() as i64 / 8;
+    let (ld, sd) = if xlen == Xlen::X64 {
+        (Op::Ld, Op::Sd)
+    } else {
+        (Op::Lw, Op::Sw)
+    };
+    let slot = |k: i64| data as i64 + k * xb;
+    let mut a = Asm::new(xlen, 0);
+    a.load(ld, S0, ZERO, slot(1));
+    a.csrw(TSELECT, S0);
+    match op {
+        TdataOp::Read => {}
+        TdataOp::Write1(_) => {
+            a.load(ld, S0, ZERO, slot(3));
+            a.csrw(TDATA1, S0);
+        }
+        TdataOp::Write2 { .. } => {
+            // Disabled while tdata2 changes: it never matches a half-written trigger.
+            a.csrw(TDATA1, ZERO);
+            a.load(ld, S0, ZERO, slot(2));
+            a.csrw(TDATA2, S0);
+            a.load(ld, S0, ZERO, slot(3));
+            a.csrw(TDATA1, S0);
+        }
+    }
+    a.csrr(S0, TDATA1);
+    a.store(sd, S0, ZERO, slot(3));
+    a.load(ld, S0, ZERO, slot(0));
+    a.op0(Op::Ebreak);
+    let bytes = a
+        .finish()
+        .unwrap_or_else(|e| unreachable!("the trigger program assembles: {e}"));
+    bytes
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        .collect()
+}
+
+/// Where the hart sees the data registers, if it does (`hartinfo.dataaccess`).
+pub(crate) fn data_address(hartinfo: u32) -> Option<u64> {
+    // dataaddr is a signed 12-bit address.
+    let addr = ((hartinfo & 0xfff) as i32) << 20 >> 20;
+    (hartinfo >> 16 & 1 != 0).then_some(addr as i64 as u64)
+}
+
+impl Session {
+    /// Apply `op` to trigger `slot` of halted hart `h`; `tdata1` as it reads afterwards.
+    pub(crate) fn tdata(&mut self, h: usize, slot: usize, op: TdataOp) -> Result<u64> {
+        self.select(h)?;
+        let (data, size) = *self.progbuf.get_or_insert_with(|| {
+            (
+                data_address(self.dm.dmi_read(regs::HARTINFO)),
+                (self.dm.dmi_read(regs::ABSTRACTCS) >> abstractcs::PROGBUFSIZE_SHIFT & 0x1f)
+                    as usize,
+            )
+        });
+        let data = data.ok_or(RcError::Unsupported(
+            "data registers not in the hart's memory",
+        ))?;
+        if self.progbuf_op != Some(op.key()) {
+            let xlen = self.xlen;
+            let words = &self.programs[op.key() as usize]
+                .get_or_insert_with(|| program(op, xlen, data))
+                .clone();
+            if words.len() > size {
+                return Err(RcError::Unsupported("program buffer too small"));
+            }
+            for (i, w) in words.iter().enumerate() {
+                self.w(regs::PROGBUF0 + i as u8, *w);
+            }
+            self.progbuf_op = Some(op.key());
+        }
+        let (tdata2, tdata1) = match op {
+            TdataOp::Read => (0, 0),
+            TdataOp::Write1(v) => (0, v),
+            TdataOp::Write2 { tdata2, tdata1 } => (tdata2, tdata1),
+        };
+        self.put_slot(1, slot as u64);
+        self.put_slot(2, tdata2);
+        self.put_slot(3, tdata1);
+        let size = if self.xlen == Xlen::X64 { 3 } else { 2 };
+        let cmd = size << 20 | 1 << 18 | 1 << 17 | REG_S0;
+        if let Err(e) = self.command(cmd) {
+            if e == RcError::Command(CmdErr::Exception) {
+                // The program faulted after the transfer saved s0: put it back.
+                let saved = self.slot(0);
+                self.put_slot(0, saved);
+                self.command(size << 20 | 1 << 17 | 1 << 16 | REG_S0)?;
+            }
+            return Err(e);
+        }
+        Ok(self.slot(3))
+    }
+
+    /// XLEN-wide data slot `k` (data registers `k` or `2k, 2k+1`).
+    fn slot(&self, k: u8) -> u64 {
+        if self.xlen == Xlen::X64 {
+            self.r(regs::DATA0 + 2 * k) as u64 | (self.r(regs::DATA0 + 2 * k + 1) as u64) << 32
+        } else {
+            self.r(regs::DATA0 + k) as u64
+        }
+    }
+
+    fn put_slot(&self, k: u8, v: u64) {
+        if self.xlen == Xlen::X64 {
+            self.w(regs::DATA0 + 2 * k, v as u32);
+            self.w(regs::DATA0 + 2 * k + 1, (v >> 32) as u32);
+        } else {
+            self.w(regs::DATA0 + k, v as u32);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_address_is_signed_twelve_bits() {
+        assert_eq!(data_address(1 << 16 | 0x180), Some(0x180));
+        assert_eq!(data_address(1 << 16 | 0xf00), Some(0xffff_ffff_ffff_ff00));
+        assert_eq!(data_address(0x180), None);
+    }
+
+    #[test]
+    fn programs_fit_the_program_buffer() {
+        for xlen in [Xlen::X32, Xlen::X64] {
+            for op in [
+                TdataOp::Read,
+                TdataOp::Write1(0),
+                TdataOp::Write2 {
+                    tdata2: 0,
+                    tdata1: 0,
+                },
+            ] {
+                let p = program(op, xlen, 0x180);
+                assert!(p.len() <= 16, "{op:?} {xlen:?}: {} words", p.len());
+                // Ends in ebreak, and restores s0 from slot 0 just before.
+                assert_eq!(p.last(), Some(&0x0010_0073));
+            }
+        }
+    }
+}
