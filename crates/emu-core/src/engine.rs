@@ -2,8 +2,6 @@
 //! interpreter and the JIT (which lives in its own crate, with Cranelift behind it) are
 //! interchangeable and the machine never depends on a code generator.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use crate::bus::Bus;
 use crate::hart::{Hart, StepOutcome};
 
@@ -52,61 +50,6 @@ pub trait Engine: Send {
         budget: u64,
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats;
-
-    /// [`Engine::run`], also returning [`EngineExit::Stopped`] promptly once `bell` rings.
-    /// Engines that poll between instructions need nothing more than the default.
-    fn run_with_doorbell(
-        &mut self,
-        hart: &mut Hart,
-        bus: &dyn Bus,
-        lines: u64,
-        budget: u64,
-        bell: Doorbell<'_>,
-        poll: &mut dyn FnMut() -> bool,
-    ) -> RunStats {
-        self.run(hart, bus, lines, budget, &mut || bell.rung() || poll())
-    }
-}
-
-/// A counter other threads advance to ask a running engine to return soon: unlike the
-/// `poll` closure, generated code can watch it inside loops that never leave translated
-/// code (a JIT's self-looping blocks), so a halt request reaches a spinning guest in
-/// nanoseconds rather than at the end of a batch.
-#[derive(Clone, Copy, Debug)]
-pub struct Doorbell<'a> {
-    counter: &'a AtomicU64,
-    seen: u64,
-}
-
-impl<'a> Doorbell<'a> {
-    /// Rung once `counter` differs from `seen`.
-    pub fn new(counter: &'a AtomicU64, seen: u64) -> Doorbell<'a> {
-        Doorbell { counter, seen }
-    }
-
-    /// Never rung.
-    pub fn silent() -> Doorbell<'static> {
-        static NEVER: AtomicU64 = AtomicU64::new(0);
-        Doorbell {
-            counter: &NEVER,
-            seen: 0,
-        }
-    }
-
-    /// Whether the counter moved.
-    pub fn rung(&self) -> bool {
-        self.counter.load(Ordering::Acquire) != self.seen
-    }
-
-    /// The counter (for generated code that reads it directly).
-    pub fn counter(&self) -> &'a AtomicU64 {
-        self.counter
-    }
-
-    /// The value that means "not rung".
-    pub fn seen(&self) -> u64 {
-        self.seen
-    }
 }
 
 /// A per-instruction observer (the `--trace` output).

@@ -8,7 +8,7 @@ use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use emu_core::bus::RamWindow;
-use emu_core::{Access, Bus, Doorbell, Engine, EngineExit, Exception, Hart, RunStats, StepOutcome};
+use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats, StepOutcome};
 
 use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
@@ -525,18 +525,6 @@ impl Engine for JitEngine {
         budget: u64,
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
-        self.run_with_doorbell(hart, bus, lines, budget, Doorbell::silent(), poll)
-    }
-
-    fn run_with_doorbell(
-        &mut self,
-        hart: &mut Hart,
-        bus: &dyn Bus,
-        lines: u64,
-        budget: u64,
-        bell: Doorbell<'_>,
-        poll: &mut dyn FnMut() -> bool,
-    ) -> RunStats {
         self.attach(bus);
         if bus.host_write_epoch() != self.host_epoch {
             self.host_written(bus);
@@ -547,7 +535,7 @@ impl Engine for JitEngine {
         if self.tlb_ctx.as_ref() != Some(&ctx) {
             self.tlb.flush();
         }
-        let stats = self.dispatch(hart, bus, lines, budget, bell, poll);
+        let stats = self.dispatch(hart, bus, lines, budget, poll);
         self.tlb_ctx = Some(TlbContext::of(hart));
         stats
     }
@@ -576,7 +564,6 @@ impl JitEngine {
         bus: &dyn Bus,
         lines: u64,
         budget: u64,
-        bell: Doorbell<'_>,
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
         let mut executed = 0u64;
@@ -697,8 +684,6 @@ impl JitEngine {
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
                 limit: std::cell::Cell::new(limit),
-                bell: bell.counter(),
-                bell_seen: bell.seen(),
                 tlb: &self.tlb,
                 ram: self.ram,
             };
@@ -733,7 +718,7 @@ impl JitEngine {
                 hart.finish_step(bus);
                 self.tlb.flush();
             }
-            if bell.rung() || poll() {
+            if poll() {
                 return RunStats {
                     executed,
                     exit: EngineExit::Stopped,

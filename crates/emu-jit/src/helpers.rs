@@ -35,11 +35,6 @@ pub struct Env<'a> {
     /// Instructions the block may execute in this call (read by self-looping blocks before
     /// starting another iteration).
     pub limit: std::cell::Cell<u64>,
-    /// Self-looping blocks leave when this counter differs from `bell_seen` (the caller's
-    /// doorbell: a halt request, an interrupt line that changed).
-    pub bell: &'a std::sync::atomic::AtomicU64,
-    /// The doorbell's quiet value.
-    pub bell_seen: u64,
     /// The engine's software TLB (filled and flushed by helpers).
     pub tlb: &'a crate::tlb::Tlb,
     /// Guest RAM as the bus exposes it.

@@ -97,8 +97,6 @@ fn slot_off(s: u8) -> i32 {
     }
 }
 const LIMIT_OFF: i32 = offset_of!(crate::helpers::Env<'static>, limit) as i32;
-const BELL_OFF: i32 = offset_of!(crate::helpers::Env<'static>, bell) as i32;
-const BELL_SEEN_OFF: i32 = offset_of!(crate::helpers::Env<'static>, bell_seen) as i32;
 const WATCH_OFF: usize = offset_of!(Hart, watch);
 const WATCH_LOAD_LO: i32 = (WATCH_OFF + offset_of!(WatchHull, load_lo)) as i32;
 const WATCH_LOAD_LEN: i32 = (WATCH_OFF + offset_of!(WatchHull, load_len)) as i32;
@@ -575,16 +573,10 @@ impl Tx<'_, '_> {
         let wide = self.b.ins().uextend(I64, d2);
         let need = self.b.ins().iadd_imm_s(wide, self.count as i64);
         let limit = self.b.ins().load(I64, Self::mem(), self.env, LIMIT_OFF);
-        let room = self
+        let again = self
             .b
             .ins()
             .icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
-        // The doorbell: another thread wants the hart back (a halt request).
-        let bell = self.b.ins().load(I64, Self::mem(), self.env, BELL_OFF);
-        let rung = self.b.ins().atomic_load(I64, Self::mem(), bell);
-        let seen = self.b.ins().load(I64, Self::mem(), self.env, BELL_SEEN_OFF);
-        let quiet = self.b.ins().icmp(IntCC::Equal, rung, seen);
-        let again = self.b.ins().band(room, quiet);
         let leave = self.b.create_block();
         self.b.set_cold_block(leave);
         self.b.def_var(done, d2);

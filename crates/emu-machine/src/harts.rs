@@ -230,11 +230,9 @@ pub(crate) fn hart_thread(id: usize, set: &HartSet, bus: &SystemBus, limit: u64)
         }
         let lines = bus.irq_lines(ctx.hart.id);
         let budget = ctx.engine.batch_hint().min(limit - ctx.executed);
-        // The wake generation is the doorbell: it reaches into translated loops.
-        let bell = signals.doorbell(wake_gen);
-        let stats =
-            ctx.engine
-                .run_with_doorbell(&mut ctx.hart, bus, lines, budget, bell, &mut || false);
+        let stats = ctx.engine.run(&mut ctx.hart, bus, lines, budget, &mut || {
+            signals.generation() != wake_gen
+        });
         ctx.executed += stats.executed;
         if ctx.executed >= limit {
             drop(g);

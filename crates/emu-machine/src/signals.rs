@@ -74,11 +74,6 @@ impl Signals {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// The wake generation as a doorbell for an engine: rung by any wake-up after `seen`.
-    pub fn doorbell(&self, seen: u64) -> emu_core::Doorbell<'_> {
-        emu_core::Doorbell::new(&self.generation, seen)
-    }
-
     /// Block until woken after generation `seen`, or `timeout` passes.
     pub fn wait(&self, seen: u64, timeout: Duration) {
         let g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
