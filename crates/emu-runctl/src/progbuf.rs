@@ -131,9 +131,8 @@ impl Session {
         let cmd = size << 20 | 1 << 18 | 1 << 17 | REG_S0;
         if let Err(e) = self.command(cmd) {
             if e == RcError::Command(CmdErr::Exception) {
-                // The program faulted after the transfer saved s0: put it back.
-                let saved = self.slot(0);
-                self.put_slot(0, saved);
+                // The program faulted after the transfer saved s0 in slot 0 (which it never
+                // writes): put s0 back from there.
                 self.command(size << 20 | 1 << 17 | 1 << 16 | REG_S0)?;
             }
             return Err(e);
