@@ -89,9 +89,9 @@ type Unit = fn(&mut Hart, &Inst, u32, &dyn Bus) -> Result<(), Exception>;
 /// forget everything: trap returns, `sfence.vma`, traps and Debug Mode entry (`ecall`,
 /// `ebreak`), CSR writes to sstatus, satp, mstatus, PMP, dcsr. An `ebreak` in Debug Mode
 /// (the end of an abstract program) and `wfi` change nothing.
-fn changes_translation(i: &Inst, was_debug: bool, h: &Hart) -> bool {
+fn changes_translation(i: &Inst, class: OpClass, was_debug: bool, h: &Hart) -> bool {
     use Op::*;
-    match i.op.class() {
+    match class {
         OpClass::System => !(i.op == Wfi || i.op == Ebreak && was_debug && h.debug_mode),
         OpClass::Csr => {
             let writes = matches!(i.op, Csrrw | Csrrwi) || i.rs1 != 0;
@@ -117,7 +117,7 @@ unsafe fn run(hart: *mut Hart, env: *const Env<'_>, g: *const GuestInsn, unit: U
     let was_debug = h.debug_mode;
     let access = mem_access(h, &inst);
     let r = unit(h, &inst, raw, env.bus);
-    if changes_translation(&inst, was_debug, h) {
+    if changes_translation(&inst, class, was_debug, h) {
         env.tlb.flush();
     }
     match r {

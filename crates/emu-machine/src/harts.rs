@@ -37,7 +37,6 @@ pub(crate) struct HartCtx {
 }
 
 /// One hart's place: `None` before its thread made the engine and after it finished.
-#[derive(Default)]
 pub(crate) struct HartCell(Mutex<Option<HartCtx>>);
 
 impl HartCell {

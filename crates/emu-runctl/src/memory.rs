@@ -178,16 +178,6 @@ fn am_cmd(size: u32, space: MemSpace, postinc: bool, write: bool) -> u32 {
         | if write { am::WRITE } else { 0 }
 }
 
-/// `arg1` (the address) for a hart whose argument width is `xb` bytes.
-fn set_arg1(s: &Session, xb: u32, a: u64) {
-    if xb == 8 {
-        s.w(regs::DATA0 + 2, a as u32);
-        s.w(regs::DATA0 + 3, (a >> 32) as u32);
-    } else {
-        s.w(regs::DATA0 + 1, a as u32);
-    }
-}
-
 /// Read `words` accesses of `1 << size` bytes from `a` on the selected halted hart; the
 /// first runs by `command`, the rest by reading `data0` with `abstractauto`.
 fn am_block(
@@ -198,8 +188,7 @@ fn am_block(
     words: usize,
     out: &mut dyn FnMut(usize, u64),
 ) -> Result<()> {
-    let xb = s.xbytes();
-    set_arg1(s, xb, a);
+    s.set_arg(1, s.xbytes(), a);
     s.w(regs::COMMAND, am_cmd(size, space, words > 1, false));
     if words > 1 {
         s.w(regs::ABSTRACTAUTO, 1);
@@ -208,13 +197,7 @@ fn am_block(
         if k + 1 == words && words > 1 {
             s.w(regs::ABSTRACTAUTO, 0);
         }
-        let hi = if size == 3 {
-            s.r(regs::DATA0 + 1) as u64
-        } else {
-            0
-        };
-        let v = hi << 32 | s.r(regs::DATA0) as u64;
-        out(k, v);
+        out(k, s.arg(0, 1 << size));
     }
     s.outcome()
 }
@@ -227,20 +210,13 @@ fn am_write_block(
     words: usize,
     word: &dyn Fn(usize) -> u64,
 ) -> Result<()> {
-    let xb = s.xbytes();
-    set_arg1(s, xb, a);
-    let put = |s: &Session, v: u64| {
-        if size == 3 {
-            s.w(regs::DATA0 + 1, (v >> 32) as u32);
-        }
-        s.w(regs::DATA0, v as u32);
-    };
-    put(s, word(0));
+    s.set_arg(1, s.xbytes(), a);
+    s.set_arg(0, 1 << size, word(0));
     s.w(regs::COMMAND, am_cmd(size, space, words > 1, true));
     if words > 1 {
         s.w(regs::ABSTRACTAUTO, 1);
         for k in 1..words {
-            put(s, word(k));
+            s.set_arg(0, 1 << size, word(k));
         }
         s.w(regs::ABSTRACTAUTO, 0);
     }

@@ -6,8 +6,8 @@
 //! in data slot 0, then the program buffer runs. It loads its inputs from the data
 //! registers, which `hartinfo` says the hart reaches in its memory map (`dataaccess`, at
 //! `dataaddr`), uses `s0` as scratch, stores `tdata1` back, and restores `s0` from slot 0.
-//! Data slots are XLEN wide: 0 saved `s0`, 1 the trigger index, 2 `tdata2`, 3 `tdata1` in
-//! and out.
+//! Data slots are XLEN-wide arguments (`Session::arg`): 0 saved `s0`, 1 the trigger index,
+//! 2 `tdata2`, 3 `tdata1` in and out.
 
 use emu_asm::Asm;
 use emu_asm::reg::{S0, ZERO};
@@ -124,9 +124,10 @@ impl Session {
             TdataOp::Write1(v) => (0, v),
             TdataOp::Write2 { tdata2, tdata1 } => (tdata2, tdata1),
         };
-        self.put_slot(1, slot as u64);
-        self.put_slot(2, tdata2);
-        self.put_slot(3, tdata1);
+        let xb = self.xbytes();
+        self.set_arg(1, xb, slot as u64);
+        self.set_arg(2, xb, tdata2);
+        self.set_arg(3, xb, tdata1);
         let size = if self.xlen == Xlen::X64 { 3 } else { 2 };
         let cmd = size << 20 | 1 << 18 | 1 << 17 | REG_S0;
         if let Err(e) = self.command(cmd) {
@@ -137,25 +138,7 @@ impl Session {
             }
             return Err(e);
         }
-        Ok(self.slot(3))
-    }
-
-    /// XLEN-wide data slot `k` (data registers `k` or `2k, 2k+1`).
-    fn slot(&self, k: u8) -> u64 {
-        if self.xlen == Xlen::X64 {
-            self.r(regs::DATA0 + 2 * k) as u64 | (self.r(regs::DATA0 + 2 * k + 1) as u64) << 32
-        } else {
-            self.r(regs::DATA0 + k) as u64
-        }
-    }
-
-    fn put_slot(&self, k: u8, v: u64) {
-        if self.xlen == Xlen::X64 {
-            self.w(regs::DATA0 + 2 * k, v as u32);
-            self.w(regs::DATA0 + 2 * k + 1, (v >> 32) as u32);
-        } else {
-            self.w(regs::DATA0 + k, v as u32);
-        }
+        Ok(self.arg(3, xb))
     }
 }
 

@@ -188,25 +188,44 @@ impl Session {
         })
     }
 
+    /// First data register of abstract-command argument `k` when arguments are `bytes`
+    /// wide (the spec's layout: argument k of width W starts at `data[k * W / 32]`).
+    fn arg_reg(k: u8, bytes: u32) -> u8 {
+        regs::DATA0 + k * (bytes.max(4) / 4) as u8
+    }
+
+    /// Argument `k`, `bytes` (4 or 8) wide. The high word is read first: with
+    /// `abstractauto` on `data0`, reading the low word of argument 0 starts the next command.
+    pub(crate) fn arg(&self, k: u8, bytes: u32) -> u64 {
+        let a = Self::arg_reg(k, bytes);
+        let hi = if bytes == 8 {
+            (self.r(a + 1) as u64) << 32
+        } else {
+            0
+        };
+        hi | self.r(a) as u64
+    }
+
+    /// Set argument `k`, `bytes` wide; the high word first, for the same reason.
+    pub(crate) fn set_arg(&self, k: u8, bytes: u32, v: u64) {
+        let a = Self::arg_reg(k, bytes);
+        if bytes == 8 {
+            self.w(a + 1, (v >> 32) as u32);
+        }
+        self.w(a, v as u32);
+    }
+
     /// Read register `r` of halted hart `h`.
     pub(crate) fn read_reg(&mut self, h: usize, r: RegId) -> Result<u64> {
         self.select(h)?;
         self.access(r, false)?;
-        let lo = self.r(regs::DATA0) as u64;
-        Ok(if self.width(r)? == 8 {
-            lo | (self.r(regs::DATA0 + 1) as u64) << 32
-        } else {
-            lo
-        })
+        Ok(self.arg(0, self.width(r)?))
     }
 
     /// Write register `r` of halted hart `h`.
     pub(crate) fn write_reg(&mut self, h: usize, r: RegId, v: u64) -> Result<()> {
         self.select(h)?;
-        self.w(regs::DATA0, v as u32);
-        if self.width(r)? == 8 {
-            self.w(regs::DATA0 + 1, (v >> 32) as u32);
-        }
+        self.set_arg(0, self.width(r)?, v);
         self.access(r, true)?;
         if r == RegId::Csr(DCSR) {
             self.step_set[h] = v & DCSR_STEP != 0;
