@@ -28,6 +28,31 @@ pub struct RunStats {
     pub exit: EngineExit,
 }
 
+/// Cuts a running batch short from another thread. A JIT's translated loops read their
+/// instruction limit at every back edge; firing zeroes it, so a guest spinning in such a loop
+/// leaves it at its next iteration. A halt request reaches a busy hart this way without any
+/// check added to the loop (it loads its limit anyway).
+#[derive(Clone)]
+pub struct Preempt(std::sync::Arc<dyn Fn() + Send + Sync>);
+
+impl Preempt {
+    /// A preemption that runs `fire` (which must be quick and must not block).
+    pub fn new(fire: impl Fn() + Send + Sync + 'static) -> Preempt {
+        Preempt(std::sync::Arc::new(fire))
+    }
+
+    /// Make the block running now (if any) return at its next loop back edge.
+    pub fn fire(&self) {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Preempt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Preempt")
+    }
+}
+
 /// Executes a hart.
 pub trait Engine: Send {
     /// Short name (`interp`, `jit`).
@@ -37,6 +62,12 @@ pub trait Engine: Send {
     /// samples of the interrupt lines (a JIT amortises its exits over more).
     fn batch_hint(&self) -> u64 {
         256
+    }
+
+    /// The word that cuts a running batch short ([`Preempt`]); `None` when the engine
+    /// polls between instructions anyway, as the interpreter does.
+    fn preempt(&self) -> Option<Preempt> {
+        None
     }
 
     /// Run `hart` for at most `budget` instructions with the device interrupt lines `lines`

@@ -40,7 +40,7 @@ pub mod types;
 pub use bus::{AmoOp, Bus, BusFault};
 pub use config::{IsaConfig, IsaError};
 pub use debug::{DebugCause, DebugState, DebugVectors};
-pub use engine::{Engine, EngineExit, Interpreter, RunStats};
+pub use engine::{Engine, EngineExit, Interpreter, Preempt, RunStats};
 pub use hart::{Hart, StepOutcome};
 pub use trap::{Access, Exception};
 pub use types::{HartId, PhysAddr, Priv, VirtAddr};

@@ -33,6 +33,8 @@ use crate::rom;
 const WAIT: Duration = Duration::from_millis(500);
 /// How long a waiting DMI access spins on the progress counter before it sleeps.
 const SPIN: Duration = Duration::from_micros(200);
+/// How long of that spin is without yielding the core.
+const HOT_SPIN: Duration = Duration::from_micros(20);
 
 /// Something harts did that front ends may want to know at once (the run-control API turns
 /// these into stop events).
@@ -371,8 +373,16 @@ impl DebugModule {
             if !pending.is_empty() {
                 p.wake();
                 let until = Instant::now() + SPIN;
+                let hot = Instant::now() + HOT_SPIN;
                 while !pending.is_empty() && Instant::now() < until {
-                    std::thread::yield_now();
+                    // A hart whose thread holds it is running on another core: its batch ends
+                    // within microseconds of the wake, so spin hot at first; then yield, as
+                    // that thread may have been preempted onto this core.
+                    if Instant::now() < hot {
+                        std::hint::spin_loop();
+                    } else {
+                        std::thread::yield_now();
+                    }
                     let now = self.progress.load(Ordering::Acquire);
                     if now != seen {
                         seen = now;

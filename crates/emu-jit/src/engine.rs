@@ -2,18 +2,20 @@
 //! blocks cannot: interrupts, wfi, invalidation, exact budgets, and the code heap filling up.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use emu_core::bus::RamWindow;
-use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, RunStats, StepOutcome};
+use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, Preempt, RunStats, StepOutcome};
 
 use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
-use crate::helpers::Env;
+use crate::helpers::{Env, Frame};
 use crate::tlb::{Tlb, TlbContext};
 use crate::translate::{GuestInsn, MAX_INSNS, MemCtx, STOP_BIT, build};
 
@@ -49,7 +51,10 @@ pub struct BlockKey {
     pub tag: u64,
 }
 
-type BlockFn = unsafe extern "C" fn(*mut Hart, *const Env<'_>) -> u32;
+/// Most instructions one block call may run (blocks count them in 32 bits).
+const MAX_CALL: u64 = 1 << 30;
+
+type BlockFn = unsafe extern "C" fn(*mut Hart, *const Frame) -> u32;
 
 /// Entries of the direct-mapped jump cache in front of the block map.
 const JUMP_CACHE: usize = 4096;
@@ -153,6 +158,8 @@ pub struct JitEngine {
     exec_ranges: Vec<(u64, u64)>,
     /// The hart's trigger version the blocks were translated for.
     trig_version: u64,
+    /// What blocks get besides the hart: shared with [`Preempt`], which zeroes its limit.
+    frame: Arc<Frame>,
     /// The bus's host-write epoch whose writes the blocks already reflect.
     host_epoch: u64,
     /// What the engine has done so far.
@@ -204,6 +211,7 @@ impl JitEngine {
             vpages: HashMap::new(),
             exec_ranges: Vec::new(),
             trig_version: 0,
+            frame: Arc::default(),
             host_epoch: 0,
             stats: JitStats::default(),
             last_error: None,
@@ -517,6 +525,13 @@ impl Engine for JitEngine {
         16_384
     }
 
+    fn preempt(&self) -> Option<Preempt> {
+        let frame = self.frame.clone();
+        Some(Preempt::new(move || {
+            frame.limit.store(0, Ordering::Relaxed)
+        }))
+    }
+
     fn run(
         &mut self,
         hart: &mut Hart,
@@ -601,7 +616,8 @@ impl JitEngine {
             // Instructions that may run before an icount trigger could become pending.
             let (prv, debug_mode) = (hart.prv, hart.debug_mode);
             let icount = hart.icount_budget();
-            let mut limit = budget - executed;
+            // Blocks count in 32 bits (their result, a loop's iterations).
+            let mut limit = (budget - executed).min(MAX_CALL);
             if let Some(c) = icount {
                 limit = limit.min(c);
             }
@@ -678,18 +694,23 @@ impl JitEngine {
                     continue;
                 }
             };
+            // A preemption that lands before this store is seen by `poll` after the block
+            // (which then ran at most `limit` instructions, as without one).
+            self.frame.limit.store(limit, Ordering::Relaxed);
             let env = Env {
                 bus,
                 code: &self.code,
                 dirty_pages: Default::default(),
                 flush_all: Default::default(),
-                limit: std::cell::Cell::new(limit),
                 tlb: &self.tlb,
                 ram: self.ram,
             };
-            // SAFETY: the block was generated for this signature; `hart` and `env` are valid
-            // for the whole call and not otherwise accessed while it runs.
-            let r = unsafe { (block.entry)(hart as *mut Hart, &env as *const Env<'_>) };
+            self.frame.enter(&env);
+            // SAFETY: the block was generated for this signature; `hart`, the frame and the
+            // `env` it holds are valid for the whole call and not otherwise accessed while
+            // it runs (but for the frame's atomic limit).
+            let r = unsafe { (block.entry)(hart as *mut Hart, &*self.frame as *const Frame) };
+            self.frame.leave();
             self.stats.executed += 1;
             let n = (r & !STOP_BIT) as u64;
             executed += n;

@@ -10,6 +10,8 @@
 //! The generated code passes the hart and the per-run environment it was given by the
 //! dispatcher, which guarantees both outlive the call.
 
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+
 use emu_core::bus::RamWindow;
 use emu_core::{Access, Bus, Exception, Hart};
 use emu_isa::{Inst, Op, OpClass, Xlen};
@@ -32,13 +34,46 @@ pub struct Env<'a> {
     pub dirty_pages: std::cell::RefCell<Vec<(u64, u64)>>,
     /// `fence.i` executed: the dispatcher flushes every block.
     pub flush_all: std::cell::Cell<bool>,
-    /// Instructions the block may execute in this call (read by self-looping blocks before
-    /// starting another iteration).
-    pub limit: std::cell::Cell<u64>,
     /// The engine's software TLB (filled and flushed by helpers).
     pub tlb: &'a crate::tlb::Tlb,
     /// Guest RAM as the bus exposes it.
     pub ram: Option<emu_core::bus::RamWindow>,
+}
+
+/// What a translated block gets besides the hart, passed on to its helpers: one per engine,
+/// at an address that never changes, so another thread can reach the running call's limit.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub struct Frame {
+    /// Instructions the running call may execute, read by self-looping blocks before each
+    /// further iteration; [`emu_core::Preempt`] zeroes it to cut the loop short.
+    pub limit: AtomicU64,
+    /// The running call's [`Env`] (null between calls).
+    env: AtomicPtr<()>,
+}
+
+impl Frame {
+    /// Make `env` the running call's environment until [`Frame::leave`].
+    pub fn enter(&self, env: &Env<'_>) {
+        self.env
+            .store(env as *const Env<'_> as *mut (), Ordering::Relaxed);
+    }
+
+    /// The call is over: its environment is gone.
+    pub fn leave(&self) {
+        self.env.store(std::ptr::null_mut(), Ordering::Relaxed);
+    }
+
+    /// The running call's environment.
+    ///
+    /// # Safety
+    /// Only during a block call, between [`Frame::enter`] and [`Frame::leave`] (the
+    /// dispatcher's `Env` outlives the call).
+    unsafe fn env<'a>(&self) -> &'a Env<'a> {
+        // SAFETY: per the contract, the pointer is the live Env the dispatcher entered; the
+        // lifetime is the call's.
+        unsafe { &*(self.env.load(Ordering::Relaxed) as *const Env<'a>) }
+    }
 }
 
 /// CSRs whose writes change how addresses translate: sstatus, satp, mstatus, PMP.
@@ -104,13 +139,14 @@ fn changes_translation(i: &Inst, class: OpClass, was_debug: bool, h: &Hart) -> b
 /// Run one instruction through `unit`, retire it, and tell the block whether to go on.
 ///
 /// # Safety
-/// `hart` and `env` must be the live pointers the dispatcher passed to the block, `g` one
+/// `hart` and `frame` must be the live pointers the dispatcher passed to the block, `g` one
 /// of the instructions the engine keeps for the running block.
-unsafe fn run(hart: *mut Hart, env: *const Env<'_>, g: *const GuestInsn, unit: Unit) -> u32 {
-    // SAFETY: the dispatcher passes an exclusive hart and an Env that outlive the block call,
-    // and no other reference to either is live while the block runs; the engine keeps the
-    // block's instructions, unmoved, until it drops the block's code.
-    let (h, env, g) = unsafe { (&mut *hart, &*env, &*g) };
+unsafe fn run(hart: *mut Hart, frame: *const Frame, g: *const GuestInsn, unit: Unit) -> u32 {
+    // SAFETY: the dispatcher passes an exclusive hart and its frame, entered with an Env;
+    // both outlive the block call and no other reference to the hart or the Env is live
+    // while the block runs; the engine keeps the block's instructions, unmoved, until it
+    // drops the block's code.
+    let (h, env, g) = unsafe { (&mut *hart, (*frame).env(), &*g) };
     let (inst, raw, pc) = (g.inst, g.raw, g.pc);
     h.pc = pc;
     let class = inst.op.class();
@@ -195,15 +231,15 @@ macro_rules! unit_helper {
         $(#[$doc])*
         ///
         /// # Safety
-        /// `hart` and `env` must be the live pointers the dispatcher passed to the block,
-        /// `g` one of the instructions the engine keeps for it.
+        /// `hart` and `frame` must be the live pointers the dispatcher passed to the
+        /// block, `g` one of the instructions the engine keeps for it.
         pub unsafe extern "C" fn $name(
             hart: *mut Hart,
-            env: *const Env<'_>,
+            frame: *const Frame,
             g: *const GuestInsn,
         ) -> u32 {
             // SAFETY: forwarded from the caller's contract.
-            unsafe { run(hart, env, g, $unit) }
+            unsafe { run(hart, frame, g, $unit) }
         }
     };
 }
@@ -244,16 +280,16 @@ unit_helper!(
 /// (harts without C).
 ///
 /// # Safety
-/// `hart` and `env` must be the live pointers the dispatcher passed to the block.
+/// `hart` and `frame` must be the live pointers the dispatcher passed to the block.
 pub unsafe extern "C" fn misaligned_target(
     hart: *mut Hart,
-    env: *const Env<'_>,
+    frame: *const Frame,
     pc: u64,
     target: u64,
 ) -> u32 {
-    // SAFETY: the dispatcher passes an exclusive hart and an env that outlive the block
-    // call.
-    let (h, env) = unsafe { (&mut *hart, &*env) };
+    // SAFETY: the dispatcher passes an exclusive hart and its frame, entered with an Env;
+    // both outlive the block call.
+    let (h, env) = unsafe { (&mut *hart, (*frame).env()) };
     h.pc = pc;
     h.raise(Exception::InstMisaligned(target), env.bus);
     STOP

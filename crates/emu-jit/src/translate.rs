@@ -96,7 +96,7 @@ fn slot_off(s: u8) -> i32 {
         r => (offset_of!(Hart, x) + 8 * r as usize) as i32,
     }
 }
-const LIMIT_OFF: i32 = offset_of!(crate::helpers::Env<'static>, limit) as i32;
+const LIMIT_OFF: i32 = offset_of!(crate::helpers::Frame, limit) as i32;
 const WATCH_OFF: usize = offset_of!(Hart, watch);
 const WATCH_LOAD_LO: i32 = (WATCH_OFF + offset_of!(WatchHull, load_lo)) as i32;
 const WATCH_LOAD_LEN: i32 = (WATCH_OFF + offset_of!(WatchHull, load_len)) as i32;
@@ -106,7 +106,8 @@ const WATCH_STORE_LEN: i32 = (WATCH_OFF + offset_of!(WatchHull, store_len)) as i
 struct Tx<'a, 'b> {
     b: &'a mut FunctionBuilder<'b>,
     hart: Value,
-    env: Value,
+    /// The engine's [`helpers::Frame`] (the block's second argument, passed on to helpers).
+    frame: Value,
     xlen: Xlen,
     flags: BlockFlags,
     exit: cranelift_codegen::ir::Block,
@@ -271,7 +272,7 @@ impl Tx<'_, '_> {
     /// The helper that executes `g` when it is not open-coded.
     fn helper_for(g: &GuestInsn) -> usize {
         use crate::helpers;
-        let f: unsafe extern "C" fn(*mut Hart, *const helpers::Env<'_>, *const GuestInsn) -> u32 =
+        let f: unsafe extern "C" fn(*mut Hart, *const helpers::Frame, *const GuestInsn) -> u32 =
             if !g.allowed {
                 helpers::illegal
             } else {
@@ -303,7 +304,7 @@ impl Tx<'_, '_> {
         let call = self
             .b
             .ins()
-            .call_indirect(self.helper_sig, f, &[self.hart, self.env, insn]);
+            .call_indirect(self.helper_sig, f, &[self.hart, self.frame, insn]);
         let r = self.b.inst_results(call)[0];
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         let cont = self.b.create_block();
@@ -327,7 +328,7 @@ impl Tx<'_, '_> {
         let pc = self.b.ins().iconst(I64, g.pc as i64);
         self.b
             .ins()
-            .call_indirect(self.misaligned_sig, f, &[self.hart, self.env, pc, target]);
+            .call_indirect(self.misaligned_sig, f, &[self.hart, self.frame, pc, target]);
         // A trapping instruction uses one step of the budget, as in the interpreter.
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         self.b.ins().jump(self.exit, &[n.into()]);
@@ -554,7 +555,7 @@ impl Tx<'_, '_> {
     }
 
     /// The back edge of a self-looping block: run another iteration when the budget allows
-    /// (`Env::limit`), otherwise leave with pc at the loop start.
+    /// (`Frame::limit`), otherwise leave with pc at the loop start.
     fn loop_back(&mut self, start_pc: u64) {
         let Some((done, head)) = self.looping else {
             return;
@@ -572,7 +573,8 @@ impl Tx<'_, '_> {
         let d2 = self.b.ins().iadd_imm_s(d, self.count as i64);
         let wide = self.b.ins().uextend(I64, d2);
         let need = self.b.ins().iadd_imm_s(wide, self.count as i64);
-        let limit = self.b.ins().load(I64, Self::mem(), self.env, LIMIT_OFF);
+        // Another thread may zero the limit (a halt request): loaded afresh every iteration.
+        let limit = self.b.ins().load(I64, Self::mem(), self.frame, LIMIT_OFF);
         let again = self
             .b
             .ins()
@@ -989,7 +991,7 @@ pub fn build(
     b.switch_to_block(entry);
     b.seal_block(entry);
     let hart = b.block_params(entry)[0];
-    let env = b.block_params(entry)[1];
+    let frame = b.block_params(entry)[1];
     let helper_sig = b.import_signature(hsig);
     let mut msig = Signature::new(cc);
     msig.params.extend([AbiParam::new(I64); 4]);
@@ -1037,7 +1039,7 @@ pub fn build(
     let mut tx = Tx {
         b: &mut b,
         hart,
-        env,
+        frame,
         xlen,
         flags,
         exit,

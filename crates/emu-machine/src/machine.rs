@@ -290,6 +290,13 @@ impl Machine {
                 .collect(),
             signals: signals.clone(),
         });
+        // A wake (halt request, interrupt line) reaches harts spinning in translated loops.
+        signals.set_preempt(
+            set.cells
+                .iter()
+                .filter_map(|c| c.lock().as_ref().and_then(|ctx| ctx.engine.preempt()))
+                .collect(),
+        );
         dm.set_control(Box::new(Driver {
             set: set.clone(),
             bus: Arc::downgrade(&bus),

@@ -2,7 +2,9 @@
 //! harts waiting in `wfi`.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, OnceLock};
+
+use emu_core::Preempt;
 use std::time::Duration;
 
 /// How the guest asked to stop.
@@ -22,8 +24,13 @@ pub struct Signals {
     code: AtomicI32,
     host: AtomicBool,
     generation: AtomicU64,
-    lock: Mutex<()>,
+    /// Harts blocked in [`Signals::wait`] (changed under `lock`): a wake with nobody
+    /// asleep then costs no system call.
+    lock: Mutex<usize>,
     cond: Condvar,
+    /// The harts' engines' preemption words, fired by every wake so that a hart spinning in
+    /// a translated loop sees the wake at its next iteration, not at the end of its batch.
+    preempt: OnceLock<Vec<Preempt>>,
 }
 
 impl Signals {
@@ -61,11 +68,22 @@ impl Signals {
         self.exit.load(Ordering::Relaxed)
     }
 
-    /// Wake every hart waiting for an interrupt.
+    /// Wake every hart waiting for an interrupt, and cut short the batches of those
+    /// running (they look at their interrupt lines and requests again).
     pub fn wake_all(&self) {
-        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let sleepers = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.generation.fetch_add(1, Ordering::SeqCst);
-        self.cond.notify_all();
+        for p in self.preempt.get().into_iter().flatten() {
+            p.fire();
+        }
+        if *sleepers > 0 {
+            self.cond.notify_all();
+        }
+    }
+
+    /// The engines' preemption words (set once, when the hart threads start).
+    pub(crate) fn set_preempt(&self, words: Vec<Preempt>) {
+        let _ = self.preempt.set(words);
     }
 
     /// The wake generation; pass it to [`Signals::wait`] to avoid missing a wake-up that
@@ -76,10 +94,15 @@ impl Signals {
 
     /// Block until woken after generation `seen`, or `timeout` passes.
     pub fn wait(&self, seen: u64, timeout: Duration) {
-        let g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(Ordering::SeqCst) != seen || self.exiting() {
             return;
         }
-        let _ = self.cond.wait_timeout(g, timeout);
+        *g += 1;
+        let mut g = match self.cond.wait_timeout(g, timeout) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        };
+        *g -= 1;
     }
 }
