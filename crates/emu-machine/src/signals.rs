@@ -3,9 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
 
 use emu_core::Preempt;
-use std::time::Duration;
 
 /// How the guest asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
