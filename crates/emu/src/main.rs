@@ -65,6 +65,54 @@ struct Cli {
     /// debugger acknowledges (`dmstatus.stickyunavail`).
     #[arg(long)]
     dm_sticky_unavail: bool,
+    /// Serve GDB's remote protocol on this TCP port (0 picks one; emu prints it).
+    #[arg(long)]
+    gdb_port: Option<u16>,
+    /// Shorthand for --gdb-port 1234 (as QEMU's -s).
+    #[arg(short = 's')]
+    gdb_default: bool,
+    /// Shorthand for --halted (as QEMU's -S).
+    #[arg(short = 'S')]
+    halted_short: bool,
+    /// Address the debug servers listen on (default 127.0.0.1: a debug port is full control
+    /// of the machine).
+    #[arg(long, default_value = "127.0.0.1")]
+    debug_listen: String,
+}
+
+/// What the GDB server needs to know of the machine beyond its harts.
+struct GdbHost {
+    signals: Arc<emu_machine::Signals>,
+    ram_size: u64,
+}
+
+impl emu_gdb::Host for GdbHost {
+    fn exit_code(&self) -> Option<i32> {
+        match self.signals.exit_reason()? {
+            emu_machine::ExitReason::Guest(c) => Some(c),
+            emu_machine::ExitReason::Host => Some(0),
+        }
+    }
+
+    fn memory_map(&self) -> Vec<emu_gdb::Region> {
+        use emu_machine::map::*;
+        vec![
+            emu_gdb::Region {
+                start: ROM_BASE,
+                len: ROM_SIZE,
+                rom: true,
+            },
+            emu_gdb::Region {
+                start: RAM_BASE,
+                len: self.ram_size,
+                rom: false,
+            },
+        ]
+    }
+
+    fn kill(&self) {
+        self.signals.exit_host();
+    }
 }
 
 fn parse_u32(s: &str) -> Result<u32, String> {
@@ -115,11 +163,14 @@ fn run(cli: Cli) -> Result<i32> {
         }
     };
     let console = Console::stdout();
+    let gdb_port = cli.gdb_port.or(cli.gdb_default.then_some(1234));
+    let halted = cli.halted || cli.halted_short;
+    let ram_size = parse_size(&cli.memory)?;
     let config = MachineConfig {
         harts: cli.smp,
-        ram_size: parse_size(&cli.memory)?,
+        ram_size,
         isa,
-        halted: cli.halted,
+        halted,
         trace: cli.trace,
         max_instructions: cli.max_instructions,
         console: console.clone(),
@@ -133,11 +184,35 @@ fn run(cli: Cli) -> Result<i32> {
         .as_ref()
         .map_or("demo guest".to_string(), |p| p.display().to_string());
     let machine = Machine::new(config, &elf).with_context(|| format!("cannot load {name}"))?;
-    if cli.halted {
-        eprintln!("emu: harts are halted; no debug front end is configured to resume them");
-    }
-    spawn_stdin(console, machine.signals.clone());
-    let out = machine.run();
+    let Some(port) = gdb_port else {
+        if halted {
+            eprintln!("emu: harts are halted; no debug front end is configured to resume them");
+        }
+        spawn_stdin(console, machine.signals.clone());
+        return Ok(finish(machine.run()));
+    };
+    let signals = machine.signals.clone();
+    let running = machine.start();
+    let rc = emu_runctl::RunControl::new(running.dm.clone())
+        .context("the Debug Module has a run-control client already")?;
+    let host = Arc::new(GdbHost {
+        signals: signals.clone(),
+        ram_size,
+    });
+    let server = emu_gdb::GdbServer::new(Arc::new(rc), host);
+    let addr = server
+        .listen((cli.debug_listen.as_str(), port))
+        .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
+    // Tools parse this line for the port.
+    eprintln!("emu: GDB server listening on {addr}");
+    spawn_stdin(console, signals);
+    let out = running.join();
+    server.guest_exited(out.exit_code());
+    Ok(finish(out))
+}
+
+/// Report how the run ended; emu's exit code.
+fn finish(out: emu_machine::RunOutcome) -> i32 {
     if !out.failed.is_empty() {
         eprintln!(
             "emu: internal error: hart thread(s) {:?} failed",
@@ -147,7 +222,7 @@ fn run(cli: Cli) -> Result<i32> {
     if out.reason.is_none() {
         eprintln!("emu: instruction limit reached");
     }
-    Ok(out.exit_code())
+    out.exit_code()
 }
 
 /// Feed host stdin to the guest UART.

@@ -1,0 +1,191 @@
+//! The architecture as GDB sees it: RV64 with GDB's register numbering (x0-x31 = 0-31, pc =
+//! 32, f0-f31 = 33-64, CSR n = 65 + n, the virtual `priv` register = 4161), the numbering
+//! the MCD front end's REGISTERS space shares, and the target description that names the
+//! registers each hart really has.
+
+use gdbstub::arch::Arch;
+use gdbstub_arch::riscv::reg::RiscvCoreRegs;
+use gdbstub_arch::riscv::reg::id::RiscvRegId;
+
+/// 64-bit RISC-V; the target description comes from [`target_xml`] (what the harts have).
+#[derive(Debug)]
+pub enum Rv64 {}
+
+impl Arch for Rv64 {
+    type Usize = u64;
+    type Registers = RiscvCoreRegs<u64>;
+    type BreakpointKind = usize;
+    type RegId = RiscvRegId<u64>;
+}
+
+/// GDB's register number of CSR `csr`.
+pub const fn csr_regnum(csr: u16) -> usize {
+    65 + csr as usize
+}
+
+/// GDB's number of the virtual `priv` register (the privilege level the hart halted in).
+pub const PRIV_REGNUM: usize = 4161;
+
+const GPR_NAMES: [&str; 32] = [
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a1", "a2", "a3", "a4",
+    "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
+    "t5", "t6",
+];
+
+const FPR_NAMES: [&str; 32] = [
+    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2",
+    "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9",
+    "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
+];
+
+/// The CSRs offered to GDB, where the hart has them (probed when the description is made).
+/// Trigger CSRs are left out: the run-control API owns the triggers (GDB arms them with
+/// Z packets), and `dscratch0/1` belong to the Debug Module's programs.
+pub const CSRS: &[(&str, u16)] = &[
+    ("fflags", 0x001),
+    ("frm", 0x002),
+    ("fcsr", 0x003),
+    ("cycle", 0xc00),
+    ("time", 0xc01),
+    ("instret", 0xc02),
+    ("sstatus", 0x100),
+    ("sie", 0x104),
+    ("stvec", 0x105),
+    ("scounteren", 0x106),
+    ("senvcfg", 0x10a),
+    ("sscratch", 0x140),
+    ("sepc", 0x141),
+    ("scause", 0x142),
+    ("stval", 0x143),
+    ("sip", 0x144),
+    ("satp", 0x180),
+    ("mvendorid", 0xf11),
+    ("marchid", 0xf12),
+    ("mimpid", 0xf13),
+    ("mhartid", 0xf14),
+    ("mstatus", 0x300),
+    ("misa", 0x301),
+    ("medeleg", 0x302),
+    ("mideleg", 0x303),
+    ("mie", 0x304),
+    ("mtvec", 0x305),
+    ("mcounteren", 0x306),
+    ("menvcfg", 0x30a),
+    ("mscratch", 0x340),
+    ("mepc", 0x341),
+    ("mcause", 0x342),
+    ("mtval", 0x343),
+    ("mip", 0x344),
+    ("pmpcfg0", 0x3a0),
+    ("pmpcfg2", 0x3a2),
+    ("pmpaddr0", 0x3b0),
+    ("pmpaddr1", 0x3b1),
+    ("pmpaddr2", 0x3b2),
+    ("pmpaddr3", 0x3b3),
+    ("pmpaddr4", 0x3b4),
+    ("pmpaddr5", 0x3b5),
+    ("pmpaddr6", 0x3b6),
+    ("pmpaddr7", 0x3b7),
+    ("mcycle", 0xb00),
+    ("minstret", 0xb02),
+    ("dcsr", 0x7b0),
+    ("dpc", 0x7b1),
+];
+
+/// What the description describes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// FLEN in bits: 0 without F, 32 with F, 64 with D.
+    pub flen: u32,
+    /// The CSRs the hart has (name, number), in GDB's order.
+    pub csrs: Vec<(&'static str, u16)>,
+}
+
+/// The target description XML for an RV64 hart with `f`.
+pub fn target_xml(f: &Features) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n\
+         <target version=\"1.0\">\n<architecture>riscv:rv64</architecture>\n\
+         <feature name=\"org.gnu.gdb.riscv.cpu\">\n",
+    );
+    for (i, n) in GPR_NAMES.iter().enumerate() {
+        let ty = match i {
+            2 => "data_ptr",
+            _ => "int",
+        };
+        x += &format!("  <reg name=\"{n}\" bitsize=\"64\" type=\"{ty}\" regnum=\"{i}\"/>\n");
+    }
+    x += "  <reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"32\"/>\n</feature>\n";
+    if f.flen != 0 {
+        let ty = if f.flen == 64 {
+            "ieee_double"
+        } else {
+            "ieee_single"
+        };
+        x += "<feature name=\"org.gnu.gdb.riscv.fpu\">\n";
+        for (i, n) in FPR_NAMES.iter().enumerate() {
+            x += &format!(
+                "  <reg name=\"{n}\" bitsize=\"{}\" type=\"{ty}\" regnum=\"{}\"/>\n",
+                f.flen,
+                33 + i
+            );
+        }
+        x += "</feature>\n";
+    }
+    x += "<feature name=\"org.gnu.gdb.riscv.csr\">\n";
+    for (n, c) in &f.csrs {
+        // fflags, frm and fcsr are 32-bit CSRs in GDB's view.
+        let bits = if *c <= 3 { 32 } else { 64 };
+        x += &format!(
+            "  <reg name=\"{n}\" bitsize=\"{bits}\" type=\"int\" regnum=\"{}\" group=\"csr\"/>\n",
+            csr_regnum(*c)
+        );
+    }
+    x += "</feature>\n<feature name=\"org.gnu.gdb.riscv.virtual\">\n";
+    x += &format!("  <reg name=\"priv\" bitsize=\"8\" regnum=\"{PRIV_REGNUM}\"/>\n");
+    x += "</feature>\n</target>\n";
+    x
+}
+
+/// Copy `data[offset..]` into `buf` (qXfer paging): the bytes copied.
+pub fn page(data: &[u8], offset: u64, length: usize, buf: &mut [u8]) -> usize {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let n = (data.len() - start).min(length).min(buf.len());
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_numbers_registers_as_gdb_does() {
+        let x = target_xml(&Features {
+            flen: 64,
+            csrs: vec![("mstatus", 0x300), ("fflags", 1)],
+        });
+        assert!(x.contains("<reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"32\"/>"));
+        assert!(x.contains("name=\"ft0\" bitsize=\"64\" type=\"ieee_double\" regnum=\"33\""));
+        assert!(x.contains("name=\"ft11\" bitsize=\"64\" type=\"ieee_double\" regnum=\"64\""));
+        assert!(x.contains("name=\"mstatus\" bitsize=\"64\" type=\"int\" regnum=\"833\""));
+        assert!(x.contains("name=\"fflags\" bitsize=\"32\" type=\"int\" regnum=\"66\""));
+        assert!(x.contains("regnum=\"4161\""));
+        let nofp = target_xml(&Features {
+            flen: 0,
+            csrs: vec![],
+        });
+        assert!(!nofp.contains("riscv.fpu"));
+    }
+
+    #[test]
+    fn paging_stays_in_bounds() {
+        let mut b = [0u8; 4];
+        assert_eq!(page(b"abcdef", 2, 10, &mut b), 4);
+        assert_eq!(&b, b"cdef");
+        assert_eq!(page(b"abcdef", 6, 10, &mut b), 0);
+        assert_eq!(page(b"abcdef", u64::MAX, 10, &mut b), 0);
+    }
+}

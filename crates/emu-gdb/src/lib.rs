@@ -1,0 +1,43 @@
+//! # emu-gdb: the GDB remote serial protocol front end
+//!
+//! Owns `emu --gdb-port`: a TCP server speaking GDB's remote protocol through the `gdbstub`
+//! crate, with every operation carried out through the run-control API (`emu-runctl`), so
+//! GDB sees the same halted state, stop causes and triggers as the MCD and JTAG front ends.
+//! Harts are GDB threads; registers use GDB's RISC-V numbering (shared with the MCD
+//! REGISTERS space); software breakpoints are `ebreak`s written into memory (only the
+//! blocks holding them are retranslated), hardware breakpoints and watchpoints are Sdtrig
+//! triggers armed through the Debug Module.
+//!
+//! Layers: [`arch`] (register numbering, target description) → [`target`] (the machine as
+//! a `gdbstub` target) → [`server`] (connections, stop events).
+//!
+//! Must not depend on the machine, the JIT or the Debug Module's internals: the binary
+//! hands it a [`emu_runctl::RunControl`] and a [`Host`] for what lies outside the harts.
+
+pub mod arch;
+pub mod server;
+pub mod target;
+
+pub use server::{Ended, GdbServer};
+pub use target::EmuTarget;
+
+/// A region of the guest's physical memory map (GDB's `info mem`, its memory map XML).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// First address.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// Read-only (GDB then uses hardware breakpoints there).
+    pub rom: bool,
+}
+
+/// What the server needs from the emulator beyond the harts.
+pub trait Host: Send + Sync {
+    /// The guest's exit code, once the guest has ended.
+    fn exit_code(&self) -> Option<i32>;
+    /// The memory map.
+    fn memory_map(&self) -> Vec<Region>;
+    /// GDB's `kill`: end the emulator.
+    fn kill(&self);
+}

@@ -1,0 +1,725 @@
+//! The machine as a `gdbstub` target: every operation goes through the run-control API, so
+//! GDB sees the same halted state, causes and triggers as the MCD and JTAG front ends.
+//! Harts are GDB threads (thread id = hart + 1).
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+
+use emu_runctl::{HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause};
+use emu_runctl::{TriggerId, WatchKind};
+use gdbstub::common::{Signal, Tid};
+use gdbstub::stub::MultiThreadStopReason;
+use gdbstub::target::ext::base::BaseOps;
+use gdbstub::target::ext::base::multithread::{
+    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSingleStep,
+    MultiThreadSingleStepOps,
+};
+use gdbstub::target::ext::base::single_register_access::{
+    SingleRegisterAccess, SingleRegisterAccessOps,
+};
+use gdbstub::target::ext::breakpoints::{
+    Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
+    SwBreakpoint, SwBreakpointOps,
+};
+use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
+use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
+use gdbstub::target::ext::target_description_xml_override::{
+    TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
+};
+use gdbstub::target::{Target, TargetError, TargetResult};
+use gdbstub_arch::riscv::reg::RiscvCoreRegs;
+use gdbstub_arch::riscv::reg::id::RiscvRegId;
+
+use crate::arch::{CSRS, Features, Rv64, page, target_xml};
+use crate::{Host, Region};
+
+/// A stop as GDB hears of it.
+pub type StopReason = MultiThreadStopReason<u64>;
+
+/// `dcsr` bits that make `ebreak` enter Debug Mode in M, S and U mode.
+const EBREAK_MSU: u64 = 1 << 15 | 1 << 13 | 1 << 12;
+/// The 4-byte and the compressed `ebreak`.
+const EBREAK: [u8; 4] = 0x0010_0073u32.to_le_bytes();
+const C_EBREAK: [u8; 2] = 0x9002u16.to_le_bytes();
+
+/// What GDB asked the harts to do at the next resume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    Stay,
+    Continue,
+    Step,
+}
+
+/// The machine behind one GDB connection.
+pub struct EmuTarget {
+    rc: Arc<RunControl>,
+    host: Arc<dyn Host>,
+    harts: usize,
+    flen: u32,
+    xml: Option<Vec<u8>>,
+    actions: Vec<Action>,
+    /// Harts GDB believes running (resumed and not yet reported stopped).
+    pub(crate) running: Vec<usize>,
+    /// A stop that happened during the resume itself (a step): reported at once.
+    pub(crate) pending: Option<(usize, StopReason)>,
+    /// Software breakpoints: address → the bytes the `ebreak` replaced.
+    sw: HashMap<u64, Vec<u8>>,
+    hw: HashMap<u64, TriggerId>,
+    /// Watchpoints: (address, length, kind) → trigger.
+    watch: HashMap<(u64, u64, WatchKindKey), TriggerId>,
+    /// Whether memory is read physically (satp bare: the fast system-bus path), per stop.
+    bare: Option<bool>,
+}
+
+/// `gdbstub`'s watch kind as a map key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum WatchKindKey {
+    Read,
+    Write,
+    Access,
+}
+
+impl std::fmt::Debug for EmuTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmuTarget")
+            .field("harts", &self.harts)
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Thread id of hart `h`.
+pub fn tid(h: usize) -> Tid {
+    NonZeroUsize::new(h + 1).unwrap_or(NonZeroUsize::MIN)
+}
+
+fn hart(t: Tid) -> usize {
+    t.get() - 1
+}
+
+fn nonfatal<T>(r: Result<T, RcError>) -> TargetResult<T, EmuTarget> {
+    r.map_err(|_| TargetError::NonFatal)
+}
+
+impl EmuTarget {
+    /// The target for a fresh connection.
+    pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> EmuTarget {
+        let caps = rc.dm().caps();
+        let flen = match (caps.f, caps.d) {
+            (_, true) => 64,
+            (true, false) => 32,
+            _ => 0,
+        };
+        let harts = rc.harts();
+        EmuTarget {
+            rc,
+            host,
+            harts,
+            flen,
+            xml: None,
+            actions: vec![Action::Stay; harts],
+            running: Vec::new(),
+            pending: None,
+            sw: HashMap::new(),
+            hw: HashMap::new(),
+            watch: HashMap::new(),
+            bare: None,
+        }
+    }
+
+    /// The run-control API.
+    pub fn rc(&self) -> &RunControl {
+        &self.rc
+    }
+
+    /// A debugger attaches: halt every hart (it sees a stopped machine) and describe them.
+    pub fn attach(&mut self) -> Result<(), RcError> {
+        self.halt_all()?;
+        self.xml = Some(target_xml(&self.features()).into_bytes());
+        Ok(())
+    }
+
+    /// Halt every hart.
+    pub fn halt_all(&mut self) -> Result<(), RcError> {
+        self.running.clear();
+        self.bare = None;
+        self.rc.halt(HartSel::All)
+    }
+
+    /// GDB leaves: take out its breakpoints and triggers, let the machine run.
+    pub fn detach(&mut self) {
+        for (addr, orig) in std::mem::take(&mut self.sw) {
+            let _ = self.write_mem(0, addr, &orig);
+        }
+        let ids: Vec<TriggerId> = self
+            .hw
+            .drain()
+            .map(|(_, id)| id)
+            .chain(self.watch.drain().map(|(_, id)| id))
+            .collect();
+        for id in ids {
+            let _ = self.rc.remove_trigger(id);
+        }
+        self.running.clear();
+        let _ = self.rc.resume(HartSel::All);
+    }
+
+    /// The stop to report for hart `h` halted with `cause`.
+    pub fn stop_reason(&self, h: usize, cause: StopCause) -> StopReason {
+        let t = tid(h);
+        match cause {
+            StopCause::Step => MultiThreadStopReason::DoneStep,
+            StopCause::Ebreak => MultiThreadStopReason::SwBreak(t),
+            StopCause::Trigger(Some(id)) => {
+                if let Some((&(addr, _, k), _)) = self.watch.iter().find(|(_, v)| **v == id) {
+                    use gdbstub::target::ext::breakpoints::WatchKind as G;
+                    let kind = match k {
+                        WatchKindKey::Read => G::Read,
+                        WatchKindKey::Write => G::Write,
+                        WatchKindKey::Access => G::ReadWrite,
+                    };
+                    MultiThreadStopReason::Watch { tid: t, kind, addr }
+                } else {
+                    MultiThreadStopReason::HwBreak(t)
+                }
+            }
+            StopCause::HaltRequest => MultiThreadStopReason::SignalWithThread {
+                tid: t,
+                signal: Signal::SIGINT,
+            },
+            _ => MultiThreadStopReason::SignalWithThread {
+                tid: t,
+                signal: Signal::SIGTRAP,
+            },
+        }
+    }
+
+    fn features(&self) -> Features {
+        // Only what hart 0 really has (halted: GDB asks for this right after attaching).
+        let csrs = CSRS
+            .iter()
+            .copied()
+            .filter(|(_, c)| {
+                (self.flen != 0 || *c > 3) && self.rc.read_register(0, RegId::Csr(*c)).is_ok()
+            })
+            .collect();
+        Features {
+            flen: self.flen,
+            csrs,
+        }
+    }
+
+    /// Whether addresses are physical on hart `h` (no translation in force).
+    fn is_bare(&mut self, h: usize) -> bool {
+        if let Some(b) = self.bare {
+            return b;
+        }
+        let b = self
+            .rc
+            .read_register(h, RegId::Csr(0x180))
+            .is_ok_and(|satp| satp >> 60 == 0);
+        self.bare = Some(b);
+        b
+    }
+
+    fn space(&mut self, h: usize) -> MemSpace {
+        if self.is_bare(h) {
+            MemSpace::Physical
+        } else {
+            MemSpace::Virtual
+        }
+    }
+
+    fn write_mem(&mut self, h: usize, addr: u64, data: &[u8]) -> Result<(), RcError> {
+        let space = self.space(h);
+        self.rc.write_memory(h, space, addr, data)
+    }
+
+    fn read_mem(&mut self, h: usize, addr: u64, buf: &mut [u8]) -> Result<(), RcError> {
+        let space = self.space(h);
+        self.rc.read_memory(h, space, addr, buf)
+    }
+
+    /// Make `ebreak` enter Debug Mode on every hart (while software breakpoints exist).
+    fn ebreak_to_debugger(&self, on: bool) -> Result<(), RcError> {
+        for h in 0..self.harts {
+            let dcsr = self.rc.read_register(h, RegId::Csr(0x7b0))?;
+            let v = if on {
+                dcsr | EBREAK_MSU
+            } else {
+                dcsr & !EBREAK_MSU
+            };
+            if v != dcsr {
+                self.rc.write_register(h, RegId::Csr(0x7b0), v)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn reg(&self, id: RiscvRegId<u64>) -> Option<RegId> {
+        Some(match id {
+            RiscvRegId::Gpr(r) if r < 32 => RegId::Gpr(r),
+            RiscvRegId::Fpr(r) if r < 32 && self.flen != 0 => RegId::Fpr(r),
+            RiscvRegId::Pc => RegId::Pc,
+            RiscvRegId::Csr(c) if c < 0x1000 => RegId::Csr(c),
+            _ => return None,
+        })
+    }
+
+    fn monitor(&mut self, cmd: &str) -> Result<String, String> {
+        let words: Vec<&str> = cmd.split_whitespace().collect();
+        let rc = &self.rc;
+        let err = |e: RcError| e.to_string();
+        match words.as_slice() {
+            ["reset"] | ["reset", "run"] => {
+                rc.reset(None, false).map_err(err)?;
+                self.bare = None;
+                Ok("system reset; harts running\n".into())
+            }
+            ["reset", "halt"] => {
+                rc.reset(None, true).map_err(err)?;
+                self.bare = None;
+                Ok("system reset; harts halted at the reset vector\n".into())
+            }
+            ["reset", "hart", n] | ["reset", "hart", n, "halt"] => {
+                let h: usize = n.parse().map_err(|_| format!("no hart {n:?}"))?;
+                let halt = words.len() == 4;
+                rc.reset(Some(h), halt).map_err(err)?;
+                Ok(format!("hart {h} reset\n"))
+            }
+            ["harts"] => {
+                let mut s = String::new();
+                for h in 0..self.harts {
+                    let st = match rc.status(h) {
+                        Ok(HartStatus::Running) => "running",
+                        Ok(HartStatus::Halted) => "halted",
+                        Ok(HartStatus::Unavailable) => "unavailable",
+                        Err(_) => "unknown",
+                    };
+                    s += &format!("hart {h}: {st}\n");
+                }
+                Ok(s)
+            }
+            ["dm"] => {
+                let dm = rc.dm();
+                let mut s = String::new();
+                for (name, a) in [
+                    ("dmcontrol", 0x10u8),
+                    ("dmstatus", 0x11),
+                    ("hartinfo", 0x12),
+                    ("abstractcs", 0x16),
+                    ("sbcs", 0x38),
+                ] {
+                    s += &format!("{name:<11} {:#010x}\n", dm.dmi_read(a));
+                }
+                Ok(s)
+            }
+            ["triggers"] => {
+                let mut s = String::new();
+                for (id, lo, hi) in rc.triggers() {
+                    s += &format!("trigger {}: {lo:#x}..{hi:#x}\n", id.0);
+                }
+                if s.is_empty() {
+                    s = "no triggers armed\n".into();
+                }
+                Ok(s)
+            }
+            ["help"] | [] => Ok(MONITOR_HELP.into()),
+            _ => Err(format!(
+                "unknown monitor command {cmd:?} (try \"monitor help\")"
+            )),
+        }
+    }
+}
+
+const MONITOR_HELP: &str = "emu monitor commands:\n\
+  reset [run]          system reset, harts run\n\
+  reset halt           system reset, harts halt at the reset vector\n\
+  reset hart N [halt]  reset one hart\n\
+  harts                each hart's state\n\
+  dm                   the Debug Module's main registers\n\
+  triggers             the triggers armed through the run-control API\n";
+
+impl Target for EmuTarget {
+    type Arch = Rv64;
+    type Error = RcError;
+
+    fn base_ops(&mut self) -> BaseOps<'_, Rv64, RcError> {
+        BaseOps::MultiThread(self)
+    }
+
+    fn support_breakpoints(&mut self) -> Option<BreakpointsOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_target_description_xml_override(
+        &mut self,
+    ) -> Option<TargetDescriptionXmlOverrideOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_monitor_cmd(&mut self) -> Option<MonitorCmdOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_memory_map(&mut self) -> Option<MemoryMapOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
+        true
+    }
+}
+
+impl MultiThreadBase for EmuTarget {
+    fn read_registers(&mut self, regs: &mut RiscvCoreRegs<u64>, t: Tid) -> TargetResult<(), Self> {
+        let h = hart(t);
+        for r in 1..32u8 {
+            regs.x[r as usize] = nonfatal(self.rc.read_register(h, RegId::Gpr(r)))?;
+        }
+        regs.x[0] = 0;
+        regs.pc = nonfatal(self.rc.read_register(h, RegId::Pc))?;
+        Ok(())
+    }
+
+    fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, t: Tid) -> TargetResult<(), Self> {
+        let h = hart(t);
+        for r in 1..32u8 {
+            nonfatal(self.rc.write_register(h, RegId::Gpr(r), regs.x[r as usize]))?;
+        }
+        nonfatal(self.rc.write_register(h, RegId::Pc, regs.pc))
+    }
+
+    fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
+        Some(self)
+    }
+
+    fn read_addrs(&mut self, addr: u64, data: &mut [u8], t: Tid) -> TargetResult<usize, Self> {
+        let h = hart(t);
+        match self.read_mem(h, addr, data) {
+            Ok(()) => Ok(data.len()),
+            // Partly readable (the end of RAM): as much as reads, byte by byte.
+            Err(_) => {
+                let mut n = 0;
+                while n < data.len()
+                    && self
+                        .read_mem(h, addr.wrapping_add(n as u64), &mut data[n..n + 1])
+                        .is_ok()
+                {
+                    n += 1;
+                }
+                if n == 0 {
+                    Err(TargetError::NonFatal)
+                } else {
+                    Ok(n)
+                }
+            }
+        }
+    }
+
+    fn write_addrs(&mut self, addr: u64, data: &[u8], t: Tid) -> TargetResult<(), Self> {
+        nonfatal(self.write_mem(hart(t), addr, data))
+    }
+
+    fn list_active_threads(&mut self, f: &mut dyn FnMut(Tid)) -> Result<(), RcError> {
+        for h in 0..self.harts {
+            f(tid(h));
+        }
+        Ok(())
+    }
+
+    fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SingleRegisterAccess<Tid> for EmuTarget {
+    fn read_register(
+        &mut self,
+        t: Tid,
+        id: RiscvRegId<u64>,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        let h = hart(t);
+        if let RiscvRegId::Priv = id {
+            let dcsr = nonfatal(self.rc.read_register(h, RegId::Csr(0x7b0)))?;
+            let Some(b) = buf.first_mut() else {
+                return Err(TargetError::NonFatal);
+            };
+            *b = (dcsr & 3) as u8;
+            return Ok(1);
+        }
+        let Some(r) = self.reg(id) else {
+            return Err(TargetError::NonFatal);
+        };
+        let v = nonfatal(self.rc.read_register(h, r))?;
+        let size = match r {
+            RegId::Fpr(_) => self.flen as usize / 8,
+            RegId::Csr(c) if c <= 3 => 4,
+            _ => 8,
+        };
+        let n = size.min(buf.len());
+        buf[..n].copy_from_slice(&v.to_le_bytes()[..n]);
+        Ok(n)
+    }
+
+    fn write_register(
+        &mut self,
+        t: Tid,
+        id: RiscvRegId<u64>,
+        val: &[u8],
+    ) -> TargetResult<(), Self> {
+        let h = hart(t);
+        if val.len() > 8 {
+            return Err(TargetError::NonFatal);
+        }
+        let mut b = [0u8; 8];
+        b[..val.len()].copy_from_slice(val);
+        let v = u64::from_le_bytes(b);
+        if let RiscvRegId::Priv = id {
+            let dcsr = nonfatal(self.rc.read_register(h, RegId::Csr(0x7b0)))?;
+            return nonfatal(
+                self.rc
+                    .write_register(h, RegId::Csr(0x7b0), dcsr & !3 | v & 3),
+            );
+        }
+        let Some(r) = self.reg(id) else {
+            return Err(TargetError::NonFatal);
+        };
+        if matches!(r, RegId::Gpr(0)) {
+            return Ok(());
+        }
+        if matches!(r, RegId::Csr(0x180)) {
+            self.bare = None;
+        }
+        nonfatal(self.rc.write_register(h, r, v))
+    }
+}
+
+impl MultiThreadResume for EmuTarget {
+    fn resume(&mut self) -> Result<(), RcError> {
+        self.bare = None;
+        if let Some(code) = self.host.exit_code() {
+            self.pending = Some((0, MultiThreadStopReason::Exited(code as u8)));
+            return Ok(());
+        }
+        // As QEMU: a step moves only the stepping hart; the others stay halted.
+        if let Some(h) = self.actions.iter().position(|a| *a == Action::Step) {
+            self.actions.fill(Action::Stay);
+            let cause = self.rc.step(h)?;
+            self.pending = Some((h, self.stop_reason(h, cause)));
+            return Ok(());
+        }
+        let go: Vec<usize> = (0..self.harts)
+            .filter(|&h| self.actions[h] == Action::Continue)
+            .collect();
+        self.actions.fill(Action::Stay);
+        if go.is_empty() {
+            return Ok(());
+        }
+        self.running = go.clone();
+        self.rc.resume(HartSel::Group(go))
+    }
+
+    fn clear_resume_actions(&mut self) -> Result<(), RcError> {
+        self.actions.fill(Action::Stay);
+        Ok(())
+    }
+
+    fn set_resume_action_continue(
+        &mut self,
+        t: Tid,
+        _signal: Option<Signal>,
+    ) -> Result<(), RcError> {
+        if let Some(a) = self.actions.get_mut(hart(t)) {
+            *a = Action::Continue;
+        }
+        Ok(())
+    }
+
+    fn support_single_step(&mut self) -> Option<MultiThreadSingleStepOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl MultiThreadSingleStep for EmuTarget {
+    fn set_resume_action_step(&mut self, t: Tid, _signal: Option<Signal>) -> Result<(), RcError> {
+        if let Some(a) = self.actions.get_mut(hart(t)) {
+            *a = Action::Step;
+        }
+        Ok(())
+    }
+}
+
+impl Breakpoints for EmuTarget {
+    fn support_sw_breakpoint(&mut self) -> Option<SwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_breakpoint(&mut self) -> Option<HwBreakpointOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_hw_watchpoint(&mut self) -> Option<HwWatchpointOps<'_, Self>> {
+        Some(self)
+    }
+}
+
+impl SwBreakpoint for EmuTarget {
+    fn add_sw_breakpoint(&mut self, addr: u64, kind: usize) -> TargetResult<bool, Self> {
+        if self.sw.contains_key(&addr) {
+            return Ok(true);
+        }
+        let insn: &[u8] = match kind {
+            2 => &C_EBREAK,
+            4 => &EBREAK,
+            _ => return Ok(false),
+        };
+        let mut orig = vec![0u8; insn.len()];
+        nonfatal(self.read_mem(0, addr, &mut orig))?;
+        if self.sw.is_empty() {
+            nonfatal(self.ebreak_to_debugger(true))?;
+        }
+        // Only the blocks holding these bytes are retranslated.
+        nonfatal(self.write_mem(0, addr, insn))?;
+        self.sw.insert(addr, orig);
+        Ok(true)
+    }
+
+    fn remove_sw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let Some(orig) = self.sw.remove(&addr) else {
+            return Ok(false);
+        };
+        nonfatal(self.write_mem(0, addr, &orig))?;
+        if self.sw.is_empty() {
+            nonfatal(self.ebreak_to_debugger(false))?;
+        }
+        Ok(true)
+    }
+}
+
+impl HwBreakpoint for EmuTarget {
+    fn add_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        if self.hw.contains_key(&addr) {
+            return Ok(true);
+        }
+        match self.rc.add_breakpoint(HartSel::All, addr) {
+            Ok(id) => {
+                self.hw.insert(addr, id);
+                Ok(true)
+            }
+            // Out of triggers: GDB says so to the user.
+            Err(_) => Ok(false),
+        }
+    }
+
+    fn remove_hw_breakpoint(&mut self, addr: u64, _kind: usize) -> TargetResult<bool, Self> {
+        let Some(id) = self.hw.remove(&addr) else {
+            return Ok(false);
+        };
+        nonfatal(self.rc.remove_trigger(id))?;
+        Ok(true)
+    }
+}
+
+fn key(kind: gdbstub::target::ext::breakpoints::WatchKind) -> (WatchKindKey, WatchKind) {
+    use gdbstub::target::ext::breakpoints::WatchKind as G;
+    match kind {
+        G::Write => (WatchKindKey::Write, WatchKind::Write),
+        G::Read => (WatchKindKey::Read, WatchKind::Read),
+        G::ReadWrite => (WatchKindKey::Access, WatchKind::Access),
+    }
+}
+
+impl HwWatchpoint for EmuTarget {
+    fn add_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: gdbstub::target::ext::breakpoints::WatchKind,
+    ) -> TargetResult<bool, Self> {
+        let (k, wk) = key(kind);
+        if self.watch.contains_key(&(addr, len, k)) {
+            return Ok(true);
+        }
+        let Some(hi) = addr.checked_add(len.max(1)) else {
+            return Ok(false);
+        };
+        // Reported after the access, as GDB expects (it then compares the old value).
+        match self.rc.add_watchpoint(HartSel::All, addr, hi, wk, true) {
+            Ok(id) => {
+                self.watch.insert((addr, len, k), id);
+                Ok(true)
+            }
+            Err(_) => Ok(false),
+        }
+    }
+
+    fn remove_hw_watchpoint(
+        &mut self,
+        addr: u64,
+        len: u64,
+        kind: gdbstub::target::ext::breakpoints::WatchKind,
+    ) -> TargetResult<bool, Self> {
+        let (k, _) = key(kind);
+        let Some(id) = self.watch.remove(&(addr, len, k)) else {
+            return Ok(false);
+        };
+        nonfatal(self.rc.remove_trigger(id))?;
+        Ok(true)
+    }
+}
+
+impl TargetDescriptionXmlOverride for EmuTarget {
+    fn target_description_xml(
+        &self,
+        annex: &[u8],
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        if annex != b"target.xml" {
+            return Err(TargetError::NonFatal);
+        }
+        // Made when GDB attached (it probes which CSRs exist).
+        let Some(xml) = &self.xml else {
+            return Err(TargetError::NonFatal);
+        };
+        Ok(page(xml, offset, length, buf))
+    }
+}
+
+impl MonitorCmd for EmuTarget {
+    fn handle_monitor_cmd(
+        &mut self,
+        cmd: &[u8],
+        mut out: ConsoleOutput<'_>,
+    ) -> Result<(), RcError> {
+        let cmd = String::from_utf8_lossy(cmd);
+        match self.monitor(&cmd) {
+            Ok(s) => out.write_raw(s.as_bytes()),
+            Err(e) => out.write_raw(format!("error: {e}\n").as_bytes()),
+        }
+        Ok(())
+    }
+}
+
+impl MemoryMap for EmuTarget {
+    fn memory_map_xml(
+        &self,
+        offset: u64,
+        length: usize,
+        buf: &mut [u8],
+    ) -> TargetResult<usize, Self> {
+        let mut x = String::from(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE memory-map PUBLIC \"+//IDN gnu.org//DTD GDB Memory Map V1.0//EN\" \"http://sourceware.org/gdb/gdb-memory-map.dtd\">\n<memory-map>\n",
+        );
+        for Region { start, len, rom } in self.host.memory_map() {
+            let ty = if rom { "rom" } else { "ram" };
+            x += &format!("  <memory type=\"{ty}\" start=\"{start:#x}\" length=\"{len:#x}\"/>\n");
+        }
+        x += "</memory-map>\n";
+        Ok(page(x.as_bytes(), offset, length, buf))
+    }
+}
