@@ -12,8 +12,8 @@ use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
 use gdbstub::target::ext::base::BaseOps;
 use gdbstub::target::ext::base::multithread::{
-    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSingleStep,
-    MultiThreadSingleStepOps,
+    MultiThreadBase, MultiThreadResume, MultiThreadResumeOps, MultiThreadSchedulerLocking,
+    MultiThreadSchedulerLockingOps, MultiThreadSingleStep, MultiThreadSingleStepOps,
 };
 use gdbstub::target::ext::base::single_register_access::{
     SingleRegisterAccess, SingleRegisterAccessOps,
@@ -59,6 +59,8 @@ pub struct EmuTarget {
     flen: u32,
     xml: Option<Vec<u8>>,
     actions: Vec<Action>,
+    /// Scheduler locking: harts without an action stay halted.
+    locked: bool,
     /// Harts GDB believes running (resumed and not yet reported stopped).
     pub(crate) running: Vec<usize>,
     /// A stop that happened during the resume itself (a step): reported at once.
@@ -119,6 +121,7 @@ impl EmuTarget {
             flen,
             xml: None,
             actions: vec![Action::Stay; harts],
+            locked: false,
             running: Vec::new(),
             pending: None,
             sw: HashMap::new(),
@@ -511,8 +514,14 @@ impl MultiThreadResume for EmuTarget {
             self.pending = Some((h, self.stop_reason(h, cause)));
             return Ok(());
         }
+        // Harts GDB named nothing for continue too, unless scheduler locking holds them.
+        let locked = self.locked;
         let go: Vec<usize> = (0..self.harts)
-            .filter(|&h| self.actions[h] == Action::Continue)
+            .filter(|&h| match self.actions[h] {
+                Action::Continue => true,
+                Action::Stay => !locked,
+                Action::Step => false,
+            })
             .collect();
         self.actions.fill(Action::Stay);
         if go.is_empty() {
@@ -524,7 +533,12 @@ impl MultiThreadResume for EmuTarget {
 
     fn clear_resume_actions(&mut self) -> Result<(), RcError> {
         self.actions.fill(Action::Stay);
+        self.locked = false;
         Ok(())
+    }
+
+    fn support_scheduler_locking(&mut self) -> Option<MultiThreadSchedulerLockingOps<'_, Self>> {
+        Some(self)
     }
 
     fn set_resume_action_continue(
@@ -548,6 +562,13 @@ impl MultiThreadSingleStep for EmuTarget {
         if let Some(a) = self.actions.get_mut(hart(t)) {
             *a = Action::Step;
         }
+        Ok(())
+    }
+}
+
+impl MultiThreadSchedulerLocking for EmuTarget {
+    fn set_resume_action_scheduler_lock(&mut self) -> Result<(), RcError> {
+        self.locked = true;
         Ok(())
     }
 }
