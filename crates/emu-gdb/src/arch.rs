@@ -3,9 +3,10 @@
 //! the MCD front end's REGISTERS space shares, and the target description that names the
 //! registers each hart really has.
 
+use std::num::NonZeroUsize;
+
 use gdbstub::arch::Arch;
 use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-use gdbstub_arch::riscv::reg::id::RiscvRegId;
 
 /// 64-bit RISC-V; the target description comes from [`target_xml`] (what the harts have).
 #[derive(Debug)]
@@ -15,7 +16,47 @@ impl Arch for Rv64 {
     type Usize = u64;
     type Registers = RiscvCoreRegs<u64>;
     type BreakpointKind = usize;
-    type RegId = RiscvRegId<u64>;
+    type RegId = Reg;
+}
+
+/// A register by GDB's number. (`gdbstub_arch`'s own id cannot map back to a number, which
+/// the expedited registers of a stop reply need.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reg {
+    /// x0-x31: numbers 0-31.
+    Gpr(u8),
+    /// pc: number 32.
+    Pc,
+    /// f0-f31: numbers 33-64.
+    Fpr(u8),
+    /// CSR n: number 65 + n.
+    Csr(u16),
+    /// The privilege level the hart halted in: number 4161.
+    Priv,
+}
+
+impl gdbstub::arch::RegId for Reg {
+    fn from_raw_id(id: usize) -> Option<(Reg, Option<NonZeroUsize>)> {
+        let (r, size) = match id {
+            0..=31 => (Reg::Gpr(id as u8), 8),
+            32 => (Reg::Pc, 8),
+            33..=64 => (Reg::Fpr((id - 33) as u8), 8),
+            65..=4160 => (Reg::Csr((id - 65) as u16), 8),
+            PRIV_REGNUM => (Reg::Priv, 1),
+            _ => return None,
+        };
+        Some((r, NonZeroUsize::new(size)))
+    }
+
+    fn to_raw_id(&self) -> Option<usize> {
+        Some(match *self {
+            Reg::Gpr(r) => r as usize,
+            Reg::Pc => 32,
+            Reg::Fpr(r) => 33 + r as usize,
+            Reg::Csr(c) => csr_regnum(c),
+            Reg::Priv => PRIV_REGNUM,
+        })
+    }
 }
 
 /// GDB's register number of CSR `csr`.

@@ -12,9 +12,9 @@ use emu_runctl::{HartSel, HartStatus, RegId, RunControl, StopCause, StopEvent};
 use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
-use gdbstub_arch::riscv::reg::id::RiscvRegId;
 
 use crate::Host;
+use crate::arch::Reg;
 use crate::target::{EmuTarget, StopReason};
 
 /// Largest packet GDB may send (it sizes `m`, `X` and `g` transfers by it): 4 KiB of memory
@@ -329,14 +329,14 @@ fn report_on(
     h: usize,
     reason: StopReason,
 ) -> Result<Machine, DisconnectReason> {
-    let values: Vec<(RiscvRegId<u64>, [u8; 8])> = EXPEDITED
+    let values: Vec<(Reg, [u8; 8])> = EXPEDITED
         .iter()
         .filter_map(|&(n, r)| {
             let v = t.rc().read_register(h, r).ok()?;
             let id = if n == 32 {
-                RiscvRegId::Pc
+                Reg::Pc
             } else {
-                RiscvRegId::Gpr(n)
+                Reg::Gpr(n)
             };
             Some((id, v.to_le_bytes()))
         })

@@ -29,9 +29,8 @@ use gdbstub::target::ext::target_description_xml_override::{
 };
 use gdbstub::target::{Target, TargetError, TargetResult};
 use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-use gdbstub_arch::riscv::reg::id::RiscvRegId;
 
-use crate::arch::{CSRS, Features, Rv64, page, target_xml};
+use crate::arch::{CSRS, Features, Reg, Rv64, page, target_xml};
 use crate::{Host, Region};
 
 /// A stop as GDB hears of it.
@@ -260,12 +259,12 @@ impl EmuTarget {
         Ok(())
     }
 
-    fn reg(&self, id: RiscvRegId<u64>) -> Option<RegId> {
+    fn reg(&self, id: Reg) -> Option<RegId> {
         Some(match id {
-            RiscvRegId::Gpr(r) if r < 32 => RegId::Gpr(r),
-            RiscvRegId::Fpr(r) if r < 32 && self.flen != 0 => RegId::Fpr(r),
-            RiscvRegId::Pc => RegId::Pc,
-            RiscvRegId::Csr(c) if c < 0x1000 => RegId::Csr(c),
+            Reg::Gpr(r) if r < 32 => RegId::Gpr(r),
+            Reg::Fpr(r) if r < 32 && self.flen != 0 => RegId::Fpr(r),
+            Reg::Pc => RegId::Pc,
+            Reg::Csr(c) if c < 0x1000 => RegId::Csr(c),
             _ => return None,
         })
     }
@@ -441,11 +440,11 @@ impl SingleRegisterAccess<Tid> for EmuTarget {
     fn read_register(
         &mut self,
         t: Tid,
-        id: RiscvRegId<u64>,
+        id: Reg,
         buf: &mut [u8],
     ) -> TargetResult<usize, Self> {
         let h = hart(t);
-        if let RiscvRegId::Priv = id {
+        if let Reg::Priv = id {
             let dcsr = nonfatal(self.rc.read_register(h, RegId::Csr(0x7b0)))?;
             let Some(b) = buf.first_mut() else {
                 return Err(TargetError::NonFatal);
@@ -470,7 +469,7 @@ impl SingleRegisterAccess<Tid> for EmuTarget {
     fn write_register(
         &mut self,
         t: Tid,
-        id: RiscvRegId<u64>,
+        id: Reg,
         val: &[u8],
     ) -> TargetResult<(), Self> {
         let h = hart(t);
@@ -480,7 +479,7 @@ impl SingleRegisterAccess<Tid> for EmuTarget {
         let mut b = [0u8; 8];
         b[..val.len()].copy_from_slice(val);
         let v = u64::from_le_bytes(b);
-        if let RiscvRegId::Priv = id {
+        if let Reg::Priv = id {
             let dcsr = nonfatal(self.rc.read_register(h, RegId::Csr(0x7b0)))?;
             return nonfatal(
                 self.rc
