@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod diffgen;
+pub mod guest;
 pub mod run;
 
 /// A small deterministic PRNG (xorshift64*), so corpora are reproducible from a seed.

@@ -99,6 +99,30 @@ impl std::fmt::Debug for GdbServer {
     }
 }
 
+/// How GDB left, as the session sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Leave {
+    /// `D`: breakpoints out, the harts run.
+    Detach,
+    /// `k`: the emulator ends.
+    Kill,
+    /// The connection dropped or broke (GDB's `disconnect`, a crash, a protocol failure):
+    /// breakpoints out, the harts stay as they are.
+    Dropped,
+}
+
+impl From<DisconnectReason> for Leave {
+    fn from(r: DisconnectReason) -> Leave {
+        match r {
+            DisconnectReason::Disconnect => Leave::Detach,
+            DisconnectReason::Kill => Leave::Kill,
+            DisconnectReason::TargetExited(_) | DisconnectReason::TargetTerminated(_) => {
+                Leave::Dropped
+            }
+        }
+    }
+}
+
 /// Why a session ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -201,11 +225,11 @@ impl GdbServer {
         let mut buf = vec![0u8; 64 << 10];
         let ended = loop {
             let n = match r.read(&mut buf) {
-                Ok(0) | Err(_) => break None,
+                Ok(0) | Err(_) => break Leave::Dropped,
                 Ok(n) => n,
             };
-            if let Some(reason) = self.incoming(&buf[..n]) {
-                break Some(reason);
+            if let Some(leave) = self.incoming(&buf[..n]) {
+                break leave;
             }
         };
         // The session is over: GDB's breakpoints go; the machine runs on (or ends).
@@ -213,25 +237,29 @@ impl GdbServer {
         let mut s = g.take();
         drop(g);
         match ended {
-            Some(DisconnectReason::Kill) => {
+            Leave::Kill => {
                 self.host.kill();
                 Ended::Killed
             }
-            _ => {
+            leave => {
                 if let Some(s) = s.as_mut() {
-                    s.target.detach();
+                    s.target.detach(leave == Leave::Detach);
                 }
                 Ended::Detached
             }
         }
     }
 
-    /// Feed GDB's bytes to the stub; the reason when the session ended.
-    fn incoming(&self, data: &[u8]) -> Option<DisconnectReason> {
+    /// Feed GDB's bytes to the stub; how the session ended, if it did.
+    fn incoming(&self, data: &[u8]) -> Option<Leave> {
         let mut g = self.lock();
-        let s = g.as_mut()?;
+        let Some(s) = g.as_mut() else {
+            return Some(Leave::Dropped);
+        };
         for &b in data {
-            let gdb = s.gdb.take()?;
+            let Some(gdb) = s.gdb.take() else {
+                return Some(Leave::Dropped);
+            };
             let next = match gdb {
                 GdbStubStateMachine::Idle(m) => m.incoming_data(&mut s.target, b),
                 GdbStubStateMachine::Running(m) => m.incoming_data(&mut s.target, b),
@@ -243,7 +271,7 @@ impl GdbServer {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!("gdb: ending the session: {e}");
-                    return Some(DisconnectReason::Disconnect);
+                    return Some(Leave::Dropped);
                 }
             };
             let next = match settle(&mut s.target, next) {
@@ -254,8 +282,13 @@ impl GdbServer {
         }
         // Acknowledgements and replies of this batch go out now (a `c` has no reply until
         // the stop, but its `+` must not wait for it).
-        flush(s.gdb.as_mut()?);
-        None
+        match s.gdb.as_mut() {
+            Some(m) => {
+                flush(m);
+                None
+            }
+            None => Some(Leave::Dropped),
+        }
     }
 
     fn on_event(&self, e: StopEvent) {
@@ -328,7 +361,7 @@ fn report_on(
     m: RunningMachine,
     h: usize,
     reason: StopReason,
-) -> Result<Machine, DisconnectReason> {
+) -> Result<Machine, Leave> {
     let values: Vec<(Reg, [u8; 8])> = EXPEDITED
         .iter()
         .filter_map(|&(n, r)| {
@@ -343,12 +376,12 @@ fn report_on(
         .collect();
     let mut regs = values.iter().map(|(id, v)| (*id, &v[..]));
     m.report_stop_with_regs(t, reason, &mut regs)
-        .map_err(|_| DisconnectReason::Disconnect)
+        .map_err(|_| Leave::Dropped)
 }
 
 /// After a packet: a Ctrl-C halts the harts; a resume that already stopped (a step) is
 /// reported at once; a disconnect ends the session.
-fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, DisconnectReason> {
+fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
     match m {
         GdbStubStateMachine::CtrlCInterrupt(c) => {
             let h = t.running.first().copied().unwrap_or(0);
@@ -356,13 +389,13 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, DisconnectReason> {
             let _ = t.halt_all();
             let reason = was_running.then(|| t.stop_reason(h, StopCause::HaltRequest));
             c.interrupt_handled(t, reason)
-                .map_err(|_| DisconnectReason::Disconnect)
+                .map_err(|_| Leave::Dropped)
         }
         GdbStubStateMachine::Running(r) => match t.pending.take() {
             Some((h, reason)) => report_on(t, r, h, reason),
             None => Ok(GdbStubStateMachine::Running(r)),
         },
-        GdbStubStateMachine::Disconnected(d) => Err(d.get_reason()),
+        GdbStubStateMachine::Disconnected(d) => Err(d.get_reason().into()),
         m => Ok(m),
     }
 }

@@ -149,8 +149,10 @@ impl EmuTarget {
         self.rc.halt(HartSel::All)
     }
 
-    /// GDB leaves: take out its breakpoints and triggers, let the machine run.
-    pub fn detach(&mut self) {
+    /// GDB leaves: take out its breakpoints and triggers; with `resume` (GDB's `detach`)
+    /// let the machine run, else (the connection dropped, GDB's `disconnect`) leave the
+    /// harts as they are, so a debugger reconnecting finds them where this one left them.
+    pub fn detach(&mut self, resume: bool) {
         for (addr, orig) in std::mem::take(&mut self.sw) {
             let _ = self.write_mem(0, addr, &orig);
         }
@@ -163,8 +165,13 @@ impl EmuTarget {
         for id in ids {
             let _ = self.rc.remove_trigger(id);
         }
+        if self.sw.is_empty() {
+            let _ = self.ebreak_to_debugger(false);
+        }
         self.running.clear();
-        let _ = self.rc.resume(HartSel::All);
+        if resume {
+            let _ = self.rc.resume(HartSel::All);
+        }
     }
 
     /// The stop to report for hart `h` halted with `cause`.
@@ -666,8 +673,10 @@ impl HwWatchpoint for EmuTarget {
         let Some(hi) = addr.checked_add(len.max(1)) else {
             return Ok(false);
         };
-        // Reported after the access, as GDB expects (it then compares the old value).
-        match self.rc.add_watchpoint(HartSel::All, addr, hi, wk, true) {
+        // Fire before the access: GDB on RISC-V treats watchpoints as non-steppable (it
+        // takes the watchpoint out, steps the access, compares the value), so a stop before
+        // the access is reported right after it, where a user expects it.
+        match self.rc.add_watchpoint(HartSel::All, addr, hi, wk, false) {
             Ok(id) => {
                 self.watch.insert((addr, len, k), id);
                 Ok(true)

@@ -1,0 +1,642 @@
+//! `emu --gdb-port` driven by unmodified gdb-multiarch in batch mode, on the project's C
+//! guest (`tests/guests/gdb`): breakpoints, stepping, watchpoints, registers, memory,
+//! Ctrl-C, threads, monitor commands, detach and reconnect, kill. `stepi` is also checked
+//! against QEMU running the same ELF under the same GDB script.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use emu_tests::tool;
+
+/// The guest, built once per test process.
+fn guest() -> PathBuf {
+    static ELF: OnceLock<PathBuf> = OnceLock::new();
+    ELF.get_or_init(|| {
+        emu_tests::guest::build("gdb", &PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
+    })
+    .clone()
+}
+
+/// A running `emu --gdb-port 0`: its address, its console lines, and the process (killed
+/// when dropped).
+struct Emu {
+    child: Child,
+    addr: String,
+    console: Receiver<String>,
+}
+
+impl Emu {
+    fn start(extra: &[&str]) -> Emu {
+        let elf = guest();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_emu"))
+            .args(["--gdb-port", "0"])
+            .args(extra)
+            .arg(&elf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start emu");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let mut lines = BufReader::new(stderr).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("emu ended before listening")
+                .expect("read emu's stderr");
+            if let Some(a) = line.strip_prefix("emu: GDB server listening on ") {
+                break a.to_string();
+            }
+        };
+        // Keep draining stderr so emu never blocks on it.
+        std::thread::spawn(move || for _ in lines {});
+        let (tx, console) = channel();
+        let stdout = child.stdout.take().expect("stdout piped");
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        Emu {
+            child,
+            addr,
+            console,
+        }
+    }
+
+    /// Wait for the guest to print `line`.
+    fn wait_console(&self, line: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.console.recv_timeout(left) {
+                Ok(l) if l == line => return,
+                Ok(_) => {}
+                Err(e) => panic!("guest never printed {line:?}: {e}"),
+            }
+        }
+    }
+
+    /// emu's exit code, waiting at most a minute.
+    fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("emu did not exit");
+    }
+
+    fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Emu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// gdb-multiarch in batch mode on the guest ELF, connected to `addr`, running `cmds`.
+fn gdb_cmd(addr: &str, cmds: &[&str]) -> Command {
+    let mut c = Command::new(tool("gdb-multiarch"));
+    c.args(["-batch", "-nx", "-ex", "set pagination off"])
+        .args(["-ex", "set confirm off"])
+        .arg(guest())
+        .args(["-ex", &format!("target remote {addr}")]);
+    for cmd in cmds {
+        c.args(["-ex", cmd]);
+    }
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+/// Wait for `child` at most two minutes; its stdout and stderr together.
+fn collect(mut child: Child) -> String {
+    let mut out = child.stdout.take().expect("stdout piped");
+    let mut err = child.stderr.take().expect("stderr piped");
+    let t = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let killer = {
+        let pid = child.id();
+        let done = std::sync::Arc::new(Mutex::new(false));
+        let d = done.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < deadline {
+                if *d.lock().unwrap_or_else(|e| e.into_inner()) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        });
+        done
+    };
+    let mut s = String::new();
+    let _ = out.read_to_string(&mut s);
+    let _ = child.wait();
+    *killer.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    s + &t.join().unwrap_or_default()
+}
+
+fn gdb(addr: &str, cmds: &[&str]) -> String {
+    let out = collect(gdb_cmd(addr, cmds).spawn().expect("start gdb-multiarch"));
+    eprintln!("---- gdb ----\n{out}");
+    out
+}
+
+/// `needle` occurs in `hay` after position `from`; its end.
+#[track_caller]
+fn after(hay: &str, from: usize, needle: &str) -> usize {
+    match hay[from..].find(needle) {
+        Some(i) => from + i + needle.len(),
+        None => panic!("{needle:?} not found (in order) in GDB's output"),
+    }
+}
+
+/// Every needle, in this order.
+#[track_caller]
+fn in_order(hay: &str, needles: &[&str]) {
+    let mut at = 0;
+    for n in needles {
+        at = after(hay, at, n);
+    }
+}
+
+#[test]
+fn break_next_step_finish() {
+    let emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "break square",
+            "continue",
+            "bt",
+            "next",
+            "next",
+            "finish",
+            "step",
+            "step",
+            "info locals",
+            "p a + b",
+            "next",
+            "next",
+            "next",
+            "p total",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1 at",
+            "Breakpoint 1, square (x=0) at",
+            "#0  square (x=0)",
+            "#1  ",
+            "in main () at",
+            "\t    return r;",
+            "\t}",
+            "in main () at",
+            "Value returned is $1 = 0",
+            "add (a=0, b=0) at",
+            "\t    int s = a + b;",
+            "\t    return s;",
+            "s = 0",
+            "$2 = 0",
+            "\t}",
+            "main () at",
+            "\t        bump();",
+            // next steps over bump() and goes round the loop
+            "\t    for (int i = 0; i < 10; i++) {",
+            "$3 = 0",
+        ],
+    );
+}
+
+#[test]
+fn next_over_a_breakpointed_call_stops_in_it() {
+    let emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "break main",
+            "continue",
+            "break bump",
+            "next",
+            "next",
+            "next",
+            "next",
+            "p counter",
+            "finish",
+            "p counter",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, main () at",
+            "\t    for (int i = 0; i < 10; i++) {",
+            "\t        total = add(total, square(i));",
+            "\t        bump();",
+            "Breakpoint 2, bump () at",
+            "$1 = 0",
+            "main () at",
+            "$2 = 1",
+        ],
+    );
+}
+
+#[test]
+fn hardware_breakpoint_and_watchpoints() {
+    let emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "hbreak add",
+            "continue",
+            "delete",
+            "watch counter",
+            "continue",
+            "continue",
+            "x/i $pc",
+            "delete",
+            "awatch results[0]",
+            "continue",
+            "p results[0]",
+            "delete",
+            "rwatch shared",
+            "continue",
+            "x/i $pc",
+            "delete",
+            "continue",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Hardware assisted breakpoint 1 at",
+            "Breakpoint 1, add (a=0, b=0) at",
+            "Hardware watchpoint 2: counter",
+            "Old value = 0",
+            "New value = 1",
+            "bump () at",
+            "Old value = 1",
+            "New value = 2",
+            // reported on the instruction after the store
+            "=> 0x",
+            "<bump+",
+            "Hardware access (read/write) watchpoint 3: results[0]",
+            "Old value = 0",
+            "New value = 285",
+            "main () at",
+            "$1 = 285",
+            "Hardware read watchpoint 4: shared",
+            "Value = 7",
+            "peek () at",
+            "=> 0x",
+            "<peek+",
+            "exited normally",
+        ],
+    );
+}
+
+#[test]
+fn registers_memory_and_set_var() {
+    let emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "break peek",
+            "continue",
+            "info registers",
+            "p/x $mhartid",
+            "p/x $misa",
+            "p $mstatus",
+            "x/16x &results",
+            "set var shared = 8",
+            "p shared",
+            "set var results[1] = 0x1122334455667788",
+            "x/2gx &results",
+            "set $a5 = 0xabcdef",
+            "p/x $a5",
+            "p $fa0",
+            "info all-registers",
+            "finish",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, peek () at",
+            "ra             0x",
+            "sp             0x",
+            "t6             0x",
+            "pc             0x",
+            "<peek+",
+            "$1 = 0x0",
+            "$2 = 0x80000000001411",
+            "$3 = ",
+            "<results>:\t0x0000011d\t0x00000000\t0x00000000\t0x00000000",
+            "$4 = 8",
+            "<results>:\t0x000000000000011d\t0x1122334455667788",
+            "$5 = 0xabcdef",
+            "$6 = ",
+            "ft0 ",
+            "mstatus",
+            "Value returned is $7 = 8",
+        ],
+    );
+}
+
+/// The guest's exit code follows the value GDB wrote: main returns 0 only if
+/// total (285) + shared == 292.
+#[test]
+fn written_variable_changes_the_guest_result() {
+    let mut emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &["break peek", "continue", "set var shared = 9", "continue"],
+    );
+    in_order(&out, &["Breakpoint 1, peek ()", "exited with code 01"]);
+    assert_eq!(emu.wait_exit(), Some(1));
+}
+
+#[test]
+fn ctrl_c_interrupts_a_running_guest() {
+    let mut emu = Emu::start(&["--halted"]);
+    let child = gdb_cmd(
+        &emu.addr,
+        &[
+            "break spin",
+            "continue",
+            "set var spin_forever = 1",
+            "continue",
+            "p spins > 0",
+            "bt 1",
+            "set var spin_forever = 0",
+            "delete",
+            "continue",
+        ],
+    )
+    .spawn()
+    .expect("start gdb-multiarch");
+    emu.wait_console("spinning");
+    // The guest runs the loop now; GDB is waiting in `continue`. Ctrl-C it.
+    std::thread::sleep(Duration::from_millis(100));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(st.success());
+    let out = collect(child);
+    eprintln!("---- gdb ----\n{out}");
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, spin () at",
+            "received signal SIGINT",
+            "$1 = 1",
+            "#0  ",
+            "spin () at",
+            "exited normally",
+        ],
+    );
+    emu.wait_console("gdb demo done");
+    assert_eq!(emu.wait_exit(), Some(0));
+}
+
+#[test]
+fn two_harts_are_two_threads() {
+    let emu = Emu::start(&["--halted", "--smp", "2"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "break spin",
+            "continue",
+            "info threads",
+            "thread 2",
+            "bt 1",
+            "p $mhartid",
+            "p worker_ticks > 0",
+            "thread 1",
+            "p $mhartid",
+            "bt 1",
+            "thread apply all p $pc",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, spin () at",
+            "* 1    Thread 1.1",
+            "spin () at",
+            "2    Thread 1.2",
+            "worker (hart=1) at",
+            "[Switching to thread 2 (Thread 1.2)]",
+            "#0  ",
+            "worker (hart=1)",
+            "$1 = 1",
+            "$2 = 1",
+            "[Switching to thread 1 (Thread 1.1)]",
+            "$3 = 0",
+            "spin () at",
+            "Thread 2 (Thread 1.2)",
+            "<worker+",
+            "Thread 1 (Thread 1.1)",
+            "<spin+",
+        ],
+    );
+}
+
+#[test]
+fn monitor_commands_and_reset_halt() {
+    let mut emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "monitor help",
+            "break add",
+            "continue",
+            "monitor harts",
+            "monitor triggers",
+            "monitor reset halt",
+            "maintenance flush register-cache",
+            "p/x $pc",
+            "monitor dm",
+            "monitor bogus",
+            "info mem",
+            "detach",
+        ],
+    );
+    // GDB prints monitor output on a stream of its own: check it apart from the rest.
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, add (",
+            "$1 = 0x1000",
+            "0x0000000000001000 0x0000000000010000 ro",
+            "0x0000000080000000 0x0000000088000000 rw",
+            "[Inferior 1 (process 1) detached]",
+        ],
+    );
+    for monitor in [
+        "reset halt           system reset, harts halt at the reset vector",
+        "hart 0: halted",
+        "no triggers armed",
+        "system reset; harts halted at the reset vector",
+        "dmstatus    0x",
+        "error: unknown monitor command \"bogus\"",
+    ] {
+        assert!(out.contains(monitor), "no {monitor:?} in GDB's output");
+    }
+    // The detach let the reset machine run: the program runs from the start to its end.
+    emu.wait_console("gdb demo done");
+    assert_eq!(emu.wait_exit(), Some(0));
+}
+
+#[test]
+fn detach_reconnect_and_kill() {
+    let mut emu = Emu::start(&["--halted"]);
+    let first = gdb(&emu.addr, &["break spin", "continue", "disconnect"]);
+    in_order(&first, &["Breakpoint 1, spin () at"]);
+    // `disconnect` leaves the machine as it is (halted, breakpoints out); a new session
+    // finds it where the first left it.
+    assert!(emu.running(), "emu ended when GDB disconnected");
+    let second = gdb(&emu.addr, &["p $pc", "bt 1", "kill"]);
+    in_order(&second, &["<spin+", "spin () at"]);
+    // `kill` ends emu (GDB then sees the connection close).
+    assert!(emu.wait_exit().is_some());
+}
+
+/// A second GDB while one is connected is refused; the first keeps working.
+#[test]
+fn second_client_is_refused() {
+    let emu = Emu::start(&["--halted"]);
+    let mut first = gdb_cmd(
+        &emu.addr,
+        &["break spin", "continue", "shell sleep 2", "p/x $pc", "detach"],
+    )
+    .spawn()
+    .expect("start gdb-multiarch");
+    std::thread::sleep(Duration::from_millis(500));
+    let second = gdb(&emu.addr, &["p/x $pc"]);
+    assert!(
+        second.contains("Connection reset by peer")
+            || second.contains("Remote connection closed")
+            || second.contains("Remote communication error"),
+        "the second client was not refused: {second}"
+    );
+    let _ = first.stdin.take();
+    let out = collect(first);
+    in_order(&out, &["Breakpoint 1, spin () at", "$1 = 0x", "detached"]);
+}
+
+#[test]
+fn load_writes_the_program_through_the_stub() {
+    let emu = Emu::start(&["--halted"]);
+    // Clobber the code, then `load` it back over X packets and run it.
+    let out = gdb(
+        &emu.addr,
+        &[
+            "set {int}main = 0",
+            "x/x main",
+            "load",
+            "x/i main",
+            "break peek",
+            "continue",
+            "p results[0]",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            ":\t0x00000000",
+            "Loading section .text",
+            "Transfer rate",
+            "<main>:",
+            "Breakpoint 1, peek ()",
+            "$1 = 285",
+        ],
+    );
+}
+
+/// Registers after `n` stepi from main: GDB's `info registers` of the integer registers.
+fn registers_after_stepi(addr: &str, n: usize) -> Vec<String> {
+    let steps = format!("stepi {n}");
+    let out = gdb(
+        addr,
+        &[
+            "break main",
+            "continue",
+            &steps,
+            "info registers pc ra sp gp tp t0 t1 t2 fp s1 a0 a3 a4 a5 a6 a7 s2 s3",
+        ],
+    );
+    let regs: Vec<String> = out
+        .lines()
+        .filter(|l| {
+            let name = l.split_whitespace().next().unwrap_or("");
+            [
+                "pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a3", "a4",
+                "a5", "a6", "a7", "s2", "s3",
+            ]
+            .contains(&name)
+        })
+        .map(str::to_string)
+        .collect();
+    assert_eq!(regs.len(), 18, "{out}");
+    regs
+}
+
+/// Port for QEMU's GDB server: free now (bound and released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn stepi_matches_qemu() {
+    let emu = Emu::start(&["--halted"]);
+    let ours = registers_after_stepi(&emu.addr, 300);
+    drop(emu);
+
+    let port = free_port();
+    let mut qemu = Command::new(tool("qemu-system-riscv64"))
+        .args(["-M", "virt", "-bios", "none", "-cpu", "rv64", "-nographic"])
+        .args(["-monitor", "none", "-serial", "null", "-S", "-gdb"])
+        .arg(format!("tcp:127.0.0.1:{port}"))
+        .arg("-kernel")
+        .arg(guest())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start qemu-system-riscv64");
+    // QEMU listens before it starts the guest; wait for the port.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "QEMU's GDB port never opened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // That probe connection was QEMU's one client: it is gone now; connect GDB.
+    std::thread::sleep(Duration::from_millis(100));
+    let theirs = registers_after_stepi(&format!("127.0.0.1:{port}"), 300);
+    let _ = qemu.kill();
+    let _ = qemu.wait();
+    assert_eq!(ours, theirs);
+}

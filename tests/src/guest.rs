@@ -1,0 +1,46 @@
+//! The project's C guest programs (under `tests/guests/`), built with the RISC-V GCC that
+//! `.ci/run` installs, once per process, into a directory the caller names.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Directory holding the guest sources.
+pub fn sources() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("guests")
+}
+
+/// Build guest `name` (the directory `tests/guests/<name>`: `start.S`, `link.ld` and every
+/// `.c` file) for RV64GC with debug information, unoptimised so GDB's line stepping is
+/// predictable; the ELF's path under `out`.
+pub fn build(name: &str, out: &Path) -> PathBuf {
+    let dir = sources().join(name);
+    let elf = out.join(format!("{name}.elf"));
+    let mut srcs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c" || x == "S"))
+        .collect();
+    srcs.sort();
+    std::fs::create_dir_all(out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    let gcc = crate::tool("riscv64-unknown-elf-gcc");
+    let st = Command::new(gcc)
+        .args([
+            "-march=rv64gc",
+            "-mabi=lp64d",
+            "-mcmodel=medany",
+            "-O0",
+            "-g",
+            "-nostdlib",
+            "-ffreestanding",
+            "-Wl,--no-warn-rwx-segments",
+            "-T",
+        ])
+        .arg(dir.join("link.ld"))
+        .args(&srcs)
+        .arg("-o")
+        .arg(&elf)
+        .status()
+        .expect("run riscv64-unknown-elf-gcc");
+    assert!(st.success(), "building guest {name} failed");
+    elf
+}
