@@ -6,7 +6,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use emu_runctl::{HartSel, HartStatus, RegId, RunControl, StopCause, StopEvent};
 use gdbstub::conn::Connection;
@@ -15,11 +16,15 @@ use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 
 use crate::Host;
 use crate::arch::Reg;
+use crate::frame::{Frame, Framer, packet};
 use crate::target::{EmuTarget, StopReason};
 
 /// Largest packet GDB may send (it sizes `m`, `X` and `g` transfers by it): 4 KiB of memory
 /// in one `m` reply takes 8 KiB of hex.
 const PACKET_SIZE: usize = 0x4000;
+
+/// How long a new connection waits for the session before it to end.
+const HANDOVER: Duration = Duration::from_millis(500);
 
 /// Registers sent with every stop (`T` packet), so GDB need not ask for them: pc, sp, fp, ra.
 const EXPEDITED: [(u8, RegId); 4] = [
@@ -34,6 +39,10 @@ const EXPEDITED: [(u8, RegId); 4] = [
 pub struct BufferedConn<W: Write> {
     w: W,
     buf: Vec<u8>,
+    /// The last reply packet sent, for a NAK.
+    last: Vec<u8>,
+    /// Replies are dropped (a stub being brought to the session's protocol state).
+    mute: bool,
 }
 
 impl<W: Write> BufferedConn<W> {
@@ -42,7 +51,21 @@ impl<W: Write> BufferedConn<W> {
         BufferedConn {
             w,
             buf: Vec::with_capacity(PACKET_SIZE),
+            last: Vec::new(),
+            mute: false,
         }
+    }
+
+    /// Send `bytes` now, outside `gdbstub` (replies to bad input).
+    fn send(&mut self, bytes: &[u8]) {
+        let _ = self.w.write_all(bytes).and_then(|_| self.w.flush());
+    }
+
+    /// GDB NAKed the last reply: send it again.
+    fn resend(&mut self) {
+        let last = std::mem::take(&mut self.last);
+        self.send(&last);
+        self.last = last;
     }
 }
 
@@ -68,8 +91,15 @@ impl<W: Write> Connection for BufferedConn<W> {
     }
 
     fn flush(&mut self) -> Result<(), std::io::Error> {
+        if self.mute {
+            return Ok(());
+        }
         if !self.buf.is_empty() {
             let r = self.w.write_all(&self.buf);
+            if let Some(i) = self.buf.iter().position(|&b| b == b'$') {
+                self.last.clear();
+                self.last.extend_from_slice(&self.buf[i..]);
+            }
             self.buf.clear();
             r?;
         }
@@ -84,6 +114,75 @@ type Machine = GdbStubStateMachine<'static, EmuTarget, Conn>;
 struct Session {
     target: EmuTarget,
     gdb: Option<Machine>,
+    /// The connection's writing half, for a stub made anew after a bad packet.
+    writer: SharedWriter,
+    framer: Framer,
+    /// GDB switched acknowledgements off (`QStartNoAckMode`).
+    noack: bool,
+}
+
+/// The writing half of a connection, shared by the stubs of one session in turn.
+#[derive(Clone)]
+struct SharedWriter(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl Write for SharedWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(b)
+    }
+
+    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .write_all(b)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+/// A stub in its initial state on `writer`.
+fn new_stub(target: &mut EmuTarget, writer: &SharedWriter) -> Option<Machine> {
+    let conn = BufferedConn::new(Box::new(writer.clone()) as Box<dyn Write + Send>);
+    GdbStubBuilder::new(conn)
+        .packet_buffer_size(PACKET_SIZE)
+        .build()
+        .ok()?
+        .run_state_machine(target)
+        .ok()
+}
+
+/// `gdbstub` gave up on a packet it could not parse (and with it the whole stub): answer
+/// the packet with an error and carry on with a new stub in the same protocol state.
+fn recover(s: &mut Session) -> Result<(), Leave> {
+    let mut m = new_stub(&mut s.target, &s.writer).ok_or(Leave::Dropped)?;
+    if s.noack {
+        // The new stub learns of no-ack mode the way the old one did; GDB hears nothing.
+        if let GdbStubStateMachine::Idle(i) = &mut m {
+            i.borrow_conn().mute = true;
+        }
+        for &b in b"$QStartNoAckMode#b0" {
+            m = match m {
+                GdbStubStateMachine::Idle(i) => i
+                    .incoming_data(&mut s.target, b)
+                    .map_err(|_| Leave::Dropped)?,
+                other => other,
+            };
+        }
+        if let GdbStubStateMachine::Idle(i) = &mut m {
+            let c = i.borrow_conn();
+            c.buf.clear();
+            c.mute = false;
+        }
+    }
+    s.gdb = Some(m);
+    let mut reply = if s.noack { vec![] } else { vec![b'+'] };
+    reply.extend(packet(b"E01"));
+    if let Some(c) = conn(s) {
+        c.send(&reply);
+    }
+    Ok(())
 }
 
 /// The server: at most one session at a time.
@@ -91,6 +190,8 @@ pub struct GdbServer {
     rc: Arc<RunControl>,
     host: Arc<dyn Host>,
     session: Mutex<Option<Session>>,
+    /// Signalled when a session ends.
+    ended: Condvar,
 }
 
 impl std::fmt::Debug for GdbServer {
@@ -143,6 +244,7 @@ impl GdbServer {
             rc,
             host,
             session: Mutex::new(None),
+            ended: Condvar::new(),
         });
         let weak = Arc::downgrade(&server);
         let _ = std::thread::Builder::new()
@@ -199,27 +301,34 @@ impl GdbServer {
     pub fn serve(&self, mut r: impl Read, w: Box<dyn Write + Send>) -> Ended {
         {
             let mut g = self.lock();
-            if g.is_some() {
-                return Ended::Refused;
+            // A debugger reconnecting at once may find its old session not yet wound up
+            // (its reader has still to see the end of the stream): give that a moment.
+            let deadline = Instant::now() + HANDOVER;
+            while g.is_some() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ended::Refused;
+                }
+                g = self
+                    .ended
+                    .wait_timeout(g, left)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
             let mut target = EmuTarget::new(self.rc.clone(), self.host.clone());
             if let Err(e) = target.attach() {
                 tracing::warn!("gdb: could not halt the harts on attach: {e}");
             }
-            let stub = match GdbStubBuilder::new(BufferedConn::new(w))
-                .packet_buffer_size(PACKET_SIZE)
-                .build()
-            {
-                Ok(s) => s,
-                Err(_) => return Ended::Detached,
-            };
-            let gdb = match stub.run_state_machine(&mut target) {
-                Ok(m) => m,
-                Err(_) => return Ended::Detached,
+            let writer = SharedWriter(Arc::new(Mutex::new(w)));
+            let Some(gdb) = new_stub(&mut target, &writer) else {
+                return Ended::Detached;
             };
             *g = Some(Session {
                 target,
                 gdb: Some(gdb),
+                writer,
+                framer: Framer::new(PACKET_SIZE),
+                noack: false,
             });
         }
         let mut buf = vec![0u8; 64 << 10];
@@ -236,6 +345,7 @@ impl GdbServer {
         let mut g = self.lock();
         let mut s = g.take();
         drop(g);
+        self.ended.notify_all();
         match ended {
             Leave::Kill => {
                 self.host.kill();
@@ -257,28 +367,44 @@ impl GdbServer {
             return Some(Leave::Dropped);
         };
         for &b in data {
-            let Some(gdb) = s.gdb.take() else {
-                return Some(Leave::Dropped);
+            let Some(frame) = s.framer.push(b) else {
+                continue;
             };
-            let next = match gdb {
-                GdbStubStateMachine::Idle(m) => m.incoming_data(&mut s.target, b),
-                GdbStubStateMachine::Running(m) => m.incoming_data(&mut s.target, b),
-                GdbStubStateMachine::CtrlCInterrupt(_) | GdbStubStateMachine::Disconnected(_) => {
-                    Ok(gdb)
+            let noack = s.noack;
+            let r = match frame {
+                Frame::Packet(p) => {
+                    let noack = &p[..] == b"$QStartNoAckMode#b0";
+                    let r = p.iter().try_for_each(|&b| feed(s, b));
+                    s.noack |= noack;
+                    r
+                }
+                Frame::Interrupt => feed(s, 0x03),
+                Frame::Nack => {
+                    if let Some(c) = conn(s) {
+                        c.resend();
+                    }
+                    Ok(())
+                }
+                Frame::BadChecksum => {
+                    tracing::warn!("gdb: packet with a bad checksum");
+                    if let Some(c) = conn(s).filter(|_| !noack) {
+                        c.send(b"-");
+                    }
+                    Ok(())
+                }
+                Frame::TooLong => {
+                    tracing::warn!("gdb: packet longer than PacketSize ({PACKET_SIZE:#x})");
+                    let mut reply = if noack { vec![] } else { vec![b'+'] };
+                    reply.extend(packet(b"E01"));
+                    if let Some(c) = conn(s) {
+                        c.send(&reply);
+                    }
+                    Ok(())
                 }
             };
-            let next = match next {
-                Ok(m) => m,
-                Err(e) => {
-                    tracing::warn!("gdb: ending the session: {e}");
-                    return Some(Leave::Dropped);
-                }
-            };
-            let next = match settle(&mut s.target, next) {
-                Ok(m) => m,
-                Err(r) => return Some(r),
-            };
-            s.gdb = Some(next);
+            if let Err(leave) = r {
+                return Some(leave);
+            }
         }
         // Acknowledgements and replies of this batch go out now (a `c` has no reply until
         // the stop, but its `+` must not wait for it).
@@ -366,11 +492,7 @@ fn report_on(
         .iter()
         .filter_map(|&(n, r)| {
             let v = t.rc().read_register(h, r).ok()?;
-            let id = if n == 32 {
-                Reg::Pc
-            } else {
-                Reg::Gpr(n)
-            };
+            let id = if n == 32 { Reg::Pc } else { Reg::Gpr(n) };
             Some((id, v.to_le_bytes()))
         })
         .collect();
@@ -388,8 +510,7 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
             let was_running = !t.running.is_empty();
             let _ = t.halt_all();
             let reason = was_running.then(|| t.stop_reason(h, StopCause::HaltRequest));
-            c.interrupt_handled(t, reason)
-                .map_err(|_| Leave::Dropped)
+            c.interrupt_handled(t, reason).map_err(|_| Leave::Dropped)
         }
         GdbStubStateMachine::Running(r) => match t.pending.take() {
             Some((h, reason)) => report_on(t, r, h, reason),
@@ -398,6 +519,38 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
         GdbStubStateMachine::Disconnected(d) => Err(d.get_reason().into()),
         m => Ok(m),
     }
+}
+
+/// Feed one byte of a whole packet to the stub.
+fn feed(s: &mut Session, b: u8) -> Result<(), Leave> {
+    let Some(gdb) = s.gdb.take() else {
+        return Err(Leave::Dropped);
+    };
+    let next = match gdb {
+        GdbStubStateMachine::Idle(m) => m.incoming_data(&mut s.target, b),
+        GdbStubStateMachine::Running(m) => m.incoming_data(&mut s.target, b),
+        GdbStubStateMachine::CtrlCInterrupt(_) | GdbStubStateMachine::Disconnected(_) => Ok(gdb),
+    };
+    match next {
+        Ok(next) => {
+            s.gdb = Some(settle(&mut s.target, next)?);
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!("gdb: bad packet: {e}");
+            recover(s)
+        }
+    }
+}
+
+/// The session's connection.
+fn conn(s: &mut Session) -> Option<&mut Conn> {
+    Some(match s.gdb.as_mut()? {
+        GdbStubStateMachine::Idle(i) => i.borrow_conn(),
+        GdbStubStateMachine::Running(i) => i.borrow_conn(),
+        GdbStubStateMachine::CtrlCInterrupt(i) => i.borrow_conn(),
+        GdbStubStateMachine::Disconnected(i) => i.borrow_conn(),
+    })
 }
 
 fn flush(m: &mut Machine) {

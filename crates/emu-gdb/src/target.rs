@@ -219,6 +219,16 @@ impl EmuTarget {
         }
     }
 
+    /// The hart behind thread `t`, if there is one.
+    fn known(&self, t: Tid) -> TargetResult<usize, Self> {
+        let h = hart(t);
+        if h < self.harts {
+            Ok(h)
+        } else {
+            Err(TargetError::NonFatal)
+        }
+    }
+
     /// Whether addresses are physical on hart `h` (no translation in force).
     fn is_bare(&mut self, h: usize) -> bool {
         if let Some(b) = self.bare {
@@ -405,7 +415,7 @@ impl MultiThreadBase for EmuTarget {
     }
 
     fn read_addrs(&mut self, addr: u64, data: &mut [u8], t: Tid) -> TargetResult<usize, Self> {
-        let h = hart(t);
+        let h = self.known(t)?;
         match self.read_mem(h, addr, data) {
             Ok(()) => Ok(data.len()),
             // Partly readable (the end of RAM): as much as reads, byte by byte.
@@ -428,7 +438,8 @@ impl MultiThreadBase for EmuTarget {
     }
 
     fn write_addrs(&mut self, addr: u64, data: &[u8], t: Tid) -> TargetResult<(), Self> {
-        nonfatal(self.write_mem(hart(t), addr, data))
+        let h = self.known(t)?;
+        nonfatal(self.write_mem(h, addr, data))
     }
 
     fn list_active_threads(&mut self, f: &mut dyn FnMut(Tid)) -> Result<(), RcError> {
@@ -444,12 +455,7 @@ impl MultiThreadBase for EmuTarget {
 }
 
 impl SingleRegisterAccess<Tid> for EmuTarget {
-    fn read_register(
-        &mut self,
-        t: Tid,
-        id: Reg,
-        buf: &mut [u8],
-    ) -> TargetResult<usize, Self> {
+    fn read_register(&mut self, t: Tid, id: Reg, buf: &mut [u8]) -> TargetResult<usize, Self> {
         let h = hart(t);
         if let Reg::Priv = id {
             let dcsr = nonfatal(self.rc.read_register(h, RegId::Csr(0x7b0)))?;
@@ -473,12 +479,7 @@ impl SingleRegisterAccess<Tid> for EmuTarget {
         Ok(n)
     }
 
-    fn write_register(
-        &mut self,
-        t: Tid,
-        id: Reg,
-        val: &[u8],
-    ) -> TargetResult<(), Self> {
+    fn write_register(&mut self, t: Tid, id: Reg, val: &[u8]) -> TargetResult<(), Self> {
         let h = hart(t);
         if val.len() > 8 {
             return Err(TargetError::NonFatal);

@@ -15,10 +15,8 @@ use emu_tests::tool;
 /// The guest, built once per test process.
 fn guest() -> PathBuf {
     static ELF: OnceLock<PathBuf> = OnceLock::new();
-    ELF.get_or_init(|| {
-        emu_tests::guest::build("gdb", &PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
-    })
-    .clone()
+    ELF.get_or_init(|| emu_tests::guest::build("gdb", &PathBuf::from(env!("CARGO_TARGET_TMPDIR"))))
+        .clone()
 }
 
 /// A running `emu --gdb-port 0`: its address, its console lines, and the process (killed
@@ -527,7 +525,13 @@ fn second_client_is_refused() {
     let emu = Emu::start(&["--halted"]);
     let mut first = gdb_cmd(
         &emu.addr,
-        &["break spin", "continue", "shell sleep 2", "p/x $pc", "detach"],
+        &[
+            "break spin",
+            "continue",
+            "shell sleep 2",
+            "p/x $pc",
+            "detach",
+        ],
     )
     .spawn()
     .expect("start gdb-multiarch");
@@ -590,8 +594,8 @@ fn registers_after_stepi(addr: &str, n: usize) -> Vec<String> {
         .filter(|l| {
             let name = l.split_whitespace().next().unwrap_or("");
             [
-                "pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a3", "a4",
-                "a5", "a6", "a7", "s2", "s3",
+                "pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a3", "a4", "a5",
+                "a6", "a7", "s2", "s3",
             ]
             .contains(&name)
         })

@@ -1,0 +1,289 @@
+//! The GDB server against bad input over a real socket: garbage, bad checksums, malformed,
+//! unknown, oversized and truncated packets, a disconnect mid-command, a second client. Each
+//! gets an error reply or a refusal; the server keeps serving and the guest keeps running.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_core::{Engine, Interpreter};
+use emu_gdb::{GdbServer, Host, Region};
+use emu_isa::Xlen;
+use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_runctl::RunControl;
+
+const BASE: u64 = 0x8000_0000;
+
+/// A guest that counts in s0 forever.
+fn counter_elf() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.j(lp);
+    let code = a.finish().expect("assembles");
+    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
+struct NoHost;
+
+impl Host for NoHost {
+    fn exit_code(&self) -> Option<i32> {
+        None
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        vec![Region {
+            start: BASE,
+            len: 1 << 20,
+            rom: false,
+        }]
+    }
+    fn kill(&self) {}
+}
+
+fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts: 1,
+        console,
+        ram_size: 1 << 20,
+        engine: Some(Arc::new(|_| {
+            Box::new(Interpreter::default()) as Box<dyn Engine>
+        })),
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
+    let rc = RunControl::new(m.dm.clone()).expect("run control");
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
+    let addr = server.listen("127.0.0.1:0").expect("listen");
+    (m, server, addr)
+}
+
+fn checksum(p: &[u8]) -> u8 {
+    p.iter().fold(0u8, |a, b| a.wrapping_add(*b))
+}
+
+fn packet(p: &[u8]) -> Vec<u8> {
+    let mut v = vec![b'$'];
+    v.extend_from_slice(p);
+    v.extend_from_slice(format!("#{:02x}", checksum(p)).as_bytes());
+    v
+}
+
+/// A raw RSP client in ack mode.
+struct Client {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let s = TcpStream::connect(addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        Client { s, buf: Vec::new() }
+    }
+
+    fn send_raw(&mut self, b: &[u8]) {
+        self.s.write_all(b).expect("send");
+    }
+
+    /// The next reply packet's body (acks skipped); None when the server closed.
+    fn reply(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'$')
+                && let Some(j) = self.buf[i..].iter().position(|&b| b == b'#')
+                && self.buf.len() >= i + j + 3
+            {
+                let body = unrle(&self.buf[i + 1..i + j]);
+                self.buf.drain(..i + j + 3);
+                self.send_raw(b"+");
+                return Some(body);
+            }
+            let mut b = [0u8; 4096];
+            match self.s.read(&mut b) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => self.buf.extend_from_slice(&b[..n]),
+            }
+        }
+    }
+
+    fn request(&mut self, p: &[u8]) -> Vec<u8> {
+        self.send_raw(&packet(p));
+        self.reply().expect("a reply")
+    }
+
+    /// The hart's s0 through `p8` (little-endian hex).
+    fn s0(&mut self) -> u64 {
+        let r = self.request(b"p8");
+        let bytes: Vec<u8> = (0..8)
+            .map(|i| {
+                u8::from_str_radix(
+                    std::str::from_utf8(&r[2 * i..2 * i + 2]).unwrap_or("zz"),
+                    16,
+                )
+                .expect("hex")
+            })
+            .collect();
+        u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
+    }
+}
+
+/// Undo the protocol's run-length encoding: `c*n` is `c` and `n - 29` more of it.
+fn unrle(b: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'*' && i + 1 < b.len() {
+            let last = out.last().copied().unwrap_or(b'0');
+            let n = b[i + 1].saturating_sub(29) as usize;
+            out.extend(std::iter::repeat_n(last, n));
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn is_error(r: &[u8]) -> bool {
+    r.first() == Some(&b'E')
+}
+
+#[test]
+fn bad_packets_get_errors_and_the_session_goes_on() {
+    let (m, server, addr) = start();
+    let mut c = Client::connect(addr);
+    assert!(
+        c.request(b"qSupported:multiprocess+")
+            .starts_with(b"PacketSize=")
+    );
+    // Garbage between packets is skipped.
+    c.send_raw(b"hello, world\r\n");
+    assert_eq!(c.request(b"?")[0], b'T');
+    // A bad checksum is refused with '-'; the packet is not executed.
+    c.send_raw(b"$M80000000,4:00000000#00");
+    let mut nak = [0u8; 1];
+    c.s.read_exact(&mut nak).expect("nak");
+    assert_eq!(&nak, b"-");
+    assert_eq!(
+        c.request(b"m80000000,4"),
+        b"13041400".to_vec(),
+        "code unchanged"
+    );
+    // Malformed arguments: errors in the protocol's form.
+    for p in [
+        &b"mzz,4"[..],
+        b"m80000000",
+        b"M80000000,4:0g",
+        b"Z0,zz,4",
+        b"pzz",
+        b"P1000=00",
+        b"m80000000,ffffffffffffffffffffff",
+        b"qXfer:features:read:nope.xml:0,100",
+    ] {
+        let r = c.request(p);
+        assert!(
+            is_error(&r) || r.is_empty(),
+            "{:?} -> {:?}",
+            String::from_utf8_lossy(p),
+            String::from_utf8_lossy(&r)
+        );
+    }
+    // A thread that doesn't exist: selecting it is accepted, using it is an error.
+    assert_eq!(c.request(b"Hgp1.7"), b"OK".to_vec());
+    assert!(is_error(&c.request(b"g")));
+    assert!(is_error(&c.request(b"m80000000,4")));
+    assert_eq!(c.request(b"Hgp1.1"), b"OK".to_vec());
+    assert_eq!(c.request(b"m80000000,4"), b"13041400".to_vec());
+    // Binary data shorter than its length: written as far as it goes (as gdbstub does).
+    assert_eq!(c.request(b"X80080000,8:ab"), b"OK".to_vec());
+    // Unknown packets: the empty reply.
+    assert_eq!(c.request(b"vBogus;1"), b"".to_vec());
+    assert_eq!(c.request(b"qNothingLikeThis"), b"".to_vec());
+    // Memory that isn't there: an error, not a crash.
+    assert!(is_error(&c.request(b"m40000000,10")));
+    // In no-ack mode too, a packet the stub cannot parse gets an error and nothing else.
+    assert_eq!(c.request(b"QStartNoAckMode"), b"OK".to_vec());
+    c.send_raw(&packet(b"mzz,4"));
+    assert_eq!(c.reply(), Some(b"E01".to_vec()));
+    assert_eq!(c.request(b"m80000000,4"), b"13041400".to_vec());
+    // Still serving: a register read, and the guest runs and stops on request.
+    let before = c.s0();
+    c.send_raw(&packet(b"vCont;c"));
+    std::thread::sleep(Duration::from_millis(50));
+    c.send_raw(b"\x03");
+    let stop = c.reply().expect("stop reply");
+    assert_eq!(stop[0], b'T', "{}", String::from_utf8_lossy(&stop));
+    assert!(c.s0() > before, "the guest did not run");
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+#[test]
+fn oversized_and_truncated_packets_end_only_that_session() {
+    let (m, server, addr) = start();
+    // A packet far larger than the advertised PacketSize.
+    let mut c = Client::connect(addr);
+    assert_eq!(c.request(b"?")[0], b'T');
+    let mut big = vec![b'$'];
+    big.extend(std::iter::repeat_n(b'a', 1 << 20));
+    big.extend_from_slice(b"#00");
+    let _ = c.s.write_all(&big);
+    // An error reply, and the session goes on.
+    assert_eq!(c.reply(), Some(b"E01".to_vec()));
+    assert_eq!(c.request(b"?")[0], b'T');
+    drop(c);
+    // A packet cut off mid-way by a disconnect.
+    let mut c = Client::connect(addr);
+    c.send_raw(b"$m80000000,4");
+    drop(c);
+    // A disconnect while the guest runs (mid `continue`).
+    let mut c = Client::connect(addr);
+    c.send_raw(&packet(b"vCont;c"));
+    std::thread::sleep(Duration::from_millis(20));
+    drop(c);
+    // The server still serves, and the guest ran on meanwhile.
+    let mut c = Client::connect(addr);
+    let a = c.s0();
+    c.send_raw(&packet(b"vCont;c"));
+    std::thread::sleep(Duration::from_millis(50));
+    c.send_raw(b"\x03");
+    assert_eq!(c.reply().expect("stop reply")[0], b'T');
+    assert!(c.s0() > a);
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+#[test]
+fn a_second_client_is_refused_while_the_first_works() {
+    let (m, server, addr) = start();
+    let mut first = Client::connect(addr);
+    assert_eq!(first.request(b"?")[0], b'T');
+    let mut second = Client::connect(addr);
+    second.send_raw(&packet(b"?"));
+    assert_eq!(second.reply(), None, "the second client was served");
+    assert_eq!(first.request(b"?")[0], b'T');
+    drop(first);
+    // Once the first has gone, a new client is served.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = Client::connect(addr);
+        c.send_raw(&packet(b"?"));
+        if let Some(r) = c.reply() {
+            assert_eq!(r[0], b'T');
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never served again");
+    }
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
