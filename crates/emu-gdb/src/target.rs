@@ -174,11 +174,12 @@ impl EmuTarget {
         }
     }
 
-    /// The stop to report for hart `h` halted with `cause`.
+    /// The stop to report for hart `h` halted with `cause`. A finished step is a SIGTRAP
+    /// with the thread (`T05thread:...`, with the expedited registers), not gdbstub's bare
+    /// `S05`, after which GDB would have to ask which thread stopped and where.
     pub fn stop_reason(&self, h: usize, cause: StopCause) -> StopReason {
         let t = tid(h);
         match cause {
-            StopCause::Step => MultiThreadStopReason::DoneStep,
             StopCause::Ebreak => MultiThreadStopReason::SwBreak(t),
             StopCause::Trigger(Some(id)) => {
                 if let Some((&(addr, _, k), _)) = self.watch.iter().find(|(_, v)| **v == id) {

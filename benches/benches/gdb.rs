@@ -1,0 +1,515 @@
+//! GDB remote protocol latency, side by side in one run: emu's GDB server (in-process, on
+//! the JIT, over loopback TCP), `qemu-system-riscv64 -M virt -bios none -S -gdb` on the same
+//! ELF, and the loopback floor (a TCP server that answers every packet with `OK` at once).
+//! One raw RSP client (no-ack mode, as GDB uses) measures each round trip:
+//!
+//! - `step`: `vCont;s:p1.1` until the stop reply;
+//! - `cont_to_bp`: set pc (`P`) then `vCont;c` to a software breakpoint a loop iteration
+//!   away; `pc_write` is the `P` alone, to subtract;
+//! - `z0_pair`: `Z0` + `z0` at an address away from the running loop;
+//! - `g`: all general registers;
+//! - `m4k`: 4 KiB of memory, in packets of the size the server announces (as GDB does);
+//! - `floor`: one packet and its reply to the echo server.
+//!
+//! And gdb-multiarch's own cost per `stepi` and per breakpoint hit (`continue N`), measured
+//! as the slope over runs of growing N so GDB's start-up drops out.
+//!
+//! `cargo bench -p emu-benches --bench gdb` (QEMU and gdb-multiarch parts are skipped with
+//! a note when the tools are missing).
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use emu_core::Engine;
+use emu_gdb::{GdbServer, Host, Region};
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_runctl::RunControl;
+
+fn checksum(p: &[u8]) -> u8 {
+    p.iter().fold(0u8, |a, b| a.wrapping_add(*b))
+}
+
+/// A raw RSP client: one request, one reply.
+struct Rsp {
+    s: TcpStream,
+    buf: Vec<u8>,
+    out: Vec<u8>,
+    packet_size: usize,
+    /// The server acknowledges and wants acknowledgements.
+    ack: bool,
+}
+
+impl Rsp {
+    fn connect(addr: SocketAddr) -> Rsp {
+        let s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        let _ = s.set_nodelay(true);
+        let mut c = Rsp {
+            s,
+            buf: Vec::with_capacity(1 << 16),
+            out: Vec::with_capacity(1 << 14),
+            packet_size: 0x400,
+            ack: true,
+        };
+        let sup = c.request_acked(b"qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
+        let sup = String::from_utf8_lossy(&sup).to_string();
+        if let Some(v) = sup
+            .split(';')
+            .find_map(|f| f.strip_prefix("PacketSize="))
+            .and_then(|h| usize::from_str_radix(h, 16).ok())
+        {
+            c.packet_size = v;
+        }
+        // QEMU 7.2 has no no-ack mode: then every reply is acknowledged, as GDB does.
+        c.ack = c.request_acked(b"QStartNoAckMode") != b"OK";
+        // QEMU answers `p`/`P` only once the client has read the target description.
+        let mut off = 0;
+        loop {
+            let r = c.request(format!("qXfer:features:read:target.xml:{off:x},800").as_bytes());
+            match r.first() {
+                Some(b'm') => off += r.len() - 1,
+                _ => break,
+            }
+        }
+        c
+    }
+
+    fn send(&mut self, p: &[u8]) {
+        self.out.clear();
+        self.out.push(b'$');
+        self.out.extend_from_slice(p);
+        self.out
+            .extend_from_slice(format!("#{:02x}", checksum(p)).as_bytes());
+        self.s.write_all(&self.out).unwrap_or_else(|e| panic!("send: {e}"));
+    }
+
+    /// The next packet's body (acks skipped, run-length encoding left as is).
+    fn reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'$')
+                && let Some(j) = self.buf[i..].iter().position(|&b| b == b'#')
+                && self.buf.len() >= i + j + 3
+            {
+                let body = self.buf[i + 1..i + j].to_vec();
+                self.buf.drain(..i + j + 3);
+                if self.ack {
+                    self.s.write_all(b"+").unwrap_or_else(|e| panic!("ack: {e}"));
+                }
+                return body;
+            }
+            let mut b = [0u8; 1 << 16];
+            match self.s.read(&mut b) {
+                Ok(0) => panic!("server closed the connection"),
+                Ok(n) => self.buf.extend_from_slice(&b[..n]),
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    fn request(&mut self, p: &[u8]) -> Vec<u8> {
+        self.send(p);
+        self.reply()
+    }
+
+    fn request_acked(&mut self, p: &[u8]) -> Vec<u8> {
+        let ack = std::mem::replace(&mut self.ack, true);
+        let r = self.request(p);
+        self.ack = ack;
+        r
+    }
+
+    fn pc(&mut self) -> u64 {
+        let r = unrle(&self.request(b"p20"));
+        let hex = std::str::from_utf8(&r).unwrap_or("");
+        let mut v = 0u64;
+        for i in (0..hex.len().min(16)).step_by(2).rev() {
+            v = v << 8 | u64::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0);
+        }
+        v
+    }
+
+    /// 4 KiB from `addr`, in chunks the server's packet size allows.
+    fn read_4k(&mut self, addr: u64) {
+        let chunk = ((self.packet_size - 8) / 2).min(4096) as u64;
+        let mut at = 0;
+        while at < 4096 {
+            let n = chunk.min(4096 - at);
+            let r = self.request(format!("m{:x},{n:x}", addr + at).as_bytes());
+            assert!(r.first() != Some(&b'E'), "m failed");
+            at += n;
+        }
+    }
+}
+
+/// Undo the protocol's run-length encoding: `c*n` is `c` and `n - 29` more of it.
+fn unrle(b: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'*' && i + 1 < b.len() {
+            let last = out.last().copied().unwrap_or(b'0');
+            out.extend(std::iter::repeat_n(last, b[i + 1].saturating_sub(29) as usize));
+            i += 2;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+struct Guest {
+    elf: PathBuf,
+    spin: u64,
+    spin_forever: u64,
+    far: u64,
+}
+
+fn guest() -> Guest {
+    let out = std::env::temp_dir().join(format!("emu-bench-gdb-{}", std::process::id()));
+    let elf = emu_tests::guest::build("gdb", &out);
+    let bytes = std::fs::read(&elf).unwrap_or_else(|e| panic!("{e}"));
+    let parsed = emu_machine::elf::parse_elf(&bytes).unwrap_or_else(|e| panic!("{e}"));
+    let sym = |n: &str| parsed.symbol(n).unwrap_or_else(|| panic!("no symbol {n}"));
+    Guest {
+        elf,
+        spin: sym("spin"),
+        spin_forever: sym("spin_forever"),
+        far: sym("finish"),
+    }
+}
+
+struct NoHost;
+
+impl Host for NoHost {
+    fn exit_code(&self) -> Option<i32> {
+        None
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        Vec::new()
+    }
+    fn kill(&self) {}
+}
+
+fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
+    let bytes = std::fs::read(elf).unwrap_or_else(|e| panic!("{e}"));
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts: 1,
+        console,
+        halted: true,
+        engine: Some(Arc::new(|_| {
+            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
+                as Box<dyn Engine>
+        })),
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, &bytes)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .start();
+    let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("run control taken"));
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
+    let addr = server
+        .listen("127.0.0.1:0")
+        .unwrap_or_else(|e| panic!("{e}"));
+    (m, server, addr)
+}
+
+fn on_path(name: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(name).is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+struct Qemu(Child);
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_qemu(elf: &Path) -> Option<(Qemu, SocketAddr)> {
+    if !on_path("qemu-system-riscv64") {
+        eprintln!("qemu-system-riscv64 not found: QEMU side skipped");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("qemu-system-riscv64")
+        .args(["-M", "virt", "-bios", "none", "-cpu", "rv64", "-nographic"])
+        .args(["-monitor", "none", "-serial", "null", "-S", "-gdb"])
+        .arg(format!("tcp:127.0.0.1:{port}"))
+        .arg("-kernel")
+        .arg(elf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let q = Qemu(child);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // QEMU opens the port before it answers; wait for it without connecting (it serves
+    // one client).
+    while TcpListener::bind(addr).is_ok() {
+        assert!(Instant::now() < deadline, "QEMU's GDB port never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((q, addr))
+}
+
+/// The loopback floor: answers every packet with `OK`, no-ack mode from the start.
+fn start_floor() -> SocketAddr {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let addr = l.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let _ = s.set_nodelay(true);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1 << 16];
+                let mut hashes = 0usize;
+                let mut tail = 0usize;
+                loop {
+                    let n = match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    for &b in &buf[..n] {
+                        if tail > 0 {
+                            tail -= 1;
+                            if tail == 0 {
+                                hashes += 1;
+                            }
+                        } else if b == b'#' {
+                            tail = 2;
+                        }
+                    }
+                    for _ in 0..std::mem::take(&mut hashes) {
+                        if s.write_all(b"$OK#9a").is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Bring a fresh session to the guest's endless loop in `spin`: break there, run to it,
+/// keep it looping; the loop's pcs, from stepping round it.
+fn to_loop(c: &mut Rsp, g: &Guest) -> Vec<u64> {
+    assert_eq!(c.request(format!("Z0,{:x},2", g.spin).as_bytes()), b"OK");
+    let stop = c.request(b"vCont;c");
+    assert_eq!(stop.first(), Some(&b'T'), "{}", String::from_utf8_lossy(&stop));
+    assert_eq!(c.request(format!("z0,{:x},2", g.spin).as_bytes()), b"OK");
+    let r = c.request(format!("M{:x},4:01000000", g.spin_forever).as_bytes());
+    assert_eq!(r, b"OK");
+    let mut pcs = Vec::new();
+    // spin() prints a line first: step well past it, then find the loop's period.
+    for _ in 0..400 {
+        let r = c.request(b"vCont;s:p1.1");
+        assert_eq!(r.first(), Some(&b'T'), "{}", String::from_utf8_lossy(&r));
+        pcs.push(c.pc());
+    }
+    let n = pcs.len();
+    let period = (2..=40)
+        .find(|&p| pcs[n - p..] == pcs[n - 2 * p..n - p])
+        .unwrap_or_else(|| panic!("no loop in the last steps: {pcs:x?}"));
+    pcs[n - period..].to_vec()
+}
+
+fn bench_target(cr: &mut Criterion, name: &str, addr: SocketAddr, g: &Guest) {
+    let mut c = Rsp::connect(addr);
+    let cycle = to_loop(&mut c, g);
+    assert!(cycle.len() >= 3, "loop not found: {cycle:x?}");
+    let mut grp = cr.benchmark_group(format!("gdb/{name}"));
+    grp.sample_size(30);
+    grp.measurement_time(Duration::from_secs(3));
+    grp.bench_function("step", |b| {
+        b.iter(|| {
+            let r = c.request(b"vCont;s:p1.1");
+            assert_eq!(r.first(), Some(&b'T'), "{}", String::from_utf8_lossy(&r));
+        })
+    });
+    // A breakpoint at one loop pc; each round sets pc to the next one and continues.
+    let bp = cycle[0];
+    let from = cycle[1];
+    assert_eq!(c.request(format!("Z0,{bp:x},2").as_bytes()), b"OK");
+    let set_pc = {
+        let mut p = b"P20=".to_vec();
+        for byte in from.to_le_bytes() {
+            p.extend_from_slice(format!("{byte:02x}").as_bytes());
+        }
+        p
+    };
+    grp.bench_function("pc_write", |b| {
+        b.iter(|| assert_eq!(c.request(&set_pc), b"OK"))
+    });
+    grp.bench_function("cont_to_bp", |b| {
+        b.iter(|| {
+            assert_eq!(c.request(&set_pc), b"OK");
+            let r = c.request(b"vCont;c");
+            assert_eq!(r.first(), Some(&b'T'));
+        })
+    });
+    assert_eq!(c.pc(), bp);
+    assert_eq!(c.request(format!("z0,{bp:x},2").as_bytes()), b"OK");
+    let z = format!("Z0,{:x},2", g.far);
+    let zz = format!("z0,{:x},2", g.far);
+    grp.bench_function("z0_pair", |b| {
+        b.iter(|| {
+            assert_eq!(c.request(z.as_bytes()), b"OK");
+            assert_eq!(c.request(zz.as_bytes()), b"OK");
+        })
+    });
+    grp.bench_function("g", |b| b.iter(|| c.request(b"g")));
+    grp.bench_function("m4k", |b| b.iter(|| c.read_4k(g.spin & !0xfff)));
+    grp.finish();
+}
+
+/// gdb-multiarch against `addr`: the guest in its loop, then `cmd`; wall time.
+fn gdb_run(elf: &Path, addr: SocketAddr, cmds: &[String]) -> Duration {
+    let mut c = Command::new("gdb-multiarch");
+    c.args(["-batch", "-nx", "-ex", "set confirm off"])
+        .arg(elf)
+        .args(["-ex", &format!("target remote {addr}")]);
+    for cmd in cmds {
+        c.args(["-ex", cmd]);
+    }
+    let t = Instant::now();
+    let out = c
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("gdb-multiarch: {e}"));
+    let d = t.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bench-done"),
+        "gdb-multiarch run failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}
+
+/// Each sample: a GDB session that gets the guest to its loop and then runs `what` N times;
+/// criterion's linear sampling makes the slope the cost of one.
+fn bench_gdb_e2e(
+    cr: &mut Criterion,
+    name: &str,
+    g: &Guest,
+    mut restart: impl FnMut() -> SocketAddr,
+) {
+    let mut grp = cr.benchmark_group(format!("gdb-e2e/{name}"));
+    grp.sampling_mode(SamplingMode::Linear);
+    grp.sample_size(10);
+    grp.measurement_time(Duration::from_secs(20));
+    let prelude = |addr_cmds: &mut Vec<String>| {
+        addr_cmds.extend([
+            "break spin".to_string(),
+            "continue".to_string(),
+            "delete".to_string(),
+            "set var spin_forever = 1".to_string(),
+        ]);
+    };
+    let elf = g.elf.clone();
+    grp.bench_function("stepi", |b| {
+        b.iter_custom(|n| {
+            let addr = restart();
+            let mut cmds = Vec::new();
+            prelude(&mut cmds);
+            cmds.push(format!("stepi {n}"));
+            cmds.push("echo bench-done\\n".into());
+            gdb_run(&elf, addr, &cmds)
+        })
+    });
+    grp.bench_function("breakpoint_hit", |b| {
+        b.iter_custom(|n| {
+            let addr = restart();
+            let mut cmds = Vec::new();
+            prelude(&mut cmds);
+            cmds.extend([
+                "stepi 3".to_string(),
+                "break *$pc".to_string(),
+                "continue".to_string(),
+                format!("continue {n}"),
+                "echo bench-done\\n".into(),
+            ]);
+            gdb_run(&elf, addr, &cmds)
+        })
+    });
+    grp.finish();
+}
+
+fn benches(cr: &mut Criterion) {
+    if !on_path("riscv64-unknown-elf-gcc") {
+        eprintln!("riscv64-unknown-elf-gcc not found: the GDB benchmarks need it for their guest");
+        return;
+    }
+    let g = guest();
+
+    let floor = start_floor();
+    let mut f = Rsp {
+        s: TcpStream::connect(floor).unwrap_or_else(|e| panic!("{e}")),
+        buf: Vec::new(),
+        out: Vec::new(),
+        packet_size: 0x400,
+        ack: false,
+    };
+    let _ = f.s.set_nodelay(true);
+    cr.bench_function("gdb/floor/round_trip", |b| {
+        b.iter(|| assert_eq!(f.request(b"g"), b"OK"))
+    });
+
+    let (m, server, addr) = start_emu(&g.elf);
+    bench_target(cr, "emu", addr, &g);
+    drop(server);
+    m.signals.exit_host();
+    let _ = m.join();
+
+    let mut qemu = start_qemu(&g.elf);
+    if let Some((_, addr)) = &qemu {
+        bench_target(cr, "qemu", *addr, &g);
+    }
+
+    if !on_path("gdb-multiarch") {
+        eprintln!("gdb-multiarch not found: end-to-end GDB benchmarks skipped");
+        return;
+    }
+    let mut emu = None;
+    bench_gdb_e2e(cr, "emu", &g, || {
+        if let Some((m, server, _)) = emu.take() {
+            drop::<Arc<GdbServer>>(server);
+            let m: RunningMachine = m;
+            m.signals.exit_host();
+            let _ = m.join();
+        }
+        let (m, server, addr) = start_emu(&g.elf);
+        emu = Some((m, server, addr));
+        addr
+    });
+    if qemu.is_some() {
+        bench_gdb_e2e(cr, "qemu", &g, || {
+            qemu = None;
+            let (q, addr) = start_qemu(&g.elf).unwrap_or_else(|| panic!("QEMU went away"));
+            qemu = Some((q, addr));
+            addr
+        });
+    }
+}
+
+criterion_group!(gdb, benches);
+criterion_main!(gdb);
