@@ -85,7 +85,9 @@ impl Rsp {
         self.out.extend_from_slice(p);
         self.out
             .extend_from_slice(format!("#{:02x}", checksum(p)).as_bytes());
-        self.s.write_all(&self.out).unwrap_or_else(|e| panic!("send: {e}"));
+        self.s
+            .write_all(&self.out)
+            .unwrap_or_else(|e| panic!("send: {e}"));
     }
 
     /// The next packet's body (acks skipped, run-length encoding left as is).
@@ -98,7 +100,9 @@ impl Rsp {
                 let body = self.buf[i + 1..i + j].to_vec();
                 self.buf.drain(..i + j + 3);
                 if self.ack {
-                    self.s.write_all(b"+").unwrap_or_else(|e| panic!("ack: {e}"));
+                    self.s
+                        .write_all(b"+")
+                        .unwrap_or_else(|e| panic!("ack: {e}"));
                 }
                 return body;
             }
@@ -153,7 +157,10 @@ fn unrle(b: &[u8]) -> Vec<u8> {
     while i < b.len() {
         if b[i] == b'*' && i + 1 < b.len() {
             let last = out.last().copied().unwrap_or(b'0');
-            out.extend(std::iter::repeat_n(last, b[i + 1].saturating_sub(29) as usize));
+            out.extend(std::iter::repeat_n(
+                last,
+                b[i + 1].saturating_sub(29) as usize,
+            ));
             i += 2;
         } else {
             out.push(b[i]);
@@ -314,7 +321,12 @@ fn start_floor() -> SocketAddr {
 fn to_loop(c: &mut Rsp, g: &Guest) -> Vec<u64> {
     assert_eq!(c.request(format!("Z0,{:x},2", g.spin).as_bytes()), b"OK");
     let stop = c.request(b"vCont;c");
-    assert_eq!(stop.first(), Some(&b'T'), "{}", String::from_utf8_lossy(&stop));
+    assert_eq!(
+        stop.first(),
+        Some(&b'T'),
+        "{}",
+        String::from_utf8_lossy(&stop)
+    );
     assert_eq!(c.request(format!("z0,{:x},2", g.spin).as_bytes()), b"OK");
     let r = c.request(format!("M{:x},4:01000000", g.spin_forever).as_bytes());
     assert_eq!(r, b"OK");
