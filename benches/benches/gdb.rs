@@ -131,7 +131,7 @@ impl Rsp {
     }
 
     fn pc(&mut self) -> u64 {
-        let r = unrle(&self.request(b"p20"));
+        let r = emu_tests::rsp::unrle(&self.request(b"p20"));
         let hex = std::str::from_utf8(&r).unwrap_or("");
         let mut v = 0u64;
         for i in (0..hex.len().min(16)).step_by(2).rev() {
@@ -151,26 +151,6 @@ impl Rsp {
             at += n;
         }
     }
-}
-
-/// Undo the protocol's run-length encoding: `c*n` is `c` and `n - 29` more of it.
-fn unrle(b: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'*' && i + 1 < b.len() {
-            let last = out.last().copied().unwrap_or(b'0');
-            out.extend(std::iter::repeat_n(
-                last,
-                b[i + 1].saturating_sub(29) as usize,
-            ));
-            i += 2;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 struct Guest {

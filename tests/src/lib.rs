@@ -9,6 +9,7 @@
 
 pub mod diffgen;
 pub mod guest;
+pub mod rsp;
 pub mod run;
 
 /// A small deterministic PRNG (xorshift64*), so corpora are reproducible from a seed.

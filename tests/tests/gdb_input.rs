@@ -97,7 +97,7 @@ impl Client {
                 && let Some(j) = self.buf[i..].iter().position(|&b| b == b'#')
                 && self.buf.len() >= i + j + 3
             {
-                let body = unrle(&self.buf[i + 1..i + j]);
+                let body = emu_tests::rsp::unrle(&self.buf[i + 1..i + j]);
                 self.buf.drain(..i + j + 3);
                 self.send_raw(b"+");
                 return Some(body);
@@ -129,24 +129,6 @@ impl Client {
             .collect();
         u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
     }
-}
-
-/// Undo the protocol's run-length encoding: `c*n` is `c` and `n - 29` more of it.
-fn unrle(b: &[u8]) -> Vec<u8> {
-    let mut out: Vec<u8> = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'*' && i + 1 < b.len() {
-            let last = out.last().copied().unwrap_or(b'0');
-            let n = b[i + 1].saturating_sub(29) as usize;
-            out.extend(std::iter::repeat_n(last, n));
-            i += 2;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 fn is_error(r: &[u8]) -> bool {
