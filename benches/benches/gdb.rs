@@ -203,7 +203,7 @@ fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
         .unwrap_or_else(|e| panic!("{e}"))
         .start();
     let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("run control taken"));
-    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost)).unwrap_or_else(|e| panic!("{e}"));
     let addr = server
         .listen("127.0.0.1:0")
         .unwrap_or_else(|e| panic!("{e}"));

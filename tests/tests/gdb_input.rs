@@ -56,7 +56,7 @@ fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     };
     let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
     let rc = RunControl::new(m.dm.clone()).expect("run control");
-    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost)).expect("an RV64 machine");
     let addr = server.listen("127.0.0.1:0").expect("listen");
     (m, server, addr)
 }
@@ -193,6 +193,15 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     c.send_raw(&packet(b"mzz,4"));
     assert_eq!(c.reply(), Some(b"E01".to_vec()));
     assert_eq!(c.request(b"m80000000,4"), b"13041400".to_vec());
+    // A packet the stub cannot parse while the guest runs: the error ends the continue and
+    // the harts are halted, so GDB and the machine agree that it stopped.
+    c.send_raw(&packet(b"vCont;c"));
+    std::thread::sleep(Duration::from_millis(20));
+    c.send_raw(&packet(b"mzz,4"));
+    assert_eq!(c.reply(), Some(b"E01".to_vec()));
+    let a = c.s0();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.s0(), a, "the guest still runs after the session was recovered");
     // Still serving: a register read, and the guest runs and stops on request.
     let before = c.s0();
     c.send_raw(&packet(b"vCont;c"));

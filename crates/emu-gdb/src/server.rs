@@ -14,10 +14,10 @@ use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 
-use crate::Host;
 use crate::arch::Reg;
 use crate::frame::{Frame, Framer, packet};
 use crate::target::{EmuTarget, StopReason};
+use crate::{Error, Host};
 
 /// Largest packet GDB may send (it sizes `m`, `X` and `g` transfers by it): 4 KiB of memory
 /// in one `m` reply takes 8 KiB of hex.
@@ -27,11 +27,11 @@ const PACKET_SIZE: usize = 0x4000;
 const HANDOVER: Duration = Duration::from_millis(500);
 
 /// Registers sent with every stop (`T` packet), so GDB need not ask for them: pc, sp, fp, ra.
-const EXPEDITED: [(u8, RegId); 4] = [
-    (32, RegId::Pc),
-    (2, RegId::Gpr(2)),
-    (8, RegId::Gpr(8)),
-    (1, RegId::Gpr(1)),
+const EXPEDITED: [(Reg, RegId); 4] = [
+    (Reg::Pc, RegId::Pc),
+    (Reg::Gpr(2), RegId::Gpr(2)),
+    (Reg::Gpr(8), RegId::Gpr(8)),
+    (Reg::Gpr(1), RegId::Gpr(1)),
 ];
 
 /// The writing half of a connection, buffered: a reply goes out in one write when
@@ -154,8 +154,13 @@ fn new_stub(target: &mut EmuTarget, writer: &SharedWriter) -> Option<Machine> {
 }
 
 /// `gdbstub` gave up on a packet it could not parse (and with it the whole stub): answer
-/// the packet with an error and carry on with a new stub in the same protocol state.
+/// the packet with an error and carry on with a new stub in the same protocol state. A new
+/// stub starts out believing the target stopped, so harts GDB had resumed are halted: GDB
+/// and the machine agree again (GDB reads the error as the end of its `continue`).
 fn recover(s: &mut Session) -> Result<(), Leave> {
+    if !s.target.running.is_empty() {
+        let _ = s.target.halt_all();
+    }
     let mut m = new_stub(&mut s.target, &s.writer).ok_or(Leave::Dropped)?;
     if s.noack {
         // The new stub learns of no-ack mode the way the old one did; GDB hears nothing.
@@ -238,7 +243,10 @@ pub enum Ended {
 impl GdbServer {
     /// A server for the machine behind `rc`. Starts the thread that turns the API's stop
     /// events into stop replies.
-    pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> Arc<GdbServer> {
+    pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> Result<Arc<GdbServer>, Error> {
+        if rc.dm().caps().xlen != emu_isa::Xlen::X64 {
+            return Err(Error::Rv32);
+        }
         let events = rc.subscribe();
         let server = Arc::new(GdbServer {
             rc,
@@ -257,7 +265,7 @@ impl GdbServer {
                     server.on_event(e);
                 }
             });
-        server
+        Ok(server)
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Session>> {
@@ -408,9 +416,9 @@ impl GdbServer {
         }
         // Acknowledgements and replies of this batch go out now (a `c` has no reply until
         // the stop, but its `+` must not wait for it).
-        match s.gdb.as_mut() {
-            Some(m) => {
-                flush(m);
+        match conn(s) {
+            Some(c) => {
+                let _ = c.flush();
                 None
             }
             None => Some(Leave::Dropped),
@@ -466,13 +474,10 @@ fn report(s: &mut Session, h: usize, reason: StopReason) {
     let Some(GdbStubStateMachine::Running(m)) = s.gdb.take() else {
         return;
     };
-    s.gdb = match report_on(&mut s.target, m, h, reason) {
-        Ok(mut m) => {
-            flush(&mut m);
-            Some(m)
-        }
-        Err(_) => None,
-    };
+    s.gdb = report_on(&mut s.target, m, h, reason).ok();
+    if let Some(c) = conn(s) {
+        let _ = c.flush();
+    }
 }
 
 type RunningMachine = gdbstub::stub::state_machine::GdbStubStateMachineInner<
@@ -490,11 +495,7 @@ fn report_on(
 ) -> Result<Machine, Leave> {
     let values: Vec<(Reg, [u8; 8])> = EXPEDITED
         .iter()
-        .filter_map(|&(n, r)| {
-            let v = t.rc().read_register(h, r).ok()?;
-            let id = if n == 32 { Reg::Pc } else { Reg::Gpr(n) };
-            Some((id, v.to_le_bytes()))
-        })
+        .filter_map(|&(id, r)| Some((id, t.rc().read_register(h, r).ok()?.to_le_bytes())))
         .collect();
     let mut regs = values.iter().map(|(id, v)| (*id, &v[..]));
     m.report_stop_with_regs(t, reason, &mut regs)
@@ -551,13 +552,4 @@ fn conn(s: &mut Session) -> Option<&mut Conn> {
         GdbStubStateMachine::CtrlCInterrupt(i) => i.borrow_conn(),
         GdbStubStateMachine::Disconnected(i) => i.borrow_conn(),
     })
-}
-
-fn flush(m: &mut Machine) {
-    let _ = match m {
-        GdbStubStateMachine::Idle(i) => i.borrow_conn().flush(),
-        GdbStubStateMachine::Running(i) => i.borrow_conn().flush(),
-        GdbStubStateMachine::CtrlCInterrupt(i) => i.borrow_conn().flush(),
-        GdbStubStateMachine::Disconnected(i) => i.borrow_conn().flush(),
-    };
 }

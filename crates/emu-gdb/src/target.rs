@@ -153,6 +153,7 @@ impl EmuTarget {
     /// let the machine run, else (the connection dropped, GDB's `disconnect`) leave the
     /// harts as they are, so a debugger reconnecting finds them where this one left them.
     pub fn detach(&mut self, resume: bool) {
+        let had_sw = !self.sw.is_empty();
         for (addr, orig) in std::mem::take(&mut self.sw) {
             let _ = self.write_mem(0, addr, &orig);
         }
@@ -165,7 +166,7 @@ impl EmuTarget {
         for id in ids {
             let _ = self.rc.remove_trigger(id);
         }
-        if self.sw.is_empty() {
+        if had_sw {
             let _ = self.ebreak_to_debugger(false);
         }
         self.running.clear();
