@@ -201,7 +201,11 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     assert_eq!(c.reply(), Some(b"E01".to_vec()));
     let a = c.s0();
     std::thread::sleep(Duration::from_millis(20));
-    assert_eq!(c.s0(), a, "the guest still runs after the session was recovered");
+    assert_eq!(
+        c.s0(),
+        a,
+        "the guest still runs after the session was recovered"
+    );
     // Still serving: a register read, and the guest runs and stops on request.
     let before = c.s0();
     c.send_raw(&packet(b"vCont;c"));
