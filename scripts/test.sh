@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, including the end-to-end tests against GNU objdump,
-# QEMU and gdb-multiarch. Installs the Debian packages those tests need when they are missing (root, apt).
+# QEMU, gdb-multiarch and OpenOCD. Installs the Debian packages those tests need when they are missing (root, apt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,7 @@ command -v qemu-system-riscv64 >/dev/null || need+=(qemu-system-misc)
 command -v riscv64-unknown-elf-objdump >/dev/null || need+=(binutils-riscv64-unknown-elf)
 command -v riscv64-unknown-elf-gcc >/dev/null || need+=(gcc-riscv64-unknown-elf)
 command -v gdb-multiarch >/dev/null || need+=(gdb-multiarch)
+command -v openocd >/dev/null || need+=(openocd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "missing ${need[*]}: install them (apt-get install ${need[*]}) or run as root" >&2

@@ -9,6 +9,7 @@
 
 pub mod diffgen;
 pub mod guest;
+pub mod process;
 pub mod rsp;
 pub mod run;
 

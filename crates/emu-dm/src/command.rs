@@ -127,6 +127,9 @@ impl DebugModule {
                         _ => return Err(CmdErr::NotSupported),
                     };
                     let reg = Reg::from_regno(cmd & 0xffff).ok_or(CmdErr::NotSupported)?;
+                    if self.gpr_only_access && !matches!(reg, Reg::Gpr(_)) {
+                        return Err(CmdErr::NotSupported);
+                    }
                     prog = program::transfer(reg, bytes, cmd & ar::WRITE != 0, self.caps)?;
                 }
                 if !transfer && !postexec {

@@ -72,6 +72,9 @@ pub struct DmConfig {
     pub auth: Option<Box<dyn Authenticator>>,
     /// Unavailable harts stay reported unavailable until `ackunavail` (`stickyunavail`).
     pub sticky_unavail: bool,
+    /// Access Register reaches GPRs only, as in many small Debug Modules: CSRs and FPRs
+    /// answer `cmderr` 2 (not supported), so a debugger must use the program buffer.
+    pub gpr_only_access: bool,
     /// Address of the configuration string, reported in `confstrptr0..3` (`None`: no
     /// configuration string, `confstrptrvalid` = 0).
     pub confstrptr: Option<u128>,
@@ -82,6 +85,7 @@ impl std::fmt::Debug for DmConfig {
         f.debug_struct("DmConfig")
             .field("auth", &self.auth.is_some())
             .field("sticky_unavail", &self.sticky_unavail)
+            .field("gpr_only_access", &self.gpr_only_access)
             .field("confstrptr", &self.confstrptr)
             .finish()
     }
@@ -173,6 +177,8 @@ pub(crate) struct State {
     pub(crate) harts: Vec<HartState>,
     /// `ndmreset` as last written.
     pub(crate) ndmreset: bool,
+    /// The board reset line (JTAG nRESET / SRST) is asserted.
+    pub(crate) srst: bool,
     /// `dmcs2` selection: `grouptype`, `dmexttrigger`, `hgselect`.
     pub(crate) dmcs2: u32,
     /// Halt group of each external trigger input (`hgselect` = 1).
@@ -227,6 +233,7 @@ pub struct DebugModule {
     pub(crate) sink: OnceLock<EventSink>,
     pub(crate) auth: Mutex<Option<Box<dyn Authenticator>>>,
     pub(crate) sticky_unavail: bool,
+    pub(crate) gpr_only_access: bool,
     pub(crate) confstrptr: Option<u128>,
 }
 
@@ -264,6 +271,7 @@ pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
             n
         ],
         ndmreset: false,
+        srst: false,
         dmcs2: 0,
         ext_in_group: [0; EXT_TRIGGERS],
         ext_out_group: [0; EXT_TRIGGERS],
@@ -303,6 +311,7 @@ impl DebugModule {
             sink: OnceLock::new(),
             auth: Mutex::new(cfg.auth),
             sticky_unavail: cfg.sticky_unavail,
+            gpr_only_access: cfg.gpr_only_access,
             confstrptr: cfg.confstrptr,
         };
         {

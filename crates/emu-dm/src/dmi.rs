@@ -462,6 +462,36 @@ impl DebugModule {
         self.unlock(st);
     }
 
+    /// The board's reset line (JTAG nRESET, a probe's SRST): asserting it resets every
+    /// hart and device and holds them, as `ndmreset` does, but leaves the Debug Module's
+    /// own registers alone (the spec's connector section: nRESET must not reset the debug
+    /// logic). Releasing it lets them run, unless `ndmreset` still holds them.
+    pub fn reset_line(&self, assert: bool) {
+        let Some(p) = self.platform.get() else {
+            return;
+        };
+        let mut st = self.lock();
+        if st.srst == assert || st.ndmreset {
+            st.srst = assert;
+            self.unlock(st);
+            return;
+        }
+        st.srst = assert;
+        let all: Vec<usize> = (0..st.harts.len()).collect();
+        for hs in st.harts.iter_mut() {
+            hs.held = assert;
+            if assert {
+                hs.was_unavail = true;
+            }
+        }
+        if assert {
+            st.events.push(DmEvent::Reset { system: true });
+        }
+        self.notify();
+        self.unlock(st);
+        p.reset(&all, true, assert);
+    }
+
     /// Apply `ndmreset` / `hartreset` edges.
     fn resets<'a>(
         &'a self,
@@ -476,6 +506,10 @@ impl DebugModule {
         let all: Vec<usize> = (0..st.harts.len()).collect();
         let (targets, system, assert) = if ndm != st.ndmreset {
             st.ndmreset = ndm;
+            if st.srst {
+                // The reset line holds the system either way.
+                return st;
+            }
             (all, true, ndm)
         } else {
             let held_now = harts.iter().any(|&h| st.harts[h].held);

@@ -47,6 +47,9 @@ pub struct MachineConfig {
     /// Debug Module `stickyunavail`: harts that were unavailable (held in reset) stay
     /// reported so until the debugger acknowledges with `ackunavail`.
     pub dm_sticky_unavail: bool,
+    /// The Debug Module's Access Register reaches GPRs only (CSRs and FPRs through the
+    /// program buffer), as in many small Debug Modules.
+    pub dm_gpr_only_access: bool,
 }
 
 impl std::fmt::Debug for MachineConfig {
@@ -62,6 +65,7 @@ impl std::fmt::Debug for MachineConfig {
             .field("triggers", &self.triggers)
             .field("dm_auth", &self.dm_auth_secret.is_some())
             .field("dm_sticky_unavail", &self.dm_sticky_unavail)
+            .field("dm_gpr_only_access", &self.dm_gpr_only_access)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +84,7 @@ impl Default for MachineConfig {
             triggers: 8,
             dm_auth_secret: None,
             dm_sticky_unavail: false,
+            dm_gpr_only_access: false,
         }
     }
 }
@@ -228,6 +233,7 @@ impl Machine {
                     .dm_auth_secret
                     .map(|s| Box::new(SharedSecret::new(s)) as Box<dyn emu_dm::Authenticator>),
                 sticky_unavail: config.dm_sticky_unavail,
+                gpr_only_access: config.dm_gpr_only_access,
                 confstrptr: None,
             },
         ));

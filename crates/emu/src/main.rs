@@ -65,6 +65,10 @@ struct Cli {
     /// debugger acknowledges (`dmstatus.stickyunavail`).
     #[arg(long)]
     dm_sticky_unavail: bool,
+    /// The Debug Module's Access Register command reaches GPRs only, as in many small DMs:
+    /// debuggers must read CSRs and FPRs through the program buffer.
+    #[arg(long)]
+    dm_abstract_gpr_only: bool,
     /// Serve GDB's remote protocol on this TCP port (0 picks one; emu prints it).
     #[arg(long)]
     gdb_port: Option<u16>,
@@ -74,6 +78,15 @@ struct Cli {
     /// Shorthand for --halted (as QEMU's -S).
     #[arg(short = 'S')]
     halted_short: bool,
+    /// Serve a JTAG Debug Transport Module over OpenOCD's remote_bitbang protocol on this
+    /// TCP port (0 picks one; emu prints it). OpenOCD config: openocd/emu.cfg.
+    #[arg(long)]
+    rbb_port: Option<u16>,
+    /// Run-Test/Idle cycles each DMI operation needs before its result can be scanned out
+    /// (the DTM advertises none): a debugger giving fewer sees `busy` and must recover
+    /// with dmireset. For testing debuggers against slow silicon.
+    #[arg(long, default_value_t = 0)]
+    jtag_min_idle: u32,
     /// Address the debug servers listen on (default 127.0.0.1: a debug port is full control
     /// of the machine).
     #[arg(long, default_value = "127.0.0.1")]
@@ -178,12 +191,52 @@ fn run(cli: Cli) -> Result<i32> {
         triggers: cli.triggers as usize,
         dm_auth_secret: cli.dm_auth_secret,
         dm_sticky_unavail: cli.dm_sticky_unavail,
+        dm_gpr_only_access: cli.dm_abstract_gpr_only,
     };
     let name = cli
         .elf
         .as_ref()
         .map_or("demo guest".to_string(), |p| p.display().to_string());
     let machine = Machine::new(config, &elf).with_context(|| format!("cannot load {name}"))?;
+    if gdb_port.is_some() && cli.rbb_port.is_some() {
+        anyhow::bail!(
+            "--gdb-port and --rbb-port both drive the Debug Module; use one (GDB can reach \
+             emu through OpenOCD's GDB server)"
+        );
+    }
+    if let Some(port) = cli.rbb_port {
+        let signals = machine.signals.clone();
+        let running = machine.start();
+        let dtm = emu_jtag::Dtm::new(
+            running.dm.clone(),
+            emu_jtag::DtmConfig {
+                min_idle: cli.jtag_min_idle,
+                idle_hint: 0,
+            },
+        );
+        let server = emu_jtag::RbbServer::new(dtm);
+        server.set_reporter(Box::new(|s: emu_jtag::Session| {
+            if s.ended == emu_jtag::Ended::Refused {
+                eprintln!("emu: refused a remote bitbang probe: another one is connected");
+                return;
+            }
+            eprintln!(
+                "emu: remote bitbang probe left ({:?}): {} DMI operations, {} answered busy, \
+                 {} stray bytes, {} reads",
+                s.ended, s.dmi_ops, s.busy, s.ignored, s.reads
+            );
+        }));
+        let addr = server
+            .listen((cli.debug_listen.as_str(), port))
+            .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
+        // Tools parse this line for the port (the words are Spike's).
+        eprintln!(
+            "Listening for remote bitbang connection on port {}.",
+            addr.port()
+        );
+        spawn_stdin(console, signals);
+        return Ok(finish(running.join()));
+    }
     let Some(port) = gdb_port else {
         if halted {
             eprintln!("emu: harts are halted; no debug front end is configured to resume them");

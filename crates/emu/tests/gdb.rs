@@ -3,13 +3,12 @@
 //! Ctrl-C, threads, monitor commands, detach and reconnect, kill. `stepi` is also checked
 //! against QEMU running the same ELF under the same GDB script.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use emu_tests::process::{EmuProcess, free_port};
 use emu_tests::tool;
 
 /// The guest, built once per test process.
@@ -19,87 +18,38 @@ fn guest() -> PathBuf {
         .clone()
 }
 
-/// A running `emu --gdb-port 0`: its address, its console lines, and the process (killed
-/// when dropped).
+/// A running `emu --gdb-port 0` and the address it listens on.
 struct Emu {
-    child: Child,
+    p: EmuProcess,
     addr: String,
-    console: Receiver<String>,
 }
 
 impl Emu {
     fn start(extra: &[&str]) -> Emu {
         let elf = guest();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_emu"))
-            .args(["--gdb-port", "0"])
-            .args(extra)
-            .arg(&elf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start emu");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("emu ended before listening")
-                .expect("read emu's stderr");
-            if let Some(a) = line.strip_prefix("emu: GDB server listening on ") {
-                break a.to_string();
-            }
-        };
-        // Keep draining stderr so emu never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
-        let (tx, console) = channel();
-        let stdout = child.stdout.take().expect("stdout piped");
-        std::thread::spawn(move || {
-            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        Emu {
-            child,
-            addr,
-            console,
-        }
+        let mut args = vec!["--gdb-port", "0"];
+        args.extend_from_slice(extra);
+        let elf = elf.to_string_lossy();
+        args.push(&elf);
+        let p = EmuProcess::start(
+            std::path::Path::new(env!("CARGO_BIN_EXE_emu")),
+            &args,
+            "emu: GDB server listening on ",
+        );
+        let addr = p.announced.clone();
+        Emu { p, addr }
     }
 
-    /// Wait for the guest to print `line`.
     fn wait_console(&self, line: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.console.recv_timeout(left) {
-                Ok(l) if l == line => return,
-                Ok(_) => {}
-                Err(e) => panic!("guest never printed {line:?}: {e}"),
-            }
-        }
+        self.p.wait_console(line)
     }
 
-    /// emu's exit code, waiting at most a minute.
     fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Ok(Some(st)) = self.child.try_wait() {
-                return st.code();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("emu did not exit");
+        self.p.wait_exit()
     }
 
     fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-}
-
-impl Drop for Emu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.p.running()
     }
 }
 
@@ -120,35 +70,8 @@ fn gdb_cmd(addr: &str, cmds: &[&str]) -> Command {
 }
 
 /// Wait for `child` at most two minutes; its stdout and stderr together.
-fn collect(mut child: Child) -> String {
-    let mut out = child.stdout.take().expect("stdout piped");
-    let mut err = child.stderr.take().expect("stderr piped");
-    let t = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let killer = {
-        let pid = child.id();
-        let done = std::sync::Arc::new(Mutex::new(false));
-        let d = done.clone();
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while Instant::now() < deadline {
-                if *d.lock().unwrap_or_else(|e| e.into_inner()) {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-        });
-        done
-    };
-    let mut s = String::new();
-    let _ = out.read_to_string(&mut s);
-    let _ = child.wait();
-    *killer.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    s + &t.join().unwrap_or_default()
+fn collect(child: Child) -> String {
+    emu_tests::process::collect(child, Duration::from_secs(120)).0
 }
 
 fn gdb(addr: &str, cmds: &[&str]) -> String {
@@ -603,14 +526,6 @@ fn registers_after_stepi(addr: &str, n: usize) -> Vec<String> {
         .collect();
     assert_eq!(regs.len(), 18, "{out}");
     regs
-}
-
-/// Port for QEMU's GDB server: free now (bound and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 #[test]
