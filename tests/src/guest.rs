@@ -3,10 +3,23 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 /// Directory holding the guest sources.
 pub fn sources() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("guests")
+}
+
+/// Guest `name` built once per process into `out` (later calls return the same path).
+pub fn cached(name: &str, out: &Path) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    let mut b = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = b.iter().find(|(n, _)| n == name) {
+        return p.clone();
+    }
+    let p = build(name, out);
+    b.push((name.to_string(), p.clone()));
+    p
 }
 
 /// Build guest `name` (the directory `tests/guests/<name>`: `start.S`, `link.ld` and every

@@ -25,6 +25,9 @@ const PACKET_SIZE: usize = 0x4000;
 
 /// How long a new connection waits for the session before it to end.
 const HANDOVER: Duration = Duration::from_millis(500);
+/// How long a reply may wait for a GDB that does not read its socket before the session is
+/// dropped (a stuck client would otherwise block the stop-event thread with it).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Registers sent with every stop (`T` packet), so GDB need not ask for them: pc, sp, fp, ra.
 const EXPEDITED: [(Reg, RegId); 4] = [
@@ -294,6 +297,7 @@ impl GdbServer {
 
     fn serve_tcp(&self, s: TcpStream) -> Ended {
         let _ = s.set_nodelay(true);
+        let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
         let peer = s.peer_addr().ok();
         let Ok(w) = s.try_clone() else {
             return Ended::Detached;

@@ -141,15 +141,10 @@ impl<D: Dmi> Dtm<D> {
 
     fn dmi_update(&mut self, v: u64) {
         let op = v & 3;
+        // A nop never touches the status; a sticky status ignores the scan. (An operation
+        // still in flight was already turned into sticky `busy` by this scan's Capture-DR:
+        // Run-Test/Idle, the only place `pending` drops, cannot come between the two.)
         if op == 0 || self.status != OP_SUCCESS {
-            // A nop never touches the status; a sticky status ignores the scan.
-            return;
-        }
-        if self.pending > 0 {
-            // An operation is still in flight (a scan that skipped Capture-DR cannot
-            // happen, but an Update-DR reached through Exit2-DR after a Pause can).
-            self.status = OP_BUSY;
-            self.busy_seen += 1;
             return;
         }
         let addr = ((v >> 34) & ((1 << ABITS) - 1)) as u8;

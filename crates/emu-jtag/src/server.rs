@@ -14,6 +14,10 @@ use crate::dtm::{Dmi, Dtm};
 /// Bytes read from the socket at a time.
 const CHUNK: usize = 64 * 1024;
 
+/// How long a reply may wait for a probe that does not read its socket before the probe
+/// is dropped (otherwise it would hold the one probe slot for ever).
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// How a probe connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -105,6 +109,7 @@ impl<D: Dmi + 'static> RbbServer<D> {
 
     fn serve_tcp(&self, s: TcpStream) -> Ended {
         let _ = s.set_nodelay(true);
+        let _ = s.set_write_timeout(Some(WRITE_TIMEOUT));
         let peer = s.peer_addr().ok();
         let Ok(w) = s.try_clone() else {
             return Ended::Closed;

@@ -85,7 +85,7 @@ struct Cli {
     /// Run-Test/Idle cycles each DMI operation needs before its result can be scanned out
     /// (the DTM advertises none): a debugger giving fewer sees `busy` and must recover
     /// with dmireset. For testing debuggers against slow silicon.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, requires = "rbb_port")]
     jtag_min_idle: u32,
     /// Address the debug servers listen on (default 127.0.0.1: a debug port is full control
     /// of the machine).

@@ -3,9 +3,8 @@
 //! Ctrl-C, threads, monitor commands, detach and reconnect, kill. `stepi` is also checked
 //! against QEMU running the same ELF under the same GDB script.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use emu_tests::process::{EmuProcess, free_port};
@@ -13,9 +12,7 @@ use emu_tests::tool;
 
 /// The guest, built once per test process.
 fn guest() -> PathBuf {
-    static ELF: OnceLock<PathBuf> = OnceLock::new();
-    ELF.get_or_init(|| emu_tests::guest::build("gdb", &PathBuf::from(env!("CARGO_TARGET_TMPDIR"))))
-        .clone()
+    emu_tests::guest::cached("gdb", Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// A running `emu --gdb-port 0` and the address it listens on.
@@ -32,7 +29,7 @@ impl Emu {
         let elf = elf.to_string_lossy();
         args.push(&elf);
         let p = EmuProcess::start(
-            std::path::Path::new(env!("CARGO_BIN_EXE_emu")),
+            Path::new(env!("CARGO_BIN_EXE_emu")),
             &args,
             "emu: GDB server listening on ",
         );

@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use emu_tests::process::{EmuProcess, collect, free_port};
@@ -14,9 +13,7 @@ use emu_tests::tool;
 
 /// The guest, built once per test process.
 fn guest() -> PathBuf {
-    static ELF: OnceLock<PathBuf> = OnceLock::new();
-    ELF.get_or_init(|| emu_tests::guest::build("gdb", &PathBuf::from(env!("CARGO_TARGET_TMPDIR"))))
-        .clone()
+    emu_tests::guest::cached("gdb", Path::new(env!("CARGO_TARGET_TMPDIR")))
 }
 
 /// The guest's symbols as a Tcl array (`sym(name)`).
@@ -135,6 +132,17 @@ fn openocd(t: &Target, vars: &[String], scripts: &[&str], min_oks: usize, done: 
     out
 }
 
+/// The register checks (`regs.tcl`) against `t`; OpenOCD's output.
+fn registers(t: &Target) -> String {
+    openocd(
+        t,
+        &[format!("set want_misa {MISA}")],
+        &["regs"],
+        40,
+        "regs done",
+    )
+}
+
 /// misa of emu's default RV64 hart: MXL = 2 and the letters A C D F I M S U.
 const MISA: &str = "0x800000000014112f";
 
@@ -168,13 +176,7 @@ fn halt_resume_step() {
 #[test]
 fn all_registers_by_abstract_access() {
     let t = Target::start(&["--halted"]);
-    let out = openocd(
-        &t,
-        &[format!("set want_misa {MISA}")],
-        &["regs"],
-        38,
-        "regs done",
-    );
+    let out = registers(&t);
     assert!(
         !out.contains("Disabling abstract command"),
         "emu's DM reaches every register with Access Register"
@@ -184,13 +186,7 @@ fn all_registers_by_abstract_access() {
 #[test]
 fn all_registers_through_the_program_buffer() {
     let t = Target::start(&["--halted", "--dm-abstract-gpr-only"]);
-    let out = openocd(
-        &t,
-        &[format!("set want_misa {MISA}")],
-        &["regs"],
-        38,
-        "regs done",
-    );
+    let out = registers(&t);
     // OpenOCD found Access Register refused for FPRs and CSRs and fell back.
     assert!(out.contains("Disabling abstract command writes to CSRs"));
     assert!(out.contains("Disabling abstract command reads from FPRs"));
@@ -255,13 +251,7 @@ fn busy_dmi_answers_are_recovered_with_dmireset() {
     // Every DMI operation wants 6 Run-Test/Idle cycles and the DTM advertises none:
     // OpenOCD meets `busy`, clears it with dmireset and backs off.
     let t = Target::start(&["--halted", "--jtag-min-idle", "6"]);
-    openocd(
-        &t,
-        &[format!("set want_misa {MISA}")],
-        &["regs"],
-        38,
-        "regs done",
-    );
+    registers(&t);
     let (ops, busy) = t.probe_left();
     assert!(busy > 0, "OpenOCD never saw busy");
     assert!(ops > 1000, "{ops} DMI operations");
@@ -331,10 +321,20 @@ fn gdb_through_openocd() {
     assert_eq!(t.p.wait_exit(), Some(0), "the guest ran to its end");
 }
 
+/// remote_bitbang letters for clocking `bits` (TMS, TDI) into the TAP.
+fn clocks(bits: &[(bool, bool)]) -> Vec<u8> {
+    let mut s = Vec::new();
+    for &(tms, tdi) in bits {
+        let v = (u8::from(tms) << 1) | u8::from(tdi);
+        s.extend_from_slice(&[b'0' + v, b'0' + (4 | v)]);
+    }
+    s
+}
+
 #[test]
 fn garbage_disconnects_and_a_second_probe_leave_the_dm_consistent() {
     use std::io::{Read, Write};
-    let t = Target::start(&["--halted"]);
+    let mut t = Target::start(&["--halted"]);
     let addr = ("127.0.0.1", t.port);
     {
         // Noise, reads and resets: every R and c is answered, the rest ignored.
@@ -347,18 +347,22 @@ fn garbage_disconnects_and_a_second_probe_leave_the_dm_consistent() {
         let mut second = std::net::TcpStream::connect(addr).expect("connect a second probe");
         let mut b = [0u8; 1];
         assert_eq!(second.read(&mut b).ok(), Some(0), "second probe refused");
-        // Walk to Shift-DR of IDCODE and leave in the middle of the scan.
-        s.write_all(b"0515151515150404").expect("send");
-        s.write_all(b"040604040404").expect("send");
-        s.write_all(b"0R40R40R4").expect("send");
+        // Select `dmi`, then leave in the middle of a scan writing dmcontrol with
+        // resumereq: the write must never happen (Update-DR was not reached), so the next
+        // session still finds the hart halted at the reset vector.
+        let mut bits = vec![(true, false); 5];
+        bits.extend([(false, false), (true, false), (true, false), (false, false)]);
+        bits.push((false, false));
+        bits.extend((0..5).map(|i| (i == 4, (0x11 >> i) & 1 == 1)));
+        bits.extend([(true, false), (false, false), (true, false), (false, false)]);
+        bits.push((false, false));
+        let dmi: u64 = (0x10 << 34) | ((0x4000_0001u64) << 2) | 2;
+        bits.extend((0..40).map(|i| (false, (dmi >> i) & 1 == 1)));
+        s.write_all(&clocks(&bits)).expect("send");
     }
-    let (_, _) = t.probe_left();
-    // A whole session afterwards sees a working, halted target.
-    openocd(
-        &t,
-        &[format!("set want_misa {MISA}")],
-        &["regs"],
-        38,
-        "regs done",
-    );
+    let (ops, _) = t.probe_left();
+    assert_eq!(ops, 0, "a scan cut short started no DMI operation");
+    // A whole session afterwards sees the hart halted at the reset vector, as it was.
+    openocd(&t, &[], &["run"], 9, "run done");
+    assert_eq!(t.p.wait_exit(), Some(0), "the guest finished normally");
 }
