@@ -25,6 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+use emu_benches::{free_port, gdb_batch, on_path};
 use emu_core::Engine;
 use emu_gdb::{GdbServer, Host, Region};
 use emu_jit::{JitConfig, JitEngine};
@@ -210,18 +211,6 @@ fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     (m, server, addr)
 }
 
-fn on_path(name: &str) -> bool {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join(name).is_file())
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("{e}"))
-}
-
 struct Qemu(Child);
 
 impl Drop for Qemu {
@@ -391,30 +380,6 @@ fn bench_target(cr: &mut Criterion, name: &str, addr: SocketAddr, g: &Guest) {
     grp.finish();
 }
 
-/// gdb-multiarch against `addr`: the guest in its loop, then `cmd`; wall time.
-fn gdb_run(elf: &Path, addr: SocketAddr, cmds: &[String]) -> Duration {
-    let mut c = Command::new("gdb-multiarch");
-    c.args(["-batch", "-nx", "-ex", "set confirm off"])
-        .arg(elf)
-        .args(["-ex", &format!("target remote {addr}")]);
-    for cmd in cmds {
-        c.args(["-ex", cmd]);
-    }
-    let t = Instant::now();
-    let out = c
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("gdb-multiarch: {e}"));
-    let d = t.elapsed();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("bench-done"),
-        "gdb-multiarch run failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    d
-}
-
 /// Each sample: a GDB session that gets the guest to its loop and then runs `what` N times;
 /// criterion's linear sampling makes the slope the cost of one.
 fn bench_gdb_e2e(
@@ -443,7 +408,7 @@ fn bench_gdb_e2e(
             prelude(&mut cmds);
             cmds.push(format!("stepi {n}"));
             cmds.push("echo bench-done\\n".into());
-            gdb_run(&elf, addr, &cmds)
+            gdb_batch(&elf, &format!("target remote {addr}"), &cmds)
         })
     });
     grp.bench_function("breakpoint_hit", |b| {
@@ -458,7 +423,7 @@ fn bench_gdb_e2e(
                 format!("continue {n}"),
                 "echo bench-done\\n".into(),
             ]);
-            gdb_run(&elf, addr, &cmds)
+            gdb_batch(&elf, &format!("target remote {addr}"), &cmds)
         })
     });
     grp.finish();

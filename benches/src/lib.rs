@@ -148,3 +148,42 @@ pub fn step_n(hart: &mut Hart, bus: &SystemBus, n: u64) -> u64 {
     }
     retired
 }
+
+/// Whether `name` is an executable on `PATH` (benchmarks that need a tool skip without it).
+pub fn on_path(name: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join(name).is_file())
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Run gdb-multiarch in batch mode on `elf`, connected with `target` (a `target ...`
+/// command), then `cmds`, which must end by echoing `bench-done`; its wall time.
+pub fn gdb_batch(elf: &std::path::Path, target: &str, cmds: &[String]) -> std::time::Duration {
+    let mut c = std::process::Command::new("gdb-multiarch");
+    c.args(["-batch", "-nx", "-ex", "set confirm off"])
+        .arg(elf)
+        .args(["-ex", target]);
+    for cmd in cmds {
+        c.args(["-ex", cmd]);
+    }
+    let t = std::time::Instant::now();
+    let out = c
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("gdb-multiarch: {e}"));
+    let d = t.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("bench-done"),
+        "gdb-multiarch run failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}

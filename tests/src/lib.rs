@@ -7,6 +7,7 @@
 //! Depends on the emu crates and the standard library only.
 #![warn(missing_docs)]
 
+pub mod debug_loop;
 pub mod diffgen;
 pub mod guest;
 pub mod process;

@@ -69,6 +69,11 @@ impl EmuProcess {
         wait_line(&self.console, |l| l == line, line);
     }
 
+    /// Wait (at most a minute) for a console line starting with `prefix`.
+    pub fn wait_console_prefix(&self, prefix: &str) {
+        wait_line(&self.console, |l| l.starts_with(prefix), prefix);
+    }
+
     /// Wait (at most a minute) for a stderr line starting with `prefix`; the line.
     pub fn wait_stderr(&self, prefix: &str) -> String {
         wait_line(&self.stderr, |l| l.starts_with(prefix), prefix)

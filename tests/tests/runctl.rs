@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::{Engine, Interpreter};
 use emu_isa::Xlen;
@@ -23,27 +22,10 @@ use emu_runctl::{
 use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
 use emu_tests::run::run_emu_jit;
 
-const BASE: u64 = 0x8000_0000;
-const DATA: u64 = BASE + 0x1000;
-/// Offsets of the loop's instructions.
-const STORE_AT: u64 = 4 * 4;
-const LOAD_AT: u64 = 5 * 4;
+use emu_tests::debug_loop::{BASE, DATA, LOAD_AT, STORE_AT};
 
-/// `t0 = DATA; loop: addi s0,s0,1; sd s0,0(t0); ld t1,8(t0); addi s1,s1,2; j loop`.
 fn guest() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
-    a.li(T0, DATA as i64); // at most 3 instructions here; padded to 3
-    while a.pc() < BASE + 12 {
-        a.addi(ZERO, ZERO, 0);
-    }
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.store(emu_isa::Op::Sd, S0, T0, 0);
-    a.load(emu_isa::Op::Ld, T1, T0, 8);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap();
-    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+    emu_tests::debug_loop::elf()
 }
 
 fn factory(engine: &str) -> emu_machine::EngineFactory {

@@ -10,6 +10,7 @@
 //! Layer map:
 //! - [`types`]: hart sets, register ids, memory spaces, watch kinds, stop events;
 //! - [`error`]: the error type, [`RcError`];
+//! - [`regmap`]: GDB's register numbering and names, shared by the front ends;
 //! - `session`: the DMI sequences (selection, abstract commands) under one lock;
 //! - `progbuf`: trigger registers through one program-buffer command;
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
@@ -24,6 +25,7 @@ pub mod error;
 mod events;
 mod memory;
 mod progbuf;
+pub mod regmap;
 mod session;
 mod triggers;
 pub mod types;

@@ -105,6 +105,16 @@ impl RunControl {
         self.arm(sel.into(), addr, addr.wrapping_add(1), true, None, false)
     }
 
+    /// Arm a breakpoint on every instruction whose address is in `[lo, hi)` on `sel`.
+    pub fn add_breakpoint_range(
+        &self,
+        sel: impl Into<HartSel>,
+        lo: u64,
+        hi: u64,
+    ) -> Result<TriggerId> {
+        self.arm(sel.into(), lo, hi, true, None, false)
+    }
+
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel`; `after`: stop after the
     /// access completes (`mcontrol.timing` = 1) rather than before it.
     pub fn add_watchpoint(

@@ -80,13 +80,24 @@ struct Cli {
     halted_short: bool,
     /// Serve a JTAG Debug Transport Module over OpenOCD's remote_bitbang protocol on this
     /// TCP port (0 picks one; emu prints it). OpenOCD config: openocd/emu.cfg.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rbb_socket")]
     rbb_port: Option<u16>,
+    /// Serve the remote_bitbang protocol on this Unix-domain socket instead of TCP (it
+    /// must not exist; OpenOCD: `remote_bitbang port 0`, `remote_bitbang host PATH`).
+    #[arg(long)]
+    rbb_socket: Option<std::path::PathBuf>,
     /// Run-Test/Idle cycles each DMI operation needs before its result can be scanned out
     /// (the DTM advertises none): a debugger giving fewer sees `busy` and must recover
     /// with dmireset. For testing debuggers against slow silicon.
-    #[arg(long, default_value_t = 0, requires = "rbb_port")]
+    #[arg(long, default_value_t = 0)]
     jtag_min_idle: u32,
+    /// Serve the MCD API (QMP-style JSON, docs/mcd.md) on this TCP port; without a value,
+    /// port 1235 (the MCD client library's default). 0 picks one; emu prints it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "1235")]
+    mcd_port: Option<u16>,
+    /// Address the MCD server listens on (default: --debug-listen).
+    #[arg(long, requires = "mcd_port")]
+    mcd_listen: Option<String>,
     /// Address the debug servers listen on (default 127.0.0.1: a debug port is full control
     /// of the machine).
     #[arg(long, default_value = "127.0.0.1")]
@@ -198,13 +209,23 @@ fn run(cli: Cli) -> Result<i32> {
         .as_ref()
         .map_or("demo guest".to_string(), |p| p.display().to_string());
     let machine = Machine::new(config, &elf).with_context(|| format!("cannot load {name}"))?;
-    if gdb_port.is_some() && cli.rbb_port.is_some() {
+    let rbb = cli.rbb_port.is_some() || cli.rbb_socket.is_some();
+    if cli.jtag_min_idle != 0 && !rbb {
+        anyhow::bail!("--jtag-min-idle needs --rbb-port or --rbb-socket");
+    }
+    if cli.mcd_port.is_some() && rbb {
+        anyhow::bail!(
+            "--mcd-port and --rbb-port both drive the Debug Module; use one (MCD and GDB \
+             can share it)"
+        );
+    }
+    if gdb_port.is_some() && rbb {
         anyhow::bail!(
             "--gdb-port and --rbb-port both drive the Debug Module; use one (GDB can reach \
              emu through OpenOCD's GDB server)"
         );
     }
-    if let Some(port) = cli.rbb_port {
+    if rbb {
         let signals = machine.signals.clone();
         let running = machine.start();
         let dtm = emu_jtag::Dtm::new(
@@ -226,18 +247,28 @@ fn run(cli: Cli) -> Result<i32> {
                 s.ended, s.dmi_ops, s.busy, s.ignored, s.reads
             );
         }));
-        let addr = server
-            .listen((cli.debug_listen.as_str(), port))
-            .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
-        // Tools parse this line for the port (the words are Spike's).
-        eprintln!(
-            "Listening for remote bitbang connection on port {}.",
-            addr.port()
-        );
+        if let Some(path) = &cli.rbb_socket {
+            server
+                .listen_unix(path)
+                .with_context(|| format!("cannot listen on {}", path.display()))?;
+            eprintln!(
+                "Listening for remote bitbang connection on {}.",
+                path.display()
+            );
+        } else if let Some(port) = cli.rbb_port {
+            let addr = server
+                .listen((cli.debug_listen.as_str(), port))
+                .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
+            // Tools parse this line for the port (the words are Spike's).
+            eprintln!(
+                "Listening for remote bitbang connection on port {}.",
+                addr.port()
+            );
+        }
         spawn_stdin(console, signals);
         return Ok(finish(running.join()));
     }
-    let Some(port) = gdb_port else {
+    if gdb_port.is_none() && cli.mcd_port.is_none() {
         if halted {
             eprintln!("emu: harts are halted; no debug front end is configured to resume them");
         }
@@ -246,21 +277,40 @@ fn run(cli: Cli) -> Result<i32> {
     };
     let signals = machine.signals.clone();
     let running = machine.start();
-    let rc = emu_runctl::RunControl::new(running.dm.clone())
-        .context("the Debug Module has a run-control client already")?;
-    let host = Arc::new(GdbHost {
-        signals: signals.clone(),
-        ram_size,
-    });
-    let server = emu_gdb::GdbServer::new(Arc::new(rc), host).context("--gdb-port")?;
-    let addr = server
-        .listen((cli.debug_listen.as_str(), port))
-        .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
-    // Tools parse this line for the port.
-    eprintln!("emu: GDB server listening on {addr}");
+    // One run-control API for both front ends: they see the same harts and triggers.
+    let rc = Arc::new(
+        emu_runctl::RunControl::new(running.dm.clone())
+            .context("the Debug Module has a run-control client already")?,
+    );
+    if let Some(port) = cli.mcd_port {
+        let listen = cli.mcd_listen.as_deref().unwrap_or(&cli.debug_listen);
+        let addr = emu_mcd::McdServer::new(rc.clone())
+            .listen((listen, port))
+            .with_context(|| format!("cannot listen on {listen}:{port}"))?;
+        // Tools parse this line for the port.
+        eprintln!("emu: MCD server listening on {addr}");
+    }
+    let gdb = match gdb_port {
+        Some(port) => {
+            let host = Arc::new(GdbHost {
+                signals: signals.clone(),
+                ram_size,
+            });
+            let server = emu_gdb::GdbServer::new(rc, host).context("--gdb-port")?;
+            let addr = server
+                .listen((cli.debug_listen.as_str(), port))
+                .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;
+            // Tools parse this line for the port.
+            eprintln!("emu: GDB server listening on {addr}");
+            Some(server)
+        }
+        None => None,
+    };
     spawn_stdin(console, signals);
     let out = running.join();
-    server.guest_exited(out.exit_code());
+    if let Some(server) = gdb {
+        server.guest_exited(out.exit_code());
+    }
     Ok(finish(out))
 }
 

@@ -44,10 +44,12 @@ fn symbols() -> String {
     format!("array set sym {{{}}}", pairs.join(" "))
 }
 
-/// A running `emu --rbb-port 0` and its port.
+/// A running `emu --rbb-port 0` (or `--rbb-socket`) and where it listens.
 struct Target {
     p: EmuProcess,
     port: u16,
+    /// The Tcl line that points `openocd/emu.cfg` at it.
+    link: String,
 }
 
 impl Target {
@@ -67,7 +69,35 @@ impl Target {
             .trim_end_matches('.')
             .parse()
             .expect("emu announced a port number");
-        Target { p, port }
+        Target {
+            p,
+            port,
+            link: format!("set EMU_RBB_PORT {port}"),
+        }
+    }
+
+    /// emu serving the probe on a Unix-domain socket.
+    fn start_unix(extra: &[&str]) -> Target {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let path = dir.join(format!("rbb-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let elf = guest();
+        let elf = elf.to_string_lossy();
+        let path_s = path.to_string_lossy().to_string();
+        let mut args = vec!["--rbb-socket", &path_s];
+        args.extend_from_slice(extra);
+        args.push(&elf);
+        let p = EmuProcess::start(
+            Path::new(env!("CARGO_BIN_EXE_emu")),
+            &args,
+            "Listening for remote bitbang connection on ",
+        );
+        assert_eq!(p.announced.trim_end_matches('.'), path_s);
+        Target {
+            p,
+            port: 0,
+            link: format!("set EMU_RBB_SOCKET {path_s}"),
+        }
     }
 
     /// The statistics line emu prints when a probe leaves: (DMI operations, busy answers).
@@ -95,9 +125,9 @@ fn config() -> String {
 
 /// OpenOCD with the project's config on `port`, `vars` set first, then `scripts` after
 /// `init`; with `gdb_port` (or without a GDB server) and in the background if `keep`.
-fn openocd_cmd(port: u16, vars: &[String], scripts: &[&str], gdb_port: Option<u16>) -> Command {
+fn openocd_cmd(t: &Target, vars: &[String], scripts: &[&str], gdb_port: Option<u16>) -> Command {
     let mut c = Command::new(tool("openocd"));
-    c.args(["-c", &format!("set EMU_RBB_PORT {port}")]);
+    c.args(["-c", &t.link]);
     for v in vars {
         c.args(["-c", v]);
     }
@@ -121,7 +151,7 @@ fn openocd_cmd(port: u16, vars: &[String], scripts: &[&str], gdb_port: Option<u1
 /// Run `scripts` in OpenOCD against `t`, then shut OpenOCD down; OpenOCD's output, after
 /// checking it succeeded and printed at least `min_oks` oks and `done`.
 fn openocd(t: &Target, vars: &[String], scripts: &[&str], min_oks: usize, done: &str) -> String {
-    let mut c = openocd_cmd(t.port, vars, scripts, None);
+    let mut c = openocd_cmd(t, vars, scripts, None);
     c.args(["-c", "shutdown"]);
     let (out, ok) = collect(c.spawn().expect("start openocd"), Duration::from_secs(120));
     eprintln!("---- openocd ----\n{out}");
@@ -225,13 +255,25 @@ fn two_harts() {
 
 #[test]
 fn load_and_verify_an_image() {
-    let t = Target::start(&["--halted"]);
-    let image = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("openocd-image.bin");
+    load_and_verify(&Target::start(&["--halted"]), "tcp");
+}
+
+#[test]
+fn load_and_verify_over_a_unix_socket() {
+    let t = Target::start_unix(&["--halted"]);
+    load_and_verify(&t, "unix");
+    let (ops, _) = t.probe_left();
+    assert!(ops > 300 * 1024 / 4, "{ops} DMI operations");
+}
+
+fn load_and_verify(t: &Target, name: &str) {
+    let image =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("openocd-image-{name}.bin"));
     let mut rng = emu_tests::Rng::new(7);
     let data: Vec<u8> = (0..300 * 1024).map(|_| rng.next_u64() as u8).collect();
     std::fs::write(&image, &data).expect("write the image");
     let out = openocd(
-        &t,
+        t,
         &[
             format!("set image {}", image.display()),
             "set addr 0x80200000".to_string(),
@@ -261,7 +303,7 @@ fn busy_dmi_answers_are_recovered_with_dmireset() {
 fn gdb_through_openocd() {
     let mut t = Target::start(&["--halted"]);
     let gport = free_port();
-    let mut oc = openocd_cmd(t.port, &[], &[], Some(gport))
+    let mut oc = openocd_cmd(&t, &[], &[], Some(gport))
         .spawn()
         .expect("start openocd");
     let mut gdb = Command::new(tool("gdb-multiarch"));

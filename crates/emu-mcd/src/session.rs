@@ -1,0 +1,333 @@
+//! One client's MCD session: what it has opened, its triggers and last errors, and the
+//! commands, each on the run-control API.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
+use emu_runctl::{
+    HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, TriggerId,
+    WatchKind,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::args::Args;
+
+mod hierarchy;
+mod memory;
+mod run;
+mod trig;
+use crate::error::{McdError, Result};
+use crate::regs::{Backing, GROUPS, RegMap};
+use crate::wire::{
+    Addr, CoreConInfo, CoreState, ENDIAN_LITTLE, Memspace, RegGroup, RegisterInfo, TrigCore,
+    TrigState, Tx, TxList, access, core_state, err, event, mem_type, ret, step_type, trig_action,
+    trig_opt, trig_type,
+};
+
+/// The most data one transaction list may move (its JSON reply stays under 64 KiB).
+pub const MAX_PAYLOAD: usize = 12 * 1024;
+/// The most steps one `mcd-step` takes (it answers when they are done).
+pub const MAX_STEPS: u32 = 1_000_000;
+
+/// Memory space ids (0 is taken as LOGICAL).
+const SPACE_PHYSICAL: u32 = 1;
+const SPACE_LOGICAL: u32 = 2;
+const SPACE_REGISTERS: u32 = 3;
+
+/// ELF machine number of RISC-V (the API's core type).
+const EM_RISCV: u32 = 243;
+/// The JTAG IDCODE of emu's DTM (the API's device type).
+const DEVICE_TYPE: u32 = 0x1e5e_0001;
+
+/// Reset classes: bit 0 the whole system, bit 1 the addressed hart alone.
+const RST_SYSTEM: u32 = 1 << 0;
+const RST_HART: u32 = 1 << 1;
+
+/// What the server tells clients about itself.
+#[derive(Clone, Debug)]
+pub struct ServerInfo {
+    /// The host name clients connected to.
+    pub host: String,
+    /// The port.
+    pub port: u16,
+}
+
+/// What a session does after a reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Keep reading requests.
+    Continue,
+    /// The client said `mcd-exit`: close the connection.
+    Exit,
+}
+
+#[derive(Debug, Default)]
+struct Core {
+    open: bool,
+    global: bool,
+    /// Why it last stopped, and the MCD trigger that stopped it.
+    last: Option<(StopCause, u32)>,
+    /// Events since the client last asked.
+    events: u32,
+    /// Whether addresses were untranslated when last looked at (M-mode or `satp` bare).
+    bare: Option<bool>,
+    /// Resumed by this session and no stop event seen since.
+    awaiting: bool,
+}
+
+#[derive(Debug)]
+struct Trig {
+    hart: usize,
+    rc_id: TriggerId,
+    /// As accepted, echoed by `mcd-qry-trig`.
+    accepted: Value,
+    captured: bool,
+}
+
+/// One client's session.
+pub struct Session {
+    rc: Arc<RunControl>,
+    info: ServerInfo,
+    events: Receiver<StopEvent>,
+    server_uid: Option<u32>,
+    next_server_uid: u32,
+    cores: Vec<Core>,
+    /// Last error per core uid (0: the server level).
+    errors: HashMap<u32, McdError>,
+    regmap: Option<RegMap>,
+    trigs: BTreeMap<u32, Trig>,
+    next_trig: u32,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("server_uid", &self.server_uid)
+            .field("trigs", &self.trigs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+type Members = Map<String, Value>;
+
+fn members(v: Value) -> Members {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// The `[start, start + n)` window of a count-then-fill query over `count` entries: `None`
+/// when only the count is asked for.
+fn window(count: usize, start: u32, n: u32) -> Result<Option<std::ops::Range<usize>>> {
+    if n == 0 {
+        return Ok(None);
+    }
+    let start = start as usize;
+    if start >= count {
+        return Err(McdError::param(format!(
+            "start-index {start} is past the last of {count} entries"
+        )));
+    }
+    Ok(Some(start..count.min(start.saturating_add(n as usize))))
+}
+
+impl Session {
+    /// A session on `rc` for a client of the server described by `info`.
+    pub fn new(rc: Arc<RunControl>, info: ServerInfo) -> Session {
+        let events = rc.subscribe();
+        let harts = rc.harts();
+        Session {
+            rc,
+            info,
+            events,
+            server_uid: None,
+            next_server_uid: 1,
+            cores: (0..harts).map(|_| Core::default()).collect(),
+            errors: HashMap::new(),
+            regmap: None,
+            trigs: BTreeMap::new(),
+            next_trig: 1,
+        }
+    }
+
+    /// Answer one request (the bytes of one JSON object): the reply line (without its
+    /// newline) and what to do next.
+    pub fn handle(&mut self, request: &[u8]) -> (String, Flow) {
+        let v: Value = match serde_json::from_slice(request) {
+            Ok(v) => v,
+            Err(e) => {
+                return (
+                    qmp_error("GenericError", &format!("JSON parse error: {e}")),
+                    Flow::Continue,
+                );
+            }
+        };
+        let Value::Object(obj) = v else {
+            return (
+                qmp_error("GenericError", "a request must be a JSON object"),
+                Flow::Continue,
+            );
+        };
+        let id = obj.get("id").cloned();
+        let Some(Value::String(cmd)) = obj.get("execute") else {
+            return (
+                with_id(
+                    qmp_error_value("GenericError", "the request has no \"execute\" string"),
+                    id,
+                ),
+                Flow::Continue,
+            );
+        };
+        if cmd == "mcd-exit" {
+            self.close();
+            return (with_id(json!({"return": {}}), id), Flow::Exit);
+        }
+        let Some(r) = self.dispatch(cmd, obj.get("arguments")) else {
+            return (
+                with_id(
+                    qmp_error_value(
+                        "CommandNotFound",
+                        &format!("the command {cmd} has not been found"),
+                    ),
+                    id,
+                ),
+                Flow::Continue,
+            );
+        };
+        let (mut m, status) = match r {
+            Ok(m) => (m, ret::NONE),
+            Err((uid, e)) => {
+                tracing::debug!("mcd: {cmd}: {e}");
+                self.errors.insert(uid, e);
+                (Map::new(), ret::HANDLE_ERROR)
+            }
+        };
+        if !m.contains_key("return-status") {
+            m.insert("return-status".into(), json!(status));
+        }
+        (with_id(json!({"return": m}), id), Flow::Continue)
+    }
+
+    /// Forget what the client set up: its triggers are disarmed, its cores and server
+    /// closed. (The harts stay as they are.)
+    pub fn close(&mut self) {
+        for (_, t) in std::mem::take(&mut self.trigs) {
+            let _ = self.rc.remove_trigger(t.rc_id);
+        }
+        for c in &mut self.cores {
+            c.open = false;
+            c.global = false;
+        }
+        self.server_uid = None;
+    }
+
+    /// Run `cmd`; `None` if there is no such command. Errors carry the core uid they are
+    /// stored under.
+    fn dispatch(
+        &mut self,
+        cmd: &str,
+        arguments: Option<&Value>,
+    ) -> Option<std::result::Result<Members, (u32, McdError)>> {
+        let a = match Args::new(cmd, arguments) {
+            Ok(a) => a,
+            Err(e) => return Some(Err((0, e))),
+        };
+        // Errors of a command that names an open core are that core's.
+        let uid = a.u32("core-uid").unwrap_or(0);
+        let uid = if (1..=self.cores.len() as u32).contains(&uid) {
+            uid
+        } else {
+            0
+        };
+        let r = match cmd {
+            "mcd-initialize" => self.initialize(&a),
+            "mcd-qry-servers" => self.qry_servers(&a),
+            "mcd-open-server" => self.open_server(&a),
+            "mcd-close-server" => self.close_server(&a),
+            "mcd-qry-systems" => self.qry_systems(&a),
+            "mcd-qry-devices" => self.qry_devices(&a),
+            "mcd-qry-cores" => self.qry_cores(&a),
+            "mcd-open-core" => self.open_core(&a),
+            "mcd-close-core" => self.close_core(&a),
+            "mcd-qry-error-info" => return Some(Ok(self.qry_error_info(&a))),
+            "mcd-qry-mem-spaces" => self.qry_mem_spaces(&a),
+            "mcd-qry-reg-groups" => self.qry_reg_groups(&a),
+            "mcd-qry-reg-map" => self.qry_reg_map(&a),
+            "mcd-execute-txlist" => self.execute_txlist(&a),
+            "mcd-run" => self.run(&a),
+            "mcd-stop" => self.stop(&a),
+            "mcd-step" => self.step(&a),
+            "mcd-set-global" => self.set_global(&a),
+            "mcd-qry-state" => self.qry_state(&a),
+            "mcd-qry-rst-classes" => self.qry_rst_classes(&a),
+            "mcd-qry-rst-class-info" => self.qry_rst_class_info(&a),
+            "mcd-rst" => self.rst(&a),
+            "mcd-qry-trig-info" => self.qry_trig_info(&a),
+            "mcd-qry-ctrigs" => self.qry_ctrigs(&a),
+            "mcd-create-trig" => self.create_trig(&a),
+            "mcd-qry-trig" => self.qry_trig(&a),
+            "mcd-remove-trig" => self.remove_trig(&a),
+            "mcd-qry-trig-state" => self.qry_trig_state(&a),
+            "mcd-activate-trig-set" => self.activate_trig_set(&a),
+            "mcd-remove-trig-set" => self.remove_trig_set(&a),
+            "mcd-qry-trig-set" => self.qry_trig_set(&a),
+            "mcd-qry-trig-set-state" => self.qry_trig_set_state(&a),
+            "mcd-qry-max-payload-size" => self.qry_max_payload_size(&a),
+            "mcd-qry-core-modes" => self.qry_core_modes(&a),
+            "mcd-qry-current-time" => self.qry_current_time(&a),
+            _ => return None,
+        };
+        Some(r.map_err(|e| (uid, e)))
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn run_error(e: &RcError) -> u32 {
+    match e {
+        RcError::Unavailable(_) => err::DEVICE_ACCESS,
+        RcError::Timeout(_) => err::TIMED_OUT,
+        RcError::Running(_) | RcError::Halted(_) => err::USAGE,
+        _ => err::GENERAL,
+    }
+}
+
+fn mem_error(code: u32, at: u64, e: &RcError) -> McdError {
+    McdError::new(code, format!("at {at:#x}: {e}"))
+}
+
+fn stop_text(cause: StopCause, trig: u32) -> String {
+    match cause {
+        StopCause::Ebreak => "ebreak".into(),
+        StopCause::Trigger(_) if trig != 0 => format!("trigger {trig}"),
+        StopCause::Trigger(_) => "hardware trigger".into(),
+        StopCause::HaltRequest => "stopped by the debugger".into(),
+        StopCause::Step => "step".into(),
+        StopCause::ResetHalt => "reset halt".into(),
+        StopCause::Group => "halted with its group".into(),
+        StopCause::Other(c) => format!("Debug Mode entry cause {c}"),
+    }
+}
+
+fn qmp_error_value(class: &str, desc: &str) -> Value {
+    json!({"error": {"class": class, "desc": desc}})
+}
+
+/// A QMP-style error line (for input that is not an MCD command).
+pub fn qmp_error(class: &str, desc: &str) -> String {
+    qmp_error_value(class, desc).to_string()
+}
+
+fn with_id(mut v: Value, id: Option<Value>) -> String {
+    if let (Some(id), Value::Object(m)) = (id, &mut v) {
+        m.insert("id".into(), id);
+    }
+    v.to_string()
+}

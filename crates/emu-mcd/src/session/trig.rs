@@ -1,0 +1,231 @@
+//! Triggers: MCD's simple and complex core triggers on Sdtrig triggers armed through
+//! the Debug Module.
+
+use super::*;
+
+impl Session {
+    pub(super) fn qry_trig_info(&mut self, a: &Args<'_>) -> Result<Members> {
+        self.core(a)?;
+        Ok(members(json!({
+            "trig-info": {
+                "type": trig_type::IP | trig_type::READ | trig_type::WRITE | trig_type::RW,
+                "option": trig_opt::IMPL_HARDWARE,
+                "action": trig_action::DBG_DEBUG,
+                "trig-number": crate::wire::MAX_TRIGS,
+                "state-number": 0,
+                "counter-number": 0,
+                "sw-breakpoints": false,
+            }
+        })))
+    }
+
+    pub(super) fn qry_ctrigs(&mut self, a: &Args<'_>) -> Result<Members> {
+        self.core(a)?;
+        let start = a.u32_or("start-index", 0)?;
+        let n = a.u32("num-ctrigs")?;
+        window(0, start, n)?;
+        Ok(members(json!({ "num-ctrigs": 0 })))
+    }
+
+    pub(super) fn create_trig(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let trig: Value = a.parse("trig")?;
+        let (member, body) = match (trig.get("trig-simple-core"), trig.get("trig-complex-core")) {
+            (Some(b), None) => ("trig-simple-core", b),
+            (None, Some(b)) => ("trig-complex-core", b),
+            _ => {
+                return Err(McdError::new(
+                    err::TRIG_CREATE,
+                    "trig needs exactly one of trig-simple-core and trig-complex-core",
+                ));
+            }
+        };
+        let mut t = TrigCore::deserialize(body)
+            .map_err(|e| McdError::new(err::TRIG_CREATE, format!("{member}: {e}")))?;
+        if member == "trig-complex-core" && t.complex.is_none() {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                "trig-complex-core needs data-start",
+            ));
+        }
+        if self.trigs.len() >= crate::wire::MAX_TRIGS {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                "the trigger set is full (32 triggers)",
+            ));
+        }
+        let kind = t.kind & !trig_type::NOCYCLE;
+        if ![
+            trig_type::IP,
+            trig_type::READ,
+            trig_type::WRITE,
+            trig_type::RW,
+        ]
+        .contains(&kind)
+        {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!(
+                    "trigger type {:#x}: emu's triggers are IP, READ, WRITE or RW",
+                    t.kind
+                ),
+            ));
+        }
+        if t.action != trig_action::DEFAULT && t.action != trig_action::DBG_DEBUG {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!(
+                    "action {:#x}: emu's triggers stop the core (DBG_DEBUG)",
+                    t.action
+                ),
+            ));
+        }
+        if t.option & (trig_opt::OUT_OF_RANGE | trig_opt::DATA_IS_CONDITION) != 0 {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!(
+                    "option {:#x}: out-of-range and data conditions are not supported",
+                    t.option
+                ),
+            ));
+        }
+        if t.option & trig_opt::IMPL_SOFTWARE != 0 {
+            // Sdtrig triggers serve software breakpoints as well: say so.
+            t.option = t.option & !trig_opt::IMPL_SOFTWARE | trig_opt::IMPL_HARDWARE;
+            t.modified = true;
+        }
+        let lo = t.addr_start.address;
+        let hi = lo
+            .checked_add(t.addr_range.max(1))
+            .ok_or_else(|| McdError::new(err::TRIG_CREATE, "the address range wraps"))?;
+        let armed = match kind {
+            trig_type::IP if hi - lo == 1 => self.rc.add_breakpoint(h, lo),
+            trig_type::IP => self.rc.add_breakpoint_range(h, lo, hi),
+            _ => {
+                let w = match kind {
+                    trig_type::READ => WatchKind::Read,
+                    trig_type::WRITE => WatchKind::Write,
+                    _ => WatchKind::Access,
+                };
+                self.rc.add_watchpoint(h, lo, hi, w, true)
+            }
+        }
+        .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
+        let id = self.next_trig;
+        self.next_trig += 1;
+        let accepted = json!({ member: t });
+        self.trigs.insert(
+            id,
+            Trig {
+                hart: h,
+                rc_id: armed,
+                accepted: accepted.clone(),
+                captured: false,
+            },
+        );
+        Ok(members(json!({ "trig": accepted, "trig-id": id })))
+    }
+
+    pub(super) fn trig_of(&self, a: &Args<'_>, h: usize) -> Result<u32> {
+        let id = a.u32("trig-id")?;
+        match self.trigs.get(&id) {
+            Some(t) if t.hart == h => Ok(id),
+            _ => Err(McdError::new(
+                err::TRIG_ACCESS,
+                format!("no trigger {id} on this core"),
+            )),
+        }
+    }
+
+    pub(super) fn qry_trig(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let id = self.trig_of(a, h)?;
+        let t = self.trigs.get(&id).map(|t| t.accepted.clone());
+        Ok(members(json!({ "trig": t })))
+    }
+
+    pub(super) fn remove_trig(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let id = self.trig_of(a, h)?;
+        if let Some(t) = self.trigs.remove(&id) {
+            self.rc
+                .remove_trigger(t.rc_id)
+                .map_err(|e| McdError::rc(err::TRIG_ACCESS, &e))?;
+        }
+        Ok(Map::new())
+    }
+
+    pub(super) fn qry_trig_state(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let id = self.trig_of(a, h)?;
+        self.drain();
+        let captured = self.trigs.get(&id).is_some_and(|t| t.captured);
+        let st = TrigState {
+            active: true,
+            captured,
+            captured_valid: true,
+            count_value: 0,
+            count_valid: false,
+        };
+        Ok(members(json!({ "trig-state": st })))
+    }
+
+    pub(super) fn activate_trig_set(&mut self, a: &Args<'_>) -> Result<Members> {
+        // Triggers are armed in the hart when they are created.
+        self.core(a)?;
+        Ok(Map::new())
+    }
+
+    /// The ids of hart `h`'s triggers.
+    pub(super) fn trig_ids(&self, h: usize) -> Vec<u32> {
+        self.trigs
+            .iter()
+            .filter(|(_, t)| t.hart == h)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Disarm and forget every trigger of hart `h`.
+    pub(super) fn drop_triggers(&mut self, h: usize) -> std::result::Result<(), RcError> {
+        let mut first = Ok(());
+        for id in self.trig_ids(h) {
+            if let Some(t) = self.trigs.remove(&id)
+                && let Err(e) = self.rc.remove_trigger(t.rc_id)
+                && first.is_ok()
+            {
+                first = Err(e);
+            }
+        }
+        first
+    }
+
+    pub(super) fn remove_trig_set(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        self.drop_triggers(h)
+            .map_err(|e| McdError::rc(err::TRIG_ACCESS, &e))?;
+        Ok(Map::new())
+    }
+
+    pub(super) fn qry_trig_set(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let start = a.u32_or("start-index", 0)?;
+        let n = a.u32("num-trigs")?;
+        let ids = self.trig_ids(h);
+        Ok(match window(ids.len(), start, n)? {
+            None => members(json!({"num-trigs": ids.len()})),
+            Some(r) => members(json!({"num-trigs": r.len(), "trig-ids": &ids[r]})),
+        })
+    }
+
+    pub(super) fn qry_trig_set_state(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let active = self.trigs.values().any(|t| t.hart == h);
+        Ok(members(json!({
+            "trig-state": {
+                "active": active, "state": 0, "state-valid": false,
+                "trig-bus": 0, "trig-bus-valid": false, "trace": false, "trace-valid": false,
+                "analysis": false, "analysis-valid": false,
+            }
+        })))
+    }
+}

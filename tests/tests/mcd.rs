@@ -1,0 +1,736 @@
+//! The MCD server's commands against a running machine (JIT engine), in-process through
+//! [`emu_mcd::Session`] and over TCP: the hierarchy, memory spaces and registers,
+//! transaction lists, run/stop/step and state, triggers (IP before the instruction,
+//! READ/WRITE after the access), resets, and bad input answered in the protocol's form.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use emu_core::Engine;
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_mcd::session::{Flow, ServerInfo};
+use emu_mcd::{McdServer, Session};
+use emu_runctl::RunControl;
+use serde_json::{Value, json};
+
+use emu_tests::debug_loop::{BASE, DATA};
+
+const STORE_AT: u64 = BASE + emu_tests::debug_loop::STORE_AT;
+const LOAD_AT: u64 = BASE + emu_tests::debug_loop::LOAD_AT;
+const AFTER_LOAD: u64 = LOAD_AT + 4;
+
+fn guest() -> Vec<u8> {
+    emu_tests::debug_loop::elf()
+}
+
+fn start(harts: usize) -> (RunningMachine, Arc<RunControl>) {
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts,
+        console,
+        halted: true,
+        engine: Some(Arc::new(|_| {
+            Box::new(JitEngine::new(JitConfig::default()).unwrap()) as Box<dyn Engine>
+        })),
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, &guest()).unwrap().start();
+    let rc = Arc::new(RunControl::new(m.dm.clone()).unwrap());
+    (m, rc)
+}
+
+fn stop(m: RunningMachine) {
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+/// A client on a session: sends a command, returns the `return` object.
+struct Client {
+    s: Session,
+}
+
+impl Client {
+    fn new(rc: &Arc<RunControl>) -> Client {
+        Client {
+            s: Session::new(
+                rc.clone(),
+                ServerInfo {
+                    host: "127.0.0.1".into(),
+                    port: 1235,
+                },
+            ),
+        }
+    }
+
+    fn raw(&mut self, text: &str) -> Value {
+        let (line, flow) = self.s.handle(text.as_bytes());
+        assert_eq!(flow, Flow::Continue);
+        assert!(!line.contains('\n'), "one line per reply");
+        serde_json::from_str(&line).unwrap()
+    }
+
+    fn cmd(&mut self, name: &str, args: Value) -> Value {
+        let r = self.raw(&json!({"execute": name, "arguments": args}).to_string());
+        r.get("return")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: no return in {r}"))
+    }
+
+    /// A command that must succeed.
+    fn ok(&mut self, name: &str, args: Value) -> Value {
+        let r = self.cmd(name, args);
+        assert_eq!(
+            r["return-status"],
+            0,
+            "{name} failed: {r}; {}",
+            self.error(1)
+        );
+        r
+    }
+
+    /// A command that must fail with `code`; the error text.
+    fn fails(&mut self, name: &str, args: Value, code: u32) -> String {
+        let r = self.cmd(name, args.clone());
+        assert_eq!(r["return-status"], 3, "{name} {args} should fail: {r}");
+        assert_eq!(
+            r.as_object().unwrap().len(),
+            1,
+            "a failure carries only its status"
+        );
+        let uid = args.get("core-uid").and_then(Value::as_u64).unwrap_or(0);
+        let e = self.cmd("mcd-qry-error-info", json!({"core-uid": uid}));
+        assert_eq!(e["error-code"], code, "{name}: {e}");
+        e["error-str"].as_str().unwrap().to_string()
+    }
+
+    fn error(&mut self, uid: u32) -> Value {
+        self.cmd("mcd-qry-error-info", json!({"core-uid": uid}))
+    }
+
+    /// Open the server and core `h`: its uid.
+    fn open(&mut self, h: u32) -> u32 {
+        if self.cmd(
+            "mcd-qry-servers",
+            json!({"host": "", "running": true, "start-index": 0, "num-servers": 0}),
+        )["return-status"]
+            == 0
+        {
+            let _ = self.cmd(
+                "mcd-open-server",
+                json!({"system-key": "", "config-string": ""}),
+            );
+        }
+        let r = self.ok("mcd-open-core", json!({"core-con-info": {"core-id": h}}));
+        r["core-uid"].as_u64().unwrap() as u32
+    }
+
+    fn read_reg(&mut self, uid: u32, regnum: u64) -> u64 {
+        let r = self.ok(
+            "mcd-execute-txlist",
+            json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+                {"addr": {"address": regnum, "mem-space-id": 3}, "access-type": 1, "num-bytes": 8, "data": [0,0,0,0,0,0,0,0]}
+            ]}}),
+        );
+        let d: Vec<u8> = serde_json::from_value(r["txlist"]["tx"][0]["data"].clone()).unwrap();
+        u64::from_le_bytes(d.try_into().unwrap())
+    }
+
+    fn write_reg(&mut self, uid: u32, regnum: u64, v: u64) {
+        self.ok(
+            "mcd-execute-txlist",
+            json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+                {"addr": {"address": regnum, "mem-space-id": 3}, "access-type": 2, "num-bytes": 8, "data": v.to_le_bytes()}
+            ]}}),
+        );
+    }
+
+    fn state(&mut self, uid: u32) -> Value {
+        self.ok("mcd-qry-state", json!({"core-uid": uid}))["state"].clone()
+    }
+
+    /// Poll until the core is in DEBUG (as clients do after mcd-run).
+    fn wait_debug(&mut self, uid: u32) -> Value {
+        let t = Instant::now();
+        loop {
+            let st = self.state(uid);
+            if st["state"] == 3 {
+                return st;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "never stopped: {st}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+const PC: u64 = 32;
+const A0: u64 = 10;
+
+#[test]
+fn hierarchy_versions_and_opening() {
+    let (m, rc) = start(2);
+    let mut c = Client::new(&rc);
+    let r = c.ok(
+        "mcd-initialize",
+        json!({"version-req": {"v-api-major": 1, "v-api-minor": 1, "author": "test"}}),
+    );
+    assert_eq!(r["impl-info"]["v-api"]["v-api-major"], 1);
+    let e = c.fails(
+        "mcd-initialize",
+        json!({"version-req": {"v-api-major": 2, "v-api-minor": 0, "author": "test"}}),
+        0xf00,
+    );
+    assert!(e.contains("incompatible versions"), "{e}");
+
+    let r = c.ok(
+        "mcd-qry-servers",
+        json!({"host": "", "running": true, "start-index": 0, "num-servers": 0}),
+    );
+    assert_eq!(r["num-servers"], 1);
+    assert!(r.get("server-info").is_none(), "count only");
+    let r = c.ok(
+        "mcd-qry-servers",
+        json!({"host": "", "running": true, "start-index": 0, "num-servers": 5}),
+    );
+    assert_eq!(r["server-info"].as_array().unwrap().len(), 1);
+    c.fails(
+        "mcd-qry-servers",
+        json!({"host": "", "running": true, "start-index": 1, "num-servers": 1}),
+        0x102,
+    );
+
+    // Nothing below the server before it is open.
+    c.fails(
+        "mcd-qry-systems",
+        json!({"start-index": 0, "num-systems": 0}),
+        0x200,
+    );
+    let r = c.ok(
+        "mcd-open-server",
+        json!({"system-key": "", "config-string": "x=1"}),
+    );
+    assert_eq!(r["server-uid"], 1);
+    assert_eq!(r["config-string"], "x=1");
+    let e = c.fails(
+        "mcd-open-server",
+        json!({"system-key": "", "config-string": ""}),
+        0x200,
+    );
+    assert!(e.contains("server already open"), "{e}");
+
+    let sys = c.ok(
+        "mcd-qry-systems",
+        json!({"start-index": 0, "num-systems": 1}),
+    );
+    let sys = sys["system-con-info"][0].clone();
+    assert_eq!(sys["system"], "emu");
+    let dev = c.ok(
+        "mcd-qry-devices",
+        json!({"system-con-info": sys, "start-index": 0, "num-devices": 1}),
+    );
+    let dev = dev["device-con-info"][0].clone();
+    assert_eq!(dev["device-type"], 0x1e5e_0001);
+    for info in [&sys, &dev] {
+        let r = c.ok(
+            "mcd-qry-cores",
+            json!({"connection-info": info, "start-index": 0, "num-cores": 0}),
+        );
+        assert_eq!(r["num-cores"], 2);
+    }
+    let r = c.ok(
+        "mcd-qry-cores",
+        json!({"connection-info": dev, "start-index": 1, "num-cores": 8}),
+    );
+    assert_eq!(r["num-cores"], 1, "one core from index 1");
+    let core1 = r["core-con-info"][0].clone();
+    assert_eq!(core1["core-id"], 1);
+    assert_eq!(core1["core-type"], 243);
+
+    let r = c.ok("mcd-open-core", json!({"core-con-info": core1}));
+    assert_eq!(r["core-uid"], 2);
+    c.fails("mcd-open-core", json!({"core-con-info": core1}), 0x200);
+    c.fails(
+        "mcd-open-core",
+        json!({"core-con-info": {"core-id": 7}}),
+        0x102,
+    );
+    c.fails("mcd-qry-state", json!({"core-uid": 1}), 0x102); // not open
+    c.ok("mcd-close-core", json!({"core-uid": 2}));
+    c.fails("mcd-qry-state", json!({"core-uid": 2}), 0x102);
+    c.ok("mcd-close-server", json!({"server-uid": 1}));
+    c.fails(
+        "mcd-qry-systems",
+        json!({"start-index": 0, "num-systems": 0}),
+        0x200,
+    );
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn spaces_registers_and_transaction_lists() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let r = c.ok(
+        "mcd-qry-mem-spaces",
+        json!({"core-uid": uid, "start-index": 0, "num-mem-spaces": 8}),
+    );
+    let names: Vec<&str> = r["mem-spaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["mem-space-name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["PHYSICAL", "LOGICAL", "REGISTERS"]);
+
+    let r = c.ok(
+        "mcd-qry-reg-groups",
+        json!({"core-uid": uid, "start-index": 0, "num-reg-groups": 8}),
+    );
+    let g = &r["reg-groups"][0];
+    assert_eq!(g["reg-group-name"], "org.gnu.gdb.riscv.cpu");
+    assert_eq!(g["n-registers"], 33);
+    let all = c.ok(
+        "mcd-qry-reg-map",
+        json!({"core-uid": uid, "reg-group-id": 0, "start-index": 0, "num-regs": 0}),
+    );
+    let n = all["num-regs"].as_u64().unwrap();
+    assert!(n > 33 + 32 + 20, "{n} registers");
+    let r = c.ok(
+        "mcd-qry-reg-map",
+        json!({"core-uid": uid, "reg-group-id": 0, "start-index": 0, "num-regs": n}),
+    );
+    let regs = r["reg-info"].as_array().unwrap();
+    let names: Vec<&str> = regs
+        .iter()
+        .map(|x| x["regname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.iter().filter(|&&x| x == "pc").count(), 1);
+    let unique: std::collections::HashSet<_> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "names are unique");
+    let mstatus = regs.iter().find(|x| x["regname"] == "mstatus").unwrap();
+    assert_eq!(mstatus["addr"]["address"], 65 + 0x300, "GDB's numbering");
+    c.fails(
+        "mcd-qry-reg-map",
+        json!({"core-uid": uid, "reg-group-id": 9, "start-index": 0, "num-regs": 1}),
+        0x1441,
+    );
+
+    // Registers: the hart was halted at the reset vector.
+    assert_eq!(c.read_reg(uid, PC), 0x1000);
+    c.write_reg(uid, A0, 0x1122_3344_5566_7788);
+    assert_eq!(c.read_reg(uid, A0), 0x1122_3344_5566_7788);
+    // A partial register write keeps the other bytes; a partial read gives the low ones.
+    let r = c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 2, "tx": [
+        {"addr": {"address": A0, "mem-space-id": 3}, "access-type": 2, "num-bytes": 2, "data": [0xaa, 0xbb]},
+        {"addr": {"address": A0, "mem-space-id": 3}, "access-type": 1, "num-bytes": 4, "data": [0, 0, 0, 0]},
+    ]}}));
+    assert_eq!(r["txlist"]["num-tx-ok"], 2);
+    assert_eq!(
+        r["txlist"]["tx"][1]["data"],
+        json!([0xaa, 0xbb, 0x66, 0x55])
+    );
+    assert_eq!(r["txlist"]["tx"][1]["num-bytes-ok"], 4);
+
+    // Memory: written physically, read logically (id 0 too), at every width.
+    let bytes: Vec<u8> = (1..=16).collect();
+    c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA + 0x100, "mem-space-id": 1}, "access-type": 2, "num-bytes": 16, "data": bytes}
+    ]}}));
+    for (space, width) in [(0, 0), (2, 1), (2, 2), (1, 4), (1, 8)] {
+        let r = c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+            {"addr": {"address": DATA + 0x100, "mem-space-id": space}, "access-type": 1, "access-width": width, "num-bytes": 16, "data": vec![0u8; 16]}
+        ]}}));
+        assert_eq!(
+            r["txlist"]["tx"][0]["data"],
+            json!(bytes),
+            "space {space} width {width}"
+        );
+    }
+    // RW returns what was there and leaves the new bytes; WR reads back what it wrote.
+    let r = c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 2, "tx": [
+        {"addr": {"address": DATA + 0x100, "mem-space-id": 1}, "access-type": 3, "num-bytes": 2, "data": [9, 9]},
+        {"addr": {"address": DATA + 0x102, "mem-space-id": 1}, "access-type": 4, "num-bytes": 2, "data": [7, 7]},
+    ]}}));
+    assert_eq!(r["txlist"]["tx"][0]["data"], json!([1, 2]));
+    assert_eq!(r["txlist"]["tx"][1]["data"], json!([7, 7]));
+    let r = c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA + 0x100, "mem-space-id": 1}, "access-type": 1, "num-bytes": 5, "data": vec![0u8; 5]}
+    ]}}));
+    assert_eq!(r["txlist"]["tx"][0]["data"], json!([9, 9, 7, 7, 5]));
+
+    // Failures name the transaction; the count and the space are checked.
+    let e = c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 2, "tx": [
+        {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 1, "num-bytes": 4, "data": vec![0u8; 4]},
+        {"addr": {"address": 0x5000_0000u64, "mem-space-id": 1}, "access-type": 1, "num-bytes": 4, "data": vec![0u8; 4]},
+    ]}}), 0x2100);
+    assert!(e.starts_with("transaction 1"), "{e}");
+    c.fails(
+        "mcd-execute-txlist",
+        json!({"core-uid": uid, "txlist": {"num-tx": 3, "tx": []}}),
+        0x2102,
+    );
+    c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": 0, "mem-space-id": 9}, "access-type": 1, "num-bytes": 4, "data": vec![0u8; 4]}
+    ]}}), 0x1410);
+    c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 1, "num-bytes": 4_000_000_000u32, "data": []}
+    ]}}), 0x2102);
+    c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": 99999, "mem-space-id": 3}, "access-type": 1, "num-bytes": 8, "data": vec![0u8; 8]}
+    ]}}), 0x2100);
+    c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 7, "num-bytes": 4, "data": vec![0u8; 4]}
+    ]}}), 0x2102);
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn run_stop_step_and_state() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let st = c.state(uid);
+    assert_eq!(st["state"], 3, "DEBUG: {st}");
+    c.write_reg(uid, PC, BASE);
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 3}),
+    );
+    assert_eq!(c.read_reg(uid, PC), BASE + 12);
+    let st = c.state(uid);
+    assert_eq!(st["stop-str"], "step");
+    assert_ne!(
+        st["event"].as_u64().unwrap() & 0x10,
+        0,
+        "STOPPED since the last poll"
+    );
+    assert_eq!(c.state(uid)["event"], 0, "events are reported once");
+    // CYCLES steps one instruction per cycle; a global step works on the one hart.
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": true, "step-type": 1, "n-steps": 2}),
+    );
+    assert_eq!(c.read_reg(uid, PC), STORE_AT + 4);
+    c.fails(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 0}),
+        0x102,
+    );
+    c.fails(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 5, "n-steps": 1}),
+        0x102,
+    );
+
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    assert_eq!(c.state(uid)["state"], 1, "RUNNING");
+    let e = c.fails(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 1}),
+        0x101,
+    );
+    assert!(e.contains("running"), "{e}");
+    // Memory is read while it runs: the loop's counter grows.
+    let t = Instant::now();
+    loop {
+        let r = c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+            {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 1, "num-bytes": 8, "data": vec![0u8; 8]}
+        ]}}));
+        let d: Vec<u8> = serde_json::from_value(r["txlist"]["tx"][0]["data"].clone()).unwrap();
+        if u64::from_le_bytes(d.try_into().unwrap()) > 1000 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the loop does not run"
+        );
+    }
+    c.ok("mcd-stop", json!({"core-uid": uid, "global": true}));
+    let st = c.state(uid);
+    assert_eq!(st["state"], 3);
+    assert_eq!(st["stop-str"], "stopped by the debugger");
+    let s0 = c.read_reg(uid, 8);
+    assert!(s0 > 1000, "the loop ran: s0 = {s0}");
+    let r = c.ok("mcd-qry-current-time", json!({"core-uid": uid}));
+    assert!(r["instret"].as_u64().unwrap() >= 5 * (s0 - 1));
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn triggers_stop_before_execution_and_after_accesses() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let info = c.ok("mcd-qry-trig-info", json!({"core-uid": uid}));
+    assert_eq!(info["trig-info"]["type"], 0xf);
+
+    let ip = json!({"trig-simple-core": {"type": 1, "option": 0, "action": 1, "action-param": 0, "modified": false, "state-mask": 0,
+        "addr-start": {"address": STORE_AT, "mem-space-id": 2, "addr-space-id": 0, "addr-space-type": 0}, "addr-range": 0}});
+    let r = c.ok("mcd-create-trig", json!({"core-uid": uid, "trig": ip}));
+    let ip_id = r["trig-id"].as_u64().unwrap();
+    assert_eq!(ip_id, 1);
+    assert_eq!(
+        c.ok("mcd-qry-trig", json!({"core-uid": uid, "trig-id": ip_id}))["trig"],
+        ip,
+        "echoed verbatim"
+    );
+    c.ok("mcd-activate-trig-set", json!({"core-uid": uid}));
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], ip_id, "{st}");
+    assert_eq!(
+        st["event"].as_u64().unwrap() & 0x18,
+        0x18,
+        "STOPPED and TRIGGER_CHANGE"
+    );
+    assert_eq!(c.read_reg(uid, PC), STORE_AT, "before the instruction");
+    let ts = c.ok(
+        "mcd-qry-trig-state",
+        json!({"core-uid": uid, "trig-id": ip_id}),
+    );
+    assert_eq!(ts["trig-state"]["captured"], true);
+    // A step from the breakpoint executes the instruction there.
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": true, "step-type": 2, "n-steps": 1}),
+    );
+    assert_eq!(c.read_reg(uid, PC), LOAD_AT);
+    c.ok(
+        "mcd-remove-trig",
+        json!({"core-uid": uid, "trig-id": ip_id}),
+    );
+    c.fails(
+        "mcd-qry-trig",
+        json!({"core-uid": uid, "trig-id": ip_id}),
+        0x3201,
+    );
+
+    // WRITE over DATA..DATA+8 stops after the store; READ of DATA+8 after the load.
+    let watch = |ty: u32, at: u64, range: u64| {
+        json!({"trig-complex-core": {"type": ty, "option": 0, "action": 0, "action-param": 0,
+        "modified": false, "state-mask": 0, "addr-start": {"address": at, "mem-space-id": 0, "addr-space-id": 0, "addr-space-type": 0},
+        "addr-range": range, "data-start": 0, "data-range": 0, "data-mask": 0, "data-size": 0, "hw-thread-id": 0, "sw-thread-id": 0, "core-mode-mask": 0}})
+    };
+    let w = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": watch(4, DATA, 8)}),
+    )["trig-id"]
+        .as_u64()
+        .unwrap();
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], w);
+    assert_eq!(c.read_reg(uid, PC), LOAD_AT, "after the store");
+    c.ok("mcd-remove-trig", json!({"core-uid": uid, "trig-id": w}));
+    let rd = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": watch(2, DATA + 8, 0)}),
+    )["trig-id"]
+        .as_u64()
+        .unwrap();
+    let set = c.ok(
+        "mcd-qry-trig-set",
+        json!({"core-uid": uid, "start-index": 0, "num-trigs": 4}),
+    );
+    assert_eq!(set["trig-ids"], json!([rd]));
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], rd);
+    assert_eq!(c.read_reg(uid, PC), AFTER_LOAD, "after the load");
+    c.ok("mcd-remove-trig-set", json!({"core-uid": uid}));
+    assert_eq!(
+        c.ok(
+            "mcd-qry-trig-set",
+            json!({"core-uid": uid, "start-index": 0, "num-trigs": 0})
+        )["num-trigs"],
+        0
+    );
+    assert!(rc.triggers().is_empty(), "disarmed in the hart");
+
+    // What emu cannot do is refused with TRIG_CREATE.
+    c.fails(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": watch(0x40, DATA, 0)}),
+        0x3200,
+    );
+    c.fails(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": {}}),
+        0x3200,
+    );
+    let mut bad = watch(4, DATA, 0);
+    bad["trig-complex-core"]["option"] = json!(8);
+    c.fails(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": bad}),
+        0x3200,
+    );
+
+    // A session that goes away takes its triggers with it.
+    c.ok("mcd-create-trig", json!({"core-uid": uid, "trig": ip}));
+    assert_eq!(rc.triggers().len(), 1);
+    drop(c);
+    assert!(rc.triggers().is_empty());
+    stop(m);
+}
+
+#[test]
+fn reset_with_and_without_halt() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let r = c.ok("mcd-qry-rst-classes", json!({"core-uid": uid}));
+    assert_eq!(
+        r["rst-class-vector"].as_u64().unwrap() & 1,
+        1,
+        "System Reset"
+    );
+    let r = c.ok(
+        "mcd-qry-rst-class-info",
+        json!({"core-uid": uid, "rst-class": 0}),
+    );
+    assert!(
+        r["rst-info"]["info-str"]
+            .as_str()
+            .unwrap()
+            .starts_with("System Reset")
+    );
+    c.fails(
+        "mcd-qry-rst-class-info",
+        json!({"core-uid": uid, "rst-class": 5}),
+        0x102,
+    );
+    c.write_reg(uid, A0, 77);
+    c.ok(
+        "mcd-rst",
+        json!({"core-uid": uid, "rst-class-vector": 1, "rst-and-halt": true}),
+    );
+    let st = c.state(uid);
+    assert_eq!(st["state"], 3);
+    assert_eq!(st["stop-str"], "reset halt");
+    assert_eq!(c.read_reg(uid, PC), 0x1000, "the reset vector");
+    assert_eq!(c.read_reg(uid, A0), 0, "registers reset");
+    c.ok(
+        "mcd-rst",
+        json!({"core-uid": uid, "rst-class-vector": 2, "rst-and-halt": false}),
+    );
+    assert_eq!(c.state(uid)["state"], 1);
+    c.fails(
+        "mcd-rst",
+        json!({"core-uid": uid, "rst-class-vector": 8, "rst-and-halt": false}),
+        0x102,
+    );
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn bad_requests_get_answers_in_the_protocols_form() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let r = c.raw("{\"execute\": 5}");
+    assert_eq!(r["error"]["class"], "GenericError");
+    let r = c.raw("{\"execute\": \"mcd-nonsense\", \"id\": 42}");
+    assert_eq!(r["error"]["class"], "CommandNotFound");
+    assert_eq!(r["id"], 42, "id echoed");
+    let r = c.raw("{\"execute\": \"mcd-qry-servers\", \"arguments\": [1]}");
+    assert_eq!(r["return"]["return-status"], 3);
+    let r = c.raw("{not json}");
+    assert_eq!(r["error"]["class"], "GenericError");
+    let e = c.fails("mcd-qry-servers", json!({"host": ""}), 0x102);
+    assert!(e.contains("missing member num-servers"), "{e}");
+    let e = c.fails(
+        "mcd-qry-servers",
+        json!({"host": "", "num-servers": "two"}),
+        0x102,
+    );
+    assert!(e.contains("num-servers must be"), "{e}");
+    c.fails(
+        "mcd-qry-servers",
+        json!({"host": "", "num-servers": 1u64 << 40}),
+        0x102,
+    );
+    c.fails(
+        "mcd-qry-servers",
+        json!({"host": "", "num-servers": -1}),
+        0x102,
+    );
+    c.fails("mcd-qry-state", json!({"core-uid": 0}), 0x102);
+    let r = c.cmd(
+        "mcd-qry-servers",
+        json!({"host": "", "running": true, "start-index": 0, "num-servers": 0}),
+    );
+    assert_eq!(r["return-status"], 0, "still serving");
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn tcp_one_client_at_a_time_and_garbage_between_requests() {
+    let (m, rc) = start(1);
+    let server = McdServer::new(rc.clone());
+    let addr = server.listen("127.0.0.1:0").unwrap();
+    let s = TcpStream::connect(addr).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let mut line = String::new();
+    // Two requests back to back without separators, garbage between.
+    w.write_all(b"{\"arguments\":{\"host\":\"\",\"running\":true,\"start-index\":0,\"num-servers\":0},\"execute\":\"mcd-qry-servers\"}@@{\"execute\":\"mcd-open-server\",\"arguments\":{\"system-key\":\"\",\"config-string\":\"\"}}").unwrap();
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        line.clear();
+        r.read_line(&mut line).unwrap();
+        replies.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    assert_eq!(replies[0]["return"]["num-servers"], 1);
+    assert_eq!(replies[1]["error"]["class"], "GenericError");
+    assert_eq!(replies[2]["return"]["server-uid"], 1);
+
+    // A second client is turned away with an error line.
+    let s2 = TcpStream::connect(addr).unwrap();
+    let mut l2 = String::new();
+    BufReader::new(s2).read_line(&mut l2).unwrap();
+    let v: Value = serde_json::from_str(&l2).unwrap();
+    assert!(
+        v["error"]["desc"]
+            .as_str()
+            .unwrap()
+            .contains("another MCD client")
+    );
+
+    // mcd-exit closes; a new client starts afresh (the server can be opened again).
+    w.write_all(b"{\"execute\":\"mcd-exit\"}").unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "{\"return\":{}}");
+    line.clear();
+    assert_eq!(r.read_line(&mut line).unwrap(), 0, "closed");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let s3 = TcpStream::connect(addr).unwrap();
+        let mut r3 = BufReader::new(s3.try_clone().unwrap());
+        let mut w3 = s3;
+        w3.write_all(b"{\"execute\":\"mcd-open-server\",\"arguments\":{\"system-key\":\"\",\"config-string\":\"\"}}").unwrap();
+        let mut l3 = String::new();
+        r3.read_line(&mut l3).unwrap();
+        let v: Value = serde_json::from_str(&l3).unwrap();
+        if v.get("return").is_some() {
+            assert_eq!(v["return"]["return-status"], 0, "{v}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the first client's slot was never freed"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop(m);
+}
