@@ -734,3 +734,141 @@ fn tcp_one_client_at_a_time_and_garbage_between_requests() {
     }
     stop(m);
 }
+
+mod arbitrary_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    const COMMANDS: &[&str] = &[
+        "mcd-initialize",
+        "mcd-qry-servers",
+        "mcd-open-server",
+        "mcd-close-server",
+        "mcd-qry-systems",
+        "mcd-qry-devices",
+        "mcd-qry-cores",
+        "mcd-open-core",
+        "mcd-close-core",
+        "mcd-qry-error-info",
+        "mcd-qry-mem-spaces",
+        "mcd-qry-reg-groups",
+        "mcd-qry-reg-map",
+        "mcd-execute-txlist",
+        "mcd-run",
+        "mcd-stop",
+        "mcd-step",
+        "mcd-set-global",
+        "mcd-qry-state",
+        "mcd-qry-rst-classes",
+        "mcd-qry-rst-class-info",
+        "mcd-rst",
+        "mcd-qry-trig-info",
+        "mcd-qry-ctrigs",
+        "mcd-create-trig",
+        "mcd-qry-trig",
+        "mcd-remove-trig",
+        "mcd-qry-trig-state",
+        "mcd-activate-trig-set",
+        "mcd-remove-trig-set",
+        "mcd-qry-trig-set",
+        "mcd-qry-trig-set-state",
+        "mcd-qry-max-payload-size",
+        "mcd-qry-core-modes",
+        "mcd-qry-current-time",
+        "mcd-no-such-command",
+    ];
+
+    const KEYS: &[&str] = &[
+        "core-uid",
+        "server-uid",
+        "start-index",
+        "num-servers",
+        "num-systems",
+        "num-devices",
+        "num-cores",
+        "num-mem-spaces",
+        "num-reg-groups",
+        "num-regs",
+        "reg-group-id",
+        "global",
+        "step-type",
+        "n-steps",
+        "enable",
+        "rst-class",
+        "rst-class-vector",
+        "rst-and-halt",
+        "trig-id",
+        "num-trigs",
+        "num-ctrigs",
+        "num-modes",
+        "version-req",
+        "core-con-info",
+        "system-con-info",
+        "connection-info",
+        "txlist",
+        "trig",
+        "host",
+    ];
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (0u64..6).prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "[a-z-]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+                prop::collection::vec((prop::sample::select(KEYS.to_vec()), inner), 0..6).prop_map(
+                    |kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                ),
+            ]
+        })
+    }
+
+    fn request() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(COMMANDS.to_vec()),
+            prop::collection::vec((prop::sample::select(KEYS.to_vec()), value()), 0..8),
+        )
+            .prop_map(|(cmd, kv)| {
+                let args: serde_json::Map<String, Value> =
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                json!({"execute": cmd, "arguments": args}).to_string()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// Whatever arrives, every request gets exactly one line of JSON with `return` or
+        /// `error`, and the session keeps serving.
+        #[test]
+        fn every_request_gets_one_answer(reqs in prop::collection::vec(request(), 1..12),
+                                         junk in prop::collection::vec(any::<u8>(), 0..64)) {
+            let (m, rc) = start(1);
+            let mut c = Client::new(&rc);
+            for r in &reqs {
+                let v = c.raw(r);
+                prop_assert!(v.get("return").is_some() || v.get("error").is_some(), "{r} -> {v}");
+            }
+            // Arbitrary bytes go through the splitter as the server would feed them.
+            let mut split = emu_mcd::stream::Splitter::new();
+            split.feed(&junk);
+            while let Some(item) = split.next_item() {
+                if let emu_mcd::stream::Item::Object(o) = item {
+                    let (line, _) = c.s.handle(&o);
+                    prop_assert!(serde_json::from_str::<Value>(&line).is_ok());
+                }
+            }
+            let v = c.cmd("mcd-qry-servers", json!({"host": "", "running": true, "start-index": 0, "num-servers": 0}));
+            prop_assert_eq!(&v["return-status"], 0);
+            drop(c);
+            stop(m);
+        }
+    }
+}

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::mpsc::Receiver;
 
 use emu_runctl::{
     HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, TriggerId,
@@ -90,7 +89,7 @@ struct Trig {
 pub struct Session {
     rc: Arc<RunControl>,
     info: ServerInfo,
-    events: Receiver<StopEvent>,
+    events: emu_runctl::Subscription,
     server_uid: Option<u32>,
     next_server_uid: u32,
     cores: Vec<Core>,

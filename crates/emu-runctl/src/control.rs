@@ -265,8 +265,14 @@ impl RunControl {
     /// Receive a [`StopEvent`] whenever a hart halts (for any reason, including the API's
     /// own steps and halts), with breakpoint and watchpoint hits resolved to their
     /// [`crate::TriggerId`]. Events are pushed; nothing polls.
-    pub fn subscribe(&self) -> std::sync::mpsc::Receiver<StopEvent> {
+    pub fn subscribe(&self) -> crate::events::Subscription {
         self.inner.events.subscribe()
+    }
+
+    /// How many subscriptions are live (dropped ones are forgotten at the next
+    /// [`RunControl::subscribe`]).
+    pub fn subscribers(&self) -> usize {
+        self.inner.events.subscribers()
     }
 
     /// The Debug Module this controls (for front ends that also speak DMI, like the DTM).

@@ -15,10 +15,34 @@ use emu_dm::{DebugModule, DmEvent};
 use crate::control::{Inner, RunControl};
 use crate::types::StopEvent;
 
+/// A subscription to stop events: a [`Receiver`] (it derefs to one) that tells the API
+/// when it is dropped, so a subscriber that goes away is forgotten even if no event is
+/// ever sent to it again (clients that connect and leave would otherwise pile up).
+#[derive(Debug)]
+pub struct Subscription {
+    rx: Receiver<StopEvent>,
+    alive: Arc<AtomicBool>,
+}
+
+impl std::ops::Deref for Subscription {
+    type Target = Receiver<StopEvent>;
+    fn deref(&self) -> &Receiver<StopEvent> {
+        &self.rx
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Release);
+    }
+}
+
+type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>);
+
 /// The subscribers, and the capture of halts caused by the API's own operations.
 #[derive(Debug)]
 pub(crate) struct Events {
-    subs: Mutex<Vec<Sender<StopEvent>>>,
+    subs: Mutex<Vec<Subscriber>>,
     /// Per hart: an operation of the API is making it act; its halts are captured.
     capture: Arc<[AtomicBool]>,
     /// Halts captured: `(hart, dcsr)`.
@@ -34,10 +58,20 @@ impl Events {
         }
     }
 
-    pub(crate) fn subscribe(&self) -> Receiver<StopEvent> {
+    pub(crate) fn subscribe(&self) -> Subscription {
         let (tx, rx) = channel();
-        self.subs.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
-        rx
+        let alive = Arc::new(AtomicBool::new(true));
+        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|(_, a)| a.load(Ordering::Acquire));
+        subs.push((tx, alive.clone()));
+        Subscription { rx, alive }
+    }
+
+    /// Live subscriptions.
+    pub(crate) fn subscribers(&self) -> usize {
+        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        subs.retain(|(_, a)| a.load(Ordering::Acquire));
+        subs.len()
     }
 
     /// Capture the halts of `harts` until [`Events::end_capture`].
@@ -65,7 +99,7 @@ impl Events {
     pub(crate) fn publish(&self, e: StopEvent) {
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
         // Subscribers that went away are dropped.
-        subs.retain(|s| s.send(e).is_ok());
+        subs.retain(|(s, a)| a.load(Ordering::Acquire) && s.send(e).is_ok());
     }
 
     /// Install the DM's event sink and the thread that serves it; false when the DM has a
@@ -113,5 +147,28 @@ impl Events {
                 }
             });
         spawned.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::StopCause;
+
+    #[test]
+    fn subscribers_that_leave_are_forgotten_without_any_event() {
+        let e = Events::new(1);
+        let keep = e.subscribe();
+        for _ in 0..100 {
+            drop(e.subscribe());
+        }
+        // Each subscription pruned the ones dropped before it: one dead one is left.
+        assert_eq!(e.subs.lock().map(|s| s.len()).unwrap_or(0), 2);
+        assert_eq!(e.subscribers(), 1);
+        e.publish(StopEvent {
+            hart: 0,
+            cause: StopCause::Step,
+        });
+        assert_eq!(keep.try_recv().ok().map(|ev| ev.cause), Some(StopCause::Step));
     }
 }

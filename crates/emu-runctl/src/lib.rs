@@ -31,5 +31,6 @@ mod triggers;
 pub mod types;
 
 pub use control::RunControl;
+pub use events::Subscription;
 pub use error::{RcError, Result};
 pub use types::{HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind};
