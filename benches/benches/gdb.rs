@@ -26,10 +26,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use emu_benches::{free_port, gdb_batch, on_path};
-use emu_core::Engine;
 use emu_gdb::{GdbServer, Host, Region};
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_machine::RunningMachine;
 use emu_runctl::RunControl;
 
 fn checksum(p: &[u8]) -> u8 {
@@ -189,20 +187,7 @@ impl Host for NoHost {
 
 fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     let bytes = std::fs::read(elf).unwrap_or_else(|e| panic!("{e}"));
-    let (console, _) = Console::capture();
-    let cfg = MachineConfig {
-        harts: 1,
-        console,
-        halted: true,
-        engine: Some(Arc::new(|_| {
-            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-                as Box<dyn Engine>
-        })),
-        ..MachineConfig::default()
-    };
-    let m = Machine::new(cfg, &bytes)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .start();
+    let m = emu_benches::start_halted_jit(&bytes);
     let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("run control taken"));
     let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost)).unwrap_or_else(|e| panic!("{e}"));
     let addr = server

@@ -19,15 +19,12 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use emu_benches::{free_port, gdb_batch, on_path};
-use emu_core::Engine;
-use emu_jit::{JitConfig, JitEngine};
 use emu_jtag::{Dtm, DtmConfig, RbbServer};
-use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
+use emu_machine::RunningMachine;
 
 const IMAGE: usize = 64 * 1024;
 const LOAD_AT: u64 = 0x8020_0000;
@@ -53,20 +50,7 @@ fn guest(dir: &Path) -> Guest {
 /// emu, halted at its reset vector, serving remote_bitbang on TCP and on `sock`.
 fn start_emu(elf: &Path, sock: &Path) -> (RunningMachine, SocketAddr) {
     let bytes = std::fs::read(elf).unwrap_or_else(|e| panic!("{e}"));
-    let (console, _) = Console::capture();
-    let cfg = MachineConfig {
-        harts: 1,
-        console,
-        halted: true,
-        engine: Some(Arc::new(|_| {
-            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-                as Box<dyn Engine>
-        })),
-        ..MachineConfig::default()
-    };
-    let m = Machine::new(cfg, &bytes)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .start();
+    let m = emu_benches::start_halted_jit(&bytes);
     let dtm = || {
         Dtm::new(
             m.dm.clone(),

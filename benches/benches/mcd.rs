@@ -15,9 +15,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use emu_core::Engine;
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Machine, MachineConfig};
+
 use emu_mcd::McdServer;
 use emu_runctl::RunControl;
 use serde_json::{Value, json};
@@ -107,7 +105,9 @@ fn start_floor() -> SocketAddr {
                     }
                 }
                 for _ in 0..replies {
-                    if s.write_all(b"{\"return\":{\"return-status\":0}}\n").is_err() {
+                    if s.write_all(b"{\"return\":{\"return-status\":0}}\n")
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -127,20 +127,7 @@ fn benches(cr: &mut Criterion) {
         })
     });
 
-    let (console, _) = Console::capture();
-    let cfg = MachineConfig {
-        harts: 1,
-        console,
-        halted: true,
-        engine: Some(Arc::new(|_| {
-            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-                as Box<dyn Engine>
-        })),
-        ..MachineConfig::default()
-    };
-    let m = Machine::new(cfg, &guest())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .start();
+    let m = emu_benches::start_halted_jit(&guest());
     let rc = Arc::new(RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("run control")));
     let addr = McdServer::new(rc)
         .listen("127.0.0.1:0")
@@ -209,7 +196,10 @@ fn benches(cr: &mut Criterion) {
                 let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}"));
                 v["return"]["trig-id"].as_u64().unwrap_or(0)
             };
-            c.raw(&req("mcd-remove-trig", json!({"core-uid": uid, "trig-id": id})));
+            c.raw(&req(
+                "mcd-remove-trig",
+                json!({"core-uid": uid, "trig-id": id}),
+            ));
         })
     });
     // A breakpoint on the loop's second instruction: one iteration per run.

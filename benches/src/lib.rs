@@ -187,3 +187,24 @@ pub fn gdb_batch(elf: &std::path::Path, target: &str, cmds: &[String]) -> std::t
     );
     d
 }
+
+/// A one-hart machine on the JIT engine running `elf`, halted at its reset vector (for the
+/// debug front ends' benchmarks); its console is captured.
+pub fn start_halted_jit(elf: &[u8]) -> emu_machine::RunningMachine {
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts: 1,
+        console,
+        halted: true,
+        engine: Some(Arc::new(|_| {
+            Box::new(
+                emu_jit::JitEngine::new(emu_jit::JitConfig::default())
+                    .unwrap_or_else(|e| panic!("{e}")),
+            ) as Box<dyn emu_core::Engine>
+        })),
+        ..MachineConfig::default()
+    };
+    Machine::new(cfg, elf)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .start()
+}

@@ -817,7 +817,8 @@ mod arbitrary_input {
             (0u64..6).prop_map(Value::from),
             any::<u64>().prop_map(Value::from),
             any::<i64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
             "[a-z-]{0,12}".prop_map(Value::from),
         ];
         leaf.prop_recursive(3, 24, 6, |inner| {

@@ -169,6 +169,9 @@ mod tests {
             hart: 0,
             cause: StopCause::Step,
         });
-        assert_eq!(keep.try_recv().ok().map(|ev| ev.cause), Some(StopCause::Step));
+        assert_eq!(
+            keep.try_recv().ok().map(|ev| ev.cause),
+            Some(StopCause::Step)
+        );
     }
 }

@@ -31,6 +31,6 @@ mod triggers;
 pub mod types;
 
 pub use control::RunControl;
-pub use events::Subscription;
 pub use error::{RcError, Result};
+pub use events::Subscription;
 pub use types::{HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind};
