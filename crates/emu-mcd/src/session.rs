@@ -95,7 +95,8 @@ pub struct Session {
     cores: Vec<Core>,
     /// Last error per core uid (0: the server level).
     errors: HashMap<u32, McdError>,
-    regmap: Option<RegMap>,
+    /// The register map, and whether its CSRs were probed (on a halted hart).
+    regmap: Option<(RegMap, bool)>,
     trigs: BTreeMap<u32, Trig>,
     next_trig: u32,
 }

@@ -3,17 +3,16 @@
 use super::*;
 
 impl Session {
+    /// The register map: probed on a halted hart and kept; a running hart gets the full
+    /// list, probed again once it is halted.
+    /// The register map: probed on a halted hart and kept; a running hart gets the full
+    /// list, probed again once it is halted.
     pub(super) fn regmap(&mut self, h: usize) -> &RegMap {
-        if self.regmap.is_none() {
-            let (m, exact) = RegMap::probe(&self.rc, h);
-            if !exact {
-                // A running hart: the full list, probed again when it is halted.
-                return self.regmap.insert(m);
-            }
-            self.regmap = Some(m);
+        if !matches!(self.regmap, Some((_, true))) {
+            self.regmap = Some(RegMap::probe(&self.rc, h));
         }
-        self.regmap
-            .get_or_insert_with(|| RegMap { regs: Vec::new() })
+        let rc = &self.rc;
+        &self.regmap.get_or_insert_with(|| RegMap::probe(rc, h)).0
     }
 
     pub(super) fn qry_mem_spaces(&mut self, a: &Args<'_>) -> Result<Members> {
