@@ -6,6 +6,8 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+
+use emu_sock::{SPIN, SpinRead};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -302,7 +304,9 @@ impl GdbServer {
         let Ok(w) = s.try_clone() else {
             return Ended::Detached;
         };
-        let r = self.serve(s, Box::new(w));
+        // GDB sends its next packet soon after a reply (a step, a register read, the next
+        // step): answer it without a thread wake-up when it does.
+        let r = self.serve(SpinRead::new(s, SPIN), Box::new(w));
         if r == Ended::Refused {
             tracing::warn!("gdb: refused {peer:?}: another debugger is connected");
         }

@@ -4,12 +4,14 @@
 //! replies of its `R`s, so a reply must never wait for more input).
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
+
+use emu_sock::{SPIN, Socket, SpinRead};
 
 use crate::bitbang::{BitBang, Flow};
 use crate::dtm::{Dmi, Dtm};
@@ -138,7 +140,7 @@ impl<D: Dmi + 'static> RbbServer<D> {
         let Ok(w) = s.try_clone() else {
             return Ended::Closed;
         };
-        let r = self.serve(SpinRead::new(s), w);
+        let r = self.serve(SpinRead::new(s, SPIN), w);
         match r {
             Ended::Refused => tracing::warn!("rbb: refused {peer}: another probe is connected"),
             _ => tracing::info!("rbb: probe {peer} left ({r:?})"),
@@ -212,88 +214,5 @@ impl<D: Dmi + 'static> RbbServer<D> {
             r(s);
         }
         ended
-    }
-}
-
-/// A connected stream socket (TCP or Unix-domain).
-trait Socket: Read + Write + Send + Sized + 'static {
-    fn set_nonblocking(&self, on: bool) -> std::io::Result<()>;
-    fn set_write_timeout(&self, t: Option<Duration>) -> std::io::Result<()>;
-    fn try_clone(&self) -> std::io::Result<Self>;
-    fn peer(&self) -> String;
-}
-
-macro_rules! socket {
-    ($t:ty, $peer:expr) => {
-        impl Socket for $t {
-            fn set_nonblocking(&self, on: bool) -> std::io::Result<()> {
-                <$t>::set_nonblocking(self, on)
-            }
-            fn set_write_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
-                <$t>::set_write_timeout(self, t)
-            }
-            fn try_clone(&self) -> std::io::Result<Self> {
-                <$t>::try_clone(self)
-            }
-            fn peer(&self) -> String {
-                $peer(self)
-            }
-        }
-    };
-}
-
-socket!(TcpStream, |s: &TcpStream| s
-    .peer_addr()
-    .map_or_else(|_| "?".to_string(), |a| a.to_string()));
-socket!(UnixStream, |_: &UnixStream| "a Unix-socket probe"
-    .to_string());
-
-/// How long a probe connection polls its socket after the last bytes before it blocks.
-const SPIN: Duration = Duration::from_micros(500);
-
-/// A socket reader that polls (without blocking) for a short while after each read
-/// before it blocks: OpenOCD sends its next scan a few tens of microseconds after it gets
-/// a reply, and waking a thread blocked in `read` costs about as much again on a virtual
-/// machine (measured: `load_image` 30 KiB/s without the spin, 68 with it). A quiet probe
-/// costs one spin of [`SPIN`] and then nothing.
-struct SpinRead<S> {
-    s: S,
-    nonblocking: bool,
-}
-
-impl<S: Socket> SpinRead<S> {
-    fn new(s: S) -> SpinRead<S> {
-        SpinRead {
-            s,
-            nonblocking: false,
-        }
-    }
-
-    fn set_nonblocking(&mut self, on: bool) -> std::io::Result<()> {
-        if self.nonblocking != on {
-            self.s.set_nonblocking(on)?;
-            self.nonblocking = on;
-        }
-        Ok(())
-    }
-}
-
-impl<S: Socket> Read for SpinRead<S> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.set_nonblocking(true)?;
-        let t0 = std::time::Instant::now();
-        loop {
-            match self.s.read(buf) {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if t0.elapsed() >= SPIN {
-                        break;
-                    }
-                    std::hint::spin_loop();
-                }
-                r => return r,
-            }
-        }
-        self.set_nonblocking(false)?;
-        self.s.read(buf)
     }
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use emu_runctl::RunControl;
+use emu_sock::{SPIN, SpinRead};
 
 pub use crate::session::ServerInfo;
 use crate::session::{Flow, Session, qmp_error};
@@ -69,7 +70,9 @@ impl McdServer {
         let peer = s.peer_addr().ok();
         let Ok(w) = s.try_clone() else { return };
         tracing::info!("mcd: client {peer:?} connected");
-        self.serve(s, w, info);
+        // Clients poll (`mcd-qry-state`) and step in quick succession: answer the next
+        // request without a thread wake-up when it comes soon.
+        self.serve(SpinRead::new(s, SPIN), w, info);
         tracing::info!("mcd: client {peer:?} left");
     }
 

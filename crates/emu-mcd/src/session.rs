@@ -8,7 +8,8 @@ use emu_runctl::{
     HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, TriggerId,
     WatchKind,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::args::Args;
@@ -112,6 +113,37 @@ impl std::fmt::Debug for Session {
 
 type Members = Map<String, Value>;
 
+/// What a command answers besides `return-status`.
+enum Reply {
+    /// Members of the `return` object.
+    Members(Members),
+    /// A transaction list after execution (serialized straight from its types).
+    Txlist(TxList),
+}
+
+/// A request: `arguments` kept as text until the command is known.
+#[derive(Deserialize)]
+struct Request {
+    execute: Option<Value>,
+    arguments: Option<Box<RawValue>>,
+    id: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct Return<T> {
+    #[serde(rename = "return")]
+    ret: T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct TxlistReturn<'a> {
+    txlist: &'a TxList,
+    #[serde(rename = "return-status")]
+    status: u32,
+}
+
 fn members(v: Value) -> Members {
     match v {
         Value::Object(m) => m,
@@ -156,8 +188,10 @@ impl Session {
     /// Answer one request (the bytes of one JSON object): the reply line (without its
     /// newline) and what to do next.
     pub fn handle(&mut self, request: &[u8]) -> (String, Flow) {
-        let v: Value = match serde_json::from_slice(request) {
-            Ok(v) => v,
+        // The arguments stay raw text until the command is known: a transaction list is
+        // parsed straight into its types (a 4 KiB write is 4096 numbers).
+        let req: Request = match serde_json::from_slice(request) {
+            Ok(r) => r,
             Err(e) => {
                 return (
                     qmp_error("GenericError", &format!("JSON parse error: {e}")),
@@ -165,14 +199,8 @@ impl Session {
                 );
             }
         };
-        let Value::Object(obj) = v else {
-            return (
-                qmp_error("GenericError", "a request must be a JSON object"),
-                Flow::Continue,
-            );
-        };
-        let id = obj.get("id").cloned();
-        let Some(Value::String(cmd)) = obj.get("execute") else {
+        let id = req.id;
+        let Some(Value::String(cmd)) = req.execute else {
             return (
                 with_id(
                     qmp_error_value("GenericError", "the request has no \"execute\" string"),
@@ -185,7 +213,7 @@ impl Session {
             self.close();
             return (with_id(json!({"return": {}}), id), Flow::Exit);
         }
-        let Some(r) = self.dispatch(cmd, obj.get("arguments")) else {
+        let Some(r) = self.dispatch(&cmd, req.arguments.as_deref()) else {
             return (
                 with_id(
                     qmp_error_value(
@@ -198,7 +226,18 @@ impl Session {
             );
         };
         let (mut m, status) = match r {
-            Ok(m) => (m, ret::NONE),
+            Ok(Reply::Members(m)) => (m, ret::NONE),
+            Ok(Reply::Txlist(list)) => {
+                let line = serde_json::to_string(&Return {
+                    ret: TxlistReturn {
+                        txlist: &list,
+                        status: ret::NONE,
+                    },
+                    id,
+                })
+                .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
+                return (line, Flow::Continue);
+            }
             Err((uid, e)) => {
                 tracing::debug!("mcd: {cmd}: {e}");
                 self.errors.insert(uid, e);
@@ -229,9 +268,17 @@ impl Session {
     fn dispatch(
         &mut self,
         cmd: &str,
-        arguments: Option<&Value>,
-    ) -> Option<std::result::Result<Members, (u32, McdError)>> {
-        let a = match Args::new(cmd, arguments) {
+        arguments: Option<&RawValue>,
+    ) -> Option<std::result::Result<Reply, (u32, McdError)>> {
+        if cmd == "mcd-execute-txlist" {
+            return Some(self.execute_txlist(arguments).map(Reply::Txlist));
+        }
+        let arguments: Option<Value> = match arguments.map(|r| serde_json::from_str(r.get())) {
+            None => None,
+            Some(Ok(v)) => Some(v),
+            Some(Err(e)) => return Some(Err((0, McdError::param(format!("{cmd}: {e}"))))),
+        };
+        let a = match Args::new(cmd, arguments.as_ref()) {
             Ok(a) => a,
             Err(e) => return Some(Err((0, e))),
         };
@@ -252,11 +299,10 @@ impl Session {
             "mcd-qry-cores" => self.qry_cores(&a),
             "mcd-open-core" => self.open_core(&a),
             "mcd-close-core" => self.close_core(&a),
-            "mcd-qry-error-info" => return Some(Ok(self.qry_error_info(&a))),
+            "mcd-qry-error-info" => return Some(Ok(Reply::Members(self.qry_error_info(&a)))),
             "mcd-qry-mem-spaces" => self.qry_mem_spaces(&a),
             "mcd-qry-reg-groups" => self.qry_reg_groups(&a),
             "mcd-qry-reg-map" => self.qry_reg_map(&a),
-            "mcd-execute-txlist" => self.execute_txlist(&a),
             "mcd-run" => self.run(&a),
             "mcd-stop" => self.stop(&a),
             "mcd-step" => self.step(&a),
@@ -280,7 +326,7 @@ impl Session {
             "mcd-qry-current-time" => self.qry_current_time(&a),
             _ => return None,
         };
-        Some(r.map_err(|e| (uid, e)))
+        Some(r.map(Reply::Members).map_err(|e| (uid, e)))
     }
 }
 

@@ -184,7 +184,11 @@ impl Session {
 
     /// The hart of the open core `core-uid`.
     pub(super) fn core(&self, a: &Args<'_>) -> Result<usize> {
-        let uid = a.u32("core-uid")?;
+        self.open_core_of(a.u32("core-uid")?)
+    }
+
+    /// The hart of the open core `uid`.
+    pub(super) fn open_core_of(&self, uid: u32) -> Result<usize> {
         let h = (uid as usize).wrapping_sub(1);
         match self.cores.get(h) {
             Some(c) if c.open => Ok(h),

@@ -147,9 +147,32 @@ impl Session {
         }
     }
 
-    pub(super) fn execute_txlist(&mut self, a: &Args<'_>) -> Result<Members> {
-        let h = self.core(a)?;
-        let mut list: TxList = a.parse("txlist")?;
+    /// `mcd-execute-txlist`, its arguments parsed straight into their types. Errors carry
+    /// the core uid they are kept under.
+    pub(super) fn execute_txlist(
+        &mut self,
+        raw: Option<&RawValue>,
+    ) -> std::result::Result<TxList, (u32, McdError)> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        struct TxlistArgs {
+            core_uid: u32,
+            txlist: TxList,
+        }
+        let text = raw.map_or("{}", RawValue::get);
+        let args: TxlistArgs = serde_json::from_str(text)
+            .map_err(|e| (0, McdError::param(format!("mcd-execute-txlist: {e}"))))?;
+        let uid = args.core_uid;
+        let known = if (1..=self.cores.len() as u32).contains(&uid) {
+            uid
+        } else {
+            0
+        };
+        self.run_txlist(uid, args.txlist).map_err(|e| (known, e))
+    }
+
+    fn run_txlist(&mut self, uid: u32, mut list: TxList) -> Result<TxList> {
+        let h = self.open_core_of(uid)?;
         if list.num_tx as usize != list.tx.len() {
             return Err(McdError::new(
                 err::TXLIST_TX,
@@ -196,7 +219,7 @@ impl Session {
             }
             list.num_tx_ok += 1;
         }
-        Ok(members(json!({ "txlist": list })))
+        Ok(list)
     }
 
     pub(super) fn one_tx(&mut self, h: usize, tx: &mut Tx) -> Result<()> {
