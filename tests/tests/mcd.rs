@@ -492,6 +492,11 @@ fn triggers_stop_before_execution_and_after_accesses() {
         "STOPPED and TRIGGER_CHANGE"
     );
     assert_eq!(c.read_reg(uid, PC), STORE_AT, "before the instruction");
+    // The run-control API's own report of this stop, arriving later, is not news.
+    std::thread::sleep(Duration::from_millis(20));
+    let again = c.state(uid);
+    assert_eq!(again["event"], 0, "{again}");
+    assert_eq!(again["trig-id"], ip_id);
     let ts = c.ok(
         "mcd-qry-trig-state",
         json!({"core-uid": uid, "trig-id": ip_id}),

@@ -75,6 +75,9 @@ struct Core {
     bare: Option<bool>,
     /// Resumed by this session and no stop event seen since.
     awaiting: bool,
+    /// A stop this session resolved itself: the run-control API's event for the same
+    /// halt, when it comes, is not news.
+    skip: Option<StopCause>,
 }
 
 #[derive(Debug)]

@@ -197,6 +197,16 @@ impl RunControl {
         StopEvent { hart, cause }
     }
 
+    /// Why halted hart `h` stopped, read now (`dcsr.cause`, a trigger resolved from the
+    /// hit bits, which stay set until it runs again). The same answer the stop event for
+    /// this halt carries; for a front end that sees the hart halted before that event.
+    pub fn stop_cause(&self, h: usize) -> Result<StopCause> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        let dcsr = s.read_reg(h, RegId::Csr(0x7b0))? as u32;
+        Ok(self.resolve(&mut s, h, dcsr).cause)
+    }
+
     /// Read register `r` of halted hart `h`.
     pub fn read_register(&self, h: usize, r: RegId) -> Result<u64> {
         let mut s = self.inner.session();

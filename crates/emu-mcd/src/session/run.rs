@@ -91,15 +91,33 @@ impl Session {
     }
 
     /// A hart that halted on its own is reported by the run-control API's event thread a
-    /// moment after `dmstatus` shows it halted: wait (briefly) for that report, so that the
-    /// first poll that sees DEBUG also has the cause.
+    /// moment after `dmstatus` shows it halted. Rather than wait for that thread, resolve
+    /// the stop here (the same answer: the trigger's hit bits stay set until the hart runs
+    /// again), so the first poll that sees DEBUG has the cause; the event, when it comes,
+    /// is dropped as already known.
     pub(super) fn await_stop(&mut self, h: usize) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
-        while self.cores[h].awaiting {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(ev) => self.take(ev),
-                Err(_) => break,
+        if !self.cores[h].awaiting {
+            return;
+        }
+        self.drain();
+        if !self.cores[h].awaiting {
+            return;
+        }
+        match self.rc.stop_cause(h) {
+            Ok(cause) => {
+                self.take(StopEvent { hart: h, cause });
+                self.cores[h].skip = Some(cause);
+            }
+            Err(_) => {
+                // Fall back on the event (briefly).
+                let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+                while self.cores[h].awaiting {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    match self.events.recv_timeout(left) {
+                        Ok(ev) => self.take(ev),
+                        Err(_) => break,
+                    }
+                }
             }
         }
         self.cores[h].awaiting = false;
@@ -110,6 +128,10 @@ impl Session {
             let Some(c) = self.cores.get_mut(ev.hart) else {
                 return;
             };
+            if c.skip.is_some_and(|k| k == ev.cause) {
+                c.skip = None;
+                return;
+            }
             let mut trig = 0;
             if let StopCause::Trigger(Some(id)) = ev.cause
                 && let Some((mid, t)) = self.trigs.iter_mut().find(|(_, t)| t.rc_id == id)
