@@ -287,7 +287,10 @@ impl GdbServer {
             .name("gdb-accept".into())
             .spawn(move || {
                 for s in l.incoming() {
-                    let Ok(s) = s else { continue };
+                    let Ok(s) = s else {
+                        emu_sock::after_accept_error();
+                        continue;
+                    };
                     let me = me.clone();
                     let _ = std::thread::Builder::new()
                         .name("gdb-conn".into())

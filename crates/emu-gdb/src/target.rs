@@ -236,10 +236,7 @@ impl EmuTarget {
         if let Some(b) = self.bare {
             return b;
         }
-        let b = self
-            .rc
-            .read_register(h, RegId::Csr(0x180))
-            .is_ok_and(|satp| satp >> 60 == 0);
+        let b = self.rc.translates(h).is_ok_and(|t| !t);
         self.bare = Some(b);
         b
     }

@@ -97,30 +97,45 @@ impl<D: Dmi + 'static> RbbServer<D> {
     pub fn listen(self: &Arc<Self>, addr: impl ToSocketAddrs) -> std::io::Result<SocketAddr> {
         let l = TcpListener::bind(addr)?;
         let local = l.local_addr()?;
-        let me = self.clone();
-        std::thread::Builder::new()
-            .name("rbb-accept".into())
-            .spawn(move || {
-                for s in l.incoming() {
-                    let Ok(s) = s else { continue };
-                    let _ = s.set_nodelay(true);
-                    me.spawn_conn(s);
-                }
-            })?;
+        self.accept(move || {
+            let (s, _) = l.accept()?;
+            let _ = s.set_nodelay(true);
+            Ok(s)
+        })?;
         Ok(local)
     }
 
-    /// Listen on the Unix-domain socket `path` (which must not exist) and serve probes on
-    /// their own threads. OpenOCD reaches it with `remote_bitbang port 0` and
-    /// `remote_bitbang host PATH`; each of its reads costs less than on TCP.
+    /// Listen on the Unix-domain socket `path` and serve probes on their own threads.
+    /// OpenOCD reaches it with `remote_bitbang port 0` and `remote_bitbang host PATH`; each
+    /// of its reads costs less than on TCP. A socket file left behind by an emu that has
+    /// gone (nothing accepts on it) is replaced; any other existing file is an error.
     pub fn listen_unix(self: &Arc<Self>, path: &Path) -> std::io::Result<()> {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(m) = std::fs::symlink_metadata(path)
+            && m.file_type().is_socket()
+            && std::os::unix::net::UnixStream::connect(path)
+                .is_err_and(|e| e.kind() == ErrorKind::ConnectionRefused)
+        {
+            std::fs::remove_file(path)?;
+        }
         let l = UnixListener::bind(path)?;
+        self.accept(move || l.accept().map(|(s, _)| s))
+    }
+
+    /// Serve each connection `next` accepts on its own thread, from an accepting thread.
+    fn accept<S: Socket>(
+        self: &Arc<Self>,
+        mut next: impl FnMut() -> std::io::Result<S> + Send + 'static,
+    ) -> std::io::Result<()> {
         let me = self.clone();
         std::thread::Builder::new()
             .name("rbb-accept".into())
             .spawn(move || {
-                for s in l.incoming() {
-                    let Ok(s) = s else { continue };
+                loop {
+                    let Ok(s) = next() else {
+                        emu_sock::after_accept_error();
+                        continue;
+                    };
                     me.spawn_conn(s);
                 }
             })?;
@@ -214,5 +229,56 @@ impl<D: Dmi + 'static> RbbServer<D> {
             r(s);
         }
         ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dtm::DtmConfig;
+
+    struct NoDm;
+
+    impl Dmi for NoDm {
+        fn read(&self, _: u8) -> u32 {
+            0
+        }
+        fn write(&self, _: u8, _: u32) {}
+        fn reset_line(&self, _: bool) {}
+    }
+
+    fn server() -> Arc<RbbServer<NoDm>> {
+        RbbServer::new(Dtm::new(
+            NoDm,
+            DtmConfig {
+                min_idle: 0,
+                idle_hint: 0,
+            },
+        ))
+    }
+
+    #[test]
+    fn a_socket_left_behind_is_replaced_and_other_files_are_not() {
+        let dir = std::env::temp_dir();
+        let stale = dir.join(format!("emu-rbb-stale-{}.sock", std::process::id()));
+        let _ = std::fs::remove_file(&stale);
+        // An emu that went away leaves its socket file behind.
+        drop(UnixListener::bind(&stale).expect("bind"));
+        assert!(stale.exists());
+        server()
+            .listen_unix(&stale)
+            .expect("the stale socket is replaced");
+        let mut c = std::os::unix::net::UnixStream::connect(&stale).expect("connect");
+        c.write_all(b"R").expect("write");
+        let mut b = [0u8; 1];
+        c.read_exact(&mut b).expect("a TDO answer");
+        // A live socket is not taken over, and a plain file is not removed.
+        assert!(server().listen_unix(&stale).is_err());
+        let file = dir.join(format!("emu-rbb-file-{}", std::process::id()));
+        std::fs::write(&file, b"keep").expect("write");
+        assert!(server().listen_unix(&file).is_err());
+        assert_eq!(std::fs::read(&file).expect("read"), b"keep");
+        let _ = std::fs::remove_file(&file);
+        let _ = std::fs::remove_file(&stale);
     }
 }

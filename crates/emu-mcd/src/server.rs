@@ -50,7 +50,10 @@ impl McdServer {
             .name("mcd-accept".into())
             .spawn(move || {
                 for s in l.incoming() {
-                    let Ok(s) = s else { continue };
+                    let Ok(s) = s else {
+                        emu_sock::after_accept_error();
+                        continue;
+                    };
                     let me = me.clone();
                     let info = ServerInfo {
                         host: local.ip().to_string(),

@@ -207,6 +207,26 @@ impl RunControl {
         Ok(self.resolve(&mut s, h, dcsr).cause)
     }
 
+    /// Whether halted hart `h` translates the addresses it uses now: it is not in M-mode
+    /// (`dcsr.prv`) and `satp` names a translation mode. A hart without S-mode has no
+    /// `satp` and never translates. The front ends read memory over the system bus when
+    /// it does not (no hart involved), through Access Memory when it does.
+    pub fn translates(&self, h: usize) -> Result<bool> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        if s.read_reg(h, RegId::Csr(0x7b0))? & 3 == 3 {
+            return Ok(false);
+        }
+        match s.read_reg(h, RegId::Csr(0x180)) {
+            Ok(satp) => Ok(match s.xlen {
+                emu_isa::Xlen::X32 => satp >> 31 & 1 != 0,
+                emu_isa::Xlen::X64 => satp >> 60 != 0,
+            }),
+            Err(RcError::NoSuchRegister | RcError::Command(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Read register `r` of halted hart `h`.
     pub fn read_register(&self, h: usize, r: RegId) -> Result<u64> {
         let mut s = self.inner.session();

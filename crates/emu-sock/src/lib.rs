@@ -21,6 +21,13 @@ use std::time::{Duration, Instant};
 /// MCD clients' polls come well within it).
 pub const SPIN: Duration = Duration::from_micros(500);
 
+/// Call after a failed `accept` (no file descriptors left, a connection reset before it
+/// was taken): wait a little, so that an accept loop never spins a core on an error that
+/// lasts.
+pub fn after_accept_error() {
+    std::thread::sleep(Duration::from_millis(20));
+}
+
 /// A connected stream socket.
 pub trait Socket: Read + Write + Send + Sized + 'static {
     /// Switch non-blocking mode.

@@ -82,8 +82,9 @@ struct Cli {
     /// TCP port (0 picks one; emu prints it). OpenOCD config: openocd/emu.cfg.
     #[arg(long, conflicts_with = "rbb_socket")]
     rbb_port: Option<u16>,
-    /// Serve the remote_bitbang protocol on this Unix-domain socket instead of TCP (it
-    /// must not exist; OpenOCD: `remote_bitbang port 0`, `remote_bitbang host PATH`).
+    /// Serve the remote_bitbang protocol on this Unix-domain socket instead of TCP (a
+    /// socket left behind by an earlier emu is replaced; OpenOCD: `remote_bitbang port 0`,
+    /// `remote_bitbang host PATH`).
     #[arg(long)]
     rbb_socket: Option<std::path::PathBuf>,
     /// Run-Test/Idle cycles each DMI operation needs before its result can be scanned out

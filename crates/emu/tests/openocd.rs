@@ -78,8 +78,8 @@ impl Target {
 
     /// emu serving the probe on a Unix-domain socket.
     fn start_unix(extra: &[&str]) -> Target {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-        let path = dir.join(format!("rbb-{}.sock", std::process::id()));
+        // Not under the target directory: a socket path is limited to 107 bytes.
+        let path = std::env::temp_dir().join(format!("emu-rbb-{}.sock", std::process::id()));
         let _ = std::fs::remove_file(&path);
         let elf = guest();
         let elf = elf.to_string_lossy();

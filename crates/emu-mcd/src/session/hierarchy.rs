@@ -64,7 +64,7 @@ impl Session {
             return Err(McdError::new(err::CONNECTION, "server already open"));
         }
         let uid = self.next_server_uid;
-        self.next_server_uid += 1;
+        self.next_server_uid = self.next_server_uid.wrapping_add(1).max(1);
         self.server_uid = Some(uid);
         Ok(members(json!({
             "server-uid": uid,

@@ -132,18 +132,10 @@ impl Session {
         }
     }
 
-    /// Look at whether hart `h` translates addresses (halted: M-mode or `satp` bare means
-    /// no), once per halt.
+    /// Look at whether hart `h` translates addresses, once per halt.
     pub(super) fn note_translation(&mut self, h: usize) {
-        if self.cores[h].bare.is_none() && self.rc.is_halted(h).unwrap_or(false) {
-            let prv = self.rc.read_register(h, RegId::Csr(0x7b0)).map(|d| d & 3);
-            let satp = self.rc.read_register(h, RegId::Csr(0x180));
-            self.cores[h].bare = match (prv, satp) {
-                (Ok(3), _) => Some(true),
-                (Ok(_), Ok(satp)) => Some(satp >> 60 == 0),
-                (Ok(_), Err(_)) => Some(true),
-                _ => None,
-            };
+        if self.cores[h].bare.is_none() {
+            self.cores[h].bare = self.rc.translates(h).ok().map(|t| !t);
         }
     }
 

@@ -112,7 +112,7 @@ impl Session {
         }
         .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
         let id = self.next_trig;
-        self.next_trig += 1;
+        self.next_trig = self.next_trig.wrapping_add(1).max(1);
         let accepted = json!({ member: t });
         self.trigs.insert(
             id,
