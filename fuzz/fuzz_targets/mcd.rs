@@ -43,6 +43,7 @@ fuzz_target!(|data: &[u8]| {
         ServerInfo {
             host: "127.0.0.1".into(),
             port: 1235,
+            memory_map: Vec::new(),
         },
     );
     let mut split = Splitter::new();

@@ -14,7 +14,7 @@ use emu_core::Engine;
 use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_mcd::session::{Flow, ServerInfo};
-use emu_mcd::{McdServer, Session};
+use emu_mcd::{BlockKind, McdServer, MemBlock, Session};
 use emu_runctl::RunControl;
 use serde_json::{Value, json};
 
@@ -44,6 +44,21 @@ fn start(harts: usize) -> (RunningMachine, Arc<RunControl>) {
     (m, rc)
 }
 
+/// A memory map like the emu binary's: a ROM, a device and RAM.
+fn test_map() -> Vec<MemBlock> {
+    let b = |name: &str, start, len, kind| MemBlock {
+        name: name.into(),
+        start,
+        len,
+        kind,
+    };
+    vec![
+        b("rom", 0x1000, 0xf000, BlockKind::Rom),
+        b("uart", 0x1000_0000, 0x100, BlockKind::Mmio),
+        b("ram", BASE, 128 << 20, BlockKind::Ram),
+    ]
+}
+
 fn stop(m: RunningMachine) {
     m.signals.exit_host();
     assert!(m.join().failed.is_empty());
@@ -62,6 +77,7 @@ impl Client {
                 ServerInfo {
                     host: "127.0.0.1".into(),
                     port: 1235,
+                    memory_map: test_map(),
                 },
             ),
         }
@@ -97,10 +113,21 @@ impl Client {
     fn fails(&mut self, name: &str, args: Value, code: u32) -> String {
         let r = self.cmd(name, args.clone());
         assert_eq!(r["return-status"], 3, "{name} {args} should fail: {r}");
-        assert_eq!(
-            r.as_object().unwrap().len(),
-            1,
-            "a failure carries only its status"
+        let extra: Vec<&String> = r
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "return-status")
+            .collect();
+        // A failed transaction list reports what it did; other failures only their status.
+        let allowed: &[&str] = if name == "mcd-execute-txlist" {
+            &["txlist"]
+        } else {
+            &[]
+        };
+        assert!(
+            extra.iter().all(|k| allowed.contains(&k.as_str())),
+            "a failure carries only its status: {r}"
         );
         let uid = args.get("core-uid").and_then(Value::as_u64).unwrap_or(0);
         let e = self.cmd("mcd-qry-error-info", json!({"core-uid": uid}));
@@ -877,4 +904,116 @@ mod arbitrary_input {
             stop(m);
         }
     }
+}
+
+#[test]
+fn memory_blocks_commands_time_and_a_list_that_fails_part_way() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+
+    let n = c.ok(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 1, "start-index": 0, "num-mem-blocks": 0}),
+    );
+    assert_eq!(n["num-mem-blocks"], 3);
+    let r = c.ok(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 2, "start-index": 1, "num-mem-blocks": 5}),
+    );
+    let blocks = r["mem-blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(blocks[0]["mem-block-name"], "uart");
+    assert_eq!(blocks[1]["start-addr"], BASE);
+    assert_eq!(blocks[1]["end-addr"], BASE + (128 << 20) - 1);
+    assert_eq!(blocks[1]["core-mode-mask-write"], 0);
+    let rom = c.ok(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 1, "start-index": 0, "num-mem-blocks": 1}),
+    );
+    assert_eq!(rom["mem-blocks"][0]["core-mode-mask-write"], 7);
+    let spaces = c.ok(
+        "mcd-qry-mem-spaces",
+        json!({"core-uid": uid, "start-index": 0, "num-mem-spaces": 3}),
+    );
+    assert_eq!(spaces["mem-spaces"][0]["num-mem-blocks"], 3);
+    assert_eq!(spaces["mem-spaces"][2]["num-mem-blocks"], 0);
+    c.fails(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 3, "start-index": 0, "num-mem-blocks": 1}),
+        0x1402,
+    );
+    c.fails(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 9, "start-index": 0, "num-mem-blocks": 1}),
+        0x1410,
+    );
+    c.fails(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 1, "start-index": 3, "num-mem-blocks": 1}),
+        0x102,
+    );
+
+    // The debugger's text commands, as GDB's monitor has them.
+    let r = c.ok(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "harts"}),
+    );
+    assert_eq!(r["result-string"], "hart 0: halted\n");
+    let help = c.ok(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "help"}),
+    );
+    assert!(
+        help["result-string"]
+            .as_str()
+            .unwrap()
+            .contains("reset halt")
+    );
+    let e = c.fails(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "frobnicate"}),
+        0xf00,
+    );
+    assert!(e.contains("frobnicate"), "{e}");
+    c.fails(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "reset hart 7"}),
+        0xf00,
+    );
+
+    // Time: picoseconds of a nominal 1 GHz clock, growing with steps.
+    let t0 = c.ok("mcd-qry-current-time", json!({"core-uid": uid}));
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 10}),
+    );
+    let t1 = c.ok("mcd-qry-current-time", json!({"core-uid": uid}));
+    let ps = |t: &Value| t["time-ps"].as_u64().unwrap();
+    assert_eq!(ps(&t0), t0["cycles"].as_u64().unwrap() * 1000);
+    assert_eq!(ps(&t1) - ps(&t0), 10_000, "{t0} -> {t1}");
+
+    // A list whose second transaction fails reports the first as done.
+    let r = c.cmd(
+        "mcd-execute-txlist",
+        json!({"core-uid": uid, "txlist": {"num-tx": 3, "tx": [
+            {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 2, "num-bytes": 4,
+             "data": [1, 2, 3, 4]},
+            {"addr": {"address": 0, "mem-space-id": 77}, "access-type": 1, "num-bytes": 4,
+             "data": [0, 0, 0, 0]},
+            {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 1, "num-bytes": 4,
+             "data": [0, 0, 0, 0]}]}}),
+    );
+    assert_eq!(r["return-status"], 3, "{r}");
+    assert_eq!(r["txlist"]["num-tx-ok"], 1);
+    assert_eq!(r["txlist"]["tx"][0]["num-bytes-ok"], 4);
+    assert_eq!(r["txlist"]["tx"][1]["num-bytes-ok"], 0);
+    assert_eq!(r["txlist"]["tx"][2]["num-bytes-ok"], 0);
+    let e = c.error(uid);
+    assert_eq!(e["error-code"], 0x1410);
+    assert!(
+        e["error-str"].as_str().unwrap().contains("transaction 1"),
+        "{e}"
+    );
+    stop(m);
 }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use emu_runctl::{HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause};
+use emu_runctl::{HartSel, MemSpace, RcError, RegId, RunControl, StopCause};
 use emu_runctl::{TriggerId, WatchKind};
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
@@ -286,78 +286,18 @@ impl EmuTarget {
     }
 
     fn monitor(&mut self, cmd: &str) -> Result<String, String> {
-        let words: Vec<&str> = cmd.split_whitespace().collect();
-        let rc = &self.rc;
-        let err = |e: RcError| e.to_string();
-        match words.as_slice() {
-            ["reset"] | ["reset", "run"] => {
-                rc.reset(None, false).map_err(err)?;
-                self.bare = None;
-                Ok("system reset; harts running\n".into())
-            }
-            ["reset", "halt"] => {
-                rc.reset(None, true).map_err(err)?;
-                self.bare = None;
-                Ok("system reset; harts halted at the reset vector\n".into())
-            }
-            ["reset", "hart", n] | ["reset", "hart", n, "halt"] => {
-                let h: usize = n.parse().map_err(|_| format!("no hart {n:?}"))?;
-                let halt = words.len() == 4;
-                rc.reset(Some(h), halt).map_err(err)?;
-                Ok(format!("hart {h} reset\n"))
-            }
-            ["harts"] => {
-                let mut s = String::new();
-                for h in 0..self.harts {
-                    let st = match rc.status(h) {
-                        Ok(HartStatus::Running) => "running",
-                        Ok(HartStatus::Halted) => "halted",
-                        Ok(HartStatus::Unavailable) => "unavailable",
-                        Err(_) => "unknown",
-                    };
-                    s += &format!("hart {h}: {st}\n");
-                }
-                Ok(s)
-            }
-            ["dm"] => {
-                let dm = rc.dm();
-                let mut s = String::new();
-                for (name, a) in [
-                    ("dmcontrol", 0x10u8),
-                    ("dmstatus", 0x11),
-                    ("hartinfo", 0x12),
-                    ("abstractcs", 0x16),
-                    ("sbcs", 0x38),
-                ] {
-                    s += &format!("{name:<11} {:#010x}\n", dm.dmi_read(a));
-                }
-                Ok(s)
-            }
-            ["triggers"] => {
-                let mut s = String::new();
-                for (id, lo, hi) in rc.triggers() {
-                    s += &format!("trigger {}: {lo:#x}..{hi:#x}\n", id.0);
-                }
-                if s.is_empty() {
-                    s = "no triggers armed\n".into();
-                }
-                Ok(s)
-            }
-            ["help"] | [] => Ok(MONITOR_HELP.into()),
-            _ => Err(format!(
-                "unknown monitor command {cmd:?} (try \"monitor help\")"
-            )),
+        let out = emu_runctl::monitor::execute(&self.rc, cmd).map_err(|e| {
+            // In GDB the commands are `monitor` commands.
+            e.replacen("unknown command", "unknown monitor command", 1)
+                .replace("(try \"help\")", "(try \"monitor help\")")
+        })?;
+        if cmd.split_whitespace().next() == Some("reset") {
+            // The harts' translation mode is not known after a reset.
+            self.bare = None;
         }
+        Ok(out)
     }
 }
-
-const MONITOR_HELP: &str = "emu monitor commands:\n\
-  reset [run]          system reset, harts run\n\
-  reset halt           system reset, harts halt at the reset vector\n\
-  reset hart N [halt]  reset one hart\n\
-  harts                each hart's state\n\
-  dm                   the Debug Module's main registers\n\
-  triggers             the triggers armed through the run-control API\n";
 
 impl Target for EmuTarget {
     type Arch = Rv64;

@@ -28,8 +28,8 @@ mod regs;
 pub mod server;
 pub mod session;
 pub mod stream;
-pub mod wire;
 
+pub use emu_mcd_wire as wire;
 pub use error::{McdError, Result};
 pub use server::{McdServer, ServerInfo};
-pub use session::Session;
+pub use session::{BlockKind, MemBlock, Session};

@@ -21,6 +21,7 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The MCD server of one machine.
 pub struct McdServer {
     rc: Arc<RunControl>,
+    memory_map: Vec<crate::session::MemBlock>,
     busy: AtomicBool,
 }
 
@@ -35,8 +36,17 @@ impl std::fmt::Debug for McdServer {
 impl McdServer {
     /// A server on the run-control API `rc` (shared with the other front ends).
     pub fn new(rc: Arc<RunControl>) -> Arc<McdServer> {
+        McdServer::with_memory_map(rc, Vec::new())
+    }
+
+    /// A server that also knows the machine's physical memory map.
+    pub fn with_memory_map(
+        rc: Arc<RunControl>,
+        memory_map: Vec<crate::session::MemBlock>,
+    ) -> Arc<McdServer> {
         Arc::new(McdServer {
             rc,
+            memory_map,
             busy: AtomicBool::new(false),
         })
     }
@@ -58,6 +68,7 @@ impl McdServer {
                     let info = ServerInfo {
                         host: local.ip().to_string(),
                         port: local.port(),
+                        memory_map: me.memory_map.clone(),
                     };
                     let _ = std::thread::Builder::new()
                         .name("mcd-conn".into())

@@ -52,6 +52,32 @@ pub struct ServerInfo {
     pub host: String,
     /// The port.
     pub port: u16,
+    /// The machine's physical memory map (`mcd-qry-mem-blocks`); empty if not known.
+    pub memory_map: Vec<MemBlock>,
+}
+
+/// One region of the machine's physical memory map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemBlock {
+    /// A short name (`ram`, `rom`, `uart`, ...).
+    pub name: String,
+    /// First address.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// What kind of region it is.
+    pub kind: BlockKind,
+}
+
+/// The kind of a memory region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Read-write memory.
+    Ram,
+    /// Read-only memory (the hart cannot write it).
+    Rom,
+    /// Device registers: reads and writes have side effects.
+    Mmio,
 }
 
 /// What a session does after a reply.
@@ -122,6 +148,9 @@ enum Reply {
     Members(Members),
     /// A transaction list after execution (serialized straight from its types).
     Txlist(TxList),
+    /// A transaction list that failed part way: the transactions done are reported
+    /// with `return-status` 3, and the error is kept under the core uid.
+    TxlistFailed(TxList, u32, McdError),
 }
 
 /// A request: `arguments` kept as text until the command is known.
@@ -241,6 +270,19 @@ impl Session {
                 .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
                 return (line, Flow::Continue);
             }
+            Ok(Reply::TxlistFailed(list, uid, e)) => {
+                tracing::debug!("mcd: {cmd}: {e}");
+                self.errors.insert(uid, e);
+                let line = serde_json::to_string(&Return {
+                    ret: TxlistReturn {
+                        txlist: &list,
+                        status: ret::HANDLE_ERROR,
+                    },
+                    id,
+                })
+                .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
+                return (line, Flow::Continue);
+            }
             Err((uid, e)) => {
                 tracing::debug!("mcd: {cmd}: {e}");
                 self.errors.insert(uid, e);
@@ -274,7 +316,11 @@ impl Session {
         arguments: Option<&RawValue>,
     ) -> Option<std::result::Result<Reply, (u32, McdError)>> {
         if cmd == "mcd-execute-txlist" {
-            return Some(self.execute_txlist(arguments).map(Reply::Txlist));
+            return Some(match self.execute_txlist(arguments) {
+                Ok(list) => Ok(Reply::Txlist(list)),
+                Err((uid, e, Some(list))) => Ok(Reply::TxlistFailed(list, uid, e)),
+                Err((uid, e, None)) => Err((uid, e)),
+            });
         }
         let arguments: Option<Value> = match arguments.map(|r| serde_json::from_str(r.get())) {
             None => None,
@@ -327,6 +373,8 @@ impl Session {
             "mcd-qry-max-payload-size" => self.qry_max_payload_size(&a),
             "mcd-qry-core-modes" => self.qry_core_modes(&a),
             "mcd-qry-current-time" => self.qry_current_time(&a),
+            "mcd-qry-mem-blocks" => self.qry_mem_blocks(&a),
+            "mcd-execute-command" => self.execute_command(&a),
             _ => return None,
         };
         Some(r.map(Reply::Members).map_err(|e| (uid, e)))

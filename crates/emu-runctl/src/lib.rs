@@ -24,6 +24,7 @@ pub mod control;
 pub mod error;
 mod events;
 mod memory;
+pub mod monitor;
 mod progbuf;
 pub mod regmap;
 mod session;

@@ -111,6 +111,27 @@ struct GdbHost {
     ram_size: u64,
 }
 
+/// The machine's physical memory map as MCD memory blocks.
+fn mcd_memory_map(ram_size: u64) -> Vec<emu_mcd::MemBlock> {
+    use emu_machine::map::*;
+    use emu_mcd::{BlockKind, MemBlock};
+    let b = |name: &str, start, len, kind| MemBlock {
+        name: name.into(),
+        start,
+        len,
+        kind,
+    };
+    vec![
+        b("debug-module", DM_BASE, DM_SIZE, BlockKind::Mmio),
+        b("rom", ROM_BASE, ROM_SIZE, BlockKind::Rom),
+        b("test-finisher", TEST_BASE, TEST_SIZE, BlockKind::Mmio),
+        b("clint", CLINT_BASE, CLINT_SIZE, BlockKind::Mmio),
+        b("plic", PLIC_BASE, PLIC_SIZE, BlockKind::Mmio),
+        b("uart", UART_BASE, UART_SIZE, BlockKind::Mmio),
+        b("ram", RAM_BASE, ram_size, BlockKind::Ram),
+    ]
+}
+
 impl emu_gdb::Host for GdbHost {
     fn exit_code(&self) -> Option<i32> {
         match self.signals.exit_reason()? {
@@ -285,7 +306,7 @@ fn run(cli: Cli) -> Result<i32> {
     );
     if let Some(port) = cli.mcd_port {
         let listen = cli.mcd_listen.as_deref().unwrap_or(&cli.debug_listen);
-        let addr = emu_mcd::McdServer::new(rc.clone())
+        let addr = emu_mcd::McdServer::with_memory_map(rc.clone(), mcd_memory_map(ram_size))
             .listen((listen, port))
             .with_context(|| format!("cannot listen on {listen}:{port}"))?;
         // Tools parse this line for the port.

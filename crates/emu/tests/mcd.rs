@@ -87,6 +87,24 @@ fn an_mcd_client_steps_the_demo_and_runs_it_to_its_end() {
         .as_u64()
         .unwrap();
     assert_eq!(c.pc(uid), 0x1000, "halted at the reset vector");
+    // The binary gives the server its memory map: ROM at the reset vector, RAM at 2 GiB.
+    let blocks = c.cmd(
+        "mcd-qry-mem-blocks",
+        json!({"core-uid": uid, "mem-space-id": 1, "start-index": 0, "num-mem-blocks": 16}),
+    );
+    let names: Vec<(&str, u64)> = blocks["mem-blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["mem-block-name"].as_str().unwrap(),
+                b["start-addr"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(names.contains(&("rom", 0x1000)), "{blocks}");
+    assert!(names.contains(&("ram", 0x8000_0000)), "{blocks}");
     c.cmd(
         "mcd-step",
         json!({"core-uid": uid, "global": true, "step-type": 2, "n-steps": 1}),

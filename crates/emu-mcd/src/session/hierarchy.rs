@@ -255,6 +255,22 @@ impl Session {
         };
         let instret = read(0xb02)?;
         let cycles = read(0xb00)?;
-        Ok(members(json!({ "instret": instret, "cycles": cycles })))
+        // emu's harts retire one instruction per cycle of a nominal 1 GHz clock.
+        Ok(members(json!({
+            "instret": instret,
+            "cycles": cycles,
+            "time-ps": cycles.saturating_mul(1000),
+        })))
+    }
+
+    /// `mcd-execute-command`: the debugger's text commands (`help` lists them), the same
+    /// as GDB's `monitor`.
+    pub(super) fn execute_command(&mut self, a: &Args<'_>) -> Result<Members> {
+        self.core(a)?;
+        let cmd = a.string_or("command-string")?;
+        match emu_runctl::monitor::execute(&self.rc, &cmd) {
+            Ok(text) => Ok(members(json!({ "result-string": text }))),
+            Err(text) => Err(McdError::new(err::GENERAL, text)),
+        }
     }
 }

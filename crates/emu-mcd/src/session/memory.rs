@@ -20,6 +20,7 @@ impl Session {
         let start = a.u32_or("start-index", 0)?;
         let n = a.u32("num-mem-spaces")?;
         let max_reg = self.regmap(h).max_regnum();
+        let blocks = self.info.memory_map.len() as u32;
         let space = |id: u32, name: &str, ty: u32, max: u64| Memspace {
             mem_space_id: id,
             mem_space_name: name.into(),
@@ -29,7 +30,7 @@ impl Session {
             endian: ENDIAN_LITTLE,
             min_addr: 0,
             max_addr: max,
-            num_mem_blocks: 0,
+            num_mem_blocks: if id == SPACE_REGISTERS { 0 } else { blocks },
             supported_access_options: 0,
             core_mode_mask_read: 0,
             core_mode_mask_write: 0,
@@ -52,6 +53,63 @@ impl Session {
         Ok(match window(all.len(), start, n)? {
             None => members(json!({"num-mem-spaces": all.len()})),
             Some(r) => members(json!({"num-mem-spaces": r.len(), "mem-spaces": &all[r]})),
+        })
+    }
+
+    /// `mcd-qry-mem-blocks`: the physical memory map, for the PHYSICAL space and the
+    /// LOGICAL one (the same addresses in M-mode, where firmware runs).
+    pub(super) fn qry_mem_blocks(&mut self, a: &Args<'_>) -> Result<Members> {
+        self.core(a)?;
+        let space = a.u32("mem-space-id")?;
+        let start = a.u32_or("start-index", 0)?;
+        let n = a.u32("num-mem-blocks")?;
+        match space {
+            0 | SPACE_PHYSICAL | SPACE_LOGICAL => {}
+            SPACE_REGISTERS => {
+                return Err(McdError::new(
+                    err::NO_MEM_BLOCKS,
+                    "the REGISTERS space has no memory blocks",
+                ));
+            }
+            s => {
+                return Err(McdError::new(
+                    err::MEM_SPACE_ID,
+                    format!("no memory space {s}"),
+                ));
+            }
+        }
+        if self.info.memory_map.is_empty() {
+            return Err(McdError::new(
+                err::NO_MEM_BLOCKS,
+                "this server was not given the memory map",
+            ));
+        }
+        let all: Vec<Value> = self
+            .info
+            .memory_map
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                // Modes 1-3 (User, Supervisor, Machine) may not write a ROM.
+                let no_write = if b.kind == BlockKind::Rom { 0x7 } else { 0 };
+                json!({
+                    "mem-block-id": i + 1,
+                    "mem-block-name": b.name,
+                    "has-children": false,
+                    "parent-id": 0,
+                    "start-addr": b.start,
+                    "end-addr": b.start.saturating_add(b.len.max(1) - 1),
+                    "endian": ENDIAN_LITTLE,
+                    "supported-au-sizes": [1, 2, 4, 8],
+                    "supported-access-options": 0,
+                    "core-mode-mask-read": 0,
+                    "core-mode-mask-write": no_write,
+                })
+            })
+            .collect();
+        Ok(match window(all.len(), start, n)? {
+            None => members(json!({"num-mem-blocks": all.len()})),
+            Some(r) => members(json!({"num-mem-blocks": r.len(), "mem-blocks": &all[r]})),
         })
     }
 
@@ -144,7 +202,7 @@ impl Session {
     pub(super) fn execute_txlist(
         &mut self,
         raw: Option<&RawValue>,
-    ) -> std::result::Result<TxList, (u32, McdError)> {
+    ) -> std::result::Result<TxList, (u32, McdError, Option<TxList>)> {
         #[derive(Deserialize)]
         #[serde(rename_all = "kebab-case")]
         struct TxlistArgs {
@@ -153,45 +211,61 @@ impl Session {
         }
         let text = raw.map_or("{}", RawValue::get);
         let args: TxlistArgs = serde_json::from_str(text)
-            .map_err(|e| (0, McdError::param(format!("mcd-execute-txlist: {e}"))))?;
+            .map_err(|e| (0, McdError::param(format!("mcd-execute-txlist: {e}")), None))?;
         let uid = args.core_uid;
         let known = if (1..=self.cores.len() as u32).contains(&uid) {
             uid
         } else {
             0
         };
-        self.run_txlist(uid, args.txlist).map_err(|e| (known, e))
+        self.run_txlist(uid, args.txlist)
+            .map_err(|(e, list)| (known, e, list))
     }
 
-    fn run_txlist(&mut self, uid: u32, mut list: TxList) -> Result<TxList> {
-        let h = self.open_core_of(uid)?;
+    /// Runs a list; on failure, the error and (once transactions ran) the list with what
+    /// was done.
+    fn run_txlist(
+        &mut self,
+        uid: u32,
+        mut list: TxList,
+    ) -> std::result::Result<TxList, (McdError, Option<TxList>)> {
+        let h = self.open_core_of(uid).map_err(|e| (e, None))?;
         if list.num_tx as usize != list.tx.len() {
-            return Err(McdError::new(
-                err::TXLIST_TX,
-                format!(
-                    "num-tx is {} but the list has {} transactions",
-                    list.num_tx,
-                    list.tx.len()
+            return Err((
+                McdError::new(
+                    err::TXLIST_TX,
+                    format!(
+                        "num-tx is {} but the list has {} transactions",
+                        list.num_tx,
+                        list.tx.len()
+                    ),
                 ),
+                None,
             ));
         }
         if list.tx.len() > crate::wire::TX_NUM_MAX {
-            return Err(McdError::new(
-                err::TXLIST_TX,
-                format!(
-                    "{} transactions: at most {} in one list",
-                    list.tx.len(),
-                    crate::wire::TX_NUM_MAX
+            return Err((
+                McdError::new(
+                    err::TXLIST_TX,
+                    format!(
+                        "{} transactions: at most {} in one list",
+                        list.tx.len(),
+                        crate::wire::TX_NUM_MAX
+                    ),
                 ),
+                None,
             ));
         }
         let total: u64 = list.tx.iter().map(|t| u64::from(t.num_bytes)).sum();
         if total > MAX_PAYLOAD as u64 {
-            return Err(McdError::new(
-                err::TXLIST_TX,
-                format!(
-                    "{total} bytes in one list: at most {MAX_PAYLOAD} (mcd-qry-max-payload-size)"
+            return Err((
+                McdError::new(
+                    err::TXLIST_TX,
+                    format!(
+                        "{total} bytes in one list: at most {MAX_PAYLOAD} (mcd-qry-max-payload-size)"
+                    ),
                 ),
+                None,
             ));
         }
         self.note_translation(h);
@@ -203,10 +277,8 @@ impl Session {
             match self.one_tx(h, &mut t) {
                 Ok(()) => list.tx[i] = t,
                 Err(e) => {
-                    return Err(McdError::new(
-                        e.code,
-                        format!("transaction {i}: {}", e.text),
-                    ));
+                    let e = McdError::new(e.code, format!("transaction {i}: {}", e.text));
+                    return Err((e, Some(list)));
                 }
             }
             list.num_tx_ok += 1;

@@ -1,5 +1,14 @@
-//! The MCD API's numeric values (MCD API 1.1) and its structures as they travel: JSON
-//! member names are the C field names with `_` replaced by `-`; pointers become ids.
+//! # emu-mcd-wire: the MCD API on the wire
+//!
+//! The MCD API's numeric values (MCD API 1.1) and its structures as they travel in emu's
+//! MCD protocol (`docs/mcd.md`): JSON member names are the C field names with `_`
+//! replaced by `-`; pointers become ids. Shared by the server (`emu-mcd`) and the C-ABI
+//! client library (`emu-mcd-client`), so both sides agree by construction.
+//!
+//! Must not depend on anything but serde: the client library links it into a small
+//! shared object.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +42,8 @@ pub mod err {
     pub const GENERAL: u32 = 0xf00;
     /// The answer would not fit.
     pub const RESULT_TOO_LONG: u32 = 0x1000;
+    /// The memory space has no memory blocks.
+    pub const NO_MEM_BLOCKS: u32 = 0x1402;
     /// Bad memory space id.
     pub const MEM_SPACE_ID: u32 = 0x1410;
     /// Bad register group id.
@@ -45,6 +56,10 @@ pub mod err {
     pub const TXLIST_WRITE: u32 = 0x2101;
     /// A transaction is malformed.
     pub const TXLIST_TX: u32 = 0x2102;
+    /// The register is not a compound register.
+    pub const REG_NOT_COMPOUND: u32 = 0x1442;
+    /// The target has no communication channels.
+    pub const CHL_TARGET_NOT_SUPPORTED: u32 = 0x3101;
     /// A trigger cannot be created.
     pub const TRIG_CREATE: u32 = 0x3200;
     /// A trigger cannot be accessed.
