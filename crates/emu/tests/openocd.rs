@@ -200,6 +200,7 @@ fn examine_finds_the_hart_with_its_xlen_and_misa() {
 fn halt_resume_step() {
     let mut t = Target::start(&["--halted"]);
     openocd(&t, &[], &["run"], 9, "run done");
+    resume_over_a_raw_probe(&t);
     assert_eq!(t.p.wait_exit(), Some(0), "the guest finished normally");
 }
 
@@ -373,6 +374,32 @@ fn clocks(bits: &[(bool, bool)]) -> Vec<u8> {
     s
 }
 
+/// Resumes hart 0 with one whole DMI scan (dmcontrol = resumereq | dmactive) from a raw
+/// remote_bitbang client, then quits.
+fn resume_over_a_raw_probe(t: &Target) {
+    use std::io::Write;
+    // One probe at a time: wait until emu has seen OpenOCD leave.
+    let _ = t.probe_left();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", t.port)).expect("connect");
+    // Test-Logic-Reset, Run-Test/Idle, then IR = 0x11 (dmi).
+    let mut bits = vec![(true, false); 5];
+    bits.extend([(false, false), (true, false), (true, false), (false, false)]);
+    bits.push((false, false));
+    bits.extend((0..5).map(|i| (i == 4, (0x11 >> i) & 1 == 1)));
+    // Update-IR, Run-Test/Idle, Select-DR, Capture-DR, Shift-DR.
+    bits.extend([(true, false), (false, false), (true, false), (false, false)]);
+    bits.push((false, false));
+    // 41 bits: op 2 (write), data, address 0x10; the last one leaves Shift-DR.
+    let dmi: u64 = (0x10 << 34) | ((0x4000_0001u64) << 2) | 2;
+    bits.extend((0..41).map(|i| (i == 40, (dmi >> i) & 1 == 1)));
+    // Update-DR (the write happens), then idle cycles for it to complete.
+    bits.push((true, false));
+    bits.extend([(false, false); 8]);
+    let mut out = clocks(&bits);
+    out.push(b'Q');
+    s.write_all(&out).expect("send the resume scan");
+}
+
 #[test]
 fn garbage_disconnects_and_a_second_probe_leave_the_dm_consistent() {
     use std::io::{Read, Write};
@@ -406,5 +433,6 @@ fn garbage_disconnects_and_a_second_probe_leave_the_dm_consistent() {
     assert_eq!(ops, 0, "a scan cut short started no DMI operation");
     // A whole session afterwards sees the hart halted at the reset vector, as it was.
     openocd(&t, &[], &["run"], 9, "run done");
+    resume_over_a_raw_probe(&t);
     assert_eq!(t.p.wait_exit(), Some(0), "the guest finished normally");
 }
