@@ -242,12 +242,20 @@ fn breakpoints_stop_with_their_id_and_step_over() {
         }
         // A step from the breakpoint executes the instruction there.
         let s1 = rc.read_register(0, RegId::Gpr(S1)).unwrap();
+        let before = rc.halts(0);
         assert_eq!(rc.step(0).unwrap(), StopCause::Step);
+        assert_eq!(rc.halts(0), before + 1, "a step is one halt");
         assert_eq!(rc.read_register(0, RegId::Gpr(S1)).unwrap(), s1 + 2);
-        // Resuming goes round the loop once and stops there again.
+        // Resuming goes round the loop once and stops there again. Each halt has its own
+        // `seq`, one more than the last; the event and `stop_event` agree on it.
         let s0 = rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        let before = rc.halts(0);
         rc.resume(0).unwrap();
-        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(bp)));
+        assert_eq!(ev.seq, before + 1, "one halt since the resume");
+        assert_eq!(rc.halts(0), ev.seq);
+        assert_eq!(rc.stop_event(0).unwrap(), ev, "the same stop, read now");
         assert_eq!(rc.read_register(0, RegId::Gpr(S0)).unwrap(), s0 + 1);
         // Removed: the hart runs freely.
         rc.remove_trigger(bp).unwrap();

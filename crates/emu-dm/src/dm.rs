@@ -46,6 +46,9 @@ pub enum DmEvent {
         hart: usize,
         /// `dcsr` on entry.
         dcsr: u32,
+        /// How many times the hart has halted, this halt included: a report of a halt that
+        /// arrives late is told from a newer one by it.
+        seq: u64,
     },
     /// Hart `hart` left Debug Mode (`step`: with `dcsr.step`, so it halts again shortly).
     Resumed {
@@ -95,6 +98,8 @@ impl std::fmt::Debug for DmConfig {
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct HartState {
     pub(crate) halted: bool,
+    /// Halts so far (entries into the park loop from running).
+    pub(crate) halts: u64,
     pub(crate) resumeack: bool,
     /// The hart resumed with `dcsr.step` and has not halted again yet.
     pub(crate) stepping: bool,
@@ -330,6 +335,11 @@ impl DebugModule {
     /// others).
     pub fn set_event_sink(&self, s: EventSink) -> bool {
         self.sink.set(s).is_ok()
+    }
+
+    /// How many times hart `h` has halted (the `seq` of its latest [`DmEvent::Halted`]).
+    pub fn halts(&self, h: usize) -> u64 {
+        self.lock().harts.get(h).map_or(0, |hs| hs.halts)
     }
 
     /// Number of harts.
@@ -688,11 +698,13 @@ impl DebugModule {
         let dcsr = hs.entry_dcsr;
         let group = hs.halt_group;
         if fresh {
+            hs.halts += 1;
+            let seq = hs.halts;
             let p = &self.ports[h];
             p.released.store(false, Ordering::Release);
             p.grouphalt.store(false, Ordering::Release);
             p.resethalt.store(false, Ordering::Release);
-            st.events.push(DmEvent::Halted { hart: h, dcsr });
+            st.events.push(DmEvent::Halted { hart: h, dcsr, seq });
             // A hart that halted on its own halts its group (one halted for the group, cause
             // 6, is the group's doing already).
             if group != 0 && dcsr >> 6 & 7 != DebugCause::Group.code() {

@@ -395,6 +395,7 @@ impl DebugModule {
             st.events = events;
             for (h, k) in st.harts.iter_mut().zip(keep) {
                 h.halted = k.halted;
+                h.halts = k.halts;
                 h.havereset = k.havereset;
                 h.held = k.held;
                 h.entry_dcsr = k.entry_dcsr;

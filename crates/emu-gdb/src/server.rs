@@ -283,20 +283,13 @@ impl GdbServer {
         let l = TcpListener::bind(addr)?;
         let local = l.local_addr()?;
         let me = self.clone();
-        std::thread::Builder::new()
-            .name("gdb-accept".into())
-            .spawn(move || {
-                for s in l.incoming() {
-                    let Ok(s) = s else {
-                        emu_sock::after_accept_error();
-                        continue;
-                    };
-                    let me = me.clone();
-                    let _ = std::thread::Builder::new()
-                        .name("gdb-conn".into())
-                        .spawn(move || me.serve_tcp(s));
-                }
-            })?;
+        emu_sock::serve_connections(
+            "gdb",
+            move || l.accept().map(|(s, _)| s),
+            move |s| {
+                me.serve_tcp(s);
+            },
+        )?;
         Ok(local)
     }
 
@@ -450,8 +443,9 @@ impl GdbServer {
         if !matches!(s.gdb, Some(GdbStubStateMachine::Running(_)))
             || !s.target.running.contains(&e.hart)
             || s.target.rc().status(e.hart).ok() != Some(HartStatus::Halted)
+            || s.target.rc().halts(e.hart) != e.seq
         {
-            return; // stale: the hart was stopped and resumed since
+            return; // stale: the hart was stopped and resumed since (or halted again)
         }
         // All-stop: the others stop too.
         let _ = s.target.halt_all();

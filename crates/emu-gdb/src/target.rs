@@ -286,11 +286,7 @@ impl EmuTarget {
     }
 
     fn monitor(&mut self, cmd: &str) -> Result<String, String> {
-        let out = emu_runctl::monitor::execute(&self.rc, cmd).map_err(|e| {
-            // In GDB the commands are `monitor` commands.
-            e.replacen("unknown command", "unknown monitor command", 1)
-                .replace("(try \"help\")", "(try \"monitor help\")")
-        })?;
+        let out = emu_runctl::monitor::execute(&self.rc, cmd, "monitor ")?;
         if cmd.split_whitespace().next() == Some("reset") {
             // The harts' translation mode is not known after a reset.
             self.bare = None;

@@ -125,28 +125,12 @@ impl<D: Dmi + 'static> RbbServer<D> {
     /// Serve each connection `next` accepts on its own thread, from an accepting thread.
     fn accept<S: Socket>(
         self: &Arc<Self>,
-        mut next: impl FnMut() -> std::io::Result<S> + Send + 'static,
+        next: impl FnMut() -> std::io::Result<S> + Send + 'static,
     ) -> std::io::Result<()> {
         let me = self.clone();
-        std::thread::Builder::new()
-            .name("rbb-accept".into())
-            .spawn(move || {
-                loop {
-                    let Ok(s) = next() else {
-                        emu_sock::after_accept_error();
-                        continue;
-                    };
-                    me.spawn_conn(s);
-                }
-            })?;
-        Ok(())
-    }
-
-    fn spawn_conn<S: Socket>(self: &Arc<Self>, s: S) {
-        let me = self.clone();
-        let _ = std::thread::Builder::new()
-            .name("rbb-conn".into())
-            .spawn(move || me.serve_socket(s));
+        emu_sock::serve_connections("rbb", next, move |s| {
+            me.serve_socket(s);
+        })
     }
 
     fn serve_socket<S: Socket>(&self, s: S) -> Ended {

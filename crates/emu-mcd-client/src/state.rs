@@ -282,7 +282,12 @@ impl Registry {
         })
     }
 
+    /// Forgets a core and frees its structure. The error of its last call (a close that
+    /// failed) moves to the calls without a core: the address may be handed out again.
     pub(crate) fn remove_core(&mut self, p: *const abi::Core) {
+        if let Some(e) = self.errors.remove(&(p as usize)) {
+            self.errors.insert(0, e);
+        }
         if let Some(c) = self.cores.remove(&(p as usize)) {
             // SAFETY: made by `Box::into_raw` in `add_core`, removed from the map just
             // now, so freed exactly once.

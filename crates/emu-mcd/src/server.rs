@@ -56,25 +56,18 @@ impl McdServer {
         let l = TcpListener::bind(addr)?;
         let local = l.local_addr()?;
         let me = self.clone();
-        std::thread::Builder::new()
-            .name("mcd-accept".into())
-            .spawn(move || {
-                for s in l.incoming() {
-                    let Ok(s) = s else {
-                        emu_sock::after_accept_error();
-                        continue;
-                    };
-                    let me = me.clone();
-                    let info = ServerInfo {
-                        host: local.ip().to_string(),
-                        port: local.port(),
-                        memory_map: me.memory_map.clone(),
-                    };
-                    let _ = std::thread::Builder::new()
-                        .name("mcd-conn".into())
-                        .spawn(move || me.serve_tcp(s, info));
-                }
-            })?;
+        emu_sock::serve_connections(
+            "mcd",
+            move || l.accept().map(|(s, _)| s),
+            move |s| {
+                let info = ServerInfo {
+                    host: local.ip().to_string(),
+                    port: local.port(),
+                    memory_map: me.memory_map.clone(),
+                };
+                me.serve_tcp(s, info);
+            },
+        )?;
         Ok(local)
     }
 

@@ -101,9 +101,9 @@ struct Core {
     bare: Option<bool>,
     /// Resumed by this session and no stop event seen since.
     awaiting: bool,
-    /// A stop this session resolved itself: the run-control API's event for the same
-    /// halt, when it comes, is not news.
-    skip: Option<StopCause>,
+    /// The `seq` of the latest halt taken in: a report of it (or of an older one)
+    /// arriving later is not news.
+    seen: u64,
 }
 
 #[derive(Debug)]

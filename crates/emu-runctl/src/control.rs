@@ -137,11 +137,14 @@ impl RunControl {
         let (r, halts) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
         r?;
         // Why it halted is in the halt the step caused (dcsr on entry): no register read.
-        let dcsr = match halts.iter().rev().find(|(x, _)| *x == h) {
-            Some(&(_, d)) => d,
-            None => s.read_reg(h, RegId::Csr(crate::session::DCSR))? as u32,
+        let (dcsr, seq) = match halts.iter().rev().find(|(x, _, _)| *x == h) {
+            Some(&(_, d, q)) => (d, q),
+            None => (
+                s.read_reg(h, RegId::Csr(crate::session::DCSR))? as u32,
+                s.dm.halts(h),
+            ),
         };
-        let e = self.resolve(&mut s, h, dcsr);
+        let e = self.resolve(&mut s, h, dcsr, seq);
         self.inner.events.publish(e);
         Ok(e.cause)
     }
@@ -165,12 +168,12 @@ impl RunControl {
     }
 
     /// Run `f` capturing the halts of `harts` (the operation's own doing): its result and
-    /// the halts, `(hart, dcsr)`.
+    /// the halts, `(hart, dcsr, seq)`.
     pub(crate) fn capturing<T>(
         &self,
         harts: &[usize],
         f: impl FnOnce() -> T,
-    ) -> (T, Vec<(usize, u32)>) {
+    ) -> (T, Vec<(usize, u32, u64)>) {
         self.inner.events.begin_capture(harts);
         let r = f();
         let halts = self.inner.events.end_capture(harts);
@@ -178,33 +181,42 @@ impl RunControl {
     }
 
     /// Publish captured halts with their causes resolved.
-    fn publish(&self, s: &mut Session, halts: Vec<(usize, u32)>) {
-        for (hart, dcsr) in halts {
-            let e = self.resolve(s, hart, dcsr);
+    fn publish(&self, s: &mut Session, halts: Vec<(usize, u32, u64)>) {
+        for (hart, dcsr, seq) in halts {
+            let e = self.resolve(s, hart, dcsr, seq);
             self.inner.events.publish(e);
         }
     }
 
     /// The stop event for hart `hart`, halted with `dcsr`: a trigger cause is resolved to
     /// the API's trigger whose hit bits are set.
-    pub(crate) fn resolve(&self, s: &mut Session, hart: usize, dcsr: u32) -> StopEvent {
+    pub(crate) fn resolve(&self, s: &mut Session, hart: usize, dcsr: u32, seq: u64) -> StopEvent {
         let cause = match StopCause::from_dcsr(dcsr) {
             StopCause::Trigger(None) => {
                 StopCause::Trigger(self.hit_trigger(s, hart).ok().flatten())
             }
             c => c,
         };
-        StopEvent { hart, cause }
+        StopEvent { hart, cause, seq }
     }
 
-    /// Why halted hart `h` stopped, read now (`dcsr.cause`, a trigger resolved from the
-    /// hit bits, which stay set until it runs again). The same answer the stop event for
-    /// this halt carries; for a front end that sees the hart halted before that event.
-    pub fn stop_cause(&self, h: usize) -> Result<StopCause> {
+    /// How many times hart `h` has halted: the `seq` of its latest stop event. A front end
+    /// that resumes the hart reads it first, so that a late report of a halt from before
+    /// the resume is not taken for the next one.
+    pub fn halts(&self, h: usize) -> u64 {
+        self.inner.session().dm.halts(h)
+    }
+
+    /// The stop event of halted hart `h`, made now (`dcsr.cause`, a trigger resolved from
+    /// the hit bits, which stay set until it runs again): the event published for this
+    /// halt, same cause and `seq`, for a front end that sees the hart halted before the
+    /// event arrives.
+    pub fn stop_event(&self, h: usize) -> Result<StopEvent> {
         let mut s = self.inner.session();
         s.need_halted(h)?;
+        let seq = s.dm.halts(h);
         let dcsr = s.read_reg(h, RegId::Csr(0x7b0))? as u32;
-        Ok(self.resolve(&mut s, h, dcsr).cause)
+        Ok(self.resolve(&mut s, h, dcsr, seq))
     }
 
     /// Whether halted hart `h` translates the addresses it uses now: it is not in M-mode

@@ -45,8 +45,8 @@ pub(crate) struct Events {
     subs: Mutex<Vec<Subscriber>>,
     /// Per hart: an operation of the API is making it act; its halts are captured.
     capture: Arc<[AtomicBool]>,
-    /// Halts captured: `(hart, dcsr)`.
-    captured: Arc<Mutex<Vec<(usize, u32)>>>,
+    /// Halts captured: `(hart, dcsr, seq)`.
+    captured: Arc<Mutex<Vec<(usize, u32, u64)>>>,
 }
 
 impl Events {
@@ -84,14 +84,14 @@ impl Events {
     }
 
     /// Stop capturing for `harts`; the halts captured for them.
-    pub(crate) fn end_capture(&self, harts: &[usize]) -> Vec<(usize, u32)> {
+    pub(crate) fn end_capture(&self, harts: &[usize]) -> Vec<(usize, u32, u64)> {
         for &h in harts {
             if let Some(c) = self.capture.get(h) {
                 c.store(false, Ordering::Release);
             }
         }
         let mut cap = self.captured.lock().unwrap_or_else(|e| e.into_inner());
-        let (mine, rest): (Vec<_>, Vec<_>) = cap.drain(..).partition(|(h, _)| harts.contains(h));
+        let (mine, rest): (Vec<_>, Vec<_>) = cap.drain(..).partition(|(h, _, _)| harts.contains(h));
         *cap = rest;
         mine
     }
@@ -105,25 +105,25 @@ impl Events {
     /// Install the DM's event sink and the thread that serves it; false when the DM has a
     /// sink already.
     pub(crate) fn attach(inner: &Arc<Inner>, dm: &DebugModule) -> bool {
-        let (tx, rx) = channel::<(usize, u32)>();
+        let (tx, rx) = channel::<(usize, u32, u64)>();
         let tx = Mutex::new(tx);
         let capture = inner.events.capture.clone();
         let captured = inner.events.captured.clone();
         let installed = dm.set_event_sink(Box::new(move |e| {
             // Only halts matter (a resume is what some operation asked for).
-            let DmEvent::Halted { hart, dcsr } = e else {
+            let DmEvent::Halted { hart, dcsr, seq } = e else {
                 return;
             };
             if capture.get(hart).is_some_and(|c| c.load(Ordering::Acquire)) {
                 captured
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push((hart, dcsr));
+                    .push((hart, dcsr, seq));
             } else {
                 let _ = tx
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .send((hart, dcsr));
+                    .send((hart, dcsr, seq));
             }
         }));
         if !installed {
@@ -134,14 +134,14 @@ impl Events {
             .name("runctl-events".into())
             .spawn(move || {
                 // Ends when the Debug Module (the sender) or the RunControl goes away.
-                while let Ok((hart, dcsr)) = rx.recv() {
+                while let Ok((hart, dcsr, seq)) = rx.recv() {
                     let Some(inner) = weak.upgrade() else {
                         break;
                     };
                     let rc = RunControl { inner };
                     let stop = {
                         let mut s = rc.inner.session();
-                        rc.resolve(&mut s, hart, dcsr)
+                        rc.resolve(&mut s, hart, dcsr, seq)
                     };
                     rc.inner.events.publish(stop);
                 }
@@ -168,6 +168,7 @@ mod tests {
         e.publish(StopEvent {
             hart: 0,
             cause: StopCause::Step,
+            seq: 1,
         });
         assert_eq!(
             keep.try_recv().ok().map(|ev| ev.cause),

@@ -13,8 +13,9 @@ pub const HELP: &str = "emu commands:\n\
   dm                   the Debug Module's main registers\n\
   triggers             the triggers armed through the run-control API\n";
 
-/// Runs one command; the text to show, or why it failed.
-pub fn execute(rc: &RunControl, cmd: &str) -> Result<String, String> {
+/// Runs one command; the text to show, or why it failed. `how` is how the front end's
+/// user types these commands (`"monitor "` in GDB, `""` in MCD), for the error text.
+pub fn execute(rc: &RunControl, cmd: &str, how: &str) -> Result<String, String> {
     let words: Vec<&str> = cmd.split_whitespace().collect();
     let err = |e: crate::RcError| e.to_string();
     match words.as_slice() {
@@ -72,6 +73,6 @@ pub fn execute(rc: &RunControl, cmd: &str) -> Result<String, String> {
             Ok(s)
         }
         ["help"] | [] => Ok(HELP.into()),
-        _ => Err(format!("unknown command {cmd:?} (try \"help\")")),
+        _ => Err(format!("unknown {how}command {cmd:?} (try \"{how}help\")")),
     }
 }

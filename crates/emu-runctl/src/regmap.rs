@@ -10,19 +10,16 @@ pub const fn csr_regnum(csr: u16) -> usize {
 /// GDB's number of the virtual `priv` register (the privilege level the hart halted in).
 pub const PRIV_REGNUM: usize = 4161;
 
-/// ABI names of x0-x31.
-pub const GPR_NAMES: [&str; 32] = [
-    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "fp", "s1", "a0", "a1", "a2", "a3", "a4",
-    "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
-    "t5", "t6",
-];
+/// The names GDB's `org.gnu.gdb.riscv.cpu` feature gives x0-x31: the ABI names, with
+/// x8 called `fp`.
+pub const GPR_NAMES: [&str; 32] = {
+    let mut n = emu_isa::names::XREG;
+    n[8] = "fp";
+    n
+};
 
 /// ABI names of f0-f31.
-pub const FPR_NAMES: [&str; 32] = [
-    "ft0", "ft1", "ft2", "ft3", "ft4", "ft5", "ft6", "ft7", "fs0", "fs1", "fa0", "fa1", "fa2",
-    "fa3", "fa4", "fa5", "fa6", "fa7", "fs2", "fs3", "fs4", "fs5", "fs6", "fs7", "fs8", "fs9",
-    "fs10", "fs11", "ft8", "ft9", "ft10", "ft11",
-];
+pub const FPR_NAMES: [&str; 32] = emu_isa::names::FREG;
 
 /// The CSRs offered to GDB, where the hart has them (probed when the description is made).
 /// Trigger CSRs are left out: the run-control API owns the triggers (GDB arms them with

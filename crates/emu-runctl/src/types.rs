@@ -134,4 +134,7 @@ pub struct StopEvent {
     pub hart: usize,
     /// Why.
     pub cause: StopCause,
+    /// Which of the hart's halts this is (1 for its first): a report of a halt that a
+    /// front end has already seen, arriving late, carries the same number.
+    pub seq: u64,
 }

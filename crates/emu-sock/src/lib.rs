@@ -1,7 +1,8 @@
 //! # emu-sock: low-latency socket reading for the debug servers
 //!
-//! Owns [`SpinRead`], the reader the remote_bitbang and MCD servers put on their client
-//! sockets, and [`Socket`], what it needs of a stream socket (TCP or Unix-domain).
+//! Owns [`SpinRead`], the reader the remote_bitbang, GDB and MCD servers put on their
+//! client sockets, [`Socket`], what it needs of a stream socket (TCP or Unix-domain), and
+//! [`serve_connections`], their one accept loop.
 //!
 //! Why: a debugger sends its next request a few tens of microseconds after it gets a
 //! reply, and waking a server thread blocked in `read` costs about as much again on a
@@ -21,11 +22,32 @@ use std::time::{Duration, Instant};
 /// MCD clients' polls come well within it).
 pub const SPIN: Duration = Duration::from_micros(500);
 
-/// Call after a failed `accept` (no file descriptors left, a connection reset before it
-/// was taken): wait a little, so that an accept loop never spins a core on an error that
-/// lasts.
-pub fn after_accept_error() {
-    std::thread::sleep(Duration::from_millis(20));
+/// Accepts connections with `next` on a thread named `{name}-accept` and serves each one
+/// with `serve` on its own thread named `{name}-conn`, until the process ends. A failed
+/// accept (no file descriptors left, a connection reset before it was taken) pauses the
+/// loop a little, so that it never spins a core on an error that lasts.
+pub fn serve_connections<S: Send + 'static>(
+    name: &str,
+    mut next: impl FnMut() -> std::io::Result<S> + Send + 'static,
+    serve: impl Fn(S) + Send + Sync + 'static,
+) -> std::io::Result<()> {
+    let serve = std::sync::Arc::new(serve);
+    let conn = format!("{name}-conn");
+    std::thread::Builder::new()
+        .name(format!("{name}-accept"))
+        .spawn(move || {
+            loop {
+                let Ok(s) = next() else {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                };
+                let serve = serve.clone();
+                let _ = std::thread::Builder::new()
+                    .name(conn.clone())
+                    .spawn(move || serve(s));
+            }
+        })?;
+    Ok(())
 }
 
 /// A connected stream socket.

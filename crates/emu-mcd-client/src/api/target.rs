@@ -186,7 +186,8 @@ pub unsafe extern "C" fn mcd_open_core_f(
     })
 }
 
-/// `mcd_close_core_f`: the core's triggers go with it.
+/// `mcd_close_core_f`: the core's triggers go with it. The structure is freed even if the
+/// server could not be told; that error is then reported for `mcd_qry_error_info_f(NULL)`.
 ///
 /// # Safety
 /// See [the module's contract](crate::api).

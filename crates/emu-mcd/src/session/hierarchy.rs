@@ -268,7 +268,7 @@ impl Session {
     pub(super) fn execute_command(&mut self, a: &Args<'_>) -> Result<Members> {
         self.core(a)?;
         let cmd = a.string_or("command-string")?;
-        match emu_runctl::monitor::execute(&self.rc, &cmd) {
+        match emu_runctl::monitor::execute(&self.rc, &cmd, "") {
             Ok(text) => Ok(members(json!({ "result-string": text }))),
             Err(text) => Err(McdError::new(err::GENERAL, text)),
         }

@@ -18,9 +18,13 @@ impl Session {
         self.drain();
         let harts = sel.harts(self.cores.len());
         for &x in &harts {
-            self.cores[x].bare = None;
-            self.cores[x].awaiting = true;
-            self.cores[x].last = None;
+            let before = self.rc.halts(x);
+            let c = &mut self.cores[x];
+            c.bare = None;
+            c.awaiting = true;
+            c.last = None;
+            // Reports of halts before this resume are old news, however late they come.
+            c.seen = c.seen.max(before);
         }
         self.rc
             .resume(sel)
@@ -94,7 +98,7 @@ impl Session {
     /// moment after `dmstatus` shows it halted. Rather than wait for that thread, resolve
     /// the stop here (the same answer: the trigger's hit bits stay set until the hart runs
     /// again), so the first poll that sees DEBUG has the cause; the event, when it comes,
-    /// is dropped as already known.
+    /// carries a `seq` already seen and is dropped.
     pub(super) fn await_stop(&mut self, h: usize) {
         if !self.cores[h].awaiting {
             return;
@@ -103,11 +107,8 @@ impl Session {
         if !self.cores[h].awaiting {
             return;
         }
-        match self.rc.stop_cause(h) {
-            Ok(cause) => {
-                self.take(StopEvent { hart: h, cause });
-                self.cores[h].skip = Some(cause);
-            }
+        match self.rc.stop_event(h) {
+            Ok(ev) => self.take(ev),
             Err(_) => {
                 // Fall back on the event (briefly).
                 let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
@@ -128,10 +129,10 @@ impl Session {
             let Some(c) = self.cores.get_mut(ev.hart) else {
                 return;
             };
-            if c.skip.is_some_and(|k| k == ev.cause) {
-                c.skip = None;
+            if ev.seq <= c.seen {
                 return;
             }
+            c.seen = ev.seq;
             let mut trig = 0;
             if let StopCause::Trigger(Some(id)) = ev.cause
                 && let Some((mid, t)) = self.trigs.iter_mut().find(|(_, t)| t.rc_id == id)
