@@ -29,17 +29,21 @@ fn guest() -> Vec<u8> {
 }
 
 fn start(harts: usize) -> (RunningMachine, Arc<RunControl>) {
+    start_with(harts, &guest(), true)
+}
+
+fn start_with(harts: usize, elf: &[u8], halted: bool) -> (RunningMachine, Arc<RunControl>) {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
         harts,
         console,
-        halted: true,
+        halted,
         engine: Some(Arc::new(|_| {
             Box::new(JitEngine::new(JitConfig::default()).unwrap()) as Box<dyn Engine>
         })),
         ..MachineConfig::default()
     };
-    let m = Machine::new(cfg, &guest()).unwrap().start();
+    let m = Machine::new(cfg, elf).unwrap().start();
     let rc = Arc::new(RunControl::new(m.dm.clone()).unwrap());
     (m, rc)
 }
@@ -1018,5 +1022,189 @@ fn memory_blocks_commands_time_and_a_list_that_fails_part_way() {
         e["error-str"].as_str().unwrap().contains("transaction 1"),
         "{e}"
     );
+    stop(m);
+}
+
+fn time_ps(c: &mut Client, uid: u32) -> u64 {
+    c.ok("mcd-qry-current-time", json!({"core-uid": uid}))["time-ps"]
+        .as_u64()
+        .unwrap()
+}
+
+fn run_until(c: &mut Client, uid: u32, absolute: bool, t: u64) -> Value {
+    c.cmd(
+        "mcd-run-until",
+        json!({"core-uid": uid, "global": false, "absolute-time": absolute, "run-until-time": t}),
+    )
+}
+
+#[test]
+fn run_until_and_counter_triggers() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    c.write_reg(uid, PC, BASE);
+    // 40,000 instructions (icount counts 16383 at most: three counts), one nanosecond each.
+    let t0 = time_ps(&mut c, uid);
+    assert_eq!(
+        run_until(&mut c, uid, false, 40_000_000)["return-status"],
+        0
+    );
+    let st = c.wait_debug(uid);
+    assert_eq!(st["stop-str"], "run-until time reached", "{st}");
+    assert_eq!(st["trig-id"], 0);
+    assert_eq!(time_ps(&mut c, uid) - t0, 40_000_000);
+    // An absolute time between two instructions: the first instruction at or past it.
+    let target = t0 + 40_000_000 + 1_500;
+    assert_eq!(run_until(&mut c, uid, true, target)["return-status"], 0);
+    c.wait_debug(uid);
+    assert_eq!(time_ps(&mut c, uid), t0 + 40_002_000);
+    // A time already past: nothing runs.
+    assert_eq!(run_until(&mut c, uid, true, t0)["return-status"], 0);
+    assert_eq!(c.state(uid)["state"], 3);
+    assert_eq!(time_ps(&mut c, uid), t0 + 40_002_000);
+    // A breakpoint hit first stops it, and is what the state says.
+    let r = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": {"trig-simple-core": {
+            "type": 1, "addr-start": {"address": BASE + 24}, "addr-range": 0
+        }}}),
+    );
+    let bp = r["trig-id"].as_u64().unwrap();
+    assert_eq!(run_until(&mut c, uid, false, 1 << 50)["return-status"], 0);
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], bp, "{st}");
+    assert_eq!(c.read_reg(uid, PC), BASE + 24);
+    c.ok("mcd-remove-trig", json!({"core-uid": uid, "trig-id": bp}));
+    // A long run is RUNNING, also between the counts; it cannot be started twice; a stop
+    // ends it.
+    assert_eq!(run_until(&mut c, uid, false, 1 << 50)["return-status"], 0);
+    for _ in 0..20 {
+        assert_eq!(c.state(uid)["state"], 1, "RUNNING");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let e = c.fails(
+        "mcd-run-until",
+        json!({"core-uid": uid, "global": false, "absolute-time": false, "run-until-time": 5}),
+        0x101,
+    );
+    assert!(e.contains("running"), "{e}");
+    c.ok("mcd-stop", json!({"core-uid": uid, "global": false}));
+    let st = c.state(uid);
+    assert_eq!(st["state"], 3);
+    assert_eq!(st["stop-str"], "stopped by the debugger", "{st}");
+    c.fails(
+        "mcd-run-until",
+        json!({"core-uid": uid, "global": false, "absolute-time": false, "run-until-time": -1}),
+        0x102,
+    );
+
+    // Counter triggers: stop after count-value instructions, then every reload-value.
+    let info = c.ok("mcd-qry-trig-info", json!({"core-uid": uid}))["trig-info"].clone();
+    assert_ne!(info["type"].as_u64().unwrap() & 0x40, 0, "{info}");
+    let counter = |count: u64, reload: u64| {
+        json!({"core-uid": uid, "trig": {"trig-counter": {
+            "type": 0x40, "count-value": count, "reload-value": reload
+        }}})
+    };
+    let r = c.ok("mcd-create-trig", counter(100, 50));
+    let id = r["trig-id"].as_u64().unwrap();
+    assert_eq!(r["trig"]["trig-counter"]["count-value"], 100);
+    let state = |c: &mut Client| {
+        c.ok(
+            "mcd-qry-trig-state",
+            json!({"core-uid": uid, "trig-id": id}),
+        )["trig-state"]
+            .clone()
+    };
+    let ts = state(&mut c);
+    assert_eq!(
+        (ts["count-value"].clone(), ts["count-valid"].clone()),
+        (json!(100), json!(true))
+    );
+    assert_eq!(ts["captured"], false);
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 3}),
+    );
+    assert_eq!(state(&mut c)["count-value"], 97, "steps count");
+    let t1 = time_ps(&mut c, uid);
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], id, "{st}");
+    assert_eq!(st["stop-str"], format!("trigger {id}"));
+    assert_eq!(time_ps(&mut c, uid) - t1, 97_000);
+    let ts = state(&mut c);
+    assert_eq!(
+        (ts["captured"].clone(), ts["count-value"].clone()),
+        (json!(true), json!(0))
+    );
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    assert_eq!(
+        state(&mut c)["count-valid"],
+        false,
+        "not read while running"
+    );
+    c.wait_debug(uid);
+    assert_eq!(time_ps(&mut c, uid) - t1, 147_000, "reloaded: 50 more");
+    c.ok("mcd-remove-trig", json!({"core-uid": uid, "trig-id": id}));
+    // What icount cannot count is refused.
+    for (count, reload) in [(0, 0), (16384, 0), (10, 16384)] {
+        let e = c.fails("mcd-create-trig", counter(count, reload), 0x3200);
+        assert!(e.contains("16383"), "{e}");
+    }
+    let e = c.fails(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": {"trig-counter": {"type": 0x1, "count-value": 5}}}),
+        0x3200,
+    );
+    assert!(e.contains("COUNTER"), "{e}");
+    drop(c);
+    stop(m);
+}
+
+#[test]
+fn a_core_asleep_in_wfi_is_halted() {
+    let mut a = emu_asm::Asm::new(emu_isa::Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(emu_asm::reg::S0, emu_asm::reg::S0, 1);
+    a.op0(emu_isa::Op::Wfi);
+    a.j(lp);
+    let code = a.finish().unwrap();
+    let elf = emu_asm::elf::write_elf(emu_isa::Xlen::X64, BASE, &code, BASE, &[]);
+    let (m, rc) = start_with(1, &elf, false);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let t = Instant::now();
+    loop {
+        let st = c.state(uid);
+        if st["state"] == 2 {
+            assert_eq!(st["info-str"], "halted");
+            break;
+        }
+        assert_eq!(st["state"], 1, "RUNNING until it sleeps: {st}");
+        assert!(t.elapsed() < Duration::from_secs(10), "never HALTED: {st}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Stopped: in Debug Mode after the wfi, having looped once.
+    c.ok("mcd-stop", json!({"core-uid": uid, "global": false}));
+    let st = c.state(uid);
+    assert_eq!(st["state"], 3, "{st}");
+    assert_eq!(c.read_reg(uid, PC), BASE + 8);
+    assert_eq!(c.read_reg(uid, 8), 1, "s0");
+    // Stepped through the wfi and the jump, it sleeps again when run.
+    c.ok(
+        "mcd-step",
+        json!({"core-uid": uid, "global": false, "step-type": 2, "n-steps": 2}),
+    );
+    assert_eq!(c.read_reg(uid, PC), BASE + 4);
+    assert_eq!(c.read_reg(uid, 8), 2);
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let t = Instant::now();
+    while c.state(uid)["state"] != 2 {
+        assert!(t.elapsed() < Duration::from_secs(10), "never HALTED again");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop(c);
     stop(m);
 }

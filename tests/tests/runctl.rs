@@ -17,7 +17,8 @@ use emu_isa::Xlen;
 use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::{
-    HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, WatchKind,
+    HartSel, HartStatus, ICOUNT_MAX, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent,
+    WatchKind,
 };
 use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
 use emu_tests::run::run_emu_jit;
@@ -330,6 +331,103 @@ fn resets_with_and_without_halt() {
         rc.reset(Some(1), false).unwrap();
         assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
         halt_in_loop(&rc, 1);
+        stop(m);
+    });
+}
+
+fn instret(rc: &RunControl, h: usize) -> u64 {
+    rc.read_register(h, RegId::Csr(0xb02)).unwrap()
+}
+
+#[test]
+fn instruction_counters_and_runs_of_n_instructions() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 2, &guest(), false);
+        let rx = rc.subscribe();
+        halt_in_loop(&rc, 0);
+        // One chunk: exactly 100 instructions, reported as the run's own trigger.
+        let n0 = instret(&rc, 0);
+        let ids = rc.run_for(0, 100).unwrap();
+        assert_eq!(ids.len(), 1);
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(ids[0].1)));
+        assert_eq!(instret(&rc, 0) - n0, 100);
+        assert_eq!(
+            rc.stop_event(0).unwrap(),
+            ev,
+            "the stop resolves to the counter"
+        );
+        // Many chunks (icount counts at most 16383): still exact, one stop reported.
+        let n0 = instret(&rc, 0);
+        let ids = rc.run_for(0, 50_003).unwrap();
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(ids[0].1)));
+        assert_eq!(instret(&rc, 0) - n0, 50_003);
+        assert!(rx.try_recv().is_err(), "the chunks' ends are not stops");
+        // The finished run's counter is gone once the hart runs again.
+        rc.step(0).unwrap();
+        assert_eq!(
+            rc.counter_value(ids[0].1, 0),
+            Err(RcError::NoSuchTrigger(ids[0].1.0))
+        );
+        // A run too long to end here is running, even between chunks; a halt ends it.
+        let n0 = instret(&rc, 0);
+        let long = rc.run_for(0, 1 << 40).unwrap()[0].1;
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
+        rc.halt(0).unwrap();
+        assert!(instret(&rc, 0) - n0 > ICOUNT_MAX, "it ran past one chunk");
+        assert_eq!(rc.stop_event(0).unwrap().cause, StopCause::HaltRequest);
+        assert_eq!(
+            rc.counter_value(long, 0),
+            Err(RcError::NoSuchTrigger(long.0))
+        );
+        // A breakpoint ends a run early and is what is reported.
+        let bp = rc.add_breakpoint(0, BASE + 24).unwrap();
+        rc.run_for(0, 1_000_000).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Halted);
+        rc.remove_trigger(bp).unwrap();
+        // Nothing to run.
+        assert!(rc.run_for(0, 0).unwrap().is_empty());
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Halted);
+        // A counter: 7 instructions, then spent (the hart runs on freely).
+        let c = rc.add_instruction_counter(0, 7, 0).unwrap();
+        assert!(
+            rc.triggers().is_empty(),
+            "counters are not address triggers"
+        );
+        assert_eq!(rc.counter_value(c, 0).unwrap(), 7);
+        rc.step(0).unwrap();
+        rc.step(0).unwrap();
+        assert_eq!(rc.counter_value(c, 0).unwrap(), 5, "steps count");
+        let n0 = instret(&rc, 0);
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(c)));
+        assert_eq!(instret(&rc, 0) - n0, 5);
+        assert_eq!(rc.counter_value(c, 0).unwrap(), 0);
+        rc.resume(0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Running, "spent");
+        rc.halt(0).unwrap();
+        rc.remove_trigger(c).unwrap();
+        // With a reload value it starts again after each stop.
+        let c = rc.add_instruction_counter(0, 3, 10).unwrap();
+        for want in [3, 10, 10] {
+            let n0 = instret(&rc, 0);
+            rc.resume(0).unwrap();
+            assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(c)));
+            assert_eq!(instret(&rc, 0) - n0, want);
+        }
+        rc.remove_trigger(c).unwrap();
+        // Limits of icount.count, and a running hart cannot be run for n.
+        for (count, reload) in [(0, 0), (ICOUNT_MAX + 1, 0), (5, ICOUNT_MAX + 1)] {
+            assert!(matches!(
+                rc.add_instruction_counter(0, count, reload),
+                Err(RcError::Unsupported(_))
+            ));
+        }
+        assert_eq!(rc.run_for(1, 10), Err(RcError::Running(1)));
         stop(m);
     });
 }

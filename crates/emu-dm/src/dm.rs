@@ -219,6 +219,8 @@ pub(crate) struct Port {
     pub(crate) resethalt: AtomicBool,
     /// Resumed without a step: whoever runs it may hand it back.
     pub(crate) released: AtomicBool,
+    /// Asleep in a guest `wfi` (told by the hart's thread; for debuggers' state displays).
+    pub(crate) wfi: AtomicBool,
 }
 
 /// A Debug Module for `n` harts.
@@ -340,6 +342,23 @@ impl DebugModule {
     /// How many times hart `h` has halted (the `seq` of its latest [`DmEvent::Halted`]).
     pub fn halts(&self, h: usize) -> u64 {
         self.lock().harts.get(h).map_or(0, |hs| hs.halts)
+    }
+
+    /// Hart `h`'s thread says whether the hart sleeps in a guest `wfi` (outside Debug
+    /// Mode) until an interrupt.
+    pub fn set_waiting(&self, h: usize, waiting: bool) {
+        if let Some(p) = self.ports.get(h)
+            && p.wfi.load(Ordering::Relaxed) != waiting
+        {
+            p.wfi.store(waiting, Ordering::Release);
+        }
+    }
+
+    /// Whether hart `h` was last seen asleep in a guest `wfi` (a halt clears it).
+    pub fn waiting(&self, h: usize) -> bool {
+        self.ports
+            .get(h)
+            .is_some_and(|p| p.wfi.load(Ordering::Acquire))
     }
 
     /// Number of harts.
@@ -704,6 +723,7 @@ impl DebugModule {
             p.released.store(false, Ordering::Release);
             p.grouphalt.store(false, Ordering::Release);
             p.resethalt.store(false, Ordering::Release);
+            p.wfi.store(false, Ordering::Release);
             st.events.push(DmEvent::Halted { hart: h, dcsr, seq });
             // A hart that halted on its own halts its group (one halted for the group, cause
             // 6, is the group's doing already).

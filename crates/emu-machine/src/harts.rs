@@ -233,6 +233,12 @@ pub(crate) fn hart_thread(id: usize, set: &HartSet, bus: &SystemBus, limit: u64)
             signals.generation() != wake_gen
         });
         ctx.executed += stats.executed;
+        if let Some(dm) = dm {
+            dm.set_waiting(
+                id,
+                stats.exit == EngineExit::Waiting && !ctx.hart.debug_mode,
+            );
+        }
         if ctx.executed >= limit {
             drop(g);
             signals.exit_host();

@@ -307,6 +307,28 @@ pub struct TrigCore {
     pub complex: Option<TrigComplexExtra>,
 }
 
+/// `mcd_trig_counter_st`: emu counts retired instructions (an Sdtrig `icount` trigger).
+#[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TrigCounter {
+    #[serde(rename = "type")]
+    pub kind: u32,
+    #[serde(default)]
+    pub option: u32,
+    #[serde(default)]
+    pub action: u32,
+    #[serde(default)]
+    pub action_param: u32,
+    #[serde(default)]
+    pub modified: bool,
+    #[serde(default)]
+    pub state_mask: u32,
+    pub count_value: u64,
+    #[serde(default)]
+    pub reload_value: u64,
+}
+
 /// The members a complex core trigger adds.
 #[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,12 +22,14 @@ use crate::error::{McdError, Result};
 use crate::regs::{Backing, GROUPS, RegMap};
 use crate::wire::{
     Addr, CoreConInfo, CoreState, ENDIAN_LITTLE, Memspace, RegGroup, RegisterInfo, TrigCore,
-    TrigState, Tx, TxList, access, core_state, err, event, mem_type, ret, step_type, trig_action,
-    trig_opt, trig_type,
+    TrigCounter, TrigState, Tx, TxList, access, core_state, err, event, mem_type, ret, step_type,
+    trig_action, trig_opt, trig_type,
 };
 
 /// The most data one transaction list may move (its JSON reply stays under 64 KiB).
 pub const MAX_PAYLOAD: usize = 12 * 1024;
+/// Picoseconds per cycle: emu's time is a nominal 1 GHz clock, one instruction a cycle.
+pub const PS_PER_CYCLE: u64 = 1000;
 /// The most steps one `mcd-step` takes (it answers when they are done).
 pub const MAX_STEPS: u32 = 1_000_000;
 
@@ -104,6 +106,10 @@ struct Core {
     /// The `seq` of the latest halt taken in: a report of it (or of an older one)
     /// arriving later is not news.
     seen: u64,
+    /// The counter of an `mcd-run-until` under way.
+    until: Option<TriggerId>,
+    /// The last stop was the end of an `mcd-run-until`.
+    until_reached: bool,
 }
 
 #[derive(Debug)]
@@ -113,6 +119,8 @@ struct Trig {
     /// As accepted, echoed by `mcd-qry-trig`.
     accepted: Value,
     captured: bool,
+    /// An instruction counter (`trig-counter`).
+    counter: bool,
 }
 
 /// One client's session.
@@ -353,6 +361,7 @@ impl Session {
             "mcd-qry-reg-groups" => self.qry_reg_groups(&a),
             "mcd-qry-reg-map" => self.qry_reg_map(&a),
             "mcd-run" => self.run(&a),
+            "mcd-run-until" => self.run_until(&a),
             "mcd-stop" => self.stop(&a),
             "mcd-step" => self.step(&a),
             "mcd-set-global" => self.set_global(&a),

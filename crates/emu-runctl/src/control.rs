@@ -64,9 +64,24 @@ impl RunControl {
         self.inner.session().harts
     }
 
-    /// Where hart `h` is.
+    /// Where hart `h` is. A hart running for a number of instructions
+    /// ([`RunControl::run_for`]) is running until its budget ends, even at the moments it
+    /// is halted between two chunks.
     pub fn status(&self, h: usize) -> Result<HartStatus> {
-        self.inner.session().status_of(h)
+        let mut s = self.inner.session();
+        let st = s.status_of(h)?;
+        Ok(if st == HartStatus::Halted && self.budgeted(h) {
+            HartStatus::Running
+        } else {
+            st
+        })
+    }
+
+    /// Whether running hart `h` sleeps in a guest `wfi`, waiting for an interrupt (false
+    /// for a halted hart).
+    pub fn waiting(&self, h: usize) -> bool {
+        let s = self.inner.session();
+        s.dm.waiting(h)
     }
 
     /// Halt `sel` (several harts at once through the hart array). Returns when they are
@@ -74,6 +89,16 @@ impl RunControl {
     pub fn halt(&self, sel: impl Into<HartSel>) -> Result<()> {
         let mut s = self.inner.session();
         let harts = sel.into().harts(s.harts);
+        for &h in &harts {
+            s.check_hart(h)?;
+            // Running for n instructions: that ends. Halted between two chunks, it runs
+            // on, so that what stops it is this halt request (as its dcsr will say).
+            let (halts, chunk_end) = self.cancel_budget(&mut s, h)?;
+            if chunk_end {
+                self.resume_locked(&mut s, &[h])?;
+            }
+            self.publish(&mut s, halts);
+        }
         let (r, halts) = self.capturing(&harts, || -> Result<u32> {
             s.control(&harts, dc::HALTREQ)?;
             let st = s.r(regs::DMSTATUS);
@@ -98,8 +123,17 @@ impl RunControl {
     pub fn resume(&self, sel: impl Into<HartSel>) -> Result<()> {
         let mut s = self.inner.session();
         let harts = sel.into().harts(s.harts);
-        let mut go = Vec::new();
         for &h in &harts {
+            s.check_hart(h)?;
+            self.settle_budget(&mut s, h)?;
+        }
+        self.resume_locked(&mut s, &harts)
+    }
+
+    /// [`RunControl::resume`] with the session held.
+    pub(crate) fn resume_locked(&self, s: &mut Session, harts: &[usize]) -> Result<()> {
+        let mut go = Vec::new();
+        for &h in harts {
             match s.status_of(h)? {
                 HartStatus::Halted => go.push(h),
                 HartStatus::Running => {}
@@ -108,13 +142,12 @@ impl RunControl {
         }
         for &h in &go {
             // What stopped it would stop it again at once: step over that first.
-            let held = self.holding(&mut s, h)?;
+            let held = self.holding(s, h)?;
             if !held.is_empty() {
                 // The step over is the resume's business: no stop to report.
-                self.capturing(&[h], || self.step_locked(&mut s, h, held))
-                    .0?;
+                self.capturing(&[h], || self.step_locked(s, h, held)).0?;
             }
-            self.clear_hits(&mut s, h)?;
+            self.clear_hits(s, h)?;
             s.set_step(h, false)?;
         }
         if go.is_empty() {
@@ -133,6 +166,7 @@ impl RunControl {
     pub fn step(&self, h: usize) -> Result<StopCause> {
         let mut s = self.inner.session();
         s.need_halted(h)?;
+        self.settle_budget(&mut s, h)?;
         let held = self.holding(&mut s, h)?;
         let (r, halts) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
         r?;

@@ -141,7 +141,13 @@ impl Events {
                     let rc = RunControl { inner };
                     let stop = {
                         let mut s = rc.inner.session();
-                        rc.resolve(&mut s, hart, dcsr, seq)
+                        let stop = rc.resolve(&mut s, hart, dcsr, seq);
+                        // The end of a chunk of a run for a number of instructions: the
+                        // next chunk, not a stop.
+                        if rc.continue_budget(&mut s, &stop) {
+                            continue;
+                        }
+                        stop
                     };
                     rc.inner.events.publish(stop);
                 }

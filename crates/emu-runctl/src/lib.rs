@@ -13,6 +13,7 @@
 //! - [`regmap`]: GDB's register numbering and names, shared by the front ends;
 //! - `session`: the DMI sequences (selection, abstract commands) under one lock;
 //! - `progbuf`: trigger registers through one program-buffer command;
+//! - `counters`: instruction counters and runs of a number of instructions (`icount`);
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
 //!
 //! Must not depend on: the machine, the JIT or any front end (it sees only the
@@ -21,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod control;
+mod counters;
 pub mod error;
 mod events;
 mod memory;
@@ -34,4 +36,5 @@ pub mod types;
 pub use control::RunControl;
 pub use error::{RcError, Result};
 pub use events::Subscription;
+pub use triggers::ICOUNT_MAX;
 pub use types::{HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind};

@@ -33,17 +33,32 @@ const STORE: u64 = 1 << 1;
 const LOAD: u64 = 1;
 /// Hit bits: mcontrol's `hit` (20), mcontrol6's `hit0` (22) and `hit1` (25).
 const HITS: u64 = 1 << 20 | 1 << 22 | 1 << 25;
+/// `icount`'s hit bit.
+pub(crate) const ICOUNT_HIT: u64 = 1 << 24;
+/// The largest `icount.count` (14 bits).
+pub const ICOUNT_MAX: u64 = 0x3fff;
+
+/// An `icount` trigger counting `count` instructions in M, S and U mode, then entering
+/// Debug Mode (action 1).
+pub(crate) fn icount_tdata1(xlen: Xlen, count: u64) -> u64 {
+    tdata1(xlen, 3, count << 10 | 1 << 9 | 1 << 7 | 1 << 6 | 1)
+}
 
 /// What the API armed.
 #[derive(Clone, Debug)]
-struct Armed {
+pub(crate) struct Armed {
     /// `[lo, hi)`, whether it is an execute trigger, and whether it acts after the access.
     lo: u64,
     hi: u64,
     exec: bool,
     after: bool,
+    /// Its hit bits in `tdata1`.
+    hit: u64,
+    /// An instruction counter (`icount`): the count it starts again from once it has
+    /// fired and the hart runs on (0: it stays spent).
+    reload: Option<u64>,
     /// Per hart: its slots and the `tdata1` written to each.
-    slots: Vec<(usize, Vec<(usize, u64)>)>,
+    pub(crate) slots: Vec<(usize, Vec<(usize, u64)>)>,
 }
 
 /// The API's triggers and each hart's free slots.
@@ -51,8 +66,15 @@ struct Armed {
 pub(crate) struct Triggers {
     /// Per hart: `None` until probed, then which slots the API uses.
     used: Vec<Option<Vec<bool>>>,
-    armed: BTreeMap<TriggerId, Armed>,
-    next: u32,
+    pub(crate) armed: BTreeMap<TriggerId, Armed>,
+    pub(crate) next: u32,
+    /// Per hart: a [`RunControl::run_for`] under way.
+    pub(crate) budget: Vec<Option<crate::counters::Budget>>,
+    /// Counters of budgets that ended, `(hart, id)`: taken out when the hart runs again.
+    pub(crate) spent: Vec<(usize, TriggerId)>,
+    /// Per hart: the `seq` of a chunk's end whose budget was cancelled before the event
+    /// thread saw it (not to be reported).
+    pub(crate) swallow: Vec<Option<u64>>,
     /// Per hart: hit bits were seen set and must be cleared before it runs again.
     dirty: Vec<bool>,
 }
@@ -63,6 +85,9 @@ impl Triggers {
             used: vec![None; harts],
             armed: BTreeMap::new(),
             next: 1,
+            budget: vec![None; harts],
+            spent: Vec::new(),
+            swallow: vec![None; harts],
             dirty: vec![false; harts],
         }
     }
@@ -77,12 +102,16 @@ impl Triggers {
             if let Some(Some(u)) = self.used.get_mut(h) {
                 u.fill(false);
             }
+            if let Some(b) = self.budget.get_mut(h) {
+                *b = None;
+            }
         }
+        self.spent.retain(|(h, _)| !harts.contains(h));
     }
 }
 
 /// `tdata1` with type `ty`, `dmode` = 1 and `low`.
-fn tdata1(xlen: Xlen, ty: u64, low: u64) -> u64 {
+pub(crate) fn tdata1(xlen: Xlen, ty: u64, low: u64) -> u64 {
     let n = xlen.bits();
     ty << (n - 4) | 1 << (n - 5) | low
 }
@@ -131,10 +160,14 @@ impl RunControl {
     /// Disarm trigger `id` on every hart it was armed on.
     pub fn remove_trigger(&self, id: TriggerId) -> Result<()> {
         let mut s = self.inner.session();
+        self.remove_locked(&mut s, id)
+    }
+
+    pub(crate) fn remove_locked(&self, s: &mut Session, id: TriggerId) -> Result<()> {
         let mut t = self.inner.triggers();
         let a = t.armed.remove(&id).ok_or(RcError::NoSuchTrigger(id.0))?;
         for (h, slots) in &a.slots {
-            self.with_halted(&mut s, *h, |s| {
+            self.with_halted(s, *h, |s| {
                 for &(slot, _) in slots {
                     s.tdata(*h, slot, DISARM)?;
                 }
@@ -149,12 +182,13 @@ impl RunControl {
         Ok(())
     }
 
-    /// The triggers the API has armed, with their ranges.
+    /// The breakpoints and watchpoints the API has armed, with their ranges.
     pub fn triggers(&self) -> Vec<(TriggerId, u64, u64)> {
         self.inner
             .triggers()
             .armed
             .iter()
+            .filter(|(_, a)| a.reload.is_none())
             .map(|(&id, a)| (id, a.lo, a.hi))
             .collect()
     }
@@ -196,6 +230,8 @@ impl RunControl {
                 hi,
                 exec,
                 after,
+                hit: HITS,
+                reload: None,
                 slots: done,
             },
         );
@@ -264,8 +300,82 @@ impl RunControl {
         })
     }
 
+    /// Arm an instruction counter on each of `harts`: an `icount` trigger that enters
+    /// Debug Mode once `count` instructions have retired (or trapped) outside Debug Mode,
+    /// then starts again from `reload` when the hart runs on (0: it stays spent).
+    pub(crate) fn arm_counter(
+        &self,
+        s: &mut Session,
+        harts: &[usize],
+        count: u64,
+        reload: u64,
+    ) -> Result<TriggerId> {
+        if count == 0 || count > ICOUNT_MAX || reload > ICOUNT_MAX {
+            return Err(RcError::Unsupported(
+                "an instruction counter counts 1 to 16383 (icount.count has 14 bits)",
+            ));
+        }
+        let mut t = self.inner.triggers();
+        let xlen = s.xlen;
+        let v = icount_tdata1(xlen, count);
+        let mut done: Vec<(usize, Vec<(usize, u64)>)> = Vec::new();
+        let mut failed = None;
+        for &h in harts {
+            let r = s.check_hart(h).and_then(|()| {
+                self.with_halted(s, h, |s| {
+                    let used = Self::probe(s, &mut t, h)?;
+                    let slot = used.iter().position(|u| !u).ok_or(RcError::NoTrigger(h))?;
+                    let got = s.tdata(
+                        h,
+                        slot,
+                        TdataOp::Write2 {
+                            tdata2: 0,
+                            tdata1: v,
+                        },
+                    )?;
+                    let keep = 0xf << (xlen.bits() - 4) | 0x3fff << 10 | 1 << 9 | 0x3f;
+                    if got & keep != v & keep {
+                        s.tdata(h, slot, DISARM)?;
+                        return Err(RcError::Unsupported("the hart has no icount trigger"));
+                    }
+                    if let Some(Some(u)) = t.used.get_mut(h) {
+                        u[slot] = true;
+                    }
+                    Ok(vec![(slot, got)])
+                })
+            });
+            match r {
+                Ok(slots) => done.push((h, slots)),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let id = TriggerId(t.next);
+        t.next += 1;
+        t.armed.insert(
+            id,
+            Armed {
+                lo: 0,
+                hi: 0,
+                exec: false,
+                after: false,
+                hit: ICOUNT_HIT,
+                reload: Some(reload),
+                slots: done,
+            },
+        );
+        drop(t);
+        if let Some(e) = failed {
+            let _ = self.remove_locked(s, id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
     /// How many triggers hart `h` has (`tselect` is WARL: it keeps only valid indices).
-    fn probe(s: &mut Session, t: &mut Triggers, h: usize) -> Result<Vec<bool>> {
+    pub(crate) fn probe(s: &mut Session, t: &mut Triggers, h: usize) -> Result<Vec<bool>> {
         if let Some(Some(u)) = t.used.get(h) {
             return Ok(u.clone());
         }
@@ -330,7 +440,7 @@ impl RunControl {
         let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
         let by_trigger = dcsr >> 6 & 7 == 2;
         let mut out = Vec::new();
-        for a in &mine {
+        for a in mine.iter().filter(|a| a.reload.is_none()) {
             let slots = a
                 .slots
                 .iter()
@@ -375,19 +485,31 @@ impl RunControl {
             return Ok(());
         }
         t.dirty[h] = false;
-        let slots: Vec<(usize, u64)> = t
+        let slots: Vec<(usize, u64, Option<u64>)> = t
             .armed
             .values()
             .flat_map(|a| {
                 a.slots
                     .iter()
                     .filter(|(x, _)| *x == h)
-                    .flat_map(|(_, v)| v.clone())
+                    .flat_map(|(_, v)| v.iter().map(|&(slot, v)| (slot, v, a.reload)))
             })
             .collect();
         drop(t);
-        for (slot, v) in slots {
-            s.tdata(h, slot, TdataOp::Write1(v))?;
+        for (slot, v, reload) in slots {
+            match reload {
+                None => {
+                    s.tdata(h, slot, TdataOp::Write1(v))?;
+                }
+                Some(n) => {
+                    // A counter that fired starts again from its reload value (0: spent);
+                    // one still counting keeps its count.
+                    if s.tdata(h, slot, TdataOp::Read)? & ICOUNT_HIT != 0 {
+                        let v = icount_tdata1(s.xlen, n.min(ICOUNT_MAX));
+                        s.tdata(h, slot, TdataOp::Write1(v))?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -395,7 +517,7 @@ impl RunControl {
     /// Which of the API's triggers on halted hart `h` fired (hit bits; they stay set until
     /// the hart runs again, so every reader of this stop sees the same answer).
     pub(crate) fn hit_trigger(&self, s: &mut Session, h: usize) -> Result<Option<TriggerId>> {
-        let armed: Vec<(TriggerId, usize)> = self
+        let armed: Vec<(TriggerId, usize, u64)> = self
             .inner
             .triggers()
             .armed
@@ -404,13 +526,12 @@ impl RunControl {
                 a.slots
                     .iter()
                     .filter(|(x, _)| *x == h)
-                    .flat_map(move |(_, v)| v.iter().map(move |&(slot, _)| (id, slot)))
+                    .flat_map(move |(_, v)| v.iter().map(move |&(slot, _)| (id, slot, a.hit)))
             })
             .collect();
         let mut found = None;
-        for (id, slot) in armed {
-            // mcontrol: hit at 20; mcontrol6: hit0 at 22, hit1 at 25.
-            if s.tdata(h, slot, TdataOp::Read)? & HITS != 0 {
+        for (id, slot, hit) in armed {
+            if s.tdata(h, slot, TdataOp::Read)? & hit != 0 {
                 found.get_or_insert(id);
             }
         }

@@ -326,6 +326,32 @@ static int session(unsigned port, uint64_t base, uint64_t data, uint64_t reset_p
     CHECK(after - before == 10, "s0 went from %" PRIu64 " to %" PRIu64 " in 50 steps", before,
           after);
 
+    /* Run until a time 12,345 ns on (one instruction a nanosecond), then a counter. */
+    uint64_t t2 = 0, t3 = 0;
+    CALL(mcd_qry_current_time_f(core, &t2));
+    CALL(mcd_run_until_f(core, false, false, 12345000));
+    st = wait_debug();
+    CHECK(strcmp(st.stop_str, "run-until time reached") == 0, "run-until: %s", st.stop_str);
+    CALL(mcd_qry_current_time_f(core, &t3));
+    CHECK(t3 - t2 == 12345000, "ran %" PRIu64 " ps", t3 - t2);
+    mcd_trig_counter_st ct = {0};
+    ct.struct_size = sizeof ct;
+    ct.type = MCD_TRIG_TYPE_COUNTER;
+    ct.action = MCD_TRIG_ACTION_DBG_DEBUG;
+    ct.count_value = 25;
+    uint32_t cid = 0;
+    CALL(mcd_create_trig_f(core, &ct, &cid));
+    CALL(mcd_qry_trig_state_f(core, cid, &ts));
+    CHECK(ts.count_valid && ts.count_value == 25, "counter at %" PRIu64, ts.count_value);
+    before = read_reg(s0_reg);
+    CALL(mcd_run_f(core, false));
+    st = wait_debug();
+    CHECK(st.trig_id == cid, "stopped by %u, not the counter %u", st.trig_id, cid);
+    CHECK(read_reg(s0_reg) - before == 5, "25 instructions are 5 iterations");
+    CALL(mcd_remove_trig_f(core, cid));
+    ct.count_value = 20000;
+    CHECK(mcd_create_trig_f(core, &ct, &cid) == MCD_RET_ACT_HANDLE_ERROR, "20000 accepted");
+
     /* Reset with halt lands in Debug Mode at the reset vector. */
     uint32_t classes = 0;
     CALL(mcd_qry_rst_classes_f(core, &classes));

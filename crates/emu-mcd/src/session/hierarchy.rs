@@ -259,7 +259,7 @@ impl Session {
         Ok(members(json!({
             "instret": instret,
             "cycles": cycles,
-            "time-ps": cycles.saturating_mul(1000),
+            "time-ps": cycles.saturating_mul(PS_PER_CYCLE),
         })))
     }
 

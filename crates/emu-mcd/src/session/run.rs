@@ -17,18 +17,79 @@ impl Session {
         let sel = self.sel(h, global);
         self.drain();
         let harts = sel.harts(self.cores.len());
-        for &x in &harts {
+        self.going(&harts);
+        self.rc
+            .resume(sel)
+            .map_err(|e| McdError::rc(run_error(&e), &e))?;
+        Ok(Map::new())
+    }
+
+    /// `harts` are about to run: what stopped them before is old news.
+    fn going(&mut self, harts: &[usize]) {
+        for &x in harts {
             let before = self.rc.halts(x);
             let c = &mut self.cores[x];
             c.bare = None;
             c.awaiting = true;
             c.last = None;
+            c.until = None;
+            c.until_reached = false;
             // Reports of halts before this resume are old news, however late they come.
             c.seen = c.seen.max(before);
         }
-        self.rc
-            .resume(sel)
-            .map_err(|e| McdError::rc(run_error(&e), &e))?;
+    }
+
+    /// `mcd-run-until {core-uid, global, absolute-time, run-until-time}`: run until the
+    /// core's time (`mcd-qry-current-time`'s `time-ps`: one instruction per nanosecond)
+    /// reaches `run-until-time`, or for that long when `absolute-time` is false; then the
+    /// core is in DEBUG with stop-str "run-until time reached". A trigger that hits first
+    /// stops it as usual. Each core runs on an Sdtrig instruction counter
+    /// ([`RunControl::run_for`]).
+    pub(super) fn run_until(&mut self, a: &Args<'_>) -> Result<Members> {
+        let h = self.core(a)?;
+        let global = a.bool_or("global", false)?;
+        let absolute = a.bool_or("absolute-time", false)?;
+        let t: u64 = a.parse("run-until-time")?;
+        let harts = self.sel(h, global).harts(self.cores.len());
+        let mut plan = Vec::new();
+        for &x in &harts {
+            if self.rc.status(x) != Ok(HartStatus::Halted) {
+                return Err(McdError::usage(format!(
+                    "core {x} is running: stop it before mcd-run-until"
+                )));
+            }
+            let n = if absolute {
+                let now = self
+                    .rc
+                    .read_register(x, RegId::Csr(0xb00))
+                    .map_err(|e| McdError::rc(err::GENERAL, &e))?
+                    .saturating_mul(PS_PER_CYCLE);
+                t.saturating_sub(now).div_ceil(PS_PER_CYCLE)
+            } else {
+                t.div_ceil(PS_PER_CYCLE)
+            };
+            plan.push((x, n));
+        }
+        self.drain();
+        // Harts with the same count go together (all of them, unless times differ).
+        let mut rest = plan;
+        while let Some(&(_, n)) = rest.first() {
+            let (now, later): (Vec<_>, Vec<_>) = rest.iter().partition(|(_, m)| *m == n);
+            rest = later;
+            let group: Vec<usize> = now.iter().map(|(x, _)| *x).collect();
+            if n == 0 {
+                // There already: nothing runs, the state stays as it is.
+                continue;
+            }
+            self.going(&group);
+            let ids = self
+                .rc
+                .run_for(HartSel::Group(group), n)
+                .map_err(|e| McdError::rc(run_error(&e), &e))?;
+            for (x, id) in ids {
+                self.cores[x].until = Some(id);
+            }
+        }
         Ok(Map::new())
     }
 
@@ -143,6 +204,9 @@ impl Session {
                     c.events |= event::TRIGGER_CHANGE;
                 }
             }
+            c.until_reached =
+                matches!(ev.cause, StopCause::Trigger(Some(id)) if c.until == Some(id));
+            c.until = None;
             c.last = Some((ev.cause, trig));
             c.events |= event::STOPPED;
             c.awaiting = false;
@@ -167,6 +231,10 @@ impl Session {
             info_str: String::new(),
         };
         match status {
+            HartStatus::Running if self.rc.waiting(h) => {
+                st.state = core_state::HALTED;
+                st.info_str = "halted".into();
+            }
             HartStatus::Running => {
                 st.state = core_state::RUNNING;
                 st.info_str = "running".into();
@@ -178,7 +246,11 @@ impl Session {
                 st.state = core_state::DEBUG;
                 let (cause, trig) = c.last.unwrap_or((StopCause::HaltRequest, 0));
                 st.trig_id = trig;
-                st.stop_str = stop_text(cause, trig);
+                st.stop_str = if c.until_reached {
+                    "run-until time reached".into()
+                } else {
+                    stop_text(cause, trig)
+                };
                 st.info_str = "halted in Debug Mode".into();
             }
             HartStatus::Unavailable => {

@@ -1,5 +1,6 @@
-//! Triggers: MCD's simple and complex core triggers on Sdtrig triggers armed through
-//! the Debug Module.
+//! Triggers: MCD's simple and complex core triggers and its counters, on Sdtrig triggers
+//! armed through the Debug Module (`mcontrol`/`mcontrol6` for addresses, `icount` for
+//! counters).
 
 use super::*;
 
@@ -8,12 +9,13 @@ impl Session {
         self.core(a)?;
         Ok(members(json!({
             "trig-info": {
-                "type": trig_type::IP | trig_type::READ | trig_type::WRITE | trig_type::RW,
+                "type": trig_type::IP | trig_type::READ | trig_type::WRITE | trig_type::RW
+                    | trig_type::COUNTER,
                 "option": trig_opt::IMPL_HARDWARE,
                 "action": trig_action::DBG_DEBUG,
                 "trig-number": crate::wire::MAX_TRIGS,
                 "state-number": 0,
-                "counter-number": 0,
+                "counter-number": crate::wire::MAX_TRIGS,
                 "sw-breakpoints": false,
             }
         })))
@@ -30,13 +32,19 @@ impl Session {
     pub(super) fn create_trig(&mut self, a: &Args<'_>) -> Result<Members> {
         let h = self.core(a)?;
         let trig: Value = a.parse("trig")?;
-        let (member, body) = match (trig.get("trig-simple-core"), trig.get("trig-complex-core")) {
-            (Some(b), None) => ("trig-simple-core", b),
-            (None, Some(b)) => ("trig-complex-core", b),
+        let (member, body) = match (
+            trig.get("trig-simple-core"),
+            trig.get("trig-complex-core"),
+            trig.get("trig-counter"),
+        ) {
+            (Some(b), None, None) => ("trig-simple-core", b),
+            (None, Some(b), None) => ("trig-complex-core", b),
+            (None, None, Some(b)) => return self.create_counter(h, b),
             _ => {
                 return Err(McdError::new(
                     err::TRIG_CREATE,
-                    "trig needs exactly one of trig-simple-core and trig-complex-core",
+                    "trig needs exactly one of trig-simple-core, trig-complex-core and \
+                     trig-counter",
                 ));
             }
         };
@@ -48,12 +56,7 @@ impl Session {
                 "trig-complex-core needs data-start",
             ));
         }
-        if self.trigs.len() >= crate::wire::MAX_TRIGS {
-            return Err(McdError::new(
-                err::TRIG_CREATE,
-                "the trigger set is full (32 triggers)",
-            ));
-        }
+        self.room()?;
         let kind = t.kind & !trig_type::NOCYCLE;
         if ![
             trig_type::IP,
@@ -121,6 +124,74 @@ impl Session {
                 rc_id: armed,
                 accepted: accepted.clone(),
                 captured: false,
+                counter: false,
+            },
+        );
+        Ok(members(json!({ "trig": accepted, "trig-id": id })))
+    }
+
+    fn room(&self) -> Result<()> {
+        if self.trigs.len() >= crate::wire::MAX_TRIGS {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                "the trigger set is full (32 triggers)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A counter trigger: the core stops (DEBUG) once `count-value` instructions have
+    /// retired or trapped outside Debug Mode (an Sdtrig `icount` trigger, whose count has
+    /// 14 bits); each time it runs on after that, it counts `reload-value` again (0: once).
+    fn create_counter(&mut self, h: usize, body: &Value) -> Result<Members> {
+        let mut t = TrigCounter::deserialize(body)
+            .map_err(|e| McdError::new(err::TRIG_CREATE, format!("trig-counter: {e}")))?;
+        self.room()?;
+        if t.kind & !trig_type::NOCYCLE != trig_type::COUNTER {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!("trig-counter with type {:#x}: COUNTER (0x40)", t.kind),
+            ));
+        }
+        if t.action != trig_action::DEFAULT && t.action != trig_action::DBG_DEBUG {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!(
+                    "action {:#x}: emu's counters stop the core (DBG_DEBUG)",
+                    t.action
+                ),
+            ));
+        }
+        let max = emu_runctl::ICOUNT_MAX;
+        if t.count_value == 0 || t.count_value > max || t.reload_value > max {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!(
+                    "count-value {} and reload-value {}: an Sdtrig icount counts 1 to {max} \
+                     instructions (reload 0: once)",
+                    t.count_value, t.reload_value
+                ),
+            ));
+        }
+        if t.option & trig_opt::IMPL_SOFTWARE != 0 {
+            t.option = t.option & !trig_opt::IMPL_SOFTWARE | trig_opt::IMPL_HARDWARE;
+            t.modified = true;
+        }
+        let armed = self
+            .rc
+            .add_instruction_counter(h, t.count_value, t.reload_value)
+            .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
+        let id = self.next_trig;
+        self.next_trig = self.next_trig.wrapping_add(1).max(1);
+        let accepted = json!({ "trig-counter": t });
+        self.trigs.insert(
+            id,
+            Trig {
+                hart: h,
+                rc_id: armed,
+                accepted: accepted.clone(),
+                captured: false,
+                counter: true,
             },
         );
         Ok(members(json!({ "trig": accepted, "trig-id": id })))
@@ -160,12 +231,19 @@ impl Session {
         let id = self.trig_of(a, h)?;
         self.drain();
         let captured = self.trigs.get(&id).is_some_and(|t| t.captured);
+        // A counter's count left is read from the hart while it is halted.
+        let count = match self.trigs.get(&id) {
+            Some(t) if t.counter && self.rc.status(h) == Ok(HartStatus::Halted) => {
+                self.rc.counter_value(t.rc_id, h).ok()
+            }
+            _ => None,
+        };
         let st = TrigState {
             active: true,
             captured,
             captured_valid: true,
-            count_value: 0,
-            count_valid: false,
+            count_value: count.unwrap_or(0),
+            count_valid: count.is_some(),
         };
         Ok(members(json!({ "trig-state": st })))
     }
