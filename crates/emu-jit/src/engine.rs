@@ -82,6 +82,9 @@ impl std::hash::Hasher for KeyHasher {
 
 type KeyMap<V> = HashMap<BlockKey, V, std::hash::BuildHasherDefault<KeyHasher>>;
 
+/// A shelved block, with the execute ranges near it it was translated under.
+type Shelved = (Vec<(u64, u64)>, Block);
+
 #[derive(Clone, Copy)]
 struct Block {
     entry: BlockFn,
@@ -89,8 +92,6 @@ struct Block {
     len: u64,
     /// End of its virtual bytes (for execute-trigger invalidation).
     vend: u64,
-    /// End of its physical bytes.
-    pa_end: u64,
     /// An execute trigger may match its first instruction: ask the hart before running it.
     check: bool,
 }
@@ -108,6 +109,9 @@ pub struct JitStats {
     pub flushes: u64,
     /// Blocks Cranelift refused (a translator bug; the dispatcher then interprets).
     pub failed: u64,
+    /// Blocks brought back from the shelf instead of being translated again (an execute
+    /// trigger returned to what they were translated under).
+    pub reused: u64,
 }
 
 /// Configuration of a JIT engine.
@@ -156,6 +160,12 @@ pub struct JitEngine {
     /// `trig_version`: blocks end before instructions there, and the dispatcher asks the
     /// hart before running a block that starts there.
     exec_ranges: Vec<(u64, u64)>,
+    /// Blocks put aside when an execute trigger started or stopped covering them, with the
+    /// execute ranges near them they were translated under (`shape`). A debugger that
+    /// steps over a breakpoint disarms it and arms it again every time; the block it
+    /// dropped comes back from here instead of costing a Cranelift compile (~100 us).
+    /// Shelved blocks stay in the code map, so a write to their code drops them too.
+    shelf: KeyMap<Vec<Shelved>>,
     /// The hart's trigger version the blocks were translated for.
     trig_version: u64,
     /// What blocks get besides the hart: shared with [`Preempt`], which zeroes its limit.
@@ -210,6 +220,7 @@ impl JitEngine {
             single_step: cfg.single_step,
             vpages: HashMap::new(),
             exec_ranges: Vec::new(),
+            shelf: KeyMap::default(),
             trig_version: 0,
             frame: Arc::default(),
             host_epoch: 0,
@@ -221,6 +232,7 @@ impl JitEngine {
     /// Drop every translated block.
     pub fn flush(&mut self) {
         self.blocks.clear();
+        self.shelf.clear();
         self.vpages.clear();
         self.jump_cache.fill(None);
         self.code.clear();
@@ -233,14 +245,37 @@ impl JitEngine {
     /// Drop the blocks translated from physical addresses `[start, end)`.
     pub fn invalidate_range(&mut self, start: u64, end: u64) {
         let gone = self.code.invalidate(start, end);
-        if !gone.is_empty() {
-            self.jump_cache.fill(None);
-        }
         for k in gone {
+            self.forget_jump(k);
             if self.blocks.remove(&k).is_some() {
                 self.stats.invalidated += 1;
             }
+            self.shelf.remove(&k);
         }
+    }
+
+    fn jump_slot(k: BlockKey) -> usize {
+        (k.pc >> 1) as usize % JUMP_CACHE
+    }
+
+    /// Take `k` out of the jump cache (its one slot: clearing the whole cache, 4096 entries,
+    /// would cost more than a debugger's trigger write).
+    fn forget_jump(&mut self, k: BlockKey) {
+        let slot = Self::jump_slot(k);
+        if self.jump_cache[slot].is_some_and(|(x, _)| x == k) {
+            self.jump_cache[slot] = None;
+        }
+    }
+
+    /// The execute ranges in `ranges` that can shape a block starting at `pc` (one that
+    /// reaches at most a page and an instruction further).
+    fn shape(ranges: &[(u64, u64)], pc: u64) -> Vec<(u64, u64)> {
+        let last = pc.saturating_add(0x1000 + 4);
+        ranges
+            .iter()
+            .filter(|&&(lo, hi)| pc <= hi && lo <= last)
+            .copied()
+            .collect()
     }
 
     /// Whether an armed execute trigger may match an instruction in `[pc, pc + len)`.
@@ -272,7 +307,7 @@ impl JitEngine {
             .chain(self.exec_ranges.iter().filter(|r| !now.contains(r)))
             .copied()
             .collect();
-        self.exec_ranges = now;
+        let old = std::mem::replace(&mut self.exec_ranges, now);
         self.trig_version = hart.trig.version;
         for (lo, hi) in changed {
             // Wide ranges (>= 256 KiB) cost a whole flush rather than a page walk.
@@ -280,32 +315,73 @@ impl JitEngine {
                 self.flush();
                 return;
             }
-            self.invalidate_virtual(lo, hi);
+            self.shelve_virtual(lo, hi, &old);
         }
     }
 
-    /// Drop the blocks with a virtual byte in `[lo, hi]`.
-    fn invalidate_virtual(&mut self, lo: u64, hi: u64) {
+    /// Most versions of one block kept on the shelf.
+    const SHELF_DEPTH: usize = 4;
+
+    /// Put aside the blocks with a virtual byte in `[lo, hi]`, translated under the execute
+    /// ranges `old`.
+    fn shelve_virtual(&mut self, lo: u64, hi: u64, old: &[(u64, u64)]) {
         // Blocks never span more than a page plus one instruction, so a block overlapping
         // the range starts at most a page before it.
         let first = (lo >> 12).saturating_sub(1);
-        let mut phys = Vec::new();
+        let mut off = Vec::new();
         for page in first..=hi >> 12 {
             let Some(list) = self.vpages.get_mut(&page) else {
                 continue;
             };
             list.retain(|k| match self.blocks.get(k) {
                 Some(b) if k.pc <= hi && lo < b.vend => {
-                    phys.push((k.pa, b.pa_end));
+                    off.push(*k);
                     false
                 }
                 Some(_) => true,
                 None => false, // dropped since (code written, or an earlier range)
             });
         }
-        for (start, end) in phys {
-            self.invalidate_range(start, end);
+        for k in off {
+            self.forget_jump(k);
+            let Some(b) = self.blocks.remove(&k) else {
+                continue; // on two pages: shelved already
+            };
+            self.stats.invalidated += 1;
+            // Out of the other page's list too.
+            for page in [k.pc >> 12, b.vend.wrapping_sub(1) >> 12] {
+                if let Some(list) = self.vpages.get_mut(&page) {
+                    list.retain(|x| *x != k);
+                }
+            }
+            let shape = Self::shape(old, k.pc);
+            let versions = self.shelf.entry(k).or_default();
+            versions.retain(|(s, _)| *s != shape);
+            if versions.len() >= Self::SHELF_DEPTH {
+                versions.remove(0);
+            }
+            versions.push((shape, b));
         }
+    }
+
+    /// The shelved version of block `key` translated under the execute ranges in force
+    /// now, put back in service.
+    fn unshelve(&mut self, key: BlockKey) -> Option<Block> {
+        let versions = self.shelf.get_mut(&key)?;
+        let shape = Self::shape(&self.exec_ranges, key.pc);
+        let i = versions.iter().position(|(s, _)| *s == shape)?;
+        let (_, b) = versions.swap_remove(i);
+        if versions.is_empty() {
+            self.shelf.remove(&key);
+        }
+        for page in [key.pc >> 12, b.vend.wrapping_sub(1) >> 12] {
+            let list = self.vpages.entry(page).or_default();
+            if !list.contains(&key) {
+                list.push(key);
+            }
+        }
+        self.stats.reused += 1;
+        Some(b)
     }
 
     /// Adopt the bus's RAM window (blocks embed it, so a different window drops them).
@@ -471,7 +547,6 @@ impl JitEngine {
             entry,
             len,
             vend: pc,
-            pa_end: pa,
             check: !may_loop,
         })
     }
@@ -484,7 +559,7 @@ impl JitEngine {
         bus: &dyn Bus,
         key: BlockKey,
     ) -> std::result::Result<Block, Option<Exception>> {
-        let slot = (key.pc >> 1) as usize % JUMP_CACHE;
+        let slot = Self::jump_slot(key);
         if let Some((k, b)) = self.jump_cache[slot]
             && k == key
         {
@@ -493,6 +568,11 @@ impl JitEngine {
         if let Some(b) = self.blocks.get(&key) {
             self.jump_cache[slot] = Some((key, *b));
             return Ok(*b);
+        }
+        if let Some(b) = self.unshelve(key) {
+            self.blocks.insert(key, b);
+            self.jump_cache[slot] = Some((key, b));
+            return Ok(b);
         }
         let (inst, raw) = hart.fetch_at(key.pc, bus).map_err(Some)?;
         let first = GuestInsn {

@@ -792,3 +792,67 @@ fn trigger_count_is_configurable() {
     h.csr_write(TDATA1, M6 | M | EXEC).unwrap();
     assert!(!h.trig.exec, "nothing to arm");
 }
+
+/// A debugger stepping over a breakpoint disarms it and arms it again each time: the blocks
+/// that one change drops come back from the JIT's shelf when the trigger returns, instead of
+/// being compiled again; and a block whose code is written meanwhile never comes back.
+#[test]
+fn rearmed_breakpoints_reuse_their_blocks_and_written_code_is_not_reused() {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.label();
+    a.bind(lp);
+    a.addi(S0, S0, 1);
+    let at = a.here();
+    a.addi(S1, S1, 1);
+    a.j(lp);
+    let at = a.addr_of(at).unwrap();
+    let code = a.finish().unwrap();
+    let bus = common::bus_with(&code);
+    let mut h = Hart::new(HartId(0), IsaConfig::full(Xlen::X64), BASE);
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    let set = |h: &mut Hart, tdata1: u64| {
+        h.debug_mode = true;
+        h.csr_write(TSELECT, 0).unwrap();
+        h.csr_write(TDATA2, at).unwrap();
+        h.csr_write(TDATA1, tdata1).unwrap();
+        h.debug_mode = false;
+    };
+    let bp = M6 | DMODE | ACTION_DEBUG | M | EXEC;
+    // Stop at the breakpoint, then step over it with it disarmed: `rounds` times.
+    let cycle = |h: &mut Hart, jit: &mut JitEngine, rounds: usize| {
+        for _ in 0..rounds {
+            set(h, bp);
+            jit.run(h, &bus, 0, 1000, &mut || false);
+            assert!(h.debug_mode);
+            assert_eq!(h.debug.dpc, at);
+            h.debug_mode = false;
+            h.pc = at;
+            set(h, 0);
+            let r = jit.run(h, &bus, 0, 7, &mut || false);
+            assert_eq!(r.executed, 7);
+            assert!(!h.debug_mode);
+        }
+    };
+    cycle(&mut h, &mut jit, 2);
+    let compiled = jit.stats.compiled;
+    let (s0, s1) = (h.x[S0 as usize], h.x[S1 as usize]);
+    cycle(&mut h, &mut jit, 10);
+    assert_eq!(jit.stats.compiled, compiled, "nothing compiled again");
+    assert!(jit.stats.reused >= 10, "{:?}", jit.stats);
+    // Each round: to the breakpoint, then 7 more (the addi s1 there, j, and two loops).
+    assert_eq!(h.x[S1 as usize] - s1, 10 * 3);
+    assert_eq!(h.x[S0 as usize] - s0, 10 * 3);
+    // Halted at the breakpoint, the debugger rewrites the instruction there: stepping over
+    // it runs the new code, not a block kept from before.
+    set(&mut h, bp);
+    jit.run(&mut h, &bus, 0, 1000, &mut || false);
+    assert!(h.debug_mode);
+    common::load(&bus, at, &common::words(&[0x0054_8493])); // addi s1, s1, 5
+    bus.note_host_write(at, at + 4); // as a debugger's write says
+    let s1 = h.x[S1 as usize];
+    h.debug_mode = false;
+    h.pc = at;
+    set(&mut h, 0);
+    jit.run(&mut h, &bus, 0, 7, &mut || false);
+    assert_eq!(h.x[S1 as usize] - s1, 5 + 5 + 5);
+}

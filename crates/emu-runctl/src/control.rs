@@ -225,13 +225,24 @@ impl RunControl {
     /// The stop event for hart `hart`, halted with `dcsr`: a trigger cause is resolved to
     /// the API's trigger whose hit bits are set.
     pub(crate) fn resolve(&self, s: &mut Session, hart: usize, dcsr: u32, seq: u64) -> StopEvent {
+        // The same halt resolves the same way (the hit bits stay until the hart runs):
+        // once is enough.
+        if let Some(Some(e)) = s.resolved.get(hart)
+            && e.seq == seq
+        {
+            return *e;
+        }
         let cause = match StopCause::from_dcsr(dcsr) {
             StopCause::Trigger(None) => {
                 StopCause::Trigger(self.hit_trigger(s, hart).ok().flatten())
             }
             c => c,
         };
-        StopEvent { hart, cause, seq }
+        let e = StopEvent { hart, cause, seq };
+        if let Some(r) = s.resolved.get_mut(hart) {
+            *r = Some(e);
+        }
+        e
     }
 
     /// How many times hart `h` has halted: the `seq` of its latest stop event. A front end
@@ -249,6 +260,11 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let seq = s.dm.halts(h);
+        if let Some(Some(e)) = s.resolved.get(h)
+            && e.seq == seq
+        {
+            return Ok(*e);
+        }
         let dcsr = s.read_reg(h, RegId::Csr(0x7b0))? as u32;
         Ok(self.resolve(&mut s, h, dcsr, seq))
     }

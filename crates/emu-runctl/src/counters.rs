@@ -133,11 +133,7 @@ impl RunControl {
     /// the hart stopped must let it run on and halt it. A hart at the end of its last chunk
     /// has finished the run: that stop stands, and its counter stays until the hart runs
     /// again so the stop resolves to it.
-    pub(crate) fn cancel_budget(
-        &self,
-        s: &mut Session,
-        h: usize,
-    ) -> Result<(Halts, bool)> {
+    pub(crate) fn cancel_budget(&self, s: &mut Session, h: usize) -> Result<(Halts, bool)> {
         let b = self
             .inner
             .triggers()

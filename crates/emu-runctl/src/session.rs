@@ -33,6 +33,9 @@ pub(crate) struct Session {
     pub(crate) progbuf_op: Option<u8>,
     /// The trigger programs, assembled once.
     pub(crate) programs: [Option<Vec<u32>>; 3],
+    /// Per hart: its latest stop, once resolved (a halt is resolved once, by whoever comes
+    /// first: the event thread or a front end that saw the hart halted).
+    pub(crate) resolved: Vec<Option<crate::types::StopEvent>>,
 }
 
 impl Session {
@@ -55,6 +58,7 @@ impl Session {
             progbuf: None,
             progbuf_op: None,
             programs: Default::default(),
+            resolved: vec![None; harts],
         }
     }
 
