@@ -67,7 +67,7 @@ pub(crate) struct Triggers {
     /// Per hart: `None` until probed, then which slots the API uses.
     used: Vec<Option<Vec<bool>>>,
     pub(crate) armed: BTreeMap<TriggerId, Armed>,
-    pub(crate) next: u32,
+    next: u32,
     /// Per hart: a [`RunControl::run_for`] under way.
     pub(crate) budget: Vec<Option<crate::counters::Budget>>,
     /// Counters of budgets that ended, `(hart, id)`: taken out when the hart runs again.
@@ -107,6 +107,34 @@ impl Triggers {
             }
         }
         self.spent.retain(|(h, _)| !harts.contains(h));
+    }
+}
+
+/// What [`on_each`] armed: per hart, its slots and the `tdata1` written to each.
+type Done = Vec<(usize, Vec<(usize, u64)>)>;
+
+/// Arm on each of `harts` with `f` until one fails: what was armed, and the failure.
+fn on_each(
+    harts: &[usize],
+    mut f: impl FnMut(usize) -> Result<Vec<(usize, u64)>>,
+) -> (Done, Option<RcError>) {
+    let mut done = Vec::new();
+    for &h in harts {
+        match f(h) {
+            Ok(slots) => done.push((h, slots)),
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+impl Triggers {
+    /// Record `a` under a new id.
+    fn insert(&mut self, a: Armed) -> TriggerId {
+        let id = TriggerId(self.next);
+        self.next += 1;
+        self.armed.insert(id, a);
+        id
     }
 }
 
@@ -210,31 +238,18 @@ impl RunControl {
         let harts = sel.harts(s.harts);
         let parts = plan(lo, hi);
         let xlen = s.xlen;
-        let mut done: Vec<(usize, Vec<(usize, u64)>)> = Vec::new();
-        let mut failed = None;
-        for &h in &harts {
-            match self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen) {
-                Ok(slots) => done.push((h, slots)),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
-            }
-        }
-        let id = TriggerId(t.next);
-        t.next += 1;
-        t.armed.insert(
-            id,
-            Armed {
-                lo,
-                hi,
-                exec,
-                after,
-                hit: HITS,
-                reload: None,
-                slots: done,
-            },
-        );
+        let (done, failed) = on_each(&harts, |h| {
+            self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
+        });
+        let id = t.insert(Armed {
+            lo,
+            hi,
+            exec,
+            after,
+            hit: HITS,
+            reload: None,
+            slots: done,
+        });
         if let Some(e) = failed {
             // All or nothing: undo the harts already armed.
             drop(t);
@@ -318,10 +333,9 @@ impl RunControl {
         let mut t = self.inner.triggers();
         let xlen = s.xlen;
         let v = icount_tdata1(xlen, count);
-        let mut done: Vec<(usize, Vec<(usize, u64)>)> = Vec::new();
-        let mut failed = None;
-        for &h in harts {
-            let r = s.check_hart(h).and_then(|()| {
+        let (done, failed) = on_each(harts, |h| {
+            s.check_hart(h)?;
+            {
                 self.with_halted(s, h, |s| {
                     let used = Self::probe(s, &mut t, h)?;
                     let slot = used.iter().position(|u| !u).ok_or(RcError::NoTrigger(h))?;
@@ -343,29 +357,17 @@ impl RunControl {
                     }
                     Ok(vec![(slot, got)])
                 })
-            });
-            match r {
-                Ok(slots) => done.push((h, slots)),
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
             }
-        }
-        let id = TriggerId(t.next);
-        t.next += 1;
-        t.armed.insert(
-            id,
-            Armed {
-                lo: 0,
-                hi: 0,
-                exec: false,
-                after: false,
-                hit: ICOUNT_HIT,
-                reload: Some(reload),
-                slots: done,
-            },
-        );
+        });
+        let id = t.insert(Armed {
+            lo: 0,
+            hi: 0,
+            exec: false,
+            after: false,
+            hit: ICOUNT_HIT,
+            reload: Some(reload),
+            slots: done,
+        });
         drop(t);
         if let Some(e) = failed {
             let _ = self.remove_locked(s, id);

@@ -114,9 +114,13 @@ impl Session {
             }
         }
         .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
+        Ok(self.keep(h, armed, json!({ member: t }), false))
+    }
+
+    /// Record trigger `armed` of hart `h` under a new MCD id: the reply.
+    fn keep(&mut self, h: usize, armed: TriggerId, accepted: Value, counter: bool) -> Members {
         let id = self.next_trig;
         self.next_trig = self.next_trig.wrapping_add(1).max(1);
-        let accepted = json!({ member: t });
         self.trigs.insert(
             id,
             Trig {
@@ -124,10 +128,10 @@ impl Session {
                 rc_id: armed,
                 accepted: accepted.clone(),
                 captured: false,
-                counter: false,
+                counter,
             },
         );
-        Ok(members(json!({ "trig": accepted, "trig-id": id })))
+        members(json!({ "trig": accepted, "trig-id": id }))
     }
 
     fn room(&self) -> Result<()> {
@@ -181,20 +185,7 @@ impl Session {
             .rc
             .add_instruction_counter(h, t.count_value, t.reload_value)
             .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
-        let id = self.next_trig;
-        self.next_trig = self.next_trig.wrapping_add(1).max(1);
-        let accepted = json!({ "trig-counter": t });
-        self.trigs.insert(
-            id,
-            Trig {
-                hart: h,
-                rc_id: armed,
-                accepted: accepted.clone(),
-                captured: false,
-                counter: true,
-            },
-        );
-        Ok(members(json!({ "trig": accepted, "trig-id": id })))
+        Ok(self.keep(h, armed, json!({ "trig-counter": t }), true))
     }
 
     pub(super) fn trig_of(&self, a: &Args<'_>, h: usize) -> Result<u32> {
