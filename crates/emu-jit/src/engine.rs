@@ -349,7 +349,7 @@ impl JitEngine {
             };
             self.stats.invalidated += 1;
             // Out of the other page's list too.
-            for page in [k.pc >> 12, b.vend.wrapping_sub(1) >> 12] {
+            for page in Self::vpages_of(k, b.vend) {
                 if let Some(list) = self.vpages.get_mut(&page) {
                     list.retain(|x| *x != k);
                 }
@@ -370,18 +370,29 @@ impl JitEngine {
         let versions = self.shelf.get_mut(&key)?;
         let shape = Self::shape(&self.exec_ranges, key.pc);
         let i = versions.iter().position(|(s, _)| *s == shape)?;
-        let (_, b) = versions.swap_remove(i);
+        // Oldest first: the depth limit drops the oldest.
+        let (_, b) = versions.remove(i);
         if versions.is_empty() {
             self.shelf.remove(&key);
         }
-        for page in [key.pc >> 12, b.vend.wrapping_sub(1) >> 12] {
+        self.enlist(key, b.vend);
+        self.stats.reused += 1;
+        Some(b)
+    }
+
+    /// The virtual pages of block `key` ending at `vend` (one, or two when it straddles).
+    fn vpages_of(key: BlockKey, vend: u64) -> [u64; 2] {
+        [key.pc >> 12, vend.wrapping_sub(1) >> 12]
+    }
+
+    /// List block `key` ending at `vend` under its virtual pages.
+    fn enlist(&mut self, key: BlockKey, vend: u64) {
+        for page in Self::vpages_of(key, vend) {
             let list = self.vpages.entry(page).or_default();
             if !list.contains(&key) {
                 list.push(key);
             }
         }
-        self.stats.reused += 1;
-        Some(b)
     }
 
     /// Adopt the bus's RAM window (blocks embed it, so a different window drops them).
@@ -537,12 +548,7 @@ impl JitEngine {
             }
         }
         self.stats.compiled += 1;
-        for page in [key.pc >> 12, pc.wrapping_sub(1) >> 12] {
-            let list = self.vpages.entry(page).or_default();
-            if !list.contains(&key) {
-                list.push(key);
-            }
-        }
+        self.enlist(key, pc);
         Ok(Block {
             entry,
             len,

@@ -30,3 +30,46 @@ pub const UART_IRQ: usize = 10;
 pub const RAM_BASE: u64 = 0x8000_0000;
 /// Default RAM size (128 MiB, QEMU virt's default).
 pub const RAM_DEFAULT_SIZE: u64 = 128 << 20;
+
+/// What a region of the map holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// Read-write memory.
+    Ram,
+    /// Read-only memory.
+    Rom,
+    /// Device registers.
+    Mmio,
+}
+
+/// One region of the physical map, for debuggers' memory maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Its name.
+    pub name: &'static str,
+    /// First address.
+    pub start: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// What it holds.
+    pub kind: RegionKind,
+}
+
+/// The physical map with `ram_size` bytes of RAM, in address order.
+pub fn regions(ram_size: u64) -> [Region; 7] {
+    let r = |name, start, len, kind| Region {
+        name,
+        start,
+        len,
+        kind,
+    };
+    [
+        r("debug-module", DM_BASE, DM_SIZE, RegionKind::Mmio),
+        r("rom", ROM_BASE, ROM_SIZE, RegionKind::Rom),
+        r("test-finisher", TEST_BASE, TEST_SIZE, RegionKind::Mmio),
+        r("clint", CLINT_BASE, CLINT_SIZE, RegionKind::Mmio),
+        r("plic", PLIC_BASE, PLIC_SIZE, RegionKind::Mmio),
+        r("uart", UART_BASE, UART_SIZE, RegionKind::Mmio),
+        r("ram", RAM_BASE, ram_size, RegionKind::Ram),
+    ]
+}

@@ -282,12 +282,11 @@ pub struct TxList {
     pub num_tx_ok: u32,
 }
 
-/// `mcd_trig_simple_core_st`, and the complex trigger's extra members (present when the
-/// client sent `trig-complex-core`).
+/// The members every MCD trigger structure starts with.
 #[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct TrigCore {
+pub struct TrigHead {
     #[serde(rename = "type")]
     pub kind: u32,
     #[serde(default)]
@@ -300,6 +299,16 @@ pub struct TrigCore {
     pub modified: bool,
     #[serde(default)]
     pub state_mask: u32,
+}
+
+/// `mcd_trig_simple_core_st`, and the complex trigger's extra members (present when the
+/// client sent `trig-complex-core`).
+#[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TrigCore {
+    #[serde(flatten)]
+    pub head: TrigHead,
     pub addr_start: Addr,
     #[serde(default)]
     pub addr_range: u64,
@@ -312,18 +321,8 @@ pub struct TrigCore {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct TrigCounter {
-    #[serde(rename = "type")]
-    pub kind: u32,
-    #[serde(default)]
-    pub option: u32,
-    #[serde(default)]
-    pub action: u32,
-    #[serde(default)]
-    pub action_param: u32,
-    #[serde(default)]
-    pub modified: bool,
-    #[serde(default)]
-    pub state_mask: u32,
+    #[serde(flatten)]
+    pub head: TrigHead,
     pub count_value: u64,
     #[serde(default)]
     pub reload_value: u64,

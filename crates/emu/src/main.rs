@@ -113,23 +113,21 @@ struct GdbHost {
 
 /// The machine's physical memory map as MCD memory blocks.
 fn mcd_memory_map(ram_size: u64) -> Vec<emu_mcd::MemBlock> {
-    use emu_machine::map::*;
+    use emu_machine::map::{RegionKind, regions};
     use emu_mcd::{BlockKind, MemBlock};
-    let b = |name: &str, start, len, kind| MemBlock {
-        name: name.into(),
-        start,
-        len,
-        kind,
-    };
-    vec![
-        b("debug-module", DM_BASE, DM_SIZE, BlockKind::Mmio),
-        b("rom", ROM_BASE, ROM_SIZE, BlockKind::Rom),
-        b("test-finisher", TEST_BASE, TEST_SIZE, BlockKind::Mmio),
-        b("clint", CLINT_BASE, CLINT_SIZE, BlockKind::Mmio),
-        b("plic", PLIC_BASE, PLIC_SIZE, BlockKind::Mmio),
-        b("uart", UART_BASE, UART_SIZE, BlockKind::Mmio),
-        b("ram", RAM_BASE, ram_size, BlockKind::Ram),
-    ]
+    regions(ram_size)
+        .iter()
+        .map(|r| MemBlock {
+            name: r.name.into(),
+            start: r.start,
+            len: r.len,
+            kind: match r.kind {
+                RegionKind::Ram => BlockKind::Ram,
+                RegionKind::Rom => BlockKind::Rom,
+                RegionKind::Mmio => BlockKind::Mmio,
+            },
+        })
+        .collect()
 }
 
 impl emu_gdb::Host for GdbHost {
@@ -141,19 +139,17 @@ impl emu_gdb::Host for GdbHost {
     }
 
     fn memory_map(&self) -> Vec<emu_gdb::Region> {
-        use emu_machine::map::*;
-        vec![
-            emu_gdb::Region {
-                start: ROM_BASE,
-                len: ROM_SIZE,
-                rom: true,
-            },
-            emu_gdb::Region {
-                start: RAM_BASE,
-                len: self.ram_size,
-                rom: false,
-            },
-        ]
+        // GDB's map lists memory (it refuses accesses outside it): devices are left out.
+        use emu_machine::map::{RegionKind, regions};
+        regions(self.ram_size)
+            .iter()
+            .filter(|r| r.kind != RegionKind::Mmio)
+            .map(|r| emu_gdb::Region {
+                start: r.start,
+                len: r.len,
+                rom: r.kind == RegionKind::Rom,
+            })
+            .collect()
     }
 
     fn kill(&self) {

@@ -255,12 +255,21 @@ impl Session {
         };
         let instret = read(0xb02)?;
         let cycles = read(0xb00)?;
-        // emu's harts retire one instruction per cycle of a nominal 1 GHz clock.
         Ok(members(json!({
             "instret": instret,
             "cycles": cycles,
             "time-ps": cycles.saturating_mul(PS_PER_CYCLE),
         })))
+    }
+
+    /// Halted hart `h`'s time in picoseconds (`time-ps`): emu's harts retire one
+    /// instruction per cycle of a nominal 1 GHz clock.
+    pub(super) fn time_ps(&self, h: usize) -> Result<u64> {
+        let cycles = self
+            .rc
+            .read_register(h, RegId::Csr(0xb00))
+            .map_err(|e| McdError::rc(err::DEVICE_ACCESS, &e))?;
+        Ok(cycles.saturating_mul(PS_PER_CYCLE))
     }
 
     /// `mcd-execute-command`: the debugger's text commands (`help` lists them), the same

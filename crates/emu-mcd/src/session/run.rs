@@ -59,12 +59,7 @@ impl Session {
                 )));
             }
             let n = if absolute {
-                let now = self
-                    .rc
-                    .read_register(x, RegId::Csr(0xb00))
-                    .map_err(|e| McdError::rc(err::GENERAL, &e))?
-                    .saturating_mul(PS_PER_CYCLE);
-                t.saturating_sub(now).div_ceil(PS_PER_CYCLE)
+                t.saturating_sub(self.time_ps(x)?).div_ceil(PS_PER_CYCLE)
             } else {
                 t.div_ceil(PS_PER_CYCLE)
             };

@@ -57,7 +57,7 @@ impl Session {
             ));
         }
         self.room()?;
-        let kind = t.kind & !trig_type::NOCYCLE;
+        let kind = t.head.kind & !trig_type::NOCYCLE;
         if ![
             trig_type::IP,
             trig_type::READ,
@@ -70,33 +70,11 @@ impl Session {
                 err::TRIG_CREATE,
                 format!(
                     "trigger type {:#x}: emu's triggers are IP, READ, WRITE or RW",
-                    t.kind
+                    t.head.kind
                 ),
             ));
         }
-        if t.action != trig_action::DEFAULT && t.action != trig_action::DBG_DEBUG {
-            return Err(McdError::new(
-                err::TRIG_CREATE,
-                format!(
-                    "action {:#x}: emu's triggers stop the core (DBG_DEBUG)",
-                    t.action
-                ),
-            ));
-        }
-        if t.option & (trig_opt::OUT_OF_RANGE | trig_opt::DATA_IS_CONDITION) != 0 {
-            return Err(McdError::new(
-                err::TRIG_CREATE,
-                format!(
-                    "option {:#x}: out-of-range and data conditions are not supported",
-                    t.option
-                ),
-            ));
-        }
-        if t.option & trig_opt::IMPL_SOFTWARE != 0 {
-            // Sdtrig triggers serve software breakpoints as well: say so.
-            t.option = t.option & !trig_opt::IMPL_SOFTWARE | trig_opt::IMPL_HARDWARE;
-            t.modified = true;
-        }
+        accept_head(&mut t.head)?;
         let lo = t.addr_start.address;
         let hi = lo
             .checked_add(t.addr_range.max(1))
@@ -151,21 +129,13 @@ impl Session {
         let mut t = TrigCounter::deserialize(body)
             .map_err(|e| McdError::new(err::TRIG_CREATE, format!("trig-counter: {e}")))?;
         self.room()?;
-        if t.kind & !trig_type::NOCYCLE != trig_type::COUNTER {
+        if t.head.kind & !trig_type::NOCYCLE != trig_type::COUNTER {
             return Err(McdError::new(
                 err::TRIG_CREATE,
-                format!("trig-counter with type {:#x}: COUNTER (0x40)", t.kind),
+                format!("trig-counter with type {:#x}: COUNTER (0x40)", t.head.kind),
             ));
         }
-        if t.action != trig_action::DEFAULT && t.action != trig_action::DBG_DEBUG {
-            return Err(McdError::new(
-                err::TRIG_CREATE,
-                format!(
-                    "action {:#x}: emu's counters stop the core (DBG_DEBUG)",
-                    t.action
-                ),
-            ));
-        }
+        accept_head(&mut t.head)?;
         let max = emu_runctl::ICOUNT_MAX;
         if t.count_value == 0 || t.count_value > max || t.reload_value > max {
             return Err(McdError::new(
@@ -176,10 +146,6 @@ impl Session {
                     t.count_value, t.reload_value
                 ),
             ));
-        }
-        if t.option & trig_opt::IMPL_SOFTWARE != 0 {
-            t.option = t.option & !trig_opt::IMPL_SOFTWARE | trig_opt::IMPL_HARDWARE;
-            t.modified = true;
         }
         let armed = self
             .rc
@@ -222,11 +188,10 @@ impl Session {
         let id = self.trig_of(a, h)?;
         self.drain();
         let captured = self.trigs.get(&id).is_some_and(|t| t.captured);
-        // A counter's count left is read from the hart while it is halted.
+        // A counter's count left is read from the hart while it is halted (not valid
+        // while it runs: `counter_value` refuses a running hart).
         let count = match self.trigs.get(&id) {
-            Some(t) if t.counter && self.rc.status(h) == Ok(HartStatus::Halted) => {
-                self.rc.counter_value(t.rc_id, h).ok()
-            }
+            Some(t) if t.counter => self.rc.counter_value(t.rc_id, h).ok(),
             _ => None,
         };
         let st = TrigState {
@@ -297,4 +262,33 @@ impl Session {
             }
         })))
     }
+}
+
+/// What every kind of trigger must ask of emu: to stop the core (action DBG_DEBUG), with
+/// no out-of-range or data condition. A software breakpoint asked for is served by an
+/// Sdtrig trigger, and the head says so (`modified`).
+fn accept_head(head: &mut TrigHead) -> Result<()> {
+    if head.action != trig_action::DEFAULT && head.action != trig_action::DBG_DEBUG {
+        return Err(McdError::new(
+            err::TRIG_CREATE,
+            format!(
+                "action {:#x}: emu's triggers stop the core (DBG_DEBUG)",
+                head.action
+            ),
+        ));
+    }
+    if head.option & (trig_opt::OUT_OF_RANGE | trig_opt::DATA_IS_CONDITION) != 0 {
+        return Err(McdError::new(
+            err::TRIG_CREATE,
+            format!(
+                "option {:#x}: out-of-range and data conditions are not supported",
+                head.option
+            ),
+        ));
+    }
+    if head.option & trig_opt::IMPL_SOFTWARE != 0 {
+        head.option = head.option & !trig_opt::IMPL_SOFTWARE | trig_opt::IMPL_HARDWARE;
+        head.modified = true;
+    }
+    Ok(())
 }
