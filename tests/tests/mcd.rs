@@ -418,6 +418,34 @@ fn spaces_registers_and_transaction_lists() {
     c.fails("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
         {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 7, "num-bytes": 4, "data": vec![0u8; 4]}
     ]}}), 0x2102);
+
+    // A transaction list in any member order, with an id, answers the same; one the quick
+    // parse cannot take (a byte of 256, a member of the wrong type) gets the general
+    // path's error; another command that merely mentions it is not taken for it.
+    let tx = json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 1, "num-bytes": 3, "data": [0, 0, 0]}]}});
+    c.ok("mcd-execute-txlist", json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": DATA, "mem-space-id": 1}, "access-type": 2, "num-bytes": 3, "data": [1, 200, 37]}]}}));
+    let plain = c.cmd("mcd-execute-txlist", tx.clone());
+    assert_eq!(plain["txlist"]["tx"][0]["data"], json!([1, 200, 37]));
+    let r = c.raw(&format!(
+        r#"{{"id": {{"n": [7]}}, "arguments": {tx}, "execute": "mcd-execute-txlist"}}"#
+    ));
+    assert_eq!(r, json!({"return": plain, "id": {"n": [7]}}));
+    let bad = r#"{"execute": "mcd-execute-txlist", "arguments": {"core-uid": 1, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": 0, "mem-space-id": 1}, "access-type": 1, "num-bytes": 1, "data": [256]}]}}}"#;
+    assert_eq!(c.raw(bad)["return"]["return-status"], 3);
+    let e = c.error(0);
+    assert_eq!(e["error-code"], 0x102, "{e}");
+    assert!(e["error-str"].as_str().unwrap().contains("256"), "{e}");
+    let r = c.raw(&format!(
+        r#"{{"execute": "mcd-qry-state", "arguments": {{"core-uid": {uid}, "x": "mcd-execute-txlist"}}}}"#
+    ));
+    assert_eq!(r["return"]["return-status"], 0, "{r}");
+    assert!(r["return"]["state"].is_object(), "{r}");
+    let r = c.raw(r#"{"execute": "mcd-execute-txlist", "arguments": {"core-uid": "one"}}"#);
+    assert_eq!(r["return"]["return-status"], 3, "{r}");
+    assert_eq!(c.error(0)["error-code"], 0x102);
     drop(c);
     stop(m);
 }

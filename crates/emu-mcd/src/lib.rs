@@ -16,6 +16,7 @@
 //! - [`session`]: one client's state (server and cores opened, triggers, last errors) and
 //!   the dispatch of the 33 commands, implemented by theme in its submodules: the
 //!   hierarchy, memory and registers, run control and reset, triggers;
+//! - `txjson`: the reply to a transaction list, its data written from a table;
 //! - [`server`]: the TCP listener, one client at a time, testable over any byte stream.
 //!
 //! Must not depend on the machine, the JIT, or any other front end.
@@ -28,6 +29,7 @@ mod regs;
 pub mod server;
 pub mod session;
 pub mod stream;
+mod txjson;
 
 pub use emu_mcd_wire as wire;
 pub use error::{McdError, Result};

@@ -8,7 +8,7 @@ use emu_runctl::{
     HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, TriggerId,
     WatchKind,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
@@ -161,27 +161,28 @@ enum Reply {
     TxlistFailed(TxList, u32, McdError),
 }
 
+/// `mcd-execute-txlist`'s arguments.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct TxlistArgs {
+    core_uid: u32,
+    txlist: TxList,
+}
+
+/// A request that is (most likely) `mcd-execute-txlist`, parsed in one pass.
+#[derive(Deserialize)]
+struct TxlistRequest {
+    execute: String,
+    arguments: TxlistArgs,
+    id: Option<Value>,
+}
+
 /// A request: `arguments` kept as text until the command is known.
 #[derive(Deserialize)]
 struct Request {
     execute: Option<Value>,
     arguments: Option<Box<RawValue>>,
     id: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct Return<T> {
-    #[serde(rename = "return")]
-    ret: T,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<Value>,
-}
-
-#[derive(Serialize)]
-struct TxlistReturn<'a> {
-    txlist: &'a TxList,
-    #[serde(rename = "return-status")]
-    status: u32,
 }
 
 fn members(v: Value) -> Members {
@@ -228,8 +229,16 @@ impl Session {
     /// Answer one request (the bytes of one JSON object): the reply line (without its
     /// newline) and what to do next.
     pub fn handle(&mut self, request: &[u8]) -> (String, Flow) {
-        // The arguments stay raw text until the command is known: a transaction list is
-        // parsed straight into its types (a 4 KiB write is 4096 numbers).
+        // Memory transfers are the large requests: a transaction list is parsed in one pass
+        // straight into its types when it can be (the general path keeps `arguments` as
+        // raw text first, a second pass over 8 KiB of a 4 KiB write).
+        if memchr::memmem::find(request, b"\"mcd-execute-txlist\"").is_some()
+            && let Ok(req) = serde_json::from_slice::<TxlistRequest>(request)
+            && req.execute == "mcd-execute-txlist"
+        {
+            let r = Session::txlist_reply(self.run_txlist_args(req.arguments));
+            return (self.reply_line(&req.execute, req.id, r), Flow::Continue);
+        }
         let req: Request = match serde_json::from_slice(request) {
             Ok(r) => r,
             Err(e) => {
@@ -265,31 +274,30 @@ impl Session {
                 Flow::Continue,
             );
         };
+        (self.reply_line(&cmd, id, r), Flow::Continue)
+    }
+
+    /// The reply line to command `cmd`'s result `r`; an error is kept for
+    /// `mcd-qry-error-info`.
+    fn reply_line(
+        &mut self,
+        cmd: &str,
+        id: Option<Value>,
+        r: std::result::Result<Reply, (u32, McdError)>,
+    ) -> String {
         let (mut m, status) = match r {
             Ok(Reply::Members(m)) => (m, ret::NONE),
             Ok(Reply::Txlist(list)) => {
-                let line = serde_json::to_string(&Return {
-                    ret: TxlistReturn {
-                        txlist: &list,
-                        status: ret::NONE,
-                    },
-                    id,
-                })
-                .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
-                return (line, Flow::Continue);
+                let line = crate::txjson::txlist_line(&list, ret::NONE, id)
+                    .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
+                return line;
             }
             Ok(Reply::TxlistFailed(list, uid, e)) => {
                 tracing::debug!("mcd: {cmd}: {e}");
                 self.errors.insert(uid, e);
-                let line = serde_json::to_string(&Return {
-                    ret: TxlistReturn {
-                        txlist: &list,
-                        status: ret::HANDLE_ERROR,
-                    },
-                    id,
-                })
-                .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
-                return (line, Flow::Continue);
+                let line = crate::txjson::txlist_line(&list, ret::HANDLE_ERROR, id)
+                    .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
+                return line;
             }
             Err((uid, e)) => {
                 tracing::debug!("mcd: {cmd}: {e}");
@@ -300,7 +308,18 @@ impl Session {
         if !m.contains_key("return-status") {
             m.insert("return-status".into(), json!(status));
         }
-        (with_id(json!({"return": m}), id), Flow::Continue)
+        with_id(json!({"return": m}), id)
+    }
+
+    /// A transaction list's outcome as a reply.
+    fn txlist_reply(
+        r: std::result::Result<TxList, (u32, McdError, Option<TxList>)>,
+    ) -> std::result::Result<Reply, (u32, McdError)> {
+        match r {
+            Ok(list) => Ok(Reply::Txlist(list)),
+            Err((uid, e, Some(list))) => Ok(Reply::TxlistFailed(list, uid, e)),
+            Err((uid, e, None)) => Err((uid, e)),
+        }
     }
 
     /// Forget what the client set up: its triggers are disarmed, its cores and server
@@ -324,11 +343,8 @@ impl Session {
         arguments: Option<&RawValue>,
     ) -> Option<std::result::Result<Reply, (u32, McdError)>> {
         if cmd == "mcd-execute-txlist" {
-            return Some(match self.execute_txlist(arguments) {
-                Ok(list) => Ok(Reply::Txlist(list)),
-                Err((uid, e, Some(list))) => Ok(Reply::TxlistFailed(list, uid, e)),
-                Err((uid, e, None)) => Err((uid, e)),
-            });
+            let r = self.execute_txlist(arguments);
+            return Some(Session::txlist_reply(r));
         }
         let arguments: Option<Value> = match arguments.map(|r| serde_json::from_str(r.get())) {
             None => None,

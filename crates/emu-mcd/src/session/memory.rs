@@ -203,15 +203,17 @@ impl Session {
         &mut self,
         raw: Option<&RawValue>,
     ) -> std::result::Result<TxList, (u32, McdError, Option<TxList>)> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "kebab-case")]
-        struct TxlistArgs {
-            core_uid: u32,
-            txlist: TxList,
-        }
         let text = raw.map_or("{}", RawValue::get);
         let args: TxlistArgs = serde_json::from_str(text)
             .map_err(|e| (0, McdError::param(format!("mcd-execute-txlist: {e}")), None))?;
+        self.run_txlist_args(args)
+    }
+
+    /// `mcd-execute-txlist` on its parsed arguments.
+    pub(super) fn run_txlist_args(
+        &mut self,
+        args: TxlistArgs,
+    ) -> std::result::Result<TxList, (u32, McdError, Option<TxList>)> {
         let uid = args.core_uid;
         let known = if (1..=self.cores.len() as u32).contains(&uid) {
             uid
