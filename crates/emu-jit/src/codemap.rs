@@ -2,8 +2,11 @@
 //! lands next to code (data on the same page as a function, a stack below it) stays on the
 //! fast path and only stores into translated bytes invalidate.
 //!
-//! The line map is read by generated store code (one byte per line of RAM, nonzero when some
-//! block covers the line); the per-page lists know each block's exact byte range.
+//! The line map is read by generated store code (one byte per line of RAM, nonzero sends
+//! the store to the slow path); the per-page lists know each block's exact byte range. A
+//! line's byte has two bits: [`CODE`] (some block covers it, or the bus watches it) and
+//! [`WATCH`] (a store trigger may match there): so with a store watchpoint armed, stores on
+//! the direct RAM path pay no check beyond the one they already make for code.
 
 use std::collections::HashMap;
 
@@ -14,6 +17,11 @@ use crate::engine::BlockKey;
 /// log2 of the line size.
 pub const LINE_SHIFT: u32 = 6;
 
+/// Line bit: translated code lies here (or the bus watches these bytes).
+pub const CODE: u8 = 1;
+/// Line bit: a store trigger of the engine's hart may match here.
+pub const WATCH: u8 = 2;
+
 /// The code map of one engine.
 #[derive(Debug, Default)]
 pub struct CodeMap {
@@ -22,6 +30,8 @@ pub struct CodeMap {
     pages: HashMap<u64, Vec<(BlockKey, u64, u64)>>,
     /// Bytes whose stores must always take the slow path (the bus watches them).
     pinned: Option<(u64, u64)>,
+    /// Physical ranges `[start, end)` store triggers may match (lines marked [`WATCH`]).
+    watched: Vec<(u64, u64)>,
 }
 
 impl CodeMap {
@@ -32,6 +42,7 @@ impl CodeMap {
             lines: vec![0; window.map_or(0, |w| w.size.div_ceil(1 << LINE_SHIFT) as usize)],
             pages: HashMap::new(),
             pinned: window.and_then(|w| w.watch),
+            watched: Vec::new(),
         };
         m.pin();
         m
@@ -40,9 +51,28 @@ impl CodeMap {
     fn pin(&mut self) {
         if let Some((s, e)) = self.pinned {
             for l in self.line_range(s, e) {
-                self.lines[l] = 1;
+                self.lines[l] |= CODE;
             }
         }
+    }
+
+    /// Store triggers may now match in the physical ranges `ranges` (`[start, end)`):
+    /// stores there take the slow path, where the memory unit checks them exactly.
+    pub fn set_watched(&mut self, ranges: Vec<(u64, u64)>) {
+        if ranges == self.watched {
+            return;
+        }
+        for (s, e) in std::mem::take(&mut self.watched) {
+            for l in self.line_range(s, e) {
+                self.lines[l] &= !WATCH;
+            }
+        }
+        for &(s, e) in &ranges {
+            for l in self.line_range(s, e) {
+                self.lines[l] |= WATCH;
+            }
+        }
+        self.watched = ranges;
     }
 
     /// Host address of the line map (embedded in generated stores; never reallocated).
@@ -64,7 +94,7 @@ impl CodeMap {
     /// Record that block `key` was made from physical bytes `[start, end)`.
     pub fn add(&mut self, key: BlockKey, start: u64, end: u64) {
         for l in self.line_range(start, end) {
-            self.lines[l] = 1;
+            self.lines[l] |= CODE;
         }
         let mut page = start >> 12;
         while page << 12 < end {
@@ -76,7 +106,7 @@ impl CodeMap {
     /// Whether any translated code lies in `[start, end)`.
     pub fn hits(&self, start: u64, end: u64) -> bool {
         let r = self.line_range(start, end);
-        self.lines[r].iter().any(|&b| b != 0)
+        self.lines[r].iter().any(|&b| b & CODE != 0)
     }
 
     /// Forget the blocks overlapping `[start, end)`; returns their keys.
@@ -114,11 +144,11 @@ impl CodeMap {
     fn rebuild_lines(&mut self, page: u64, list: &[(BlockKey, u64, u64)]) {
         let (ps, pe) = (page << 12, (page + 1) << 12);
         for l in self.line_range(ps, pe) {
-            self.lines[l] = 0;
+            self.lines[l] &= !CODE;
         }
         for &(_, s, e) in list {
             for l in self.line_range(s.max(ps), e.min(pe)) {
-                self.lines[l] = 1;
+                self.lines[l] |= CODE;
             }
         }
         self.pin();
@@ -126,9 +156,22 @@ impl CodeMap {
 
     /// Forget everything.
     pub fn clear(&mut self) {
-        self.lines.fill(0);
+        for b in &mut self.lines {
+            *b &= !CODE;
+        }
         self.pages.clear();
         self.pin();
+    }
+
+    /// The line byte of physical address `pa` (0 outside RAM).
+    #[cfg(test)]
+    fn line(&self, pa: u64) -> u8 {
+        let r = self.line_range(pa, pa + 1);
+        self.lines
+            .get(r.start)
+            .copied()
+            .filter(|_| !r.is_empty())
+            .unwrap_or(0)
     }
 }
 
@@ -191,5 +234,41 @@ mod tests {
         m.add(key(0x1000), 0x1000, 0x1010);
         assert!(!m.hits(0x1000, 0x1010));
         assert_eq!(m.invalidate(0x1000, 0x2000), vec![key(0x1000)]);
+    }
+
+    #[test]
+    fn watched_lines_send_stores_slow_without_looking_like_code() {
+        let w = RamWindow {
+            base: 0x8000_0000,
+            size: 1 << 20,
+            host: 0,
+            watch: None,
+        };
+        let mut m = CodeMap::new(Some(w));
+        m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
+        m.set_watched(vec![(0x8000_0110, 0x8000_0118), (0x8000_2000, 0x8000_2044)]);
+        assert_eq!(m.line(0x8000_0100), CODE | WATCH);
+        assert_eq!(m.line(0x8000_1fc0), 0, "the line below");
+        assert_eq!(m.line(0x8000_2000), WATCH);
+        assert_eq!(m.line(0x8000_2040), WATCH);
+        assert_eq!(m.line(0x8000_2080), 0);
+        assert_eq!(m.line(0x8000_1000), 0, "between the ranges");
+        assert!(!m.hits(0x8000_2000, 0x8000_2008), "watched is not code");
+        // Code coming and going leaves the watch; the watch going leaves the code.
+        assert_eq!(
+            m.invalidate(0x8000_0100, 0x8000_0104),
+            vec![key(0x8000_0100)]
+        );
+        assert_eq!(m.line(0x8000_0100), WATCH);
+        m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
+        m.clear();
+        assert_eq!(m.line(0x8000_0100), WATCH);
+        m.add(key(0x8000_0100), 0x8000_0100, 0x8000_0120);
+        m.set_watched(vec![(0x8000_3000, 0x8000_3001)]);
+        assert_eq!(m.line(0x8000_0100), CODE);
+        assert_eq!(m.line(0x8000_2000), 0);
+        assert_eq!(m.line(0x8000_3000), WATCH);
+        m.set_watched(Vec::new());
+        assert_eq!(m.line(0x8000_3000), 0);
     }
 }

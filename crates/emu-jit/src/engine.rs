@@ -309,6 +309,19 @@ impl JitEngine {
             .collect();
         let old = std::mem::replace(&mut self.exec_ranges, now);
         self.trig_version = hart.trig.version;
+        // Stores on the direct RAM path find store triggers in the code map (addresses are
+        // physical there). They look up the lines of their first and last byte, and a store
+        // of at most 8 bytes spans at most two lines, so any watched byte it overlaps lies
+        // in one of them: marking the watched bytes' own lines is enough.
+        let stores = hart
+            .triggers
+            .t
+            .iter()
+            .filter(|t| t.kinds().1)
+            .filter_map(|t| t.coverage(xlen))
+            .map(|(lo, hi)| (lo, hi.saturating_add(1)))
+            .collect();
+        self.code.set_watched(stores);
         for (lo, hi) in changed {
             // Wide ranges (>= 256 KiB) cost a whole flush rather than a page walk.
             if (hi - lo) >> 12 >= 64 {

@@ -400,7 +400,10 @@ impl Tx<'_, '_> {
         self.b.set_cold_block(slow);
         let cont = self.b.create_block();
         let before = (self.cached, self.dirty);
-        self.watch_check(va, store, slow);
+        // Stores find store triggers through the code map below (its WATCH bit).
+        if !store {
+            self.watch_check(va, store, slow);
+        }
         let ok =
             self.b
                 .ins()
@@ -411,7 +414,8 @@ impl Tx<'_, '_> {
         let host_base = self.b.ins().iconst(I64, m.host as i64);
         let host = self.b.ins().iadd(host_base, off);
         if store {
-            // Stores into lines holding translated code go through the helper (invalidation).
+            // Stores into lines holding translated code go through the helper (invalidation),
+            // as do those into lines a store trigger may match (the helper checks it).
             // Check the first and last byte's lines (a misaligned store can span two).
             let map = self.b.ins().iconst(I64, m.code_map as i64);
             let l0 = self
@@ -427,9 +431,34 @@ impl Tx<'_, '_> {
             let s1 = self.b.ins().iadd(map, l1);
             let c0 = self.b.ins().load(types::I8, Self::mem(), s0, 0);
             let c1 = self.b.ins().load(types::I8, Self::mem(), s1, 0);
-            let code = self.b.ins().bor(c0, c1);
+            let lines = self.b.ins().bor(c0, c1);
             let write = self.b.create_block();
-            self.b.ins().brif(code, slow, &[], write, &[]);
+            if self.flags.data_watch() {
+                // A line a store trigger may match: the exact hull check decides, so only
+                // stores near the watched bytes pay the helper.
+                let marked = self.b.create_block();
+                self.b.set_cold_block(marked);
+                self.b.ins().brif(lines, marked, &[], write, &[]);
+                self.b.switch_to_block(marked);
+                self.b.seal_block(marked);
+                let code = self
+                    .b
+                    .ins()
+                    .band_imm_s(lines, i64::from(crate::codemap::CODE));
+                let watched = self.b.create_block();
+                self.b.ins().brif(code, slow, &[], watched, &[]);
+                self.b.switch_to_block(watched);
+                self.b.seal_block(watched);
+                self.watch_check(va, true, slow);
+                // The store again here rather than a jump to `write`: an edge into it from
+                // here would cost the hot path a jump.
+                let state = (self.cached, self.dirty);
+                self.host_access(host, i, size, signed, store);
+                self.b.ins().jump(cont, &[]);
+                (self.cached, self.dirty) = state;
+            } else {
+                self.b.ins().brif(lines, slow, &[], write, &[]);
+            }
             self.b.switch_to_block(write);
             self.b.seal_block(write);
         }
@@ -501,9 +530,19 @@ impl Tx<'_, '_> {
         } else {
             (WATCH_LOAD_LO, WATCH_LOAD_LEN)
         };
-        let lo = self.b.ins().load(I64, Self::mem(), self.hart, lo_off);
-        let len = self.b.ins().load(I64, Self::mem(), self.hart, len_off);
+        // The hull changes only when trigger registers are written, which ends the block,
+        // or between blocks: within one call of the translated code it is constant. The
+        // load hull is hot (every load checks it), so its loads may be shared and hoisted
+        // out of a self-loop; the store hull is read on a cold path (lines the code map
+        // marks), where hoisting would only keep two more values live across the loop.
+        let flags = if store {
+            Self::mem()
+        } else {
+            Self::mem().with_readonly().with_can_move()
+        };
+        let lo = self.b.ins().load(I64, flags, self.hart, lo_off);
         let d = self.b.ins().isub(va, lo);
+        let len = self.b.ins().load(I64, flags, self.hart, len_off);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, d, len);
         let next = self.b.create_block();
         self.b.ins().brif(inside, slow, &[], next, &[]);

@@ -265,6 +265,49 @@ fn store_address_watchpoint() {
     );
 }
 
+/// A store watchpoint on the first byte of a 64-byte line (the JIT marks the lines store
+/// triggers may match in its code map): a store ending just below it does not fire, a
+/// misaligned store starting on the line below and reaching into it does.
+#[test]
+fn store_watchpoint_reached_from_the_line_below() {
+    check(
+        Setup {
+            main: &|a| {
+                enable_mte(a);
+                arm(a, 0, DATA + 0x40, M6 | M | STORE);
+                a.li(T1, DATA as i64);
+                a.li(T2, 0x1122_3344_5566_7788);
+                a.store(Op::Sd, T2, T1, 0x38); // DATA+0x38..0x40: no match
+                a.store(Op::Sw, T2, T1, 0x44); // the watched line, other bytes
+                a.load(Op::Ld, S6, T1, 0x38);
+                a.load(Op::Lwu, S7, T1, 0x44);
+                let st = a.label();
+                a.la(S5, st);
+                a.bind(st);
+                a.store(Op::Sw, T2, T1, 0x3e); // DATA+0x3e..0x42
+                a.addi(S0, S0, 1);
+                spin(a);
+            },
+            target: &nothing,
+            hart: &as_is,
+        },
+        100,
+        &|h, _| {
+            assert_eq!(
+                (h.pc, h.csr.mcause, h.csr.mepc),
+                (TRAP, 3, h.x[S5 as usize])
+            );
+            assert_eq!(h.csr.mtval, DATA + 0x3e);
+            assert_eq!(h.x[S0 as usize], 0);
+            assert_eq!(
+                h.x[S6 as usize], 0x1122_3344_5566_7788,
+                "the store below ran"
+            );
+            assert_eq!(h.x[S7 as usize], 0x5566_7788, "and the one beside");
+        },
+    );
+}
+
 /// mcontrol `timing` = 1 on a store: the trap follows the retired store (mepc is the next
 /// instruction, tval the access's address).
 #[test]
