@@ -230,6 +230,26 @@ fn breakpoints_in_and_after_a_loop() {
     }
 }
 
+/// The store `op T2, off(T1)` with S5 pointing at it, then `S0 += 1` and a spin.
+fn store_at_s5(a: &mut Asm, op: Op, off: i64) {
+    let st = a.label();
+    a.la(S5, st);
+    a.bind(st);
+    a.store(op, T2, T1, off);
+    a.addi(S0, S0, 1);
+    spin(a);
+}
+
+/// The hart took a breakpoint exception (mcause 3) at the instruction S5 points to, for
+/// an access at `tval`.
+fn breakpoint_trap_at_s5(h: &Hart, tval: u64) {
+    assert_eq!(
+        (h.pc, h.csr.mcause, h.csr.mepc),
+        (TRAP, 3, h.x[S5 as usize])
+    );
+    assert_eq!(h.csr.mtval, tval, "the access's address");
+}
+
 /// A store address trigger fires before the store (memory unchanged) on any byte of the
 /// access; a store elsewhere does not fire.
 #[test]
@@ -242,23 +262,14 @@ fn store_address_watchpoint() {
                 a.li(T1, DATA as i64);
                 a.li(T2, 0x1122_3344_5566_7788);
                 a.store(Op::Sd, T2, T1, 0); // bytes DATA..DATA+8: no match
-                let st = a.label();
-                a.la(S5, st);
-                a.bind(st);
-                a.store(Op::Sd, T2, T1, 8); // covers DATA + 13
-                a.addi(S0, S0, 1);
-                spin(a);
+                store_at_s5(a, Op::Sd, 8); // covers DATA + 13
             },
             target: &nothing,
             hart: &as_is,
         },
         100,
         &|h, _| {
-            assert_eq!(
-                (h.pc, h.csr.mcause, h.csr.mepc),
-                (TRAP, 3, h.x[S5 as usize])
-            );
-            assert_eq!(h.csr.mtval, DATA + 8, "the access's address");
+            breakpoint_trap_at_s5(h, DATA + 8);
             assert_eq!(h.x[S0 as usize], 0);
             assert_eq!(tdata1(h, 0) & (HIT1 | HIT0), HIT0);
         },
@@ -281,23 +292,14 @@ fn store_watchpoint_reached_from_the_line_below() {
                 a.store(Op::Sw, T2, T1, 0x44); // the watched line, other bytes
                 a.load(Op::Ld, S6, T1, 0x38);
                 a.load(Op::Lwu, S7, T1, 0x44);
-                let st = a.label();
-                a.la(S5, st);
-                a.bind(st);
-                a.store(Op::Sw, T2, T1, 0x3e); // DATA+0x3e..0x42
-                a.addi(S0, S0, 1);
-                spin(a);
+                store_at_s5(a, Op::Sw, 0x3e); // DATA+0x3e..0x42
             },
             target: &nothing,
             hart: &as_is,
         },
         100,
         &|h, _| {
-            assert_eq!(
-                (h.pc, h.csr.mcause, h.csr.mepc),
-                (TRAP, 3, h.x[S5 as usize])
-            );
-            assert_eq!(h.csr.mtval, DATA + 0x3e);
+            breakpoint_trap_at_s5(h, DATA + 0x3e);
             assert_eq!(h.x[S0 as usize], 0);
             assert_eq!(
                 h.x[S6 as usize], 0x1122_3344_5566_7788,
@@ -365,11 +367,7 @@ fn data_value_triggers() {
         },
         100,
         &|h, _| {
-            assert_eq!(
-                (h.pc, h.csr.mcause, h.csr.mepc),
-                (TRAP, 3, h.x[S5 as usize])
-            );
-            assert_eq!(h.csr.mtval, DATA);
+            breakpoint_trap_at_s5(h, DATA);
         },
     );
     check(
