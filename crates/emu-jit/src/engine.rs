@@ -292,13 +292,15 @@ impl JitEngine {
     /// watch hull, which generated code reads at run time.
     fn sync_triggers(&mut self, hart: &Hart) {
         let xlen = hart.xlen();
-        let mut now: Vec<(u64, u64)> = hart
-            .triggers
-            .t
-            .iter()
-            .filter(|t| t.kinds().0)
-            .filter_map(|t| t.coverage(xlen))
-            .collect();
+        // The inclusive ranges the armed triggers of one kind (execute, store) may match.
+        let covered = |kind: fn(&emu_core::trigger::Trigger) -> bool| {
+            hart.triggers
+                .t
+                .iter()
+                .filter(move |t| kind(t))
+                .filter_map(move |t| t.coverage(xlen))
+        };
+        let mut now: Vec<(u64, u64)> = covered(|t| t.kinds().0).collect();
         now.sort_unstable();
         now.dedup();
         let changed: Vec<(u64, u64)> = now
@@ -313,12 +315,7 @@ impl JitEngine {
         // physical there). They look up the lines of their first and last byte, and a store
         // of at most 8 bytes spans at most two lines, so any watched byte it overlaps lies
         // in one of them: marking the watched bytes' own lines is enough.
-        let stores = hart
-            .triggers
-            .t
-            .iter()
-            .filter(|t| t.kinds().1)
-            .filter_map(|t| t.coverage(xlen))
+        let stores = covered(|t| t.kinds().1)
             .map(|(lo, hi)| (lo, hi.saturating_add(1)))
             .collect();
         self.code.set_watched(stores);

@@ -288,14 +288,14 @@ impl Session {
         let (mut m, status) = match r {
             Ok(Reply::Members(m)) => (m, ret::NONE),
             Ok(Reply::Txlist(list)) => {
-                let line = crate::txjson::txlist_line(&list, ret::NONE, id)
+                let line = crate::txjson::txlist_line(list, ret::NONE, id)
                     .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
                 return line;
             }
             Ok(Reply::TxlistFailed(list, uid, e)) => {
                 tracing::debug!("mcd: {cmd}: {e}");
                 self.errors.insert(uid, e);
-                let line = crate::txjson::txlist_line(&list, ret::HANDLE_ERROR, id)
+                let line = crate::txjson::txlist_line(list, ret::HANDLE_ERROR, id)
                     .unwrap_or_else(|e| qmp_error("GenericError", &e.to_string()));
                 return line;
             }

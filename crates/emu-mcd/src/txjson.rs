@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::wire::{Tx, TxList};
+use crate::wire::TxList;
 
 /// What `"data":[]` looks like in serde_json's compact output.
 const EMPTY_DATA: &str = "\"data\":[]";
@@ -26,45 +26,33 @@ struct TxlistReturn<'a> {
 }
 
 /// `{"return":{"txlist":..., "return-status":status}, "id":...}` for `list`.
-pub fn txlist_line(list: &TxList, status: u32, id: Option<Value>) -> serde_json::Result<String> {
-    let shell = TxList {
-        tx: list
-            .tx
-            .iter()
-            .map(|t| Tx {
-                addr: t.addr,
-                access_type: t.access_type,
-                options: t.options,
-                access_width: t.access_width,
-                core_mode: t.core_mode,
-                data: Vec::new(),
-                num_bytes: t.num_bytes,
-                num_bytes_ok: t.num_bytes_ok,
-            })
-            .collect(),
-        num_tx: list.num_tx,
-        num_tx_ok: list.num_tx_ok,
-    };
+pub fn txlist_line(mut list: TxList, status: u32, id: Option<Value>) -> serde_json::Result<String> {
+    // The list is written with its data taken out; the data goes into those places.
+    let data: Vec<Vec<u8>> = list
+        .tx
+        .iter_mut()
+        .map(|t| std::mem::take(&mut t.data))
+        .collect();
     let text = serde_json::to_string(&Return {
         ret: TxlistReturn {
-            txlist: &shell,
+            txlist: &list,
             status,
         },
         id,
     })?;
-    let size: usize = list.tx.iter().map(|t| t.data.len() * 4).sum();
+    let size: usize = data.iter().map(|d| d.len() * 4).sum();
     let mut out = String::with_capacity(text.len() + size);
     // The transactions come first, in order, and nothing before them holds a string
     // (addresses are numbers; `id`, which may, is written last): the first places that
     // read `"data":[]` are theirs, one each.
     let mut rest = text.as_str();
-    for t in &list.tx {
+    for d in &data {
         let Some(at) = rest.find(EMPTY_DATA) else {
             break;
         };
         let open = at + EMPTY_DATA.len() - 1;
         out.push_str(&rest[..open]);
-        push_numbers(&mut out, &t.data);
+        push_numbers(&mut out, d);
         rest = &rest[open..];
     }
     out.push_str(rest);
@@ -90,7 +78,7 @@ fn push_numbers(out: &mut String, data: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Addr;
+    use crate::wire::{Addr, Tx};
     use serde_json::json;
 
     fn tx(address: u64, data: Vec<u8>) -> Tx {
@@ -132,7 +120,7 @@ mod tests {
                 num_tx_ok: 1,
                 tx: txs,
             };
-            let fast = txlist_line(&list, 3, id.clone()).unwrap_or_default();
+            let fast = txlist_line(list.clone(), 3, id.clone()).unwrap_or_default();
             let plain = serde_json::to_string(&Return {
                 ret: TxlistReturn {
                     txlist: &list,

@@ -374,6 +374,21 @@ fn clocks(bits: &[(bool, bool)]) -> Vec<u8> {
     s
 }
 
+/// A 41-bit `dmi` scan: op 2 (write) of dmcontrol (address 0x10) = resumereq | dmactive.
+const RESUME_SCAN: u64 = (0x10 << 34) | (0x4000_0001 << 2) | 2;
+
+/// (TMS, TDI) pairs from anywhere to Shift-DR of `dmi`: Test-Logic-Reset, Run-Test/Idle,
+/// IR = 0x11, Update-IR, Run-Test/Idle, Select-DR, Capture-DR, Shift-DR.
+fn to_dmi_shift_dr() -> Vec<(bool, bool)> {
+    let mut bits = vec![(true, false); 5];
+    bits.extend([(false, false), (true, false), (true, false), (false, false)]);
+    bits.push((false, false));
+    bits.extend((0..5).map(|i| (i == 4, (0x11 >> i) & 1 == 1)));
+    bits.extend([(true, false), (false, false), (true, false), (false, false)]);
+    bits.push((false, false));
+    bits
+}
+
 /// Resumes hart 0 with one whole DMI scan (dmcontrol = resumereq | dmactive) from a raw
 /// remote_bitbang client, then quits.
 fn resume_over_a_raw_probe(t: &Target) {
@@ -381,17 +396,9 @@ fn resume_over_a_raw_probe(t: &Target) {
     // One probe at a time: wait until emu has seen OpenOCD leave.
     let _ = t.probe_left();
     let mut s = std::net::TcpStream::connect(("127.0.0.1", t.port)).expect("connect");
-    // Test-Logic-Reset, Run-Test/Idle, then IR = 0x11 (dmi).
-    let mut bits = vec![(true, false); 5];
-    bits.extend([(false, false), (true, false), (true, false), (false, false)]);
-    bits.push((false, false));
-    bits.extend((0..5).map(|i| (i == 4, (0x11 >> i) & 1 == 1)));
-    // Update-IR, Run-Test/Idle, Select-DR, Capture-DR, Shift-DR.
-    bits.extend([(true, false), (false, false), (true, false), (false, false)]);
-    bits.push((false, false));
-    // 41 bits: op 2 (write), data, address 0x10; the last one leaves Shift-DR.
-    let dmi: u64 = (0x10 << 34) | ((0x4000_0001u64) << 2) | 2;
-    bits.extend((0..41).map(|i| (i == 40, (dmi >> i) & 1 == 1)));
+    let mut bits = to_dmi_shift_dr();
+    // All 41 bits; the last one leaves Shift-DR.
+    bits.extend((0..41).map(|i| (i == 40, (RESUME_SCAN >> i) & 1 == 1)));
     // Update-DR (the write happens), then idle cycles for it to complete.
     bits.push((true, false));
     bits.extend([(false, false); 8]);
@@ -419,14 +426,8 @@ fn garbage_disconnects_and_a_second_probe_leave_the_dm_consistent() {
         // Select `dmi`, then leave in the middle of a scan writing dmcontrol with
         // resumereq: the write must never happen (Update-DR was not reached), so the next
         // session still finds the hart halted at the reset vector.
-        let mut bits = vec![(true, false); 5];
-        bits.extend([(false, false), (true, false), (true, false), (false, false)]);
-        bits.push((false, false));
-        bits.extend((0..5).map(|i| (i == 4, (0x11 >> i) & 1 == 1)));
-        bits.extend([(true, false), (false, false), (true, false), (false, false)]);
-        bits.push((false, false));
-        let dmi: u64 = (0x10 << 34) | ((0x4000_0001u64) << 2) | 2;
-        bits.extend((0..40).map(|i| (false, (dmi >> i) & 1 == 1)));
+        let mut bits = to_dmi_shift_dr();
+        bits.extend((0..40).map(|i| (false, (RESUME_SCAN >> i) & 1 == 1)));
         s.write_all(&clocks(&bits)).expect("send");
     }
     let (ops, _) = t.probe_left();
