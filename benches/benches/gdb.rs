@@ -314,9 +314,14 @@ fn bench_target(cr: &mut Criterion, name: &str, addr: SocketAddr, g: &Guest) {
             assert_eq!(r.first(), Some(&b'T'), "{}", String::from_utf8_lossy(&r));
         })
     });
-    // A breakpoint at one loop pc; each round sets pc to the next one and continues.
-    let bp = cycle[0];
-    let from = cycle[1];
+    // A breakpoint on the loop's backward branch; each round sets pc to the loop's head
+    // and continues, so the guest runs one whole iteration. (Starting mid-body would use
+    // registers the skipped instructions set: a load through a stale pointer traps.)
+    let back = (0..cycle.len())
+        .find(|&i| cycle[(i + 1) % cycle.len()] < cycle[i])
+        .unwrap_or_else(|| panic!("no backward branch in the loop: {cycle:x?}"));
+    let bp = cycle[back];
+    let from = cycle[(back + 1) % cycle.len()];
     assert_eq!(c.request(format!("Z0,{bp:x},2").as_bytes()), b"OK");
     let set_pc = {
         let mut p = b"P20=".to_vec();

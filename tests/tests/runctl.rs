@@ -168,6 +168,50 @@ fn registers_of_every_kind() {
     });
 }
 
+/// Every GPR and the pc in bulk (program-buffer commands) read what one Access Register
+/// command each reads, on RV64 and RV32, and leave the registers as they were; a trigger
+/// program in between (another program in the buffer) changes nothing.
+#[test]
+fn core_registers_in_bulk() {
+    for xlen in [Xlen::X64, Xlen::X32] {
+        let elf = random_program(xlen, Group::ALL[0], 5, 20).elf;
+        each_engine(|e| {
+            let (m, rc) = start(e, 1, &elf, true);
+            let mask = if xlen == Xlen::X64 {
+                u64::MAX
+            } else {
+                0xffff_ffff
+            };
+            let value = |r: u8| 0x0123_4567_89ab_cdef_u64.rotate_left(u32::from(r) * 5) & mask;
+            for r in 1..32u8 {
+                rc.write_register(0, RegId::Gpr(r), value(r)).unwrap();
+            }
+            let pc = rc.read_register(0, RegId::Pc).unwrap();
+            for round in 0..3 {
+                let core = rc.read_core_registers(0).unwrap();
+                assert_eq!(core.x[0], 0);
+                for r in 1..32u8 {
+                    assert_eq!(
+                        core.x[r as usize],
+                        value(r),
+                        "{xlen:?} {e} x{r} round {round}"
+                    );
+                    assert_eq!(rc.read_register(0, RegId::Gpr(r)).unwrap(), value(r));
+                }
+                assert_eq!(core.pc, pc, "{xlen:?} {e} round {round}");
+                assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
+                // A trigger program takes the program buffer in between.
+                let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
+                rc.remove_trigger(id).unwrap();
+            }
+            // Harts must be halted, as for single registers.
+            rc.resume(0).unwrap();
+            assert_eq!(rc.read_core_registers(0), Err(RcError::Running(0)));
+            stop(m);
+        });
+    }
+}
+
 #[test]
 fn memory_through_access_memory_and_the_system_bus() {
     each_engine(|e| {

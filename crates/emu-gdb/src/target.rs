@@ -328,12 +328,9 @@ impl Target for EmuTarget {
 
 impl MultiThreadBase for EmuTarget {
     fn read_registers(&mut self, regs: &mut RiscvCoreRegs<u64>, t: Tid) -> TargetResult<(), Self> {
-        let h = hart(t);
-        for r in 1..32u8 {
-            regs.x[r as usize] = nonfatal(self.rc.read_register(h, RegId::Gpr(r)))?;
-        }
-        regs.x[0] = 0;
-        regs.pc = nonfatal(self.rc.read_register(h, RegId::Pc))?;
+        let core = nonfatal(self.rc.read_core_registers(hart(t)))?;
+        regs.x = core.x;
+        regs.pc = core.pc;
         Ok(())
     }
 

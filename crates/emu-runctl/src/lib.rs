@@ -13,6 +13,7 @@
 //! - [`regmap`]: GDB's register numbering and names, shared by the front ends;
 //! - `session`: the DMI sequences (selection, abstract commands) under one lock;
 //! - `progbuf`: trigger registers through one program-buffer command;
+//! - `bulk`: every GPR and the pc in a few program-buffer commands;
 //! - `counters`: instruction counters and runs of a number of instructions (`icount`);
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
 //!
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bulk;
 pub mod control;
 mod counters;
 pub mod error;
@@ -37,4 +39,6 @@ pub use control::RunControl;
 pub use error::{RcError, Result};
 pub use events::Subscription;
 pub use triggers::ICOUNT_MAX;
-pub use types::{HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind};
+pub use types::{
+    CoreRegs, HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind,
+};

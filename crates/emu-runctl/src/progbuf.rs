@@ -44,6 +44,17 @@ impl TdataOp {
     }
 }
 
+/// Assembled program words (the assembler refuses nothing these programs use).
+pub(crate) fn words(a: Asm) -> Vec<u32> {
+    let bytes = a
+        .finish()
+        .unwrap_or_else(|e| unreachable!("a fixed program assembles: {e}"));
+    bytes
+        .chunks_exact(4)
+        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+        .collect()
+}
+
 /// The program-buffer words for `op` on a hart of width `xlen` whose data registers start at
 /// hart address `data` (below 2 KiB, so `offset(x0)` reaches it).
 fn program(op: TdataOp, xlen: Xlen, data: u64) -> Vec<u32> {
@@ -76,13 +87,7 @@ fn program(op: TdataOp, xlen: Xlen, data: u64) -> Vec<u32> {
     a.store(sd, S0, ZERO, slot(3));
     a.load(ld, S0, ZERO, slot(0));
     a.op0(Op::Ebreak);
-    let bytes = a
-        .finish()
-        .unwrap_or_else(|e| unreachable!("the trigger program assembles: {e}"));
-    bytes
-        .chunks_exact(4)
-        .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
-        .collect()
+    words(a)
 }
 
 /// Where the hart sees the data registers, if it does (`hartinfo.dataaccess`).
@@ -92,33 +97,70 @@ pub(crate) fn data_address(hartinfo: u32) -> Option<u64> {
     (hartinfo >> 16 & 1 != 0).then_some(addr as i64 as u64)
 }
 
+/// What the Debug Module offers programs, read once it is active.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ProgbufInfo {
+    /// Where harts see the data registers, if they do (`hartinfo.dataaddr`).
+    pub(crate) data: Option<u64>,
+    /// Program buffer words (`abstractcs.progbufsize`).
+    pub(crate) words: usize,
+    /// Data registers (`abstractcs.datacount`).
+    pub(crate) data_words: usize,
+}
+
+/// Which program the session keeps in the program buffer: trigger programs are
+/// [`TdataOp::key`]; [`GPR_PROGRAMS`] and up are the bulk register reads.
+pub(crate) type ProgKey = u8;
+/// The first key of the bulk register programs (`crate::bulk`).
+pub(crate) const GPR_PROGRAMS: ProgKey = 16;
+
 impl Session {
-    /// Apply `op` to trigger `slot` of halted hart `h`; `tdata1` as it reads afterwards.
-    pub(crate) fn tdata(&mut self, h: usize, slot: usize, op: TdataOp) -> Result<u64> {
-        self.select(h)?;
-        let (data, size) = *self.progbuf.get_or_insert_with(|| {
-            (
-                data_address(self.dm.dmi_read(regs::HARTINFO)),
-                (self.dm.dmi_read(regs::ABSTRACTCS) >> abstractcs::PROGBUFSIZE_SHIFT & 0x1f)
-                    as usize,
-            )
-        });
-        let data = data.ok_or(RcError::Unsupported(
+    /// The DM's program buffer and data registers as harts see them.
+    pub(crate) fn progbuf_info(&mut self) -> ProgbufInfo {
+        *self.progbuf.get_or_insert_with(|| {
+            let cs = self.dm.dmi_read(regs::ABSTRACTCS);
+            ProgbufInfo {
+                data: data_address(self.dm.dmi_read(regs::HARTINFO)),
+                words: (cs >> abstractcs::PROGBUFSIZE_SHIFT & 0x1f) as usize,
+                data_words: (cs & 0xf) as usize,
+            }
+        })
+    }
+
+    /// Leave program `key` in the program buffer (written only when another one is
+    /// there), `build` making its words from the hart width and the data address the
+    /// first time. Returns the data address.
+    pub(crate) fn load_program(
+        &mut self,
+        key: ProgKey,
+        build: impl FnOnce(Xlen, u64) -> Vec<u32>,
+    ) -> Result<u64> {
+        let info = self.progbuf_info();
+        let data = info.data.ok_or(RcError::Unsupported(
             "data registers not in the hart's memory",
         ))?;
-        if self.progbuf_op != Some(op.key()) {
+        if self.progbuf_op != Some(key) {
             let xlen = self.xlen;
-            let words = &self.programs[op.key() as usize]
-                .get_or_insert_with(|| program(op, xlen, data))
+            let words = self
+                .programs
+                .entry(key)
+                .or_insert_with(|| build(xlen, data))
                 .clone();
-            if words.len() > size {
+            if words.len() > info.words {
                 return Err(RcError::Unsupported("program buffer too small"));
             }
             for (i, w) in words.iter().enumerate() {
                 self.w(regs::PROGBUF0 + i as u8, *w);
             }
-            self.progbuf_op = Some(op.key());
+            self.progbuf_op = Some(key);
         }
+        Ok(data)
+    }
+
+    /// Apply `op` to trigger `slot` of halted hart `h`; `tdata1` as it reads afterwards.
+    pub(crate) fn tdata(&mut self, h: usize, slot: usize, op: TdataOp) -> Result<u64> {
+        self.select(h)?;
+        self.load_program(op.key(), |xlen, data| program(op, xlen, data))?;
         let (tdata2, tdata1) = match op {
             TdataOp::Read => (0, 0),
             TdataOp::Write1(v) => (0, v),

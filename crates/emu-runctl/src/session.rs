@@ -2,6 +2,7 @@
 //! commands, reading and writing registers. One [`Session`] per Debug Module, used under
 //! the run-control lock, so sequences from different front ends never interleave.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use emu_dm::DebugModule;
@@ -9,6 +10,7 @@ use emu_dm::regs::{self, abstractcs, dmcontrol as dc, dmstatus as ds};
 use emu_isa::Xlen;
 
 use crate::error::{RcError, Result, cmd_err};
+use crate::progbuf::{ProgKey, ProgbufInfo};
 use crate::types::{HartStatus, RegId};
 
 /// `dcsr`, whose `step` bit the session keeps track of.
@@ -26,13 +28,12 @@ pub(crate) struct Session {
     pub(crate) flen: u32,
     /// Harts whose `dcsr.step` the session left set (consecutive steps skip rewriting it).
     pub(crate) step_set: Vec<bool>,
-    /// Read once the DM is active: where harts see the data registers
-    /// (`hartinfo.dataaddr`, if they do) and how many program buffer words there are.
-    pub(crate) progbuf: Option<(Option<u64>, usize)>,
-    /// Which trigger program the session left in the program buffer.
-    pub(crate) progbuf_op: Option<u8>,
-    /// The trigger programs, assembled once.
-    pub(crate) programs: [Option<Vec<u32>>; 3],
+    /// Read once the DM is active: the program buffer and data registers.
+    pub(crate) progbuf: Option<ProgbufInfo>,
+    /// Which program the session left in the program buffer.
+    pub(crate) progbuf_op: Option<ProgKey>,
+    /// The programs, assembled once.
+    pub(crate) programs: HashMap<ProgKey, Vec<u32>>,
     /// Per hart: its latest stop, once resolved (a halt is resolved once, by whoever comes
     /// first: the event thread or a front end that saw the hart halted).
     pub(crate) resolved: Vec<Option<crate::types::StopEvent>>,
@@ -57,7 +58,7 @@ impl Session {
             step_set: vec![false; harts],
             progbuf: None,
             progbuf_op: None,
-            programs: Default::default(),
+            programs: HashMap::new(),
             resolved: vec![None; harts],
         }
     }

@@ -56,6 +56,15 @@ impl RegId {
     }
 }
 
+/// The registers GDB's `g` packet carries: every GPR and the pc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CoreRegs {
+    /// `x0`..`x31` (`x[0]` is 0), zero-extended on RV32.
+    pub x: [u64; 32],
+    /// The pc (`dpc`).
+    pub pc: u64,
+}
+
 /// How memory addresses are interpreted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MemSpace {

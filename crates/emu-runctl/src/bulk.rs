@@ -1,0 +1,153 @@
+//! Registers in bulk: every GPR and the pc of a halted hart in a few program-buffer
+//! commands instead of one Access Register command each (GDB reads them all at every
+//! stop). Each program stores as many registers as the data registers hold
+//! (`sd xN, slot(x0)`, the data registers being in the hart's memory map) and ends in
+//! `ebreak`; the command is Access Register with `postexec` and no transfer, so nothing is
+//! written to the hart. The group with the pc reads `dpc` into the GPR stored just before
+//! it, stores it, and loads that GPR back from its slot.
+
+use emu_asm::Asm;
+use emu_asm::reg::ZERO;
+use emu_isa::{Op, Xlen};
+
+use crate::control::RunControl;
+use crate::error::{RcError, Result};
+use crate::progbuf::{GPR_PROGRAMS, words};
+use crate::session::Session;
+use crate::types::{CoreRegs, RegId};
+
+const DPC: u16 = 0x7b1;
+
+/// One value a bulk program reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Item {
+    Gpr(u8),
+    Pc,
+}
+
+/// x1..x31 then the pc, in groups of `n` (at least 2, so the pc never sits alone in a
+/// group and has a GPR before it to use as scratch).
+fn groups(n: usize) -> Vec<Vec<Item>> {
+    let items: Vec<Item> = (1..32).map(Item::Gpr).chain([Item::Pc]).collect();
+    items.chunks(n.max(2)).map(<[Item]>::to_vec).collect()
+}
+
+/// The program storing `group` into the data slots from `data`.
+fn program(group: &[Item], xlen: Xlen, data: u64) -> Vec<u32> {
+    let xb = xlen.bits() as i64 / 8;
+    let (ld, sd) = if xlen == Xlen::X64 {
+        (Op::Ld, Op::Sd)
+    } else {
+        (Op::Lw, Op::Sw)
+    };
+    let slot = |k: usize| data as i64 + k as i64 * xb;
+    let mut a = Asm::new(xlen, 0);
+    for (k, item) in group.iter().enumerate() {
+        match *item {
+            Item::Gpr(r) => a.store(sd, r, ZERO, slot(k)),
+            Item::Pc => {
+                let scratch = match k.checked_sub(1).map(|j| group[j]) {
+                    Some(Item::Gpr(r)) => r,
+                    _ => unreachable!("the pc follows a GPR in its group"),
+                };
+                a.csrr(scratch, DPC);
+                a.store(sd, scratch, ZERO, slot(k));
+                a.load(ld, scratch, ZERO, slot(k - 1));
+            }
+        }
+    }
+    a.op0(Op::Ebreak);
+    words(a)
+}
+
+/// Command: Access Register, no transfer, `postexec` (the size field as for a GPR).
+fn exec_command(xlen: Xlen) -> u32 {
+    let size = if xlen == Xlen::X64 { 3 } else { 2 };
+    size << 20 | 1 << 18 | 0x1000
+}
+
+impl Session {
+    /// Registers per bulk program: as many as the data registers hold and the program
+    /// buffer fits (a store each, three more for the pc and the `ebreak`); `None` when
+    /// that is under two or the hart cannot reach the data registers.
+    fn bulk_group_size(&mut self) -> Option<usize> {
+        let info = self.progbuf_info();
+        info.data?;
+        let n = (info.data_words * 4 / self.xbytes() as usize).min(info.words.saturating_sub(3));
+        (n >= 2).then_some(n)
+    }
+
+    /// Every GPR and the pc of halted hart `h`.
+    pub(crate) fn read_core(&mut self, h: usize) -> Result<CoreRegs> {
+        self.select(h)?;
+        let mut out = CoreRegs { x: [0; 32], pc: 0 };
+        let Some(n) = self.bulk_group_size() else {
+            // No program buffer to speak of: one Access Register command each.
+            for r in 1..32u8 {
+                out.x[r as usize] = self.read_reg(h, RegId::Gpr(r))?;
+            }
+            out.pc = self.read_reg(h, RegId::Pc)?;
+            return Ok(out);
+        };
+        let xb = self.xbytes();
+        let xlen = self.xlen;
+        for (g, group) in groups(n).iter().enumerate() {
+            let key = GPR_PROGRAMS
+                .checked_add(g as u8)
+                .ok_or(RcError::Unsupported("too many register groups"))?;
+            self.load_program(key, |xlen, data| program(group, xlen, data))?;
+            self.command(exec_command(xlen))?;
+            for (k, item) in group.iter().enumerate() {
+                let v = self.arg(k as u8, xb);
+                match *item {
+                    Item::Gpr(r) => out.x[r as usize] = v,
+                    Item::Pc => out.pc = v,
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl RunControl {
+    /// Every GPR (`x[0]` is 0) and the pc of halted hart `h`, in a few program-buffer
+    /// commands (one Access Register command each when the Debug Module has no room for
+    /// the programs).
+    pub fn read_core_registers(&self, h: usize) -> Result<CoreRegs> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        s.read_core(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_cover_every_register_once_and_the_pc_has_a_scratch() {
+        for n in [2, 3, 6, 12, 31, 32, 40] {
+            let g = groups(n);
+            let flat: Vec<Item> = g.concat();
+            assert_eq!(flat.len(), 32, "n={n}");
+            assert_eq!(flat.last(), Some(&Item::Pc));
+            for (i, r) in (1..32).enumerate() {
+                assert_eq!(flat[i], Item::Gpr(r));
+            }
+            let last = g.last().map(Vec::len).unwrap_or(0);
+            assert!(last >= 2, "n={n}: the pc alone in its group");
+            assert!(g.iter().all(|x| x.len() <= n.max(2)));
+        }
+    }
+
+    #[test]
+    fn programs_fit_and_end_in_ebreak() {
+        for (xlen, n) in [(Xlen::X64, 6), (Xlen::X32, 12)] {
+            for group in groups(n) {
+                let p = program(&group, xlen, 0x380);
+                assert!(p.len() <= 16, "{xlen:?}: {} words", p.len());
+                assert_eq!(p.last(), Some(&0x0010_0073));
+            }
+        }
+    }
+}
