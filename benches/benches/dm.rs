@@ -107,6 +107,9 @@ fn latency(c: &mut Criterion) {
     g.bench_function("register_read", |b| {
         b.iter(|| rc.read_register(0, RegId::Gpr(S0)))
     });
+    g.bench_function("core_registers_read", |b| {
+        b.iter(|| rc.read_core_registers(0).unwrap_or_else(|e| panic!("{e}")))
+    });
     g.bench_function("step", |b| b.iter(|| rc.step(0)));
     let mut buf = vec![0u8; 4096];
     g.bench_function("read_4k_sba", |b| {

@@ -313,6 +313,47 @@ fn breakpoints_stop_with_their_id_and_step_over() {
     });
 }
 
+/// A stop hook hears a running hart's breakpoint hit (with its trigger) on the API's event
+/// thread, may use the API there, and hears nothing of the API's own steps and halts; once
+/// dropped it hears nothing more. Subscribers get the same stops.
+#[test]
+fn stop_hooks_hear_the_stops_no_operation_caused() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), false);
+        let rc = Arc::new(rc);
+        let rx = rc.subscribe();
+        halt_in_loop(&rc, 0);
+        let (tx, heard) = std::sync::mpsc::channel();
+        let tx = std::sync::Mutex::new(tx);
+        let api = Arc::downgrade(&rc);
+        let hook = rc.on_stop(move |ev| {
+            // The API works from the hook (the hart is halted there).
+            let pc = api.upgrade().map(|rc| rc.read_register(ev.hart, RegId::Pc));
+            let _ = tx.lock().unwrap().send((ev, pc));
+        });
+        rc.step(0).unwrap();
+        rc.resume(0).unwrap();
+        rc.halt(0).unwrap();
+        let bp = rc.add_breakpoint(0, BASE + 24).unwrap();
+        for _ in 0..3 {
+            rc.resume(0).unwrap();
+            let (ev, pc) = heard.recv_timeout(Duration::from_secs(10)).unwrap();
+            assert_eq!(ev.cause, StopCause::Trigger(Some(bp)));
+            assert_eq!(pc, Some(Ok(BASE + 24)));
+            assert_eq!(next_event(&rx, 0), ev, "subscribers hear the same stop");
+        }
+        assert!(
+            heard.try_recv().is_err(),
+            "the step and the halt were not heard"
+        );
+        drop(hook);
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
+        assert!(heard.try_recv().is_err(), "a dropped hook hears nothing");
+        stop(m);
+    });
+}
+
 #[test]
 fn watchpoints_read_write_access_before_and_after() {
     each_engine(|e| {

@@ -1,8 +1,9 @@
 //! Connections: a TCP listener that serves one GDB at a time, and the session that drives
 //! `gdbstub`'s state machine from two sides: the connection's reader thread feeds it the
-//! bytes GDB sends (handled the moment they arrive, no polling), and the event thread
-//! reports a stop the moment the run-control API publishes one. Both take the session's
-//! lock, so each packet and each stop is handled whole.
+//! bytes GDB sends (handled the moment they arrive, no polling), and a running hart's stop
+//! is reported the moment the run-control API resolves it, on the API's own event thread
+//! (a hook; a subscription's thread catches the stops other front ends cause). All take
+//! the session's lock, so each packet and each stop is handled whole.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -202,6 +203,8 @@ pub struct GdbServer {
     session: Mutex<Option<Session>>,
     /// Signalled when a session ends.
     ended: Condvar,
+    /// Breakpoint hits reported from the run-control API's event thread itself.
+    hook: Mutex<Option<emu_runctl::StopHook>>,
 }
 
 impl std::fmt::Debug for GdbServer {
@@ -258,7 +261,18 @@ impl GdbServer {
             host,
             session: Mutex::new(None),
             ended: Condvar::new(),
+            hook: Mutex::new(None),
         });
+        // A running hart's stop is reported on the thread that resolves it; the
+        // subscription below (its own thread) sees it again, by then stale, and sees the
+        // stops other front ends' operations cause.
+        let weak = Arc::downgrade(&server);
+        let hook = server.rc.on_stop(move |e| {
+            if let Some(server) = weak.upgrade() {
+                server.on_event(e);
+            }
+        });
+        *server.hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
         let weak = Arc::downgrade(&server);
         let _ = std::thread::Builder::new()
             .name("gdb-events".into())

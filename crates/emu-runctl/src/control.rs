@@ -361,6 +361,18 @@ impl RunControl {
         self.inner.events.subscribe()
     }
 
+    /// Call `f` with every halt no operation of the API caused (a running hart's
+    /// breakpoint, watchpoint or `ebreak`, a halt group, an external trigger), on the API's
+    /// event thread, as soon as its cause is resolved and before subscribers hear of it
+    /// (they get it too). `f` must return soon and must not wait for another hook's
+    /// caller; it may use the API. Registered until the returned hook is dropped.
+    pub fn on_stop(
+        &self,
+        f: impl Fn(StopEvent) + Send + Sync + 'static,
+    ) -> crate::events::StopHook {
+        self.inner.events.hook(Arc::new(f))
+    }
+
     /// How many subscriptions are live (dropped ones are forgotten at the next
     /// [`RunControl::subscribe`]).
     pub fn subscribers(&self) -> usize {

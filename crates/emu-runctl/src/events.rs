@@ -4,7 +4,9 @@
 //! group, an external trigger) reach a small thread of the API, which resolves trigger hits
 //! through DMI (which cannot happen on the reporting thread: it may be the very hart) and
 //! pushes them. Either way every subscriber gets a [`StopEvent`]; nothing polls, and no
-//! thread is woken on the path of a step or a resume.
+//! thread is woken on the path of a step or a resume. A front end in a hurry also hooks a
+//! function onto the halts of the second kind, called on that thread as soon as the halt is
+//! resolved: one thread wake-up less between a breakpoint hit and the debugger hearing of it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -39,10 +41,36 @@ impl Drop for Subscription {
 
 type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>);
 
+/// A function called with the halts no operation caused (see [`RunControl::on_stop`]).
+pub type StopFn = Arc<dyn Fn(StopEvent) + Send + Sync>;
+
+/// Keeps a [`RunControl::on_stop`] function registered; dropping it unregisters it.
+#[derive(Debug)]
+pub struct StopHook {
+    alive: Arc<AtomicBool>,
+}
+
+/// The registered hooks, with whether each is still wanted.
+struct Hooks(Mutex<Vec<(StopFn, Arc<AtomicBool>)>>);
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map(|h| h.len()).unwrap_or(0);
+        f.debug_struct("Hooks").field("registered", &n).finish()
+    }
+}
+
+impl Drop for StopHook {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Release);
+    }
+}
+
 /// The subscribers, and the capture of halts caused by the API's own operations.
 #[derive(Debug)]
 pub(crate) struct Events {
     subs: Mutex<Vec<Subscriber>>,
+    hooks: Hooks,
     /// Per hart: an operation of the API is making it act; its halts are captured.
     capture: Arc<[AtomicBool]>,
     /// Halts captured: `(hart, dcsr, seq)`.
@@ -53,6 +81,7 @@ impl Events {
     pub(crate) fn new(harts: usize) -> Events {
         Events {
             subs: Mutex::new(Vec::new()),
+            hooks: Hooks(Mutex::new(Vec::new())),
             capture: (0..harts).map(|_| AtomicBool::new(false)).collect(),
             captured: Arc::new(Mutex::new(Vec::new())),
         }
@@ -94,6 +123,26 @@ impl Events {
         let (mine, rest): (Vec<_>, Vec<_>) = cap.drain(..).partition(|(h, _, _)| harts.contains(h));
         *cap = rest;
         mine
+    }
+
+    pub(crate) fn hook(&self, f: StopFn) -> StopHook {
+        let alive = Arc::new(AtomicBool::new(true));
+        let mut hooks = self.hooks.0.lock().unwrap_or_else(|e| e.into_inner());
+        hooks.retain(|(_, a)| a.load(Ordering::Acquire));
+        hooks.push((f, alive.clone()));
+        StopHook { alive }
+    }
+
+    /// Call the hooks with `e` (outside the lock: a hook may register another).
+    fn call_hooks(&self, e: StopEvent) {
+        let live: Vec<StopFn> = {
+            let mut hooks = self.hooks.0.lock().unwrap_or_else(|e| e.into_inner());
+            hooks.retain(|(_, a)| a.load(Ordering::Acquire));
+            hooks.iter().map(|(f, _)| f.clone()).collect()
+        };
+        for f in live {
+            f(e);
+        }
     }
 
     pub(crate) fn publish(&self, e: StopEvent) {
@@ -149,6 +198,9 @@ impl Events {
                         }
                         stop
                     };
+                    // The hooks first: they answer on this thread, the subscribers' own
+                    // threads have yet to wake.
+                    rc.inner.events.call_hooks(stop);
                     rc.inner.events.publish(stop);
                 }
             });

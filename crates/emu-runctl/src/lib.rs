@@ -37,7 +37,7 @@ pub mod types;
 
 pub use control::RunControl;
 pub use error::{RcError, Result};
-pub use events::Subscription;
+pub use events::{StopHook, Subscription};
 pub use triggers::ICOUNT_MAX;
 pub use types::{
     CoreRegs, HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind,
