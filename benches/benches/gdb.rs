@@ -189,7 +189,7 @@ fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     let bytes = std::fs::read(elf).unwrap_or_else(|e| panic!("{e}"));
     let m = emu_benches::start_halted_jit(&bytes);
     let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("run control taken"));
-    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost)).unwrap_or_else(|e| panic!("{e}"));
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
     let addr = server
         .listen("127.0.0.1:0")
         .unwrap_or_else(|e| panic!("{e}"));

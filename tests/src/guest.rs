@@ -12,13 +12,18 @@ pub fn sources() -> PathBuf {
 
 /// Guest `name` built once per process into `out` (later calls return the same path).
 pub fn cached(name: &str, out: &Path) -> PathBuf {
-    static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+    cached_for(name, out, false)
+}
+
+/// [`cached`], for RV32 (`rv32`) or RV64.
+pub fn cached_for(name: &str, out: &Path, rv32: bool) -> PathBuf {
+    static BUILT: Mutex<Vec<(String, bool, PathBuf)>> = Mutex::new(Vec::new());
     let mut b = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, p)) = b.iter().find(|(n, _)| n == name) {
+    if let Some((_, _, p)) = b.iter().find(|(n, r, _)| n == name && *r == rv32) {
         return p.clone();
     }
-    let p = build(name, out);
-    b.push((name.to_string(), p.clone()));
+    let p = build_for(name, out, rv32);
+    b.push((name.to_string(), rv32, p.clone()));
     p
 }
 
@@ -26,8 +31,18 @@ pub fn cached(name: &str, out: &Path) -> PathBuf {
 /// `.c` file) for RV64GC with debug information, unoptimised so GDB's line stepping is
 /// predictable; the ELF's path under `out`.
 pub fn build(name: &str, out: &Path) -> PathBuf {
+    build_for(name, out, false)
+}
+
+/// [`build`], for RV32GC (`rv32`: `<name>-rv32.elf`) or RV64GC.
+pub fn build_for(name: &str, out: &Path, rv32: bool) -> PathBuf {
     let dir = sources().join(name);
-    let elf = out.join(format!("{name}.elf"));
+    let (elf, march, mabi) = if rv32 {
+        (format!("{name}-rv32.elf"), "-march=rv32gc", "-mabi=ilp32d")
+    } else {
+        (format!("{name}.elf"), "-march=rv64gc", "-mabi=lp64d")
+    };
+    let elf = out.join(elf);
     let mut srcs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -38,8 +53,8 @@ pub fn build(name: &str, out: &Path) -> PathBuf {
     let gcc = crate::tool("riscv64-unknown-elf-gcc");
     let st = Command::new(gcc)
         .args([
-            "-march=rv64gc",
-            "-mabi=lp64d",
+            march,
+            mabi,
             "-mcmodel=medany",
             "-O0",
             "-g",

@@ -56,7 +56,7 @@ fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     };
     let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
     let rc = RunControl::new(m.dm.clone()).expect("run control");
-    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost)).expect("an RV64 machine");
+    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
     let addr = server.listen("127.0.0.1:0").expect("listen");
     (m, server, addr)
 }
@@ -181,6 +181,21 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     assert!(is_error(&c.request(b"m80000000,4")));
     assert_eq!(c.request(b"Hgp1.1"), b"OK".to_vec());
     assert_eq!(c.request(b"m80000000,4"), b"13041400".to_vec());
+    // All registers: `g` is x0-x31 and the pc, 8 bytes each; `G` writes them back (here with
+    // s0 changed); a short `G` is an error and writes nothing.
+    let g = c.request(b"g");
+    assert_eq!(g.len(), 33 * 16, "{}", String::from_utf8_lossy(&g));
+    let mut regs = g.clone();
+    regs[8 * 16..9 * 16].copy_from_slice(b"efcdab8967452301");
+    let mut packet_g = b"G".to_vec();
+    packet_g.extend_from_slice(&regs);
+    assert_eq!(c.request(&packet_g), b"OK".to_vec());
+    assert_eq!(c.s0(), 0x0123_4567_89ab_cdef);
+    assert_eq!(c.request(b"g"), regs);
+    assert!(is_error(&c.request(&packet_g[..packet_g.len() - 2])));
+    assert_eq!(c.s0(), 0x0123_4567_89ab_cdef);
+    packet_g[1 + 8 * 16..1 + 9 * 16].copy_from_slice(&g[8 * 16..9 * 16]);
+    assert_eq!(c.request(&packet_g), b"OK".to_vec());
     // Binary data shorter than its length: written as far as it goes (as gdbstub does).
     assert_eq!(c.request(b"X80080000,8:ab"), b"OK".to_vec());
     // Unknown packets: the empty reply.

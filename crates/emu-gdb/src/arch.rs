@@ -1,22 +1,75 @@
-//! The architecture as GDB sees it: RV64 with GDB's register numbering (x0-x31 = 0-31, pc =
-//! 32, f0-f31 = 33-64, CSR n = 65 + n, the virtual `priv` register = 4161), the numbering
-//! the MCD front end's REGISTERS space shares, and the target description that names the
-//! registers each hart really has.
+//! The architecture as GDB sees it: RV32 or RV64 (one `gdbstub` architecture whose
+//! registers carry their width, told by the hart) with GDB's register numbering (x0-x31 =
+//! 0-31, pc = 32, f0-f31 = 33-64, CSR n = 65 + n, the virtual `priv` register = 4161), the
+//! numbering the MCD front end's REGISTERS space shares, and the target description that
+//! names the registers each hart really has.
 
 use std::num::NonZeroUsize;
 
-use gdbstub::arch::Arch;
-use gdbstub_arch::riscv::reg::RiscvCoreRegs;
+use gdbstub::arch::{Arch, Registers};
 
-/// 64-bit RISC-V; the target description comes from [`target_xml`] (what the harts have).
+/// RISC-V, 32 or 64 bits: addresses travel as `u64`; the registers of `g` and `G` are as
+/// wide as the hart's (the target description tells GDB which).
 #[derive(Debug)]
-pub enum Rv64 {}
+pub enum Riscv {}
 
-impl Arch for Rv64 {
+impl Arch for Riscv {
     type Usize = u64;
-    type Registers = RiscvCoreRegs<u64>;
+    type Registers = CoreRegs;
     type BreakpointKind = usize;
     type RegId = Reg;
+}
+
+/// The `g` packet's registers: x0-x31 and the pc, `xbytes` wide each. A `G` packet's bytes
+/// are kept as they came (`raw`): only the target knows the width to read them with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoreRegs {
+    /// x0-x31.
+    pub x: [u64; 32],
+    /// The pc.
+    pub pc: u64,
+    /// Register width in bytes (4 or 8; 0 is taken as 8).
+    pub xbytes: usize,
+    /// A `G` packet's register bytes.
+    pub raw: Vec<u8>,
+}
+
+impl CoreRegs {
+    /// The registers in `raw` at width `xbytes`: x0-x31 and the pc, or `None` if `raw` is
+    /// too short.
+    pub fn decode(raw: &[u8], xbytes: usize) -> Option<([u64; 32], u64)> {
+        if raw.len() < 33 * xbytes || !(1..=8).contains(&xbytes) {
+            return None;
+        }
+        let word = |i: usize| {
+            let mut b = [0u8; 8];
+            b[..xbytes].copy_from_slice(&raw[i * xbytes..(i + 1) * xbytes]);
+            u64::from_le_bytes(b)
+        };
+        Some((std::array::from_fn(word), word(32)))
+    }
+}
+
+impl Registers for CoreRegs {
+    type ProgramCounter = u64;
+
+    fn pc(&self) -> u64 {
+        self.pc
+    }
+
+    fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
+        let n = if self.xbytes == 4 { 4 } else { 8 };
+        for v in self.x.iter().chain([&self.pc]) {
+            for b in &v.to_le_bytes()[..n] {
+                write_byte(Some(*b));
+            }
+        }
+    }
+
+    fn gdb_deserialize(&mut self, bytes: &[u8]) -> Result<(), ()> {
+        self.raw = bytes.to_vec();
+        Ok(())
+    }
 }
 
 /// A register by GDB's number. (`gdbstub_arch`'s own id cannot map back to a number, which
@@ -37,15 +90,17 @@ pub enum Reg {
 
 impl gdbstub::arch::RegId for Reg {
     fn from_raw_id(id: usize) -> Option<(Reg, Option<NonZeroUsize>)> {
-        let (r, size) = match id {
-            0..=31 => (Reg::Gpr(id as u8), 8),
-            32 => (Reg::Pc, 8),
-            33..=64 => (Reg::Fpr((id - 33) as u8), 8),
-            65..=4160 => (Reg::Csr((id - 65) as u16), 8),
-            PRIV_REGNUM => (Reg::Priv, 1),
+        let r = match id {
+            0..=31 => Reg::Gpr(id as u8),
+            32 => Reg::Pc,
+            33..=64 => Reg::Fpr((id - 33) as u8),
+            65..=4160 => Reg::Csr((id - 65) as u16),
+            PRIV_REGNUM => Reg::Priv,
             _ => return None,
         };
-        Some((r, NonZeroUsize::new(size)))
+        // No fixed size: the width depends on the hart (XLEN, FLEN; fflags, frm and fcsr
+        // are 32-bit), which the target knows and reports with each value.
+        Some((r, None))
     }
 
     fn to_raw_id(&self) -> Option<usize> {
@@ -64,17 +119,20 @@ pub use emu_runctl::regmap::{CSRS, FPR_NAMES, GPR_NAMES, PRIV_REGNUM, csr_regnum
 /// What the description describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Features {
+    /// XLEN in bits: 32 or 64.
+    pub xlen: u32,
     /// FLEN in bits: 0 without F, 32 with F, 64 with D.
     pub flen: u32,
     /// The CSRs the hart has (name, number), in GDB's order.
     pub csrs: Vec<(&'static str, u16)>,
 }
 
-/// The target description XML for an RV64 hart with `f`.
+/// The target description XML for a hart with `f`.
 pub fn target_xml(f: &Features) -> String {
-    let mut x = String::from(
+    let xlen = f.xlen;
+    let mut x = format!(
         "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n\
-         <target version=\"1.0\">\n<architecture>riscv:rv64</architecture>\n\
+         <target version=\"1.0\">\n<architecture>riscv:rv{xlen}</architecture>\n\
          <feature name=\"org.gnu.gdb.riscv.cpu\">\n",
     );
     for (i, n) in GPR_NAMES.iter().enumerate() {
@@ -82,9 +140,11 @@ pub fn target_xml(f: &Features) -> String {
             2 => "data_ptr",
             _ => "int",
         };
-        x += &format!("  <reg name=\"{n}\" bitsize=\"64\" type=\"{ty}\" regnum=\"{i}\"/>\n");
+        x += &format!("  <reg name=\"{n}\" bitsize=\"{xlen}\" type=\"{ty}\" regnum=\"{i}\"/>\n");
     }
-    x += "  <reg name=\"pc\" bitsize=\"64\" type=\"code_ptr\" regnum=\"32\"/>\n</feature>\n";
+    x += &format!(
+        "  <reg name=\"pc\" bitsize=\"{xlen}\" type=\"code_ptr\" regnum=\"32\"/>\n</feature>\n"
+    );
     if f.flen != 0 {
         let ty = if f.flen == 64 {
             "ieee_double"
@@ -104,7 +164,7 @@ pub fn target_xml(f: &Features) -> String {
     x += "<feature name=\"org.gnu.gdb.riscv.csr\">\n";
     for (n, c) in &f.csrs {
         // fflags, frm and fcsr are 32-bit CSRs in GDB's view.
-        let bits = if *c <= 3 { 32 } else { 64 };
+        let bits = if *c <= 3 { 32 } else { xlen };
         x += &format!(
             "  <reg name=\"{n}\" bitsize=\"{bits}\" type=\"int\" regnum=\"{}\" group=\"csr\"/>\n",
             csr_regnum(*c)
@@ -133,6 +193,7 @@ mod tests {
     #[test]
     fn description_numbers_registers_as_gdb_does() {
         let x = target_xml(&Features {
+            xlen: 64,
             flen: 64,
             csrs: vec![("mstatus", 0x300), ("fflags", 1)],
         });
@@ -143,10 +204,38 @@ mod tests {
         assert!(x.contains("name=\"fflags\" bitsize=\"32\" type=\"int\" regnum=\"66\""));
         assert!(x.contains("regnum=\"4161\""));
         let nofp = target_xml(&Features {
+            xlen: 32,
             flen: 0,
-            csrs: vec![],
+            csrs: vec![("mstatus", 0x300)],
         });
         assert!(!nofp.contains("riscv.fpu"));
+        assert!(nofp.contains("<architecture>riscv:rv32</architecture>"));
+        assert!(nofp.contains("<reg name=\"pc\" bitsize=\"32\" type=\"code_ptr\" regnum=\"32\"/>"));
+        assert!(nofp.contains("name=\"mstatus\" bitsize=\"32\" type=\"int\" regnum=\"833\""));
+    }
+
+    #[test]
+    fn core_registers_travel_at_the_harts_width() {
+        let mut r = CoreRegs {
+            xbytes: 4,
+            pc: 0x8000_0010,
+            ..CoreRegs::default()
+        };
+        r.x[1] = 0x1122_3344;
+        let mut out = Vec::new();
+        r.gdb_serialize(|b| out.extend(b));
+        assert_eq!(out.len(), 33 * 4);
+        assert_eq!(&out[4..8], &[0x44, 0x33, 0x22, 0x11]);
+        assert_eq!(&out[128..], &[0x10, 0, 0, 0x80]);
+        r.xbytes = 8;
+        out.clear();
+        r.gdb_serialize(|b| out.extend(b));
+        assert_eq!(out.len(), 33 * 8);
+        // G: decoded at the width the target knows; too short is refused.
+        let (x, pc) = CoreRegs::decode(&out, 8).unwrap_or_default();
+        assert_eq!((x[1], pc), (0x1122_3344, 0x8000_0010));
+        assert!(CoreRegs::decode(&out[..33 * 8 - 1], 8).is_none());
+        assert!(CoreRegs::decode(&out[..33 * 4], 4).is_some());
     }
 
     #[test]

@@ -22,14 +22,6 @@ pub mod target;
 
 pub use server::{Ended, GdbServer};
 
-/// Why a GDB server cannot serve this machine.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Error {
-    /// The harts are RV32: the server describes RV64 harts only, and would show an RV32
-    /// hart's registers with the wrong width.
-    #[error("the GDB server supports RV64 harts only; this machine's harts are RV32")]
-    Rv32,
-}
 pub use target::EmuTarget;
 
 /// A region of the guest's physical memory map (GDB's `info mem`, its memory map XML).

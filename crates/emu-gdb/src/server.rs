@@ -17,10 +17,10 @@ use gdbstub::conn::Connection;
 use gdbstub::stub::state_machine::GdbStubStateMachine;
 use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 
+use crate::Host;
 use crate::arch::Reg;
 use crate::frame::{Frame, Framer, packet};
 use crate::target::{EmuTarget, StopReason};
-use crate::{Error, Host};
 
 /// Largest packet GDB may send (it sizes `m`, `X` and `g` transfers by it): 4 KiB of memory
 /// in one `m` reply takes 8 KiB of hex.
@@ -251,10 +251,7 @@ pub enum Ended {
 impl GdbServer {
     /// A server for the machine behind `rc`. Starts the thread that turns the API's stop
     /// events into stop replies.
-    pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> Result<Arc<GdbServer>, Error> {
-        if rc.dm().caps().xlen != emu_isa::Xlen::X64 {
-            return Err(Error::Rv32);
-        }
+    pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> Arc<GdbServer> {
         let events = rc.subscribe();
         let server = Arc::new(GdbServer {
             rc,
@@ -284,7 +281,7 @@ impl GdbServer {
                     server.on_event(e);
                 }
             });
-        Ok(server)
+        server
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Session>> {
@@ -516,7 +513,8 @@ fn report_on(
         .iter()
         .filter_map(|&(id, r)| Some((id, t.rc().read_register(h, r).ok()?.to_le_bytes())))
         .collect();
-    let mut regs = values.iter().map(|(id, v)| (*id, &v[..]));
+    let n = t.xbytes;
+    let mut regs = values.iter().map(|(id, v)| (*id, &v[..n]));
     m.report_stop_with_regs(t, reason, &mut regs)
         .map_err(|_| Leave::Dropped)
 }

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
+use crate::arch::{CSRS, CoreRegs, Features, Reg, Riscv, page, target_xml};
+use crate::{Host, Region};
 use emu_runctl::{HartSel, MemSpace, RcError, RegId, RunControl, StopCause};
 use emu_runctl::{TriggerId, WatchKind};
 use gdbstub::common::{Signal, Tid};
@@ -28,10 +30,6 @@ use gdbstub::target::ext::target_description_xml_override::{
     TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
 };
 use gdbstub::target::{Target, TargetError, TargetResult};
-use gdbstub_arch::riscv::reg::RiscvCoreRegs;
-
-use crate::arch::{CSRS, Features, Reg, Rv64, page, target_xml};
-use crate::{Host, Region};
 
 /// A stop as GDB hears of it.
 pub type StopReason = MultiThreadStopReason<u64>;
@@ -55,6 +53,8 @@ pub struct EmuTarget {
     rc: Arc<RunControl>,
     host: Arc<dyn Host>,
     harts: usize,
+    /// Register width in bytes (4 on RV32, 8 on RV64).
+    pub(crate) xbytes: usize,
     flen: u32,
     xml: Option<Vec<u8>>,
     actions: Vec<Action>,
@@ -117,6 +117,7 @@ impl EmuTarget {
             rc,
             host,
             harts,
+            xbytes: caps.xlen.bits() as usize / 8,
             flen,
             xml: None,
             actions: vec![Action::Stay; harts],
@@ -216,6 +217,7 @@ impl EmuTarget {
             })
             .collect();
         Features {
+            xlen: self.xbytes as u32 * 8,
             flen: self.flen,
             csrs,
         }
@@ -296,10 +298,10 @@ impl EmuTarget {
 }
 
 impl Target for EmuTarget {
-    type Arch = Rv64;
+    type Arch = Riscv;
     type Error = RcError;
 
-    fn base_ops(&mut self) -> BaseOps<'_, Rv64, RcError> {
+    fn base_ops(&mut self) -> BaseOps<'_, Riscv, RcError> {
         BaseOps::MultiThread(self)
     }
 
@@ -327,19 +329,21 @@ impl Target for EmuTarget {
 }
 
 impl MultiThreadBase for EmuTarget {
-    fn read_registers(&mut self, regs: &mut RiscvCoreRegs<u64>, t: Tid) -> TargetResult<(), Self> {
+    fn read_registers(&mut self, regs: &mut CoreRegs, t: Tid) -> TargetResult<(), Self> {
         let core = nonfatal(self.rc.read_core_registers(hart(t)))?;
         regs.x = core.x;
         regs.pc = core.pc;
+        regs.xbytes = self.xbytes;
         Ok(())
     }
 
-    fn write_registers(&mut self, regs: &RiscvCoreRegs<u64>, t: Tid) -> TargetResult<(), Self> {
+    fn write_registers(&mut self, regs: &CoreRegs, t: Tid) -> TargetResult<(), Self> {
         let h = hart(t);
+        let (x, pc) = CoreRegs::decode(&regs.raw, self.xbytes).ok_or(TargetError::NonFatal)?;
         for r in 1..32u8 {
-            nonfatal(self.rc.write_register(h, RegId::Gpr(r), regs.x[r as usize]))?;
+            nonfatal(self.rc.write_register(h, RegId::Gpr(r), x[r as usize]))?;
         }
-        nonfatal(self.rc.write_register(h, RegId::Pc, regs.pc))
+        nonfatal(self.rc.write_register(h, RegId::Pc, pc))
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {
@@ -404,7 +408,7 @@ impl SingleRegisterAccess<Tid> for EmuTarget {
         let size = match r {
             RegId::Fpr(_) => self.flen as usize / 8,
             RegId::Csr(c) if c <= 3 => 4,
-            _ => 8,
+            _ => self.xbytes,
         };
         let n = size.min(buf.len());
         buf[..n].copy_from_slice(&v.to_le_bytes()[..n]);

@@ -314,7 +314,7 @@ fn run(cli: Cli) -> Result<i32> {
                 signals: signals.clone(),
                 ram_size,
             });
-            let server = emu_gdb::GdbServer::new(rc, host).context("--gdb-port")?;
+            let server = emu_gdb::GdbServer::new(rc, host);
             let addr = server
                 .listen((cli.debug_listen.as_str(), port))
                 .with_context(|| format!("cannot listen on {}:{port}", cli.debug_listen))?;

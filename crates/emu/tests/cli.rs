@@ -258,7 +258,6 @@ fn clear_errors_for_bad_input() {
     let mut huge = program(Xlen::X64, |a| finisher(a, 0x5555), &[]);
     huge[64 + 40..64 + 48].copy_from_slice(&(1u64 << 60).to_le_bytes());
     let huge = temp("huge", &huge);
-    let rv32 = temp("rv32", &program(Xlen::X32, |a| finisher(a, 0x5555), &[]));
     let s = |p: &PathBuf| p.to_str().expect("utf8 path").to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
@@ -270,10 +269,6 @@ fn clear_errors_for_bad_input() {
         (vec![s(&outside)], "outside RAM"),
         (vec![s(&truncated)], "malformed ELF"),
         (vec![s(&huge)], "outside RAM"),
-        (
-            vec!["--gdb-port".into(), "0".into(), s(&rv32)],
-            "GDB server supports RV64 harts only",
-        ),
         (vec!["--smp".into(), "0".into()], "--smp must be at least 1"),
         (vec!["--smp".into(), "100".into()], "--smp must be 1..=64"),
         (vec!["-m".into(), "lots".into()], "invalid memory size"),

@@ -23,7 +23,10 @@ struct Emu {
 
 impl Emu {
     fn start(extra: &[&str]) -> Emu {
-        let elf = guest();
+        Emu::start_on(&guest(), extra)
+    }
+
+    fn start_on(elf: &Path, extra: &[&str]) -> Emu {
         let mut args = vec!["--gdb-port", "0"];
         args.extend_from_slice(extra);
         let elf = elf.to_string_lossy();
@@ -52,10 +55,15 @@ impl Emu {
 
 /// gdb-multiarch in batch mode on the guest ELF, connected to `addr`, running `cmds`.
 fn gdb_cmd(addr: &str, cmds: &[&str]) -> Command {
+    gdb_cmd_on(&guest(), addr, cmds)
+}
+
+/// [`gdb_cmd`] on another ELF.
+fn gdb_cmd_on(elf: &Path, addr: &str, cmds: &[&str]) -> Command {
     let mut c = Command::new(tool("gdb-multiarch"));
     c.args(["-batch", "-nx", "-ex", "set pagination off"])
         .args(["-ex", "set confirm off"])
-        .arg(guest())
+        .arg(elf)
         .args(["-ex", &format!("target remote {addr}")]);
     for cmd in cmds {
         c.args(["-ex", cmd]);
@@ -277,6 +285,62 @@ fn registers_memory_and_set_var() {
             "Value returned is $7 = 8",
         ],
     );
+}
+
+/// The same guest built for RV32: GDB sees 32-bit registers (the target description says
+/// rv32), breaks, steps, watches and writes variables as on RV64.
+#[test]
+fn rv32_guest() {
+    let elf = emu_tests::guest::cached_for("gdb", Path::new(env!("CARGO_TARGET_TMPDIR")), true);
+    let mut emu = Emu::start_on(&elf, &["--halted"]);
+    let cmds = [
+        "show architecture",
+        "break add",
+        "continue",
+        "p sizeof(long)",
+        "info registers pc sp",
+        "p/x $misa >> 30",
+        "stepi",
+        "stepi",
+        "finish",
+        "delete",
+        "watch counter",
+        "continue",
+        "delete",
+        "set var shared = 8",
+        "x/4x &results",
+        "set $a5 = 0x89abcdef",
+        "p/x $a5",
+        "continue",
+    ];
+    let out = collect(
+        gdb_cmd_on(&elf, &emu.addr, &cmds)
+            .spawn()
+            .expect("start gdb-multiarch"),
+    );
+    eprintln!("---- gdb ----\n{out}");
+    in_order(
+        &out,
+        &[
+            "riscv:rv32",
+            "Breakpoint 1, add (a=0, b=0) at",
+            "$1 = 4",
+            "pc             0x800",
+            "<add+",
+            "sp             0x800",
+            "$2 = 0x1",
+            "in main () at",
+            "Value returned is $",
+            "Hardware watchpoint 2: counter",
+            "Old value = 0",
+            "New value = 1",
+            "<results>:\t0x00000000\t0x00000000",
+            "= 0x89abcdef",
+            "exited with code 01",
+        ],
+    );
+    // main returns 0 only if total (285) + shared == 292: the 8 GDB wrote makes it 293.
+    assert_eq!(emu.wait_exit(), Some(1));
 }
 
 /// The guest's exit code follows the value GDB wrote: main returns 0 only if
