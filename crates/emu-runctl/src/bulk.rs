@@ -29,7 +29,15 @@ enum Item {
 /// group and has a GPR before it to use as scratch).
 fn groups(n: usize) -> Vec<Vec<Item>> {
     let items: Vec<Item> = (1..32).map(Item::Gpr).chain([Item::Pc]).collect();
-    items.chunks(n.max(2)).map(<[Item]>::to_vec).collect()
+    let mut g: Vec<Vec<Item>> = items.chunks(n.max(2)).map(<[Item]>::to_vec).collect();
+    // The pc alone at the end (32 = k * n + 1): it takes the GPR before it along.
+    if let [.., prev, last] = &mut g[..]
+        && last.len() == 1
+        && let Some(r) = prev.pop()
+    {
+        last.insert(0, r);
+    }
+    g
 }
 
 /// The program storing `group` into the data slots from `data`.
