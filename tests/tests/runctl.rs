@@ -315,7 +315,8 @@ fn breakpoints_stop_with_their_id_and_step_over() {
 
 /// A stop hook hears a running hart's breakpoint hit (with its trigger) on the API's event
 /// thread, may use the API there, and hears nothing of the API's own steps and halts; once
-/// dropped it hears nothing more. Subscribers get the same stops.
+/// dropped it hears nothing more. Subscribers get the same stops; a subscription to the
+/// caused stops gets the step and the halt and none of the hook's.
 #[test]
 fn stop_hooks_hear_the_stops_no_operation_caused() {
     each_engine(|e| {
@@ -323,6 +324,7 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         let rc = Arc::new(rc);
         let rx = rc.subscribe();
         halt_in_loop(&rc, 0);
+        let caused = rc.subscribe_caused();
         let (tx, heard) = std::sync::mpsc::channel();
         let tx = std::sync::Mutex::new(tx);
         let api = Arc::downgrade(&rc);
@@ -350,6 +352,8 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         rc.resume(0).unwrap();
         assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
         assert!(heard.try_recv().is_err(), "a dropped hook hears nothing");
+        let causes: Vec<StopCause> = caused.try_iter().map(|ev| ev.cause).collect();
+        assert_eq!(causes, [StopCause::Step, StopCause::HaltRequest]);
         stop(m);
     });
 }

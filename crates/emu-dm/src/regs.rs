@@ -135,6 +135,8 @@ pub mod dmstatus {
 pub mod abstractcs {
     /// `progbufsize` (5 bits at 24).
     pub const PROGBUFSIZE_SHIFT: u32 = 24;
+    /// `datacount` (4 bits at 0).
+    pub const DATACOUNT: u32 = 0xf;
     /// `busy`.
     pub const BUSY: u32 = 1 << 12;
     /// `relaxedpriv`.

@@ -203,8 +203,8 @@ pub struct GdbServer {
     session: Mutex<Option<Session>>,
     /// Signalled when a session ends.
     ended: Condvar,
-    /// Breakpoint hits reported from the run-control API's event thread itself.
-    hook: Mutex<Option<emu_runctl::StopHook>>,
+    /// Keeps breakpoint hits reported from the run-control API's event thread itself.
+    _hook: emu_runctl::StopHook,
 }
 
 impl std::fmt::Debug for GdbServer {
@@ -252,24 +252,25 @@ impl GdbServer {
     /// A server for the machine behind `rc`. Starts the thread that turns the API's stop
     /// events into stop replies.
     pub fn new(rc: Arc<RunControl>, host: Arc<dyn Host>) -> Arc<GdbServer> {
-        let events = rc.subscribe();
-        let server = Arc::new(GdbServer {
-            rc,
-            host,
-            session: Mutex::new(None),
-            ended: Condvar::new(),
-            hook: Mutex::new(None),
-        });
-        // A running hart's stop is reported on the thread that resolves it; the
-        // subscription below (its own thread) sees it again, by then stale, and sees the
-        // stops other front ends' operations cause.
-        let weak = Arc::downgrade(&server);
-        let hook = server.rc.on_stop(move |e| {
-            if let Some(server) = weak.upgrade() {
-                server.on_event(e);
+        // A running hart's stop is reported on the thread that resolves it (the hook); the
+        // subscription's thread gets the stops operations cause (other front ends' steps
+        // and resets among them), so each stop arrives once.
+        let events = rc.subscribe_caused();
+        let server = Arc::new_cyclic(|weak: &std::sync::Weak<GdbServer>| {
+            let weak = weak.clone();
+            let hook = rc.on_stop(move |e| {
+                if let Some(server) = weak.upgrade() {
+                    server.on_event(e);
+                }
+            });
+            GdbServer {
+                rc,
+                host,
+                session: Mutex::new(None),
+                ended: Condvar::new(),
+                _hook: hook,
             }
         });
-        *server.hook.lock().unwrap_or_else(|e| e.into_inner()) = Some(hook);
         let weak = Arc::downgrade(&server);
         let _ = std::thread::Builder::new()
             .name("gdb-events".into())

@@ -358,13 +358,20 @@ impl RunControl {
     /// own steps and halts), with breakpoint and watchpoint hits resolved to their
     /// [`crate::TriggerId`]. Events are pushed; nothing polls.
     pub fn subscribe(&self) -> crate::events::Subscription {
-        self.inner.events.subscribe()
+        self.inner.events.subscribe(false)
+    }
+
+    /// [`RunControl::subscribe`] to the halts the API's own operations cause (halts, steps,
+    /// resets, from any front end): with
+    /// [`RunControl::on_stop`], which gets the others, every stop arrives once.
+    pub fn subscribe_caused(&self) -> crate::events::Subscription {
+        self.inner.events.subscribe(true)
     }
 
     /// Call `f` with every halt no operation of the API caused (a running hart's
     /// breakpoint, watchpoint or `ebreak`, a halt group, an external trigger), on the API's
     /// event thread, as soon as its cause is resolved and before subscribers hear of it
-    /// (they get it too). `f` must return soon and must not wait for another hook's
+    /// (those of [`RunControl::subscribe`] get it too). `f` must return soon and must not wait for another hook's
     /// caller; it may use the API. Registered until the returned hook is dropped.
     pub fn on_stop(
         &self,

@@ -39,7 +39,9 @@ impl Drop for Subscription {
     }
 }
 
-type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>);
+/// A subscriber: its channel, whether it is still wanted, and whether it wants only the
+/// halts the API's own operations cause (the others reach it through a hook).
+type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>, bool);
 
 /// A function called with the halts no operation caused (see [`RunControl::on_stop`]).
 pub type StopFn = Arc<dyn Fn(StopEvent) + Send + Sync>;
@@ -87,19 +89,21 @@ impl Events {
         }
     }
 
-    pub(crate) fn subscribe(&self) -> Subscription {
+    /// A subscription to every stop, or (`caused_only`) to the stops the API's operations
+    /// cause.
+    pub(crate) fn subscribe(&self, caused_only: bool) -> Subscription {
         let (tx, rx) = channel();
         let alive = Arc::new(AtomicBool::new(true));
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        subs.retain(|(_, a)| a.load(Ordering::Acquire));
-        subs.push((tx, alive.clone()));
+        subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
+        subs.push((tx, alive.clone(), caused_only));
         Subscription { rx, alive }
     }
 
     /// Live subscriptions.
     pub(crate) fn subscribers(&self) -> usize {
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        subs.retain(|(_, a)| a.load(Ordering::Acquire));
+        subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
         subs.len()
     }
 
@@ -145,10 +149,24 @@ impl Events {
         }
     }
 
+    /// Publish a stop an operation of the API caused (from the caller's thread).
     pub(crate) fn publish(&self, e: StopEvent) {
+        self.send(e, true);
+    }
+
+    /// Publish a stop no operation caused: the hooks first (they answer on this thread, the
+    /// subscribers' own threads have yet to wake), then the subscribers that want it.
+    fn publish_unprompted(&self, e: StopEvent) {
+        self.call_hooks(e);
+        self.send(e, false);
+    }
+
+    fn send(&self, e: StopEvent, caused: bool) {
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
         // Subscribers that went away are dropped.
-        subs.retain(|(s, a)| a.load(Ordering::Acquire) && s.send(e).is_ok());
+        subs.retain(|(s, a, only)| {
+            a.load(Ordering::Acquire) && (!caused && *only || s.send(e).is_ok())
+        });
     }
 
     /// Install the DM's event sink and the thread that serves it; false when the DM has a
@@ -198,10 +216,7 @@ impl Events {
                         }
                         stop
                     };
-                    // The hooks first: they answer on this thread, the subscribers' own
-                    // threads have yet to wake.
-                    rc.inner.events.call_hooks(stop);
-                    rc.inner.events.publish(stop);
+                    rc.inner.events.publish_unprompted(stop);
                 }
             });
         spawned.is_ok()
@@ -216,9 +231,9 @@ mod tests {
     #[test]
     fn subscribers_that_leave_are_forgotten_without_any_event() {
         let e = Events::new(1);
-        let keep = e.subscribe();
+        let keep = e.subscribe(false);
         for _ in 0..100 {
-            drop(e.subscribe());
+            drop(e.subscribe(false));
         }
         // Each subscription pruned the ones dropped before it: one dead one is left.
         assert_eq!(e.subs.lock().map(|s| s.len()).unwrap_or(0), 2);

@@ -122,7 +122,7 @@ impl Session {
             ProgbufInfo {
                 data: data_address(self.dm.dmi_read(regs::HARTINFO)),
                 words: (cs >> abstractcs::PROGBUFSIZE_SHIFT & 0x1f) as usize,
-                data_words: (cs & 0xf) as usize,
+                data_words: (cs & abstractcs::DATACOUNT) as usize,
             }
         })
     }
@@ -144,13 +144,12 @@ impl Session {
             let words = self
                 .programs
                 .entry(key)
-                .or_insert_with(|| build(xlen, data))
-                .clone();
+                .or_insert_with(|| build(xlen, data));
             if words.len() > info.words {
                 return Err(RcError::Unsupported("program buffer too small"));
             }
             for (i, w) in words.iter().enumerate() {
-                self.w(regs::PROGBUF0 + i as u8, *w);
+                self.dm.dmi_write(regs::PROGBUF0 + i as u8, *w);
             }
             self.progbuf_op = Some(key);
         }
