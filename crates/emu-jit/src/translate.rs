@@ -17,7 +17,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use emu_core::Hart;
+use emu_core::{DebugState, Hart, HartId};
 use emu_core::hart::Csrs;
 use emu_core::sdtrig::WatchHull;
 use emu_isa::{Inst, Op, OpClass, Xlen};
@@ -627,6 +627,58 @@ impl Tx<'_, '_> {
         self.write_back();
         self.set_pc_const(start_pc);
         self.b.ins().return_(&[d2]);
+    }
+
+    /// Open-code the CSR accesses of the Debug Module's ROM and programs in a Debug Mode
+    /// block: reads of `mhartid`, `dcsr` and `dscratch0/1`, and `csrrw` into `dscratch0/1`.
+    /// They are plain fields there (Debug Mode may access every CSR, no side effects, no
+    /// trigger fires), and a command runs about ten of them: as helper calls they were a
+    /// third of an abstract register read. Returns false for anything else.
+    fn debug_csr(&mut self, i: &Inst) -> bool {
+        use Op::*;
+        if !self.flags.debug_mode() {
+            return false;
+        }
+        let csr = i.imm as u16;
+        let scratch = |n: usize| {
+            (offset_of!(Hart, debug) + offset_of!(DebugState, dscratch) + 8 * n) as i32
+        };
+        match i.op {
+            // A pure read: csrrs/csrrc with x0 (or a zero immediate) as the source.
+            Csrrs | Csrrc | Csrrsi | Csrrci if i.rs1 == 0 => {
+                let v = match csr {
+                    0xf14 => {
+                        let id = self.b.ins().load(
+                            I32,
+                            Self::mem(),
+                            self.hart,
+                            (offset_of!(Hart, id) + offset_of!(HartId, 0)) as i32,
+                        );
+                        self.b.ins().uextend(I64, id)
+                    }
+                    0x7b0 => {
+                        let off = offset_of!(Hart, debug) + offset_of!(DebugState, dcsr);
+                        let d = self.b.ins().load(I32, Self::mem(), self.hart, off as i32);
+                        self.b.ins().uextend(I64, d)
+                    }
+                    0x7b2 | 0x7b3 => {
+                        let off = scratch(csr as usize - 0x7b2);
+                        self.b.ins().load(I64, Self::mem(), self.hart, off)
+                    }
+                    _ => return false,
+                };
+                self.set(i.rd, v);
+            }
+            Csrrw if matches!(csr, 0x7b2 | 0x7b3) => {
+                let off = scratch(csr as usize - 0x7b2);
+                let src = self.get(i.rs1);
+                let old = self.b.ins().load(I64, Self::mem(), self.hart, off);
+                self.b.ins().store(Self::mem(), src, self.hart, off);
+                self.set(i.rd, old);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// One more open-coded instruction retires here (counters catch up at the next sync).
@@ -1257,7 +1309,7 @@ pub fn build(
             }
             _ => {}
         }
-        if g.allowed && (tx.alu(i) || tx.mem_op(g)) {
+        if g.allowed && (tx.alu(i) || tx.mem_op(g) || tx.debug_csr(i)) {
             tx.retire_one();
             continue;
         }

@@ -102,6 +102,70 @@ fn debug_csr_fields() {
     );
 }
 
+/// Every form of access the Debug Module's ROM makes to `mhartid`, `dcsr` and `dscratch0/1`
+/// (the JIT open-codes them in Debug Mode blocks): pure reads through each read-only form,
+/// `csrrw` as a write and as a swap, and set/clear writes beside them.
+#[test]
+fn debug_mode_scratch_and_id_reads() {
+    let csri = |a: &mut Asm, op: Op, rd: u8, csr: u16, uimm: u8| {
+        a.inst(emu_isa::Inst {
+            rd,
+            rs1: uimm,
+            imm: csr as i64,
+            ..emu_isa::Inst::new(op)
+        })
+    };
+    check(
+        Setup {
+            main: &|a| {
+                a.li(T0, -2);
+                a.csrw(DSCRATCH0, T0);
+                a.li(T1, 7);
+                a.csrrw(A0, DSCRATCH0, T1); // swap: a0 = -2, dscratch0 = 7
+                a.csrr(A1, DSCRATCH0);
+                a.li(T0, 0x50);
+                a.csrrw(ZERO, 0x7b3, T0);
+                csri(a, Op::Csrrsi, A2, 0x7b3, 0); // a read: zero immediate
+                a.li(T0, 0x41);
+                a.csrs(0x7b3, T0); // 0x51
+                a.li(T0, 0x10);
+                a.csrc(0x7b3, T0); // 0x41
+                a.inst(emu_isa::Inst {
+                    rd: A3,
+                    rs1: ZERO,
+                    imm: 0x7b3,
+                    ..emu_isa::Inst::new(Op::Csrrc)
+                });
+                a.csrr(A4, 0xf14);
+                csri(a, Op::Csrrci, A5, DCSR, 0);
+                a.csrr(A6, DSCRATCH0);
+                a.csrrw(A7, DSCRATCH0, A6); // swap with the same value
+                a.csrr(S2, DSCRATCH0);
+                spin(a);
+            },
+            target: &nothing,
+            hart: &|h| {
+                in_debug_mode(h);
+                h.id = HartId(5);
+                h.debug.dcsr |= dcsr::EBREAKM;
+            },
+        },
+        200,
+        &|h, _| {
+            let x = |r: u8| h.x[r as usize];
+            assert_eq!(x(A0), -2i64 as u64, "csrrw returns the old value");
+            assert_eq!(x(A1), 7, "and writes the new one");
+            assert_eq!(x(A2), 0x50);
+            assert_eq!(x(A3), 0x41, "set then clear");
+            assert_eq!(h.debug.dscratch, [7, 0x41]);
+            assert_eq!(x(A4), 5, "mhartid");
+            assert_eq!(x(A5), h.debug.dcsr as u64);
+            assert_ne!(x(A5) & dcsr::EBREAKM as u64, 0);
+            assert_eq!((x(A6), x(A7), x(S2)), (7, 7, 7));
+        },
+    );
+}
+
 #[test]
 fn ebreak_traps_unless_ebreakm() {
     check(
