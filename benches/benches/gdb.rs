@@ -401,14 +401,22 @@ fn bench_gdb_e2e(
             gdb_batch(&elf, &format!("target remote {addr}"), &cmds)
         })
     });
+    // The breakpoint goes on the spin loop's body, which runs every iteration (an address a
+    // few steps into spin() may lie on the path to the loop, hit once: the session hangs).
+    let src = emu_tests::guest::sources().join("gdb/gdb_demo.c");
+    let text = std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+    let body = text
+        .lines()
+        .position(|l| l.contains("spins = spins + 1;"))
+        .unwrap_or_else(|| panic!("no spin loop body in {}", src.display()))
+        + 1;
     grp.bench_function("breakpoint_hit", |b| {
         b.iter_custom(|n| {
             let addr = restart();
             let mut cmds = Vec::new();
             prelude(&mut cmds);
             cmds.extend([
-                "stepi 3".to_string(),
-                "break *$pc".to_string(),
+                format!("break gdb_demo.c:{body}"),
                 "continue".to_string(),
                 format!("continue {n}"),
                 "echo bench-done\\n".into(),

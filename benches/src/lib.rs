@@ -163,6 +163,9 @@ pub fn free_port() -> u16 {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Longest a scripted gdb-multiarch session may take.
+const GDB_BATCH_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Run gdb-multiarch in batch mode on `elf`, connected with `target` (a `target ...`
 /// command), then `cmds`, which must end by echoing `bench-done`; its wall time.
 pub fn gdb_batch(elf: &std::path::Path, target: &str, cmds: &[String]) -> std::time::Duration {
@@ -174,11 +177,28 @@ pub fn gdb_batch(elf: &std::path::Path, target: &str, cmds: &[String]) -> std::t
         c.args(["-ex", cmd]);
     }
     let t = std::time::Instant::now();
-    let out = c
+    let child = c
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("gdb-multiarch: {e}"));
+    // A session that hangs (a breakpoint never hit) fails the bench instead of stalling it.
+    let pid = child.id().to_string();
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if watch.recv_timeout(GDB_BATCH_LIMIT).is_err() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid])
+                .status();
+        }
+    });
+    let out = child
+        .wait_with_output()
         .unwrap_or_else(|e| panic!("gdb-multiarch: {e}"));
     let d = t.elapsed();
+    let _ = done.send(());
+    let _ = watchdog.join();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("bench-done"),

@@ -217,6 +217,82 @@ fn quick_access_runs_the_program_buffer_on_a_running_hart() {
     });
 }
 
+/// A program buffer reaches the data registers where `hartinfo` says they are, with every
+/// load and store width (signed and unsigned): what the hart loads is what DMI wrote, what
+/// it stores is what DMI reads back. (The JIT sends Debug Mode loads and stores in the
+/// Debug Module's memory straight to the bus: this pins down their widths and extensions.)
+#[test]
+fn program_buffer_loads_and_stores_the_data_registers() {
+    use emu_asm::Asm;
+    use emu_isa::{Op, Xlen};
+    each_engine(|e| {
+        let m = start(e, 1);
+        let d = Dbg(&m.dm);
+        d.halt_in_loop(0);
+        let info = d.r(regs::HARTINFO);
+        assert_eq!(info >> 16 & 1, 1, "dataaccess: memory-mapped");
+        let data = (info & 0xfff) as i64; // dataaddr, signed 12 bits: 0 + offset
+        let run = |f: &dyn Fn(&mut Asm)| {
+            let mut a = Asm::new(Xlen::X64, 0);
+            f(&mut a);
+            a.op0(Op::Ebreak);
+            let code = a.finish().unwrap();
+            for (k, w) in code.chunks(4).enumerate() {
+                d.w(
+                    regs::PROGBUF0 + k as u8,
+                    u32::from_le_bytes(w.try_into().unwrap()),
+                );
+            }
+            d.w(regs::COMMAND, 1 << 18); // postexec, no transfer
+            assert_eq!(d.cmderr(), 0, "{e}");
+        };
+        d.w(regs::DATA0, 0x8382_81f0);
+        d.w(regs::DATA0 + 1, 0xf7f6_f5f4);
+        run(&|a| {
+            a.load(Op::Lb, T0, ZERO, data);
+            a.load(Op::Lbu, T1, ZERO, data);
+            a.load(Op::Lh, T2, ZERO, data + 2);
+            a.load(Op::Lhu, A0, ZERO, data + 2);
+            a.load(Op::Lw, A1, ZERO, data + 4);
+            a.load(Op::Lwu, A2, ZERO, data + 4);
+            a.load(Op::Ld, A3, ZERO, data);
+        });
+        let got: Vec<u64> = [T0, T1, T2, A0, A1, A2, A3].map(|r| d.gpr(r)).to_vec();
+        assert_eq!(
+            got,
+            [
+                0xffff_ffff_ffff_fff0,
+                0xf0,
+                0xffff_ffff_ffff_8382,
+                0x8382,
+                0xffff_ffff_f7f6_f5f4,
+                0xf7f6_f5f4,
+                0xf7f6_f5f4_8382_81f0,
+            ],
+            "{e}"
+        );
+        d.write_reg(0x1000 + A4 as u32, 0x1122_3344_5566_7788);
+        run(&|a| {
+            a.store(Op::Sd, A4, ZERO, data + 8); // data2, data3
+            a.store(Op::Sw, A4, ZERO, data + 16); // data4
+            a.store(Op::Sh, A4, ZERO, data + 20); // data5, low half
+            a.store(Op::Sb, A4, ZERO, data + 22); // data5, third byte
+        });
+        d.w(regs::DATA0 + 5, 0);
+        run(&|a| {
+            a.store(Op::Sh, A4, ZERO, data + 20);
+            a.store(Op::Sb, A4, ZERO, data + 22);
+        });
+        let r = |k: u8| d.r(regs::DATA0 + k);
+        assert_eq!(
+            [r(2), r(3), r(4), r(5)],
+            [0x5566_7788, 0x1122_3344, 0x5566_7788, 0x0088_7788],
+            "{e}"
+        );
+        stop(m);
+    });
+}
+
 #[test]
 fn system_bus_access() {
     let m = start("jit", 1);

@@ -250,6 +250,84 @@ unit_helper!(
     memory,
     |h, i, _, bus| h.exec_memory(i, bus)
 );
+/// An integer load or store in a Debug Mode block. Those of the Debug Module's ROM and
+/// abstract programs reach the DM's memory, where a hart in Debug Mode goes untranslated,
+/// unchecked by PMP and without load/store triggers: straight to the bus, as the memory unit
+/// would end up doing after all its checks (half the cost of every ROM access). Anything
+/// else (RAM, a device, a misaligned access) takes the memory helper's way.
+///
+/// # Safety
+/// `hart` and `frame` must be the live pointers the dispatcher passed to the block, `g` one
+/// of the instructions the engine keeps for it.
+pub unsafe extern "C" fn debug_memory(
+    hart: *mut Hart,
+    frame: *const Frame,
+    g: *const GuestInsn,
+) -> u32 {
+    use Op::*;
+    // SAFETY: as in `run`: exclusive hart, frame entered with a live Env, instruction kept
+    // by the engine for as long as the block exists.
+    let (h, env, gi) = unsafe { (&mut *hart, (*frame).env(), &*g) };
+    let i = &gi.inst;
+    let (size, signed, store) = match i.op {
+        Lb => (1, true, false),
+        Lh => (2, true, false),
+        Lw => (4, true, false),
+        Ld => (8, true, false),
+        Lbu => (1, false, false),
+        Lhu => (2, false, false),
+        Lwu => (4, false, false),
+        Sb => (1, false, true),
+        Sh => (2, false, true),
+        Sw => (4, false, true),
+        Sd => (8, false, true),
+        // SAFETY: forwarded from the caller's contract.
+        _ => return unsafe { memory(hart, frame, g) },
+    };
+    let va = h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64));
+    let in_dm = h.debug_mode
+        && va % size == 0
+        && h.debug
+            .dm_range
+            .is_some_and(|(lo, hi)| va >= lo && va.saturating_add(size) <= hi);
+    if !in_dm {
+        // SAFETY: forwarded from the caller's contract.
+        return unsafe { memory(hart, frame, g) };
+    }
+    h.pc = gi.pc;
+    let pa = emu_core::PhysAddr(va);
+    let r = if store {
+        env.bus
+            .write(pa, size as usize, h.get_x(i.rs2))
+            .map_err(|_| Exception::StoreAccess(va))
+    } else {
+        env.bus
+            .read(pa, size as usize)
+            .map(|v| {
+                let sh = 64 - 8 * size as u32;
+                let v = if signed && size < 8 {
+                    (((v << sh) as i64) >> sh) as u64
+                } else {
+                    v
+                };
+                h.set_x(i.rd, v);
+            })
+            .map_err(|_| Exception::LoadAccess(va))
+    };
+    match r {
+        Ok(()) => {
+            h.retire();
+            h.pc = h.addr(gi.pc.wrapping_add(i.len as u64));
+            CONTINUE
+        }
+        Err(e) => {
+            h.raise(e, env.bus);
+            env.tlb.flush();
+            STOP
+        }
+    }
+}
+
 unit_helper!(
     /// A CSR instruction.
     csr,

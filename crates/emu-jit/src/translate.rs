@@ -17,9 +17,9 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::TargetIsa;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use emu_core::{DebugState, Hart, HartId};
 use emu_core::hart::Csrs;
 use emu_core::sdtrig::WatchHull;
+use emu_core::{DebugState, Hart, HartId};
 use emu_isa::{Inst, Op, OpClass, Xlen};
 
 use crate::flags::BlockFlags;
@@ -269,14 +269,16 @@ impl Tx<'_, '_> {
         }
     }
 
-    /// The helper that executes `g` when it is not open-coded.
-    fn helper_for(g: &GuestInsn) -> usize {
+    /// The helper that executes `g` when it is not open-coded (`debug`: in a Debug Mode
+    /// block, where loads and stores mostly reach the Debug Module's memory).
+    fn helper_for(g: &GuestInsn, debug: bool) -> usize {
         use crate::helpers;
         let f: unsafe extern "C" fn(*mut Hart, *const helpers::Frame, *const GuestInsn) -> u32 =
             if !g.allowed {
                 helpers::illegal
             } else {
                 match g.inst.op.class() {
+                    OpClass::Memory if debug => helpers::debug_memory,
                     OpClass::Memory => helpers::memory,
                     OpClass::Csr => helpers::csr,
                     OpClass::Atomic => helpers::atomic,
@@ -294,7 +296,10 @@ impl Tx<'_, '_> {
     fn exec_helper(&mut self, g: &GuestInsn) {
         self.sync_counters();
         self.write_back();
-        let f = self.b.ins().iconst(I64, Self::helper_for(g) as i64);
+        let f = self
+            .b
+            .ins()
+            .iconst(I64, Self::helper_for(g, self.flags.debug_mode()) as i64);
         // The helper reads the decoded instruction where the engine keeps it for as long as
         // this code exists (it never decodes again).
         let insn = self
@@ -640,9 +645,8 @@ impl Tx<'_, '_> {
             return false;
         }
         let csr = i.imm as u16;
-        let scratch = |n: usize| {
-            (offset_of!(Hart, debug) + offset_of!(DebugState, dscratch) + 8 * n) as i32
-        };
+        let scratch =
+            |n: usize| (offset_of!(Hart, debug) + offset_of!(DebugState, dscratch) + 8 * n) as i32;
         match i.op {
             // A pure read: csrrs/csrrc with x0 (or a zero immediate) as the source.
             Csrrs | Csrrc | Csrrsi | Csrrci if i.rs1 == 0 => {

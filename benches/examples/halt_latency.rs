@@ -1,0 +1,75 @@
+//! The distribution of halt latency through the run-control API, which criterion's mean
+//! hides: a hart spins in translated code on its own thread for a while, then one halt is
+//! timed; repeated, then the median, tail percentiles and mean are printed.
+//!
+//! `cargo run --release -p emu-benches --example halt_latency -- [HALTS] [RUN_US]`
+//! (defaults: 3000 halts, each after 300 us of running).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use emu_asm::Asm;
+use emu_asm::reg::*;
+use emu_benches::BASE;
+use emu_core::Engine;
+use emu_isa::Xlen;
+use emu_jit::{JitConfig, JitEngine};
+use emu_machine::{Console, Machine, MachineConfig};
+use emu_runctl::RunControl;
+
+fn main() {
+    let arg = |i: usize, d: u64| {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(d)
+    };
+    let (halts, run_us) = (arg(1, 3000).max(1) as usize, arg(2, 300));
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.addi(S1, S1, 2);
+    a.j(lp);
+    let code = a.finish().unwrap_or_else(|e| panic!("{e}"));
+    let elf = emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[]);
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        console,
+        engine: Some(Arc::new(|_| {
+            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
+                as Box<dyn Engine>
+        })),
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, &elf)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .start();
+    let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("one RunControl"));
+    std::thread::sleep(Duration::from_millis(20));
+    let ok = |r: emu_runctl::Result<()>| r.unwrap_or_else(|e| panic!("{e}"));
+    let mut ns: Vec<u64> = Vec::with_capacity(halts);
+    for _ in 0..halts {
+        ok(rc.resume(0));
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_micros(run_us) {
+            std::hint::spin_loop();
+        }
+        let s = Instant::now();
+        ok(rc.halt(0));
+        ns.push(s.elapsed().as_nanos() as u64);
+    }
+    ns.sort_unstable();
+    let at = |q: f64| ns[((halts as f64 * q) as usize).min(halts - 1)] as f64 / 1000.0;
+    let mean = ns.iter().sum::<u64>() as f64 / halts as f64 / 1000.0;
+    println!(
+        "{halts} halts after {run_us} us of running: median {:.2} us, p90 {:.2}, p99 {:.2}, \
+         p99.9 {:.2}, max {:.2}; mean {mean:.2} us",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(0.999),
+        at(1.0)
+    );
+    m.signals.exit_host();
+    drop(m.join());
+}
