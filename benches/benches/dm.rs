@@ -7,30 +7,14 @@
 //!
 //! `cargo bench -p emu-benches --bench dm`
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_benches::BASE;
-use emu_core::Engine;
 use emu_dm::DebugModule;
 use emu_dm::regs::{self, dmcontrol as dc, dmstatus as ds};
-use emu_isa::Xlen;
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Machine, MachineConfig};
 use emu_runctl::{MemSpace, RegId, RunControl};
-
-fn program() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap_or_else(|e| panic!("{e}"));
-    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
-}
 
 const HALT: u32 = dc::HALTREQ | dc::DMACTIVE;
 const RESUME: u32 = dc::RESUMEREQ | dc::DMACTIVE;
@@ -60,18 +44,7 @@ fn let_run() {
 }
 
 fn latency(c: &mut Criterion) {
-    let (console, _) = Console::capture();
-    let cfg = MachineConfig {
-        console,
-        engine: Some(Arc::new(|_| {
-            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-                as Box<dyn Engine>
-        })),
-        ..MachineConfig::default()
-    };
-    let m = Machine::new(cfg, &program())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .start();
+    let m = emu_benches::start_jit(&emu_benches::endless_loop(), false);
     let dm = m.dm.clone();
     let rc = RunControl::new(dm.clone()).unwrap_or_else(|| panic!("one RunControl"));
     std::thread::sleep(Duration::from_millis(20));

@@ -5,16 +5,8 @@
 //! `cargo run --release -p emu-benches --example halt_latency -- [HALTS] [RUN_US]`
 //! (defaults: 3000 halts, each after 300 us of running).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use emu_asm::Asm;
-use emu_asm::reg::*;
-use emu_benches::BASE;
-use emu_core::Engine;
-use emu_isa::Xlen;
-use emu_jit::{JitConfig, JitEngine};
-use emu_machine::{Console, Machine, MachineConfig};
 use emu_runctl::RunControl;
 
 fn main() {
@@ -25,25 +17,7 @@ fn main() {
             .unwrap_or(d)
     };
     let (halts, run_us) = (arg(1, 3000).max(1) as usize, arg(2, 300));
-    let mut a = Asm::new(Xlen::X64, BASE);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap_or_else(|e| panic!("{e}"));
-    let elf = emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[]);
-    let (console, _) = Console::capture();
-    let cfg = MachineConfig {
-        console,
-        engine: Some(Arc::new(|_| {
-            Box::new(JitEngine::new(JitConfig::default()).unwrap_or_else(|e| panic!("{e}")))
-                as Box<dyn Engine>
-        })),
-        ..MachineConfig::default()
-    };
-    let m = Machine::new(cfg, &elf)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .start();
+    let m = emu_benches::start_jit(&emu_benches::endless_loop(), false);
     let rc = RunControl::new(m.dm.clone()).unwrap_or_else(|| panic!("one RunControl"));
     std::thread::sleep(Duration::from_millis(20));
     let ok = |r: emu_runctl::Result<()>| r.unwrap_or_else(|e| panic!("{e}"));

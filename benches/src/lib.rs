@@ -27,6 +27,18 @@ pub fn alu_loop(iters: i64) -> Vec<u8> {
     finish(a)
 }
 
+/// A loop that never ends (`s0 += 1; s1 += 2`): a running hart for the debug latency
+/// benchmarks to halt, step and read.
+pub fn endless_loop() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.addi(S1, S1, 2);
+    a.j(lp);
+    let code = a.finish().unwrap_or_else(|e| panic!("{e}"));
+    elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+}
+
 /// A load/store loop: `iters` iterations of a word load, add, store and pointer bump over a
 /// 2 KiB buffer (8 instructions per iteration), then the finisher.
 pub fn mem_loop(iters: i64) -> Vec<u8> {
@@ -211,11 +223,17 @@ pub fn gdb_batch(elf: &std::path::Path, target: &str, cmds: &[String]) -> std::t
 /// A one-hart machine on the JIT engine running `elf`, halted at its reset vector (for the
 /// debug front ends' benchmarks); its console is captured.
 pub fn start_halted_jit(elf: &[u8]) -> emu_machine::RunningMachine {
+    start_jit(elf, true)
+}
+
+/// A one-hart machine on the JIT engine running `elf` (halted at its reset vector with
+/// `halted`); its console is captured.
+pub fn start_jit(elf: &[u8], halted: bool) -> emu_machine::RunningMachine {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
         harts: 1,
         console,
-        halted: true,
+        halted,
         engine: Some(Arc::new(|_| {
             Box::new(
                 emu_jit::JitEngine::new(emu_jit::JitConfig::default())

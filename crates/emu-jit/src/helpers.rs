@@ -264,25 +264,13 @@ pub unsafe extern "C" fn debug_memory(
     frame: *const Frame,
     g: *const GuestInsn,
 ) -> u32 {
-    use Op::*;
     // SAFETY: as in `run`: exclusive hart, frame entered with a live Env, instruction kept
     // by the engine for as long as the block exists.
     let (h, env, gi) = unsafe { (&mut *hart, (*frame).env(), &*g) };
     let i = &gi.inst;
-    let (size, signed, store) = match i.op {
-        Lb => (1, true, false),
-        Lh => (2, true, false),
-        Lw => (4, true, false),
-        Ld => (8, true, false),
-        Lbu => (1, false, false),
-        Lhu => (2, false, false),
-        Lwu => (4, false, false),
-        Sb => (1, false, true),
-        Sh => (2, false, true),
-        Sw => (4, false, true),
-        Sd => (8, false, true),
+    let Some((size, signed, store)) = crate::translate::int_access(i.op) else {
         // SAFETY: forwarded from the caller's contract.
-        _ => return unsafe { memory(hart, frame, g) },
+        return unsafe { memory(hart, frame, g) };
     };
     let va = h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64));
     let in_dm = h.debug_mode
