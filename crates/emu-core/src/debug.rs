@@ -250,6 +250,16 @@ impl Hart {
         self.waiting = false;
     }
 
+    /// The hart is in Debug Mode and `[addr, addr + size)` lies in the Debug Module's
+    /// memory, which it then reaches untranslated and unchecked by PMP.
+    pub fn in_dm_window(&self, addr: u64, size: u64) -> bool {
+        self.debug_mode
+            && self
+                .debug
+                .dm_range
+                .is_some_and(|(lo, hi)| addr >= lo && addr.saturating_add(size) <= hi)
+    }
+
     /// `time` as the hart reads it (frozen in Debug Mode with `dcsr.stoptime`).
     pub(crate) fn time(&self, bus: &dyn Bus) -> u64 {
         if self.debug_mode && self.debug.has(dcsr::STOPTIME) {

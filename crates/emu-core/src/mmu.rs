@@ -89,11 +89,7 @@ impl Hart {
         // In Debug Mode the Debug Module's window is reached untranslated whatever
         // `mstatus.MPRV` and `dcsr.mprven` say, so the ROM and abstract programs (which
         // address it as `offset(x0)`) work however the halted program left the MMU.
-        let in_dm = self.debug_mode
-            && self
-                .debug
-                .dm_range
-                .is_some_and(|(lo, hi)| va >= lo && va.saturating_add(size) <= hi);
+        let in_dm = self.in_dm_window(va, size);
         let pa = match self.paging_mode() {
             Some(mode) if prv != Priv::M && !in_dm => self.walk(va, access, prv, &mode, bus)?,
             _ => va,

@@ -172,14 +172,8 @@ unsafe fn run(hart: *mut Hart, frame: *const Frame, g: *const GuestInsn, unit: U
             // effect left to have (A/D are set) and a faulting access costs no extra walk.
             // In Debug Mode the Debug Module's window is reached untranslated and is neither
             // RAM nor code the JIT keeps: nothing below applies (the ROM's common case).
-            let dm_window = |va: u64| {
-                h.debug_mode
-                    && h.debug
-                        .dm_range
-                        .is_some_and(|(lo, hi)| va >= lo && va.saturating_add(8) <= hi)
-            };
             if let Some((va, acc)) = access
-                && !dm_window(va)
+                && !h.in_dm_window(va, 8)
                 && let Ok(pa) = h.translate(va, 1, acc, env.bus)
             {
                 let in_ram = env
@@ -189,10 +183,7 @@ unsafe fn run(hart: *mut Hart, frame: *const Frame, g: *const GuestInsn, unit: U
                 // Device accesses may change interrupt lines: leave so the dispatcher looks.
                 // The Debug Module's memory (Debug Mode only, where no interrupt is taken)
                 // cannot, so the ROM and abstract programs run as whole blocks.
-                let in_dm = h.debug_mode
-                    && h.debug
-                        .dm_range
-                        .is_some_and(|(lo, hi)| (lo..hi).contains(&pa));
+                let in_dm = h.in_dm_window(pa, 1);
                 stop |= !in_ram && !in_dm;
                 if let Some(ram) = env.ram
                     && in_ram
@@ -251,10 +242,11 @@ unit_helper!(
     |h, i, _, bus| h.exec_memory(i, bus)
 );
 /// An integer load or store in a Debug Mode block. Those of the Debug Module's ROM and
-/// abstract programs reach the DM's memory, where a hart in Debug Mode goes untranslated,
-/// unchecked by PMP and without load/store triggers: straight to the bus, as the memory unit
-/// would end up doing after all its checks (half the cost of every ROM access). Anything
-/// else (RAM, a device, a misaligned access) takes the memory helper's way.
+/// abstract programs reach the DM's memory, which is neither RAM nor code nor a device that
+/// may raise an interrupt, and where no translation or trigger applies: none of what
+/// [`run`] does around the memory unit matters there (it was half the cost of every ROM
+/// access), so the unit is called directly (it sends such an access straight to the bus).
+/// Anything else (RAM, a device, a misaligned access) takes the memory helper's way.
 ///
 /// # Safety
 /// `hart` and `frame` must be the live pointers the dispatcher passed to the block, `g` one
@@ -268,44 +260,18 @@ pub unsafe extern "C" fn debug_memory(
     // by the engine for as long as the block exists.
     let (h, env, gi) = unsafe { (&mut *hart, (*frame).env(), &*g) };
     let i = &gi.inst;
-    let Some((size, signed, store)) = crate::translate::int_access(i.op) else {
-        // SAFETY: forwarded from the caller's contract.
-        return unsafe { memory(hart, frame, g) };
-    };
-    let va = h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64));
-    let in_dm = h.debug_mode
-        && va % size == 0
-        && h.debug
-            .dm_range
-            .is_some_and(|(lo, hi)| va >= lo && va.saturating_add(size) <= hi);
+    let in_dm = crate::translate::int_access(i.op).is_some_and(|(size, _, _)| {
+        let va = h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64));
+        va.is_multiple_of(size) && h.in_dm_window(va, size)
+    });
     if !in_dm {
         // SAFETY: forwarded from the caller's contract.
         return unsafe { memory(hart, frame, g) };
     }
     h.pc = gi.pc;
-    let pa = emu_core::PhysAddr(va);
-    let r = if store {
-        env.bus
-            .write(pa, size as usize, h.get_x(i.rs2))
-            .map_err(|_| Exception::StoreAccess(va))
-    } else {
-        env.bus
-            .read(pa, size as usize)
-            .map(|v| {
-                let sh = 64 - 8 * size as u32;
-                let v = if signed && size < 8 {
-                    (((v << sh) as i64) >> sh) as u64
-                } else {
-                    v
-                };
-                h.set_x(i.rd, v);
-            })
-            .map_err(|_| Exception::LoadAccess(va))
-    };
-    match r {
+    match h.exec_memory(i, env.bus) {
         Ok(()) => {
             h.retire();
-            h.pc = h.addr(gi.pc.wrapping_add(i.len as u64));
             CONTINUE
         }
         Err(e) => {

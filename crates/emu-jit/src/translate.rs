@@ -646,7 +646,7 @@ impl Tx<'_, '_> {
     /// block: reads of `mhartid`, `dcsr` and `dscratch0/1`, and `csrrw` into `dscratch0/1`.
     /// They are plain fields there (Debug Mode may access every CSR, no side effects, no
     /// trigger fires), and a command runs about ten of them: as helper calls they were a
-    /// third of an abstract register read. Returns false for anything else.
+    /// quarter of an abstract register read. Returns false for anything else.
     fn debug_csr(&mut self, i: &Inst) -> bool {
         use Op::*;
         if !self.flags.debug_mode() {
