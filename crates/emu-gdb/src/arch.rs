@@ -6,6 +6,7 @@
 
 use std::num::NonZeroUsize;
 
+use emu_runctl::CoreRegs;
 use gdbstub::arch::{Arch, Registers};
 
 /// RISC-V, 32 or 64 bits: addresses travel as `u64`; the registers of `g` and `G` are as
@@ -15,29 +16,27 @@ pub enum Riscv {}
 
 impl Arch for Riscv {
     type Usize = u64;
-    type Registers = CoreRegs;
+    type Registers = GdbRegs;
     type BreakpointKind = usize;
     type RegId = Reg;
 }
 
-/// The `g` packet's registers: x0-x31 and the pc, `xbytes` wide each. A `G` packet's bytes
-/// are kept as they came (`raw`): only the target knows the width to read them with.
+/// The `g` packet's registers: x0-x31 and the pc as the run-control API reads them,
+/// `xbytes` wide each. A `G` packet's bytes are kept as they came (`raw`): only the target
+/// knows the width to read them with.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CoreRegs {
-    /// x0-x31.
-    pub x: [u64; 32],
-    /// The pc.
-    pub pc: u64,
+pub struct GdbRegs {
+    /// x0-x31 and the pc.
+    pub core: CoreRegs,
     /// Register width in bytes (4 or 8; 0 is taken as 8).
     pub xbytes: usize,
     /// A `G` packet's register bytes.
     pub raw: Vec<u8>,
 }
 
-impl CoreRegs {
-    /// The registers in `raw` at width `xbytes`: x0-x31 and the pc, or `None` if `raw` is
-    /// too short.
-    pub fn decode(raw: &[u8], xbytes: usize) -> Option<([u64; 32], u64)> {
+impl GdbRegs {
+    /// The registers in `raw` at width `xbytes`, or `None` if `raw` is too short.
+    pub fn decode(raw: &[u8], xbytes: usize) -> Option<CoreRegs> {
         if raw.len() < 33 * xbytes || !(1..=8).contains(&xbytes) {
             return None;
         }
@@ -46,20 +45,23 @@ impl CoreRegs {
             b[..xbytes].copy_from_slice(&raw[i * xbytes..(i + 1) * xbytes]);
             u64::from_le_bytes(b)
         };
-        Some((std::array::from_fn(word), word(32)))
+        Some(CoreRegs {
+            x: std::array::from_fn(word),
+            pc: word(32),
+        })
     }
 }
 
-impl Registers for CoreRegs {
+impl Registers for GdbRegs {
     type ProgramCounter = u64;
 
     fn pc(&self) -> u64 {
-        self.pc
+        self.core.pc
     }
 
     fn gdb_serialize(&self, mut write_byte: impl FnMut(Option<u8>)) {
         let n = if self.xbytes == 4 { 4 } else { 8 };
-        for v in self.x.iter().chain([&self.pc]) {
+        for v in self.core.x.iter().chain([&self.core.pc]) {
             for b in &v.to_le_bytes()[..n] {
                 write_byte(Some(*b));
             }
@@ -216,12 +218,12 @@ mod tests {
 
     #[test]
     fn core_registers_travel_at_the_harts_width() {
-        let mut r = CoreRegs {
+        let mut r = GdbRegs {
             xbytes: 4,
-            pc: 0x8000_0010,
-            ..CoreRegs::default()
+            ..GdbRegs::default()
         };
-        r.x[1] = 0x1122_3344;
+        r.core.pc = 0x8000_0010;
+        r.core.x[1] = 0x1122_3344;
         let mut out = Vec::new();
         r.gdb_serialize(|b| out.extend(b));
         assert_eq!(out.len(), 33 * 4);
@@ -232,10 +234,10 @@ mod tests {
         r.gdb_serialize(|b| out.extend(b));
         assert_eq!(out.len(), 33 * 8);
         // G: decoded at the width the target knows; too short is refused.
-        let (x, pc) = CoreRegs::decode(&out, 8).unwrap_or_default();
-        assert_eq!((x[1], pc), (0x1122_3344, 0x8000_0010));
-        assert!(CoreRegs::decode(&out[..33 * 8 - 1], 8).is_none());
-        assert!(CoreRegs::decode(&out[..33 * 4], 4).is_some());
+        let core = GdbRegs::decode(&out, 8).unwrap_or_default();
+        assert_eq!((core.x[1], core.pc), (0x1122_3344, 0x8000_0010));
+        assert!(GdbRegs::decode(&out[..33 * 8 - 1], 8).is_none());
+        assert!(GdbRegs::decode(&out[..33 * 4], 4).is_some());
     }
 
     #[test]

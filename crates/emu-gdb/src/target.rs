@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
-use crate::arch::{CSRS, CoreRegs, Features, Reg, Riscv, page, target_xml};
+use crate::arch::{CSRS, Features, GdbRegs, Reg, Riscv, page, target_xml};
 use crate::{Host, Region};
 use emu_runctl::{HartSel, MemSpace, RcError, RegId, RunControl, StopCause};
 use emu_runctl::{TriggerId, WatchKind};
@@ -329,21 +329,19 @@ impl Target for EmuTarget {
 }
 
 impl MultiThreadBase for EmuTarget {
-    fn read_registers(&mut self, regs: &mut CoreRegs, t: Tid) -> TargetResult<(), Self> {
-        let core = nonfatal(self.rc.read_core_registers(hart(t)))?;
-        regs.x = core.x;
-        regs.pc = core.pc;
+    fn read_registers(&mut self, regs: &mut GdbRegs, t: Tid) -> TargetResult<(), Self> {
+        regs.core = nonfatal(self.rc.read_core_registers(hart(t)))?;
         regs.xbytes = self.xbytes;
         Ok(())
     }
 
-    fn write_registers(&mut self, regs: &CoreRegs, t: Tid) -> TargetResult<(), Self> {
+    fn write_registers(&mut self, regs: &GdbRegs, t: Tid) -> TargetResult<(), Self> {
         let h = hart(t);
-        let (x, pc) = CoreRegs::decode(&regs.raw, self.xbytes).ok_or(TargetError::NonFatal)?;
+        let core = GdbRegs::decode(&regs.raw, self.xbytes).ok_or(TargetError::NonFatal)?;
         for r in 1..32u8 {
-            nonfatal(self.rc.write_register(h, RegId::Gpr(r), x[r as usize]))?;
+            nonfatal(self.rc.write_register(h, RegId::Gpr(r), core.x[r as usize]))?;
         }
-        nonfatal(self.rc.write_register(h, RegId::Pc, pc))
+        nonfatal(self.rc.write_register(h, RegId::Pc, core.pc))
     }
 
     fn support_single_register_access(&mut self) -> Option<SingleRegisterAccessOps<'_, Tid, Self>> {

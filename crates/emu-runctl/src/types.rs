@@ -57,7 +57,7 @@ impl RegId {
 }
 
 /// The registers GDB's `g` packet carries: every GPR and the pc.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CoreRegs {
     /// `x0`..`x31` (`x[0]` is 0), zero-extended on RV32.
     pub x: [u64; 32],
