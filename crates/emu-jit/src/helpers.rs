@@ -243,9 +243,10 @@ unit_helper!(
 );
 /// An integer load or store in a Debug Mode block. Those of the Debug Module's ROM and
 /// abstract programs reach the DM's memory, which is neither RAM nor code nor a device that
-/// may raise an interrupt, and where no translation or trigger applies: none of what
-/// [`run`] does around the memory unit matters there (it was half the cost of every ROM
-/// access), so the unit is called directly (it sends such an access straight to the bus).
+/// may raise an interrupt, and where no translation or trigger applies: none of what the
+/// general helper does around the memory unit matters there (it was half the cost of every
+/// ROM access), so the unit is called directly (it sends such an access straight to the
+/// bus).
 /// Anything else (RAM, a device, a misaligned access) takes the memory helper's way.
 ///
 /// # Safety
