@@ -249,23 +249,62 @@ impl Tx<'_, '_> {
     }
 
     /// Bring minstret/mcycle up to date with the open-coded instructions so far.
+    ///
+    /// Where the counters are not cached, the hart's copy lags: by `pending` in a straight
+    /// block; in a self-loop by `done + count` (a loop does not carry the counters in host
+    /// registers: they advance exactly as `done` does, so it carries that alone).
     fn sync_counters(&mut self) {
-        if self.pending == 0 {
-            return;
-        }
         for c in [INSTRET, CYCLE] {
-            if self.counter_slots() & (1 << c) != 0 {
-                let v = self.get(c);
-                let v = self.b.ins().iadd_imm_s(v, self.pending);
-                self.set_slot(c, v);
+            let bit = 1u64 << c;
+            if self.counter_slots() & bit == 0 {
+                continue;
             }
+            let v = match self.looping {
+                Some((done, _)) if self.cached & bit == 0 => {
+                    let m = self.b.ins().load(I64, Self::mem(), self.hart, slot_off(c));
+                    let d = self.b.use_var(done);
+                    let v = self.b.ins().iadd(m, d);
+                    self.b.ins().iadd_imm_s(v, self.count as i64)
+                }
+                _ if self.pending == 0 => continue,
+                _ => {
+                    let v = self.get(c);
+                    self.b.ins().iadd_imm_s(v, self.pending)
+                }
+            };
+            self.set_slot(c, v);
         }
         self.pending = 0;
+    }
+
+    /// In a self-loop, after a helper retired the instruction at `count` and left the
+    /// counters' true values in the hart: make the copies lag by `done + count + 1` again,
+    /// as [`Self::sync_counters`] expects of uncached counters once that instruction counts.
+    fn lag_counters(&mut self) {
+        let Some((done, _)) = self.looping else {
+            return;
+        };
+        for c in [INSTRET, CYCLE] {
+            if self.counter_slots() & (1 << c) == 0 {
+                continue;
+            }
+            let m = self.b.ins().load(I64, Self::mem(), self.hart, slot_off(c));
+            let d = self.b.use_var(done);
+            let v = self.b.ins().isub(m, d);
+            let v = self.b.ins().iadd_imm_s(v, -(self.count as i64) - 1);
+            self.b.ins().store(Self::mem(), v, self.hart, slot_off(c));
+        }
     }
 
     /// Undo `n` counter increments (after a helper ran on a side path whose merge point still
     /// counts those instructions as pending), reaching the slot state `after`.
     fn unsync_counters(&mut self, n: i64, after: (u64, u64)) {
+        if self.looping.is_some() {
+            // Counters are cached only transiently in a loop, never at a merge point.
+            debug_assert_eq!(after.0 & self.counter_slots(), 0);
+            self.lag_counters();
+            return;
+        }
         if n == 0 {
             return;
         }
@@ -312,8 +351,9 @@ impl Tx<'_, '_> {
     }
 
     /// Bring counters up to date, call the helper for `g`, and leave the block when it says
-    /// so; code emitted afterwards runs when the block continues.
-    fn exec_helper(&mut self, g: &GuestInsn) {
+    /// so; code emitted afterwards runs when the block continues (laid out with the cold
+    /// code when `cold`: on a slow path, the way back must not split the hot path).
+    fn exec_helper(&mut self, g: &GuestInsn, cold: bool) {
         self.sync_counters();
         self.write_back();
         let f = self
@@ -333,6 +373,9 @@ impl Tx<'_, '_> {
         let r = self.b.inst_results(call)[0];
         let n = self.b.ins().iconst(I32, (self.count + 1) as i64);
         let cont = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(cont);
+        }
         self.b.ins().brif(r, self.exit, &[n.into()], cont, &[]);
         self.b.switch_to_block(cont);
         self.b.seal_block(cont);
@@ -384,7 +427,7 @@ impl Tx<'_, '_> {
     ) {
         let pending = self.pending;
         (self.cached, self.dirty) = before;
-        self.exec_helper(g);
+        self.exec_helper(g, true);
         // The helper may have written any register: take the fast path's set from the hart.
         self.reload(after.0);
         (self.cached, self.dirty) = after;
@@ -415,7 +458,7 @@ impl Tx<'_, '_> {
         let before = (self.cached, self.dirty);
         // Stores find store triggers through the code map below (its WATCH bit).
         if !store {
-            self.watch_check(va, store, slow);
+            self.watch_check(va, store, slow, false);
         }
         let ok =
             self.b
@@ -459,10 +502,11 @@ impl Tx<'_, '_> {
                     .ins()
                     .band_imm_s(lines, i64::from(crate::codemap::CODE));
                 let watched = self.b.create_block();
+                self.b.set_cold_block(watched);
                 self.b.ins().brif(code, slow, &[], watched, &[]);
                 self.b.switch_to_block(watched);
                 self.b.seal_block(watched);
-                self.watch_check(va, true, slow);
+                self.watch_check(va, true, slow, true);
                 // The store again here rather than a jump to `write`: an edge into it from
                 // here would cost the hot path a jump.
                 let state = (self.cached, self.dirty);
@@ -501,7 +545,7 @@ impl Tx<'_, '_> {
         let i = &g.inst;
         let slow = self.b.create_block();
         self.b.set_cold_block(slow);
-        self.watch_check(va, store, slow);
+        self.watch_check(va, store, slow, false);
         let vpn = self.b.ins().ushr_imm_s(va, 12);
         let idx = self.b.ins().band_imm_s(vpn, tlb::TLB_SIZE as i64 - 1);
         let off = self.b.ins().ishl_imm_s(idx, tlb::ENTRY_SHIFT as i64);
@@ -533,8 +577,15 @@ impl Tx<'_, '_> {
 
     /// With load/store triggers armed (the DATA_WATCH flag): send an access whose address
     /// lies in the hart's watch hull to `slow`, where the memory unit checks the triggers
-    /// exactly. Blocks translated without the flag contain no check at all.
-    fn watch_check(&mut self, va: Value, store: bool, slow: cranelift_codegen::ir::Block) {
+    /// exactly. Blocks translated without the flag contain no check at all. `cold`: the
+    /// check itself sits on a cold path, and so does what follows it.
+    fn watch_check(
+        &mut self,
+        va: Value,
+        store: bool,
+        slow: cranelift_codegen::ir::Block,
+        cold: bool,
+    ) {
         if !self.flags.data_watch() {
             return;
         }
@@ -544,20 +595,19 @@ impl Tx<'_, '_> {
             (WATCH_LOAD_LO, WATCH_LOAD_LEN)
         };
         // The hull changes only when trigger registers are written, which ends the block,
-        // or between blocks: within one call of the translated code it is constant. The
-        // load hull is hot (every load checks it), so its loads may be shared and hoisted
-        // out of a self-loop; the store hull is read on a cold path (lines the code map
-        // marks), where hoisting would only keep two more values live across the loop.
-        let flags = if store {
-            Self::mem()
-        } else {
-            Self::mem().with_readonly().with_can_move()
-        };
+        // or between blocks: within one call of the translated code it is constant, so
+        // its loads may be shared. They are not hoisted out of a self-loop: two more
+        // values live across the loop (and its cold helper calls) cost more than two L1
+        // loads beside each access.
+        let flags = Self::mem().with_readonly();
         let lo = self.b.ins().load(I64, flags, self.hart, lo_off);
         let d = self.b.ins().isub(va, lo);
         let len = self.b.ins().load(I64, flags, self.hart, len_off);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, d, len);
         let next = self.b.create_block();
+        if cold {
+            self.b.set_cold_block(next);
+        }
         self.b.ins().brif(inside, slow, &[], next, &[]);
         self.b.switch_to_block(next);
         self.b.seal_block(next);
@@ -600,6 +650,7 @@ impl Tx<'_, '_> {
         let mut r = self.b.ins().iconst(I32, v as i64);
         if let Some((done, _)) = self.looping {
             let d = self.b.use_var(done);
+            let d = self.b.ins().ireduce(I32, d);
             r = self.b.ins().iadd(r, d);
         }
         self.b.ins().return_(&[r]);
@@ -612,7 +663,9 @@ impl Tx<'_, '_> {
         let Some((done, head)) = self.looping else {
             return;
         };
-        self.sync_counters();
+        // The counters are not loop slots: uncached, they lag by `done + count`, which the
+        // head's `done` accounts for.
+        debug_assert_eq!(self.cached & self.counter_slots(), 0);
         // The loop head expects every loop slot in its variable (values stay in host
         // registers across the back edge; memory is brought up to date on the way out).
         let missing = self.loop_slots & !self.cached;
@@ -623,8 +676,7 @@ impl Tx<'_, '_> {
         }
         let d = self.b.use_var(done);
         let d2 = self.b.ins().iadd_imm_s(d, self.count as i64);
-        let wide = self.b.ins().uextend(I64, d2);
-        let need = self.b.ins().iadd_imm_s(wide, self.count as i64);
+        let need = self.b.ins().iadd_imm_s(d2, self.count as i64);
         // Another thread may zero the limit (a halt request): loaded afresh every iteration.
         let limit = self.b.ins().load(I64, Self::mem(), self.frame, LIMIT_OFF);
         let again = self
@@ -637,9 +689,15 @@ impl Tx<'_, '_> {
         self.b.ins().brif(again, head, &[], leave, &[]);
         self.b.switch_to_block(leave);
         self.b.seal_block(leave);
+        // `done` already counts this iteration here.
+        let (count, pending) = (self.count, self.pending);
+        self.count = 0;
+        self.sync_counters();
         self.write_back();
+        (self.count, self.pending) = (count, pending);
         self.set_pc_const(start_pc);
-        self.b.ins().return_(&[d2]);
+        let n = self.b.ins().ireduce(I32, d2);
+        self.b.ins().return_(&[n]);
     }
 
     /// Open-code the CSR accesses of the Debug Module's ROM and programs in a Debug Mode
@@ -700,7 +758,8 @@ impl Tx<'_, '_> {
     }
 
     fn call_exec(&mut self, g: &GuestInsn) {
-        self.exec_helper(g);
+        self.exec_helper(g, false);
+        self.lag_counters();
         self.cached = 0;
         self.dirty = 0;
         self.count += 1;
@@ -1131,8 +1190,8 @@ pub fn build(
                 }
         });
     let looping = if self_loop {
-        let done = b.declare_var(I32);
-        let zero = b.ins().iconst(I32, 0);
+        let done = b.declare_var(I64);
+        let zero = b.ins().iconst(I64, 0);
         b.def_var(done, zero);
         Some((done, b.create_block()))
     } else {
@@ -1159,9 +1218,9 @@ pub fn build(
         dirty: 0,
     };
     if let Some((_, head)) = looping {
-        // Every register the block names (an over-approximation for FP operands), and the
-        // counters: loaded once before the loop, carried in variables across iterations.
-        let mut slots = tx.counter_slots();
+        // Every register the block names (an over-approximation for FP operands): loaded
+        // once before the loop, carried in variables across iterations.
+        let mut slots = 0;
         for g in insns {
             for r in [g.inst.rd, g.inst.rs1, g.inst.rs2] {
                 if (1..32).contains(&r) {
@@ -1354,6 +1413,7 @@ pub fn build(
     let mut n = tx.b.block_params(exit)[0];
     if let Some((done, _)) = tx.looping {
         let d = tx.b.use_var(done);
+        let d = tx.b.ins().ireduce(I32, d);
         n = tx.b.ins().iadd(n, d);
     }
     let r = tx.b.ins().bor_imm_s(n, STOP_BIT as i64);
