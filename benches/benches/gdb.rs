@@ -11,6 +11,11 @@
 //! - `m4k`: 4 KiB of memory, in packets of the size the server announces (as GDB does);
 //! - `floor`: one packet and its reply to the echo server.
 //!
+//! Every round trip is measured twice, with two kinds of client: `gdb/*` blocks in `read`
+//! for the reply, as GDB does; `gdb-poll/*` busy-polls a non-blocking socket, as latency
+//! benchmark clients do, so the client's own wake-up (tens of microseconds on a shared VM)
+//! drops out and what is left is the server's latency and the loopback path.
+//!
 //! And gdb-multiarch's own cost per `stepi` and per breakpoint hit (`continue N`), measured
 //! as the slope over runs of growing N so GDB's start-up drops out.
 //!
@@ -42,19 +47,32 @@ struct Rsp {
     packet_size: usize,
     /// The server acknowledges and wants acknowledgements.
     ack: bool,
+    /// Busy-poll a non-blocking socket for replies instead of blocking in `read`.
+    poll: bool,
+    /// Give up on a reply after this long (None: wait for ever).
+    timeout: Option<Duration>,
 }
 
 impl Rsp {
-    fn connect(addr: SocketAddr) -> Rsp {
+    /// A client of `addr`, not yet talking RSP.
+    fn raw(addr: SocketAddr, poll: bool) -> Rsp {
         let s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
         let _ = s.set_nodelay(true);
-        let mut c = Rsp {
+        s.set_nonblocking(poll)
+            .unwrap_or_else(|e| panic!("non-blocking socket: {e}"));
+        Rsp {
             s,
             buf: Vec::with_capacity(1 << 16),
             out: Vec::with_capacity(1 << 14),
             packet_size: 0x400,
             ack: true,
-        };
+            poll,
+            timeout: None,
+        }
+    }
+
+    fn connect(addr: SocketAddr, poll: bool) -> Rsp {
+        let mut c = Rsp::raw(addr, poll);
         let sup = c.request_acked(b"qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+");
         let sup = String::from_utf8_lossy(&sup).to_string();
         if let Some(v) = sup
@@ -84,9 +102,25 @@ impl Rsp {
         self.out.extend_from_slice(p);
         self.out
             .extend_from_slice(format!("#{:02x}", checksum(p)).as_bytes());
-        self.s
-            .write_all(&self.out)
-            .unwrap_or_else(|e| panic!("send: {e}"));
+        let mut at = 0;
+        while at < self.out.len() {
+            match self.s.write(&self.out[at..]) {
+                Ok(n) => at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+                Err(e) => panic!("send: {e}"),
+            }
+        }
+    }
+
+    /// Send a raw byte (an acknowledgement or an interrupt).
+    fn send_byte(&mut self, b: u8) -> Option<()> {
+        loop {
+            match self.s.write(&[b]) {
+                Ok(1) => return Some(()),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+                _ => return None,
+            }
+        }
     }
 
     /// The next packet's body (acks skipped, run-length encoding left as is).
@@ -97,6 +131,10 @@ impl Rsp {
 
     /// [`Rsp::reply`], or None when the connection closed or timed out.
     fn try_reply(&mut self) -> Option<Vec<u8>> {
+        if !self.poll {
+            self.s.set_read_timeout(self.timeout).ok()?;
+        }
+        let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(i) = self.buf.iter().position(|&b| b == b'$')
                 && let Some(j) = self.buf[i..].iter().position(|&b| b == b'#')
@@ -105,14 +143,21 @@ impl Rsp {
                 let body = self.buf[i + 1..i + j].to_vec();
                 self.buf.drain(..i + j + 3);
                 if self.ack {
-                    self.s.write_all(b"+").ok()?;
+                    self.send_byte(b'+')?;
                 }
                 return Some(body);
             }
             let mut b = [0u8; 1 << 16];
             match self.s.read(&mut b) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) => return None,
                 Ok(n) => self.buf.extend_from_slice(&b[..n]),
+                Err(e) if self.poll && e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if deadline.is_some_and(|d| Instant::now() > d) {
+                        return None;
+                    }
+                    std::hint::spin_loop();
+                }
+                Err(_) => return None,
             }
         }
     }
@@ -301,11 +346,13 @@ fn to_loop(c: &mut Rsp, g: &Guest) -> Vec<u64> {
     pcs[n - period..].to_vec()
 }
 
-fn bench_target(cr: &mut Criterion, name: &str, addr: SocketAddr, g: &Guest) {
-    let mut c = Rsp::connect(addr);
+/// The round trips against the server at `addr`, in group `{client}/{name}` (`client`:
+/// `gdb`, a blocking client, or `gdb-poll`, a polling one).
+fn bench_target(cr: &mut Criterion, client: &str, name: &str, addr: SocketAddr, g: &Guest) {
+    let mut c = Rsp::connect(addr, client == "gdb-poll");
     let cycle = to_loop(&mut c, g);
     assert!(cycle.len() >= 3, "loop not found: {cycle:x?}");
-    let mut grp = cr.benchmark_group(format!("gdb/{name}"));
+    let mut grp = cr.benchmark_group(format!("{client}/{name}"));
     grp.sample_size(30);
     grp.measurement_time(Duration::from_secs(3));
     grp.bench_function("step", |b| {
@@ -336,14 +383,15 @@ fn bench_target(cr: &mut Criterion, name: &str, addr: SocketAddr, g: &Guest) {
     // Try it once first: a server that never reports the stop is interrupted and skipped.
     assert_eq!(c.request(&set_pc), b"OK");
     c.send(b"vCont;c");
-    let _ = c.s.set_read_timeout(Some(Duration::from_secs(5)));
+    c.timeout = Some(Duration::from_secs(5));
     let stopped = c.try_reply().is_some();
-    let _ = c.s.set_read_timeout(None);
+    c.timeout = None;
     if !stopped {
         eprintln!(
-            "gdb/{name}/cont_to_bp: no stop within 5 s of a continue to a breakpoint; skipped"
+            "{client}/{name}/cont_to_bp: no stop within 5 s of a continue to a breakpoint; skipped"
         );
-        c.s.write_all(b"\x03").unwrap_or_else(|e| panic!("{e}"));
+        c.send_byte(0x03)
+            .unwrap_or_else(|| panic!("interrupt not sent"));
         let _ = c.reply();
     }
     if stopped {
@@ -435,27 +483,26 @@ fn benches(cr: &mut Criterion) {
     let g = guest();
 
     let floor = start_floor();
-    let mut f = Rsp {
-        s: TcpStream::connect(floor).unwrap_or_else(|e| panic!("{e}")),
-        buf: Vec::new(),
-        out: Vec::new(),
-        packet_size: 0x400,
-        ack: false,
-    };
-    let _ = f.s.set_nodelay(true);
-    cr.bench_function("gdb/floor/round_trip", |b| {
-        b.iter(|| assert_eq!(f.request(b"g"), b"OK"))
-    });
+    let mut qemu = None;
+    for client in ["gdb", "gdb-poll"] {
+        let mut f = Rsp::raw(floor, client == "gdb-poll");
+        f.ack = false;
+        cr.bench_function(&format!("{client}/floor/round_trip"), |b| {
+            b.iter(|| assert_eq!(f.request(b"g"), b"OK"))
+        });
 
-    let (m, server, addr) = start_emu(&g.elf);
-    bench_target(cr, "emu", addr, &g);
-    drop(server);
-    m.signals.exit_host();
-    let _ = m.join();
+        let (m, server, addr) = start_emu(&g.elf);
+        bench_target(cr, client, "emu", addr, &g);
+        drop(server);
+        m.signals.exit_host();
+        let _ = m.join();
 
-    let mut qemu = start_qemu(&g.elf);
-    if let Some((_, addr)) = &qemu {
-        bench_target(cr, "qemu", *addr, &g);
+        // A fresh QEMU for each client (it serves one, and the guest must start over).
+        drop(qemu.take());
+        qemu = start_qemu(&g.elf);
+        if let Some((_, addr)) = &qemu {
+            bench_target(cr, client, "qemu", *addr, &g);
+        }
     }
 
     if !on_path("gdb-multiarch") {
