@@ -49,7 +49,8 @@ struct Rsp {
     ack: bool,
     /// Busy-poll a non-blocking socket for replies instead of blocking in `read`.
     poll: bool,
-    /// Give up on a reply after this long (None: wait for ever).
+    /// Give up on a reply after this long (None: wait for ever); set with
+    /// [`Rsp::set_timeout`].
     timeout: Option<Duration>,
 }
 
@@ -130,10 +131,19 @@ impl Rsp {
     }
 
     /// [`Rsp::reply`], or None when the connection closed or timed out.
-    fn try_reply(&mut self) -> Option<Vec<u8>> {
+    /// Give up on replies after `t` (None: wait for ever). A blocking client sets the
+    /// socket's timeout here, once, not at every reply: a system call per round trip would
+    /// be measured with it.
+    fn set_timeout(&mut self, t: Option<Duration>) {
+        self.timeout = t;
         if !self.poll {
-            self.s.set_read_timeout(self.timeout).ok()?;
+            self.s
+                .set_read_timeout(t)
+                .unwrap_or_else(|e| panic!("read timeout: {e}"));
         }
+    }
+
+    fn try_reply(&mut self) -> Option<Vec<u8>> {
         let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(i) = self.buf.iter().position(|&b| b == b'$')
@@ -383,9 +393,9 @@ fn bench_target(cr: &mut Criterion, client: &str, name: &str, addr: SocketAddr, 
     // Try it once first: a server that never reports the stop is interrupted and skipped.
     assert_eq!(c.request(&set_pc), b"OK");
     c.send(b"vCont;c");
-    c.timeout = Some(Duration::from_secs(5));
+    c.set_timeout(Some(Duration::from_secs(5)));
     let stopped = c.try_reply().is_some();
-    c.timeout = None;
+    c.set_timeout(None);
     if !stopped {
         eprintln!(
             "{client}/{name}/cont_to_bp: no stop within 5 s of a continue to a breakpoint; skipped"

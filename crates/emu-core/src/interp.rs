@@ -228,10 +228,11 @@ impl Hart {
     }
 
     /// An aligned access of `size` bytes at `va` in the Debug Module's memory, in Debug
-    /// Mode: it goes to the bus as it is (no translation, PMP or trigger applies there, see
-    /// `translate`), which is how the DM's ROM and programs reach it at every command.
-    fn dm_direct(&self, va: u64, size: usize) -> bool {
-        self.debug_mode && va.is_multiple_of(size as u64) && self.in_dm_window(va, size as u64)
+    /// Mode: [`Hart::exec_memory`] sends it to the bus as it is (no translation, PMP or
+    /// trigger applies there, see `translate`), which is how the DM's ROM and programs
+    /// reach it at every command.
+    pub fn dm_direct(&self, va: u64, size: usize) -> bool {
+        va.is_multiple_of(size as u64) && self.in_dm_window(va, size as u64)
     }
 
     /// Execute an integer load or store (`OpClass::Memory`); the caller has checked that the

@@ -262,8 +262,10 @@ pub unsafe extern "C" fn debug_memory(
     let (h, env, gi) = unsafe { (&mut *hart, (*frame).env(), &*g) };
     let i = &gi.inst;
     let in_dm = crate::translate::int_access(i.op).is_some_and(|(size, _, _)| {
-        let va = h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64));
-        va.is_multiple_of(size) && h.in_dm_window(va, size)
+        h.dm_direct(
+            h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64)),
+            size as usize,
+        )
     });
     if !in_dm {
         // SAFETY: forwarded from the caller's contract.

@@ -88,7 +88,7 @@ impl Session {
     /// Every GPR and the pc of halted hart `h`.
     pub(crate) fn read_core(&mut self, h: usize) -> Result<CoreRegs> {
         self.select(h)?;
-        let mut out = CoreRegs { x: [0; 32], pc: 0 };
+        let mut out = CoreRegs::default();
         let Some(n) = self.bulk_group_size() else {
             // No program buffer to speak of: one Access Register command each.
             for r in 1..32u8 {
