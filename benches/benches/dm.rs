@@ -6,6 +6,9 @@
 //! trigger arm+disarm.
 //!
 //! `cargo bench -p emu-benches --bench dm`
+//!
+//! With `EMU_BENCH_LOW_LATENCY=1` the host's idle CPUs are held polling for the run
+//! (`emu --low-latency`; see `docs/performance.md`).
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +47,7 @@ fn let_run() {
 }
 
 fn latency(c: &mut Criterion) {
+    let _low_latency = emu_benches::low_latency();
     let m = emu_benches::start_jit(&emu_benches::endless_loop(), false);
     let dm = m.dm.clone();
     let rc = RunControl::new(dm.clone()).unwrap_or_else(|| panic!("one RunControl"));

@@ -21,6 +21,9 @@
 //!
 //! `cargo bench -p emu-benches --bench gdb` (QEMU and gdb-multiarch parts are skipped with
 //! a note when the tools are missing).
+//!
+//! With `EMU_BENCH_LOW_LATENCY=1` the host's idle CPUs are held polling for the run
+//! (`emu --low-latency`; see `docs/performance.md`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -486,6 +489,7 @@ fn bench_gdb_e2e(
 }
 
 fn benches(cr: &mut Criterion) {
+    let _low_latency = emu_benches::low_latency();
     if !on_path("riscv64-unknown-elf-gcc") {
         eprintln!("riscv64-unknown-elf-gcc not found: the GDB benchmarks need it for their guest");
         return;

@@ -14,6 +14,9 @@
 //!
 //! `cargo bench -p emu-benches --bench jtag` (skipped with a note without openocd or the
 //! RISC-V cross compiler; the gdb part without gdb-multiarch).
+//!
+//! With `EMU_BENCH_LOW_LATENCY=1` the host's idle CPUs are held polling for the run
+//! (`emu --low-latency`; see `docs/performance.md`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -290,6 +293,7 @@ fn bench_raw(cr: &mut Criterion, rbb: SocketAddr) {
 }
 
 fn benches(cr: &mut Criterion) {
+    let _low_latency = emu_benches::low_latency();
     if !on_path("riscv64-unknown-elf-gcc") || !on_path("openocd") {
         eprintln!("openocd or riscv64-unknown-elf-gcc missing: JTAG benchmarks skipped");
         return;

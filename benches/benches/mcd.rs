@@ -9,6 +9,9 @@
 //!   then `mcd-qry-state` until DEBUG, on a breakpoint one loop iteration away).
 //!
 //! `cargo bench -p emu-benches --bench mcd`
+//!
+//! With `EMU_BENCH_LOW_LATENCY=1` the host's idle CPUs are held polling for the run
+//! (`emu --low-latency`; see `docs/performance.md`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -118,6 +121,7 @@ fn start_floor() -> SocketAddr {
 }
 
 fn benches(cr: &mut Criterion) {
+    let _low_latency = emu_benches::low_latency();
     let floor = start_floor();
     let mut f = Client::connect(floor);
     let state_req = req("mcd-qry-state", json!({"core-uid": 1}));

@@ -161,6 +161,23 @@ pub fn step_n(hart: &mut Hart, bus: &SystemBus, n: u64) -> u64 {
     retired
 }
 
+/// With `EMU_BENCH_LOW_LATENCY=1` in the environment, hold the host's idle CPUs polling
+/// for as long as the returned value lives: what `emu --low-latency` does, here for the
+/// benchmark's whole run, so emu and whatever is measured beside it (QEMU, OpenOCD, the
+/// floor) run on the same host settings.
+pub fn low_latency() -> Option<emu_sock::CpuLatencyHold> {
+    if std::env::var_os("EMU_BENCH_LOW_LATENCY").is_none_or(|v| v != "1") {
+        return None;
+    }
+    match emu_sock::hold_cpu_latency(0) {
+        Ok(h) => {
+            eprintln!("note: idle CPUs held polling (EMU_BENCH_LOW_LATENCY=1)");
+            Some(h)
+        }
+        Err(e) => panic!("EMU_BENCH_LOW_LATENCY=1, but /dev/cpu_dma_latency: {e}"),
+    }
+}
+
 /// Whether `name` is an executable on `PATH` (benchmarks that need a tool skip without it).
 pub fn on_path(name: &str) -> bool {
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())

@@ -9,9 +9,15 @@
 //! virtual machine. So after each read the server polls its socket without blocking for
 //! a short while before it blocks. A quiet client costs one such spin and then nothing.
 //!
+//! And [`hold_cpu_latency`] (`qos.rs`): on request, keeping the host's idle CPUs polling
+//! instead of halting, which is what a wake-up costs most on a virtual machine.
+//!
 //! Must not depend on any other emu crate.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+mod qos;
+pub use qos::{CpuLatencyHold, cpu_latency_target, hold_cpu_latency};
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;

@@ -318,3 +318,53 @@ fn tohost_outside_ram_is_ignored() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
     }
 }
+
+#[test]
+fn low_latency_holds_the_idle_cpus_awake_while_emu_runs() {
+    use std::time::{Duration, Instant};
+    let elf = program(
+        Xlen::X64,
+        |a| {
+            let l = a.here();
+            a.j(l);
+        },
+        &[],
+    );
+    let p = temp("spin", &elf);
+    let before = emu_sock::cpu_latency_target();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_emu"))
+        .args(["--low-latency", p.to_str().expect("utf8 path")])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run emu");
+    let until = Instant::now() + Duration::from_secs(10);
+    let mut held = false;
+    while !held && Instant::now() < until && child.try_wait().ok().flatten().is_none() {
+        held = emu_sock::cpu_latency_target().ok() == Some(0);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let running = child.try_wait().ok().flatten().is_none();
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("emu ends");
+    assert!(running, "emu keeps running the guest with --low-latency");
+    let err = String::from_utf8_lossy(&out.stderr);
+    match before {
+        // Where the kernel lets emu hold it, it holds it; otherwise it says why and runs on.
+        Ok(_) if !err.contains("--low-latency: cannot hold") => {
+            assert!(held, "the wake-up latency target went to 0 while emu ran");
+            let until = Instant::now() + Duration::from_secs(5);
+            while emu_sock::cpu_latency_target().ok() == Some(0)
+                && before.as_ref().ok() != Some(&0)
+                && Instant::now() < until
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            assert_eq!(
+                emu_sock::cpu_latency_target().ok(),
+                before.ok(),
+                "emu's request ended with emu"
+            );
+        }
+        _ => assert!(err.contains("--low-latency: cannot hold"), "{err}"),
+    }
+}
