@@ -57,6 +57,19 @@ struct Rsp {
     timeout: Option<Duration>,
 }
 
+/// Write all of `bytes` to `s`, blocking or not (a non-blocking socket is retried at once).
+fn write_spin(s: &mut TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match s.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 impl Rsp {
     /// A client of `addr`, not yet talking RSP.
     fn raw(addr: SocketAddr, poll: bool) -> Rsp {
@@ -106,25 +119,12 @@ impl Rsp {
         self.out.extend_from_slice(p);
         self.out
             .extend_from_slice(format!("#{:02x}", checksum(p)).as_bytes());
-        let mut at = 0;
-        while at < self.out.len() {
-            match self.s.write(&self.out[at..]) {
-                Ok(n) => at += n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
-                Err(e) => panic!("send: {e}"),
-            }
-        }
+        write_spin(&mut self.s, &self.out).unwrap_or_else(|e| panic!("send: {e}"));
     }
 
     /// Send a raw byte (an acknowledgement or an interrupt).
     fn send_byte(&mut self, b: u8) -> Option<()> {
-        loop {
-            match self.s.write(&[b]) {
-                Ok(1) => return Some(()),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
-                _ => return None,
-            }
-        }
+        write_spin(&mut self.s, &[b]).ok()
     }
 
     /// The next packet's body (acks skipped, run-length encoding left as is).
@@ -133,7 +133,6 @@ impl Rsp {
             .unwrap_or_else(|| panic!("no reply: the server closed or timed out"))
     }
 
-    /// [`Rsp::reply`], or None when the connection closed or timed out.
     /// Give up on replies after `t` (None: wait for ever). A blocking client sets the
     /// socket's timeout here, once, not at every reply: a system call per round trip would
     /// be measured with it.
@@ -146,6 +145,7 @@ impl Rsp {
         }
     }
 
+    /// [`Rsp::reply`], or None when the connection closed or timed out.
     fn try_reply(&mut self) -> Option<Vec<u8>> {
         let deadline = self.timeout.map(|t| Instant::now() + t);
         loop {

@@ -362,8 +362,8 @@ impl RunControl {
     }
 
     /// [`RunControl::subscribe`] to the halts the API's own operations cause (halts, steps,
-    /// resets, from any front end): with
-    /// [`RunControl::on_stop`], which gets the others, every stop arrives once.
+    /// resets, from any front end): with [`RunControl::on_stop`], which gets the others,
+    /// every stop arrives once.
     pub fn subscribe_caused(&self) -> crate::events::Subscription {
         self.inner.events.subscribe(true)
     }
@@ -371,8 +371,9 @@ impl RunControl {
     /// Call `f` with every halt no operation of the API caused (a running hart's
     /// breakpoint, watchpoint or `ebreak`, a halt group, an external trigger), on the API's
     /// event thread, as soon as its cause is resolved and before subscribers hear of it
-    /// (those of [`RunControl::subscribe`] get it too). `f` must return soon and must not wait for another hook's
-    /// caller; it may use the API. Registered until the returned hook is dropped.
+    /// (those of [`RunControl::subscribe`] get it too). `f` must return soon and must not
+    /// wait for another hook's caller; it may use the API. Registered until the returned
+    /// hook is dropped.
     pub fn on_stop(
         &self,
         f: impl Fn(StopEvent) + Send + Sync + 'static,
