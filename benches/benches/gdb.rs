@@ -9,7 +9,8 @@
 //! - `z0_pair`: `Z0` + `z0` at an address away from the running loop;
 //! - `g`: all general registers;
 //! - `m4k`: 4 KiB of memory, in packets of the size the server announces (as GDB does);
-//! - `floor`: one packet and its reply to the echo server.
+//! - `floor`: one packet and its reply to the echo server (`floor/round_trip`), and an `m`
+//!   of 4 KiB answered with 8 KiB of hex in one packet (`floor/m4k`).
 //!
 //! Every round trip is measured twice, with two kinds of client: `gdb/*` blocks in `read`
 //! for the reply, as GDB does; `gdb-poll/*` busy-polls a non-blocking socket, as latency
@@ -292,17 +293,28 @@ fn start_qemu(elf: &Path) -> Option<(Qemu, SocketAddr)> {
     Some((q, addr))
 }
 
-/// The loopback floor: answers every packet with `OK`, no-ack mode from the start.
+/// The loopback floor: answers every packet with `OK`, and an `m` packet with 4 KiB of
+/// memory (8 KiB of hex without a run to compress, a reply as large as any `m` of 4 KiB
+/// can get), no-ack mode from the start.
 fn start_floor() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
     let addr = l.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let memory: Vec<u8> = {
+        let hex: String = (0..4096u32).map(|i| format!("{:02x}", i as u8)).collect();
+        let sum = hex.bytes().fold(0u8, |a, b| a.wrapping_add(b));
+        format!("${hex}#{sum:02x}").into_bytes()
+    };
     std::thread::spawn(move || {
         for s in l.incoming() {
             let Ok(mut s) = s else { continue };
             let _ = s.set_nodelay(true);
+            let memory = memory.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 1 << 16];
-                let mut hashes = 0usize;
+                // The first letter of each whole packet, and of the one under way.
+                let mut done = Vec::new();
+                let mut first = None;
+                let mut at_start = false;
                 let mut tail = 0usize;
                 loop {
                     let n = match s.read(&mut buf) {
@@ -313,14 +325,24 @@ fn start_floor() -> SocketAddr {
                         if tail > 0 {
                             tail -= 1;
                             if tail == 0 {
-                                hashes += 1;
+                                done.push(first.take());
                             }
+                        } else if at_start {
+                            at_start = false;
+                            first = Some(b);
+                        } else if b == b'$' {
+                            at_start = true;
                         } else if b == b'#' {
                             tail = 2;
                         }
                     }
-                    for _ in 0..std::mem::take(&mut hashes) {
-                        if s.write_all(b"$OK#9a").is_err() {
+                    for cmd in done.drain(..) {
+                        let reply: &[u8] = if cmd == Some(b'm') {
+                            &memory
+                        } else {
+                            b"$OK#9a"
+                        };
+                        if s.write_all(reply).is_err() {
                             return;
                         }
                     }
@@ -504,6 +526,9 @@ fn benches(cr: &mut Criterion) {
         cr.bench_function(&format!("{client}/floor/round_trip"), |b| {
             b.iter(|| assert_eq!(f.request(b"g"), b"OK"))
         });
+        // The same for a reply of 4 KiB, in one packet as emu sends it.
+        f.packet_size = 0x4000;
+        cr.bench_function(&format!("{client}/floor/m4k"), |b| b.iter(|| f.read_4k(0)));
 
         let (m, server, addr) = start_emu(&g.elf);
         bench_target(cr, client, "emu", addr, &g);

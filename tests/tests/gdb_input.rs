@@ -1,16 +1,18 @@
 //! The GDB server against bad input over a real socket: garbage, bad checksums, malformed,
 //! unknown, oversized and truncated packets, a disconnect mid-command, a second client. Each
 //! gets an error reply or a refusal; the server keeps serving and the guest keeps running.
+//! And how the server reads GDB while the guest runs.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::{Engine, Interpreter};
-use emu_gdb::{GdbServer, Host, Region};
+use emu_gdb::{GdbServer, Host, Quiet, Region};
 use emu_isa::Xlen;
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::RunControl;
@@ -293,6 +295,66 @@ fn a_second_client_is_refused_while_the_first_works() {
         }
         assert!(std::time::Instant::now() < deadline, "never served again");
     }
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+/// GDB's bytes in fixed chunks, one per read, with a log of what the server told the reader.
+struct Script {
+    chunks: VecDeque<Vec<u8>>,
+    quiet: Arc<Mutex<Vec<bool>>>,
+}
+
+impl Read for Script {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(c) = self.chunks.pop_front() else {
+            return Ok(0);
+        };
+        buf[..c.len()].copy_from_slice(&c);
+        Ok(c.len())
+    }
+}
+
+impl Quiet for Script {
+    fn set_quiet(&mut self, quiet: bool) {
+        self.quiet.lock().expect("log").push(quiet);
+    }
+}
+
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("sink").extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn the_reader_stops_polling_while_the_guest_runs_and_polls_again_after_the_stop() {
+    let (m, server, _) = start();
+    let quiet = Arc::new(Mutex::new(Vec::new()));
+    let script = Script {
+        chunks: VecDeque::from([
+            packet(b"?"),
+            packet(b"vCont;c"),
+            b"\x03".to_vec(),
+            packet(b"?"),
+        ]),
+        quiet: quiet.clone(),
+    };
+    let out = Sink::default();
+    server.serve(script, Box::new(out.clone()));
+    // After `?` GDB's next packet comes at once; after the continue nothing comes until the
+    // stop but a Ctrl-C; after the Ctrl-C's stop reply the requests come again.
+    assert_eq!(*quiet.lock().expect("log"), [false, true, false, false]);
+    let out = String::from_utf8_lossy(&out.0.lock().expect("sink")).into_owned();
+    assert!(out.contains("$T02"), "no SIGINT stop reply: {out}");
     drop(server);
     m.signals.exit_host();
     assert!(m.join().failed.is_empty());

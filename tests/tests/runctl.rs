@@ -212,6 +212,70 @@ fn core_registers_in_bulk() {
     }
 }
 
+/// Sets of registers (one program for GPRs and the pc, as GDB's stop reply wants them)
+/// read what one Access Register command each reads, in the order asked: sets that fit a
+/// program, ones that do not (too many, a CSR or x0 among them, a pc alone), the same set
+/// again after other programs took the buffer, and more sets than get a program.
+#[test]
+fn register_sets() {
+    for xlen in [Xlen::X64, Xlen::X32] {
+        let elf = random_program(xlen, Group::ALL[0], 5, 20).elf;
+        each_engine(|e| {
+            let (m, rc) = start(e, 1, &elf, true);
+            let mask = if xlen == Xlen::X64 {
+                u64::MAX
+            } else {
+                0xffff_ffff
+            };
+            let value = |r: u8| 0x0fed_cba9_8765_4321_u64.rotate_left(u32::from(r) * 7) & mask;
+            for r in 1..32u8 {
+                rc.write_register(0, RegId::Gpr(r), value(r)).unwrap();
+            }
+            let pc = rc.read_register(0, RegId::Pc).unwrap();
+            let one = |r: RegId| match r {
+                RegId::Gpr(0) => 0,
+                RegId::Gpr(n) => value(n),
+                RegId::Pc => pc,
+                r => rc.read_register(0, r).unwrap(),
+            };
+            let gpr = RegId::Gpr;
+            let mut sets: Vec<Vec<RegId>> = vec![
+                vec![RegId::Pc, gpr(2), gpr(8), gpr(1)],
+                vec![gpr(1), RegId::Pc, gpr(31)],
+                vec![gpr(5)],
+                vec![RegId::Pc],
+                vec![gpr(0), gpr(3)],
+                vec![gpr(3), RegId::Csr(0x300), RegId::Pc],
+                vec![gpr(9), gpr(9), RegId::Pc, RegId::Pc],
+                (1..32).map(gpr).chain([RegId::Pc]).collect(),
+                vec![],
+            ];
+            // More sets than keep a program of their own.
+            sets.extend((1..31u8).map(|r| vec![gpr(r), gpr(r + 1), RegId::Pc]));
+            for round in 0..2 {
+                for set in &sets {
+                    let want: Vec<u64> = set.iter().map(|&r| one(r)).collect();
+                    assert_eq!(
+                        rc.read_registers(0, set).unwrap(),
+                        want,
+                        "{xlen:?} {e} round {round} {set:?}"
+                    );
+                }
+                // Another program takes the buffer, and the registers are as they were.
+                let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
+                rc.remove_trigger(id).unwrap();
+                for r in 1..32u8 {
+                    assert_eq!(rc.read_register(0, gpr(r)).unwrap(), value(r), "x{r}");
+                }
+                assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
+            }
+            rc.resume(0).unwrap();
+            assert_eq!(rc.read_registers(0, &[RegId::Pc]), Err(RcError::Running(0)));
+            stop(m);
+        });
+    }
+}
+
 #[test]
 fn memory_through_access_memory_and_the_system_bus() {
     each_engine(|e| {

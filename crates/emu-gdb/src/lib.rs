@@ -20,6 +20,8 @@ pub mod frame;
 pub mod server;
 pub mod target;
 
+/// What [`GdbServer::serve`] reads GDB's bytes from.
+pub use emu_sock::Quiet;
 pub use server::{Ended, GdbServer};
 
 pub use target::EmuTarget;

@@ -5,10 +5,10 @@
 //! (a hook; a subscription's thread catches the stops other front ends cause). All take
 //! the session's lock, so each packet and each stop is handled whole.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
-use emu_sock::{SPIN, SpinRead};
+use emu_sock::{Quiet, SPIN, SpinRead};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -322,7 +322,7 @@ impl GdbServer {
     }
 
     /// Serve one connection: GDB's bytes come from `r`, replies go to `w`.
-    pub fn serve(&self, mut r: impl Read, w: Box<dyn Write + Send>) -> Ended {
+    pub fn serve(&self, mut r: impl Quiet, w: Box<dyn Write + Send>) -> Ended {
         {
             let mut g = self.lock();
             // A debugger reconnecting at once may find its old session not yet wound up
@@ -361,8 +361,12 @@ impl GdbServer {
                 Ok(0) | Err(_) => break Leave::Dropped,
                 Ok(n) => n,
             };
-            if let Some(leave) = self.incoming(&buf[..n]) {
-                break leave;
+            match self.incoming(&buf[..n]) {
+                // While harts run GDB sends nothing but a Ctrl-C: wait for it without
+                // polling, so the cores go to the harts and to the thread that reports
+                // their stop.
+                Ok(running) => r.set_quiet(running),
+                Err(leave) => break leave,
             }
         };
         // The session is over: GDB's breakpoints go; the machine runs on (or ends).
@@ -384,11 +388,12 @@ impl GdbServer {
         }
     }
 
-    /// Feed GDB's bytes to the stub; how the session ended, if it did.
-    fn incoming(&self, data: &[u8]) -> Option<Leave> {
+    /// Feed GDB's bytes to the stub: whether harts run afterwards (GDB waits for their
+    /// stop), or how the session ended.
+    fn incoming(&self, data: &[u8]) -> Result<bool, Leave> {
         let mut g = self.lock();
         let Some(s) = g.as_mut() else {
-            return Some(Leave::Dropped);
+            return Err(Leave::Dropped);
         };
         for &b in data {
             let Some(frame) = s.framer.push(b) else {
@@ -426,19 +431,13 @@ impl GdbServer {
                     Ok(())
                 }
             };
-            if let Err(leave) = r {
-                return Some(leave);
-            }
+            r?;
         }
         // Acknowledgements and replies of this batch go out now (a `c` has no reply until
         // the stop, but its `+` must not wait for it).
-        match conn(s) {
-            Some(c) => {
-                let _ = c.flush();
-                None
-            }
-            None => Some(Leave::Dropped),
-        }
+        let c = conn(s).ok_or(Leave::Dropped)?;
+        let _ = c.flush();
+        Ok(matches!(s.gdb, Some(GdbStubStateMachine::Running(_))))
     }
 
     fn on_event(&self, e: StopEvent) {
@@ -459,8 +458,7 @@ impl GdbServer {
         {
             return; // stale: the hart was stopped and resumed since (or halted again)
         }
-        // All-stop: the others stop too.
-        let _ = s.target.halt_all();
+        let _ = s.target.stop_all_after(e.hart);
         let reason = s.target.stop_reason(e.hart, e.cause);
         report(s, e.hart, reason);
     }
@@ -510,10 +508,16 @@ fn report_on(
     h: usize,
     reason: StopReason,
 ) -> Result<Machine, Leave> {
-    let values: Vec<(Reg, [u8; 8])> = EXPEDITED
-        .iter()
-        .filter_map(|&(id, r)| Some((id, t.rc().read_register(h, r).ok()?.to_le_bytes())))
-        .collect();
+    // One program reads them all.
+    let ids = EXPEDITED.map(|(_, r)| r);
+    let values: Vec<(Reg, [u8; 8])> = match t.rc().read_registers(h, &ids) {
+        Ok(v) => EXPEDITED
+            .iter()
+            .zip(v)
+            .map(|(&(id, _), v)| (id, v.to_le_bytes()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let n = t.xbytes;
     let mut regs = values.iter().map(|(id, v)| (*id, &v[..n]));
     m.report_stop_with_regs(t, reason, &mut regs)

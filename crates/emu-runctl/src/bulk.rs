@@ -5,6 +5,9 @@
 //! `ebreak`; the command is Access Register with `postexec` and no transfer, so nothing is
 //! written to the hart. The group with the pc reads `dpc` into the GPR stored just before
 //! it, stores it, and loads that GPR back from its slot.
+//!
+//! A chosen few registers (GDB's expedited registers in every stop reply: pc, sp, fp, ra)
+//! come the same way, in one program for the set.
 
 use emu_asm::Asm;
 use emu_asm::reg::ZERO;
@@ -12,7 +15,7 @@ use emu_isa::{Op, Xlen};
 
 use crate::control::RunControl;
 use crate::error::{RcError, Result};
-use crate::progbuf::{GPR_PROGRAMS, words};
+use crate::progbuf::{GPR_PROGRAMS, ProgKey, SET_PROGRAMS, words};
 use crate::session::Session;
 use crate::types::{CoreRegs, RegId};
 
@@ -20,7 +23,7 @@ const DPC: u16 = 0x7b1;
 
 /// One value a bulk program reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Item {
+pub(crate) enum Item {
     Gpr(u8),
     Pc,
 }
@@ -38,6 +41,32 @@ fn groups(n: usize) -> Vec<Vec<Item>> {
         last.insert(0, r);
     }
     g
+}
+
+/// How many register sets [`RunControl::read_registers`] keeps a program for; further
+/// sets are read one register at a time.
+const MAX_SETS: usize = 32;
+
+/// A set of GPRs and the pc as one program reads it: the GPRs in the order asked, the pc
+/// last (after a GPR, its scratch). `None` when the set has anything else, x0 or a pc
+/// without a GPR.
+fn set_items(regs: &[RegId]) -> Option<Vec<Item>> {
+    let mut items = Vec::with_capacity(regs.len());
+    let mut pc = false;
+    for r in regs {
+        match *r {
+            RegId::Gpr(n @ 1..=31) => items.push(Item::Gpr(n)),
+            RegId::Pc => pc = true,
+            _ => return None,
+        }
+    }
+    if pc {
+        if items.is_empty() {
+            return None;
+        }
+        items.push(Item::Pc);
+    }
+    Some(items)
 }
 
 /// The program storing `group` into the data slots from `data`.
@@ -115,9 +144,63 @@ impl Session {
         }
         Ok(out)
     }
+
+    /// Registers `regs` of halted hart `h`, in that order: one program-buffer command for
+    /// a set of GPRs and the pc that fits one program, else one Access Register command
+    /// each.
+    pub(crate) fn read_set(&mut self, h: usize, regs: &[RegId]) -> Result<Vec<u64>> {
+        self.select(h)?;
+        let bulk = set_items(regs)
+            .filter(|items| {
+                !items.is_empty() && self.bulk_group_size().is_some_and(|n| items.len() <= n)
+            })
+            .and_then(|items| Some((self.set_key(&items)?, items)));
+        let Some((key, items)) = bulk else {
+            return regs.iter().map(|&r| self.read_reg(h, r)).collect();
+        };
+        let xb = self.xbytes();
+        self.load_program(key, |xlen, data| program(&items, xlen, data))?;
+        self.command(exec_command(self.xlen))?;
+        let values: Vec<u64> = (0..items.len()).map(|k| self.arg(k as u8, xb)).collect();
+        Ok(regs
+            .iter()
+            .map(|r| {
+                let item = match *r {
+                    RegId::Gpr(n) => Item::Gpr(n),
+                    _ => Item::Pc,
+                };
+                items
+                    .iter()
+                    .position(|&i| i == item)
+                    .map_or(0, |k| values[k])
+            })
+            .collect())
+    }
+
+    /// The program key of register set `items` (a new one the first time), while keys last.
+    fn set_key(&mut self, items: &[Item]) -> Option<ProgKey> {
+        let k = match self.sets.iter().position(|s| s == items) {
+            Some(k) => k,
+            None if self.sets.len() < MAX_SETS => {
+                self.sets.push(items.to_vec());
+                self.sets.len() - 1
+            }
+            None => return None,
+        };
+        SET_PROGRAMS.checked_add(u8::try_from(k).ok()?)
+    }
 }
 
 impl RunControl {
+    /// Registers `regs` of halted hart `h`, in that order. A few GPRs and the pc (a stop
+    /// reply's registers) come in one program-buffer command; any other register, or a
+    /// set too large for one program, one Access Register command each.
+    pub fn read_registers(&self, h: usize, regs: &[RegId]) -> Result<Vec<u64>> {
+        let mut s = self.inner.session();
+        s.need_halted(h)?;
+        s.read_set(h, regs)
+    }
+
     /// Every GPR (`x[0]` is 0) and the pc of halted hart `h`, in a few program-buffer
     /// commands (one Access Register command each when the Debug Module has no room for
     /// the programs).

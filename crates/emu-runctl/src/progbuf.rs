@@ -113,6 +113,9 @@ pub(crate) struct ProgbufInfo {
 pub(crate) type ProgKey = u8;
 /// The first key of the bulk register programs (`crate::bulk`).
 pub(crate) const GPR_PROGRAMS: ProgKey = 16;
+/// The first key of the register-set programs (`crate::bulk`), after the most bulk groups
+/// there can be (32 registers in groups of at least two).
+pub(crate) const SET_PROGRAMS: ProgKey = GPR_PROGRAMS + 16;
 
 impl Session {
     /// The DM's program buffer and data registers as harts see them.

@@ -34,6 +34,9 @@ pub(crate) struct Session {
     pub(crate) progbuf_op: Option<ProgKey>,
     /// The programs, assembled once.
     pub(crate) programs: HashMap<ProgKey, Vec<u32>>,
+    /// The register sets read in one program (`crate::bulk`): set `k` has program key
+    /// `SET_PROGRAMS + k`.
+    pub(crate) sets: Vec<Vec<crate::bulk::Item>>,
     /// Per hart: its latest stop, once resolved (a halt is resolved once, by whoever comes
     /// first: the event thread or a front end that saw the hart halted).
     pub(crate) resolved: Vec<Option<crate::types::StopEvent>>,
@@ -59,6 +62,7 @@ impl Session {
             progbuf: None,
             progbuf_op: None,
             programs: HashMap::new(),
+            sets: Vec::new(),
             resolved: vec![None; harts],
         }
     }

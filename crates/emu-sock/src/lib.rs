@@ -1,7 +1,8 @@
 //! # emu-sock: low-latency socket reading for the debug servers
 //!
 //! Owns [`SpinRead`], the reader the remote_bitbang, GDB and MCD servers put on their
-//! client sockets, [`Socket`], what it needs of a stream socket (TCP or Unix-domain), and
+//! client sockets, [`Quiet`], how a server tells a reader its client will be quiet for a
+//! while, [`Socket`], what it needs of a stream socket (TCP or Unix-domain), and
 //! [`serve_connections`], their one accept loop.
 //!
 //! Why: a debugger sends its next request a few tens of microseconds after it gets a
@@ -93,6 +94,22 @@ socket!(TcpStream, |s: &TcpStream| s
 socket!(UnixStream, |_: &UnixStream| "a Unix-socket client"
     .to_string());
 
+/// A reader a server can tell that its client will be quiet for a while.
+///
+/// A GDB that continued the target sends nothing until the target stops (bar a Ctrl-C).
+/// Polling for its next packet then only takes a core from the harts that run and from
+/// the thread that reports their stop: on a 2-core host that alone cost a continue to a
+/// breakpoint a third of its time.
+pub trait Quiet: Read {
+    /// `true`: the next reads block at once; `false`: they poll first again (the default).
+    fn set_quiet(&mut self, quiet: bool);
+}
+
+/// In-memory requests (tests) never block.
+impl Quiet for &[u8] {
+    fn set_quiet(&mut self, _quiet: bool) {}
+}
+
 /// A socket reader that polls without blocking for up to `spin` after each read before it
 /// blocks in `read`.
 #[derive(Debug)]
@@ -100,6 +117,7 @@ pub struct SpinRead<S> {
     s: S,
     spin: Duration,
     nonblocking: bool,
+    quiet: bool,
 }
 
 impl<S: Socket> SpinRead<S> {
@@ -109,6 +127,7 @@ impl<S: Socket> SpinRead<S> {
             s,
             spin,
             nonblocking: false,
+            quiet: false,
         }
     }
 
@@ -121,9 +140,15 @@ impl<S: Socket> SpinRead<S> {
     }
 }
 
+impl<S: Socket> Quiet for SpinRead<S> {
+    fn set_quiet(&mut self, quiet: bool) {
+        self.quiet = quiet;
+    }
+}
+
 impl<S: Socket> Read for SpinRead<S> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if !self.spin.is_zero() {
+        if !self.spin.is_zero() && !self.quiet {
             self.set_nonblocking(true)?;
             let t0 = Instant::now();
             loop {
@@ -172,6 +197,22 @@ mod tests {
         assert_eq!(&buf[..2], b"yz");
         drop(t.join().expect("writer"));
         assert_eq!(r.read(&mut buf).expect("read"), 0, "end of stream");
+    }
+
+    #[test]
+    fn a_quiet_reader_blocks_at_once_and_polls_again_when_told() {
+        let (mut a, b) = pair();
+        // A spin far longer than the test: only a reader that does not poll can block.
+        let mut r = SpinRead::new(b, Duration::from_secs(3600));
+        r.set_quiet(true);
+        let mut buf = [0u8; 8];
+        a.write_all(b"q").expect("write");
+        assert_eq!(r.read(&mut buf).expect("read"), 1);
+        assert!(!r.nonblocking, "a quiet reader reads blocking");
+        r.set_quiet(false);
+        a.write_all(b"p").expect("write");
+        assert_eq!(r.read(&mut buf).expect("read"), 1);
+        assert!(r.nonblocking, "it polls again");
     }
 
     #[test]
