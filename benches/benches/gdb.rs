@@ -47,6 +47,9 @@ fn checksum(p: &[u8]) -> u8 {
 struct Rsp {
     s: TcpStream,
     buf: Vec<u8>,
+    /// What one `read` takes in (allocated once: zeroing 64 KiB for every read, as the
+    /// client did before, cost a polling client more than a small reply's round trip).
+    rx: Vec<u8>,
     out: Vec<u8>,
     packet_size: usize,
     /// The server acknowledges and wants acknowledgements.
@@ -81,6 +84,7 @@ impl Rsp {
         Rsp {
             s,
             buf: Vec::with_capacity(1 << 16),
+            rx: vec![0; 1 << 16],
             out: Vec::with_capacity(1 << 14),
             packet_size: 0x400,
             ack: true,
@@ -161,10 +165,9 @@ impl Rsp {
                 }
                 return Some(body);
             }
-            let mut b = [0u8; 1 << 16];
-            match self.s.read(&mut b) {
+            match self.s.read(&mut self.rx) {
                 Ok(0) => return None,
-                Ok(n) => self.buf.extend_from_slice(&b[..n]),
+                Ok(n) => self.buf.extend_from_slice(&self.rx[..n]),
                 Err(e) if self.poll && e.kind() == std::io::ErrorKind::WouldBlock => {
                     if deadline.is_some_and(|d| Instant::now() > d) {
                         return None;

@@ -347,6 +347,77 @@ fn system_bus_access() {
     stop(m);
 }
 
+/// `dmi_read_many` reads what as many `dmi_read`s do, side effects included (each sbdata0
+/// read starting the next bus read), also with the DM inactive; it fills only as much of
+/// `out` as there are addresses and the other way round.
+#[test]
+fn batched_reads_read_what_single_reads_do() {
+    let machines = [start("interp", 1), start("interp", 1)];
+    let mut addrs = vec![regs::SBADDRESS0];
+    addrs.extend([regs::SBDATA1, regs::SBDATA0].repeat(9));
+    addrs.extend([
+        regs::SBADDRESS0,
+        regs::SBCS,
+        regs::SBDATA3,
+        regs::DATA0,
+        regs::DMCONTROL,
+        regs::HARTINFO,
+        regs::ABSTRACTCS,
+        regs::PROGBUF0,
+        0x7f,
+    ]);
+    let mut results = Vec::new();
+    for (k, m) in machines.iter().enumerate() {
+        let d = Dbg(&m.dm);
+        d.select(0);
+        d.sb_setup(3, sbcs::AUTOINCREMENT);
+        d.w(regs::SBADDRESS1, 0);
+        d.w(regs::SBADDRESS0, SCRATCH as u32);
+        for i in 0..10u32 {
+            d.w(regs::SBDATA1, 0x1111_0000 | i);
+            d.w(regs::SBDATA0, 0xabcd_0000 | i);
+        }
+        d.w(regs::DATA0, 0x5a5a_0001);
+        d.sb_setup(3, sbcs::AUTOINCREMENT | sbcs::READONADDR | sbcs::READONDATA);
+        d.w(regs::SBADDRESS0, SCRATCH as u32);
+        let mut out = vec![0u32; addrs.len()];
+        if k == 0 {
+            for (a, o) in addrs.iter().zip(&mut out) {
+                *o = d.r(*a);
+            }
+        } else {
+            m.dm.dmi_read_many(&addrs, &mut out);
+        }
+        results.push(out);
+    }
+    assert_eq!(results[0], results[1]);
+    // The words read are the ones written, high half first.
+    assert_eq!(
+        &results[1][1..5],
+        &[0x1111_0000, 0xabcd_0000, 0x1111_0001, 0xabcd_0001]
+    );
+    // Shorter either way: as many as both hold.
+    let d = Dbg(&machines[1].dm);
+    let mut out = [7u32; 3];
+    machines[1].dm.dmi_read_many(&[regs::DATA0], &mut out);
+    assert_eq!(out, [0x5a5a_0001, 7, 7]);
+    let mut one = [0u32; 1];
+    machines[1]
+        .dm
+        .dmi_read_many(&[regs::DATA0, regs::DATA0], &mut one);
+    assert_eq!(one, [0x5a5a_0001]);
+    // Inactive: everything but dmcontrol reads 0.
+    d.w(regs::DMCONTROL, 0);
+    let mut out = [9u32; 2];
+    machines[1]
+        .dm
+        .dmi_read_many(&[regs::DATA0, regs::SBCS], &mut out);
+    assert_eq!(out, [0, 0]);
+    for m in machines {
+        stop(m);
+    }
+}
+
 /// A system bus write to code the hart runs (translated by the JIT) takes effect.
 #[test]
 fn system_bus_writes_to_running_code_are_seen() {

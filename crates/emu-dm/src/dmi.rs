@@ -34,27 +34,47 @@ impl DebugModule {
 
     /// Read DMI register `addr`. Registers emu does not have read 0.
     pub fn dmi_read(&self, addr: u8) -> u32 {
-        let st = self.lock();
+        let (v, st) = self.read_held(self.lock(), addr);
+        self.unlock(st);
+        v
+    }
+
+    /// Read the DMI registers `addrs` in turn into `out` (as many as both hold): what as
+    /// many [`DebugModule::dmi_read`]s return, with the state held across them, not taken
+    /// again for each. A debugger reading memory over the system bus reads `sbdata1` and
+    /// `sbdata0` a thousand times for 4 KiB: taking the state once is most of what such a
+    /// read saves.
+    pub fn dmi_read_many(&self, addrs: &[u8], out: &mut [u32]) {
+        let mut st = self.lock();
+        for (&a, o) in addrs.iter().zip(out) {
+            let (v, s) = self.read_held(st, a);
+            *o = v;
+            st = s;
+        }
+        self.unlock(st);
+    }
+
+    /// [`DebugModule::dmi_read`] with the state held.
+    fn read_held<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        addr: u8,
+    ) -> (u32, MutexGuard<'a, State>) {
         if !st.dmactive && addr != regs::DMCONTROL {
-            self.unlock(st);
-            return 0;
+            return (0, st);
         }
         if addr == regs::DMSTATUS {
-            let v = self.dmstatus(&st);
-            self.unlock(st);
-            return v;
+            return (self.dmstatus(&st), st);
         }
         if addr == regs::AUTHDATA && self.auth_required() {
             self.unlock(st);
-            return self.auth_read();
+            let v = self.auth_read();
+            return (v, self.lock());
         }
         if !st.authenticated && addr != regs::DMCONTROL {
-            self.unlock(st);
-            return 0;
+            return (0, st);
         }
-        let (v, st) = self.read_locked(st, addr);
-        self.unlock(st);
-        v
+        self.read_locked(st, addr)
     }
 
     fn read_locked<'a>(

@@ -10,6 +10,9 @@ use crate::error::{Result, sb_err};
 use crate::session::Session;
 use crate::types::{HartStatus, MemSpace};
 
+/// System-bus words read under one hold of the Debug Module's state.
+const BATCH: usize = 64;
+
 /// The largest access at `a` for `left` bytes, up to `max` bytes: log2 of its size.
 fn size_at(a: u64, left: usize, max: u32) -> u32 {
     let mut s = max.trailing_zeros();
@@ -114,15 +117,39 @@ impl RunControl {
             );
             s.w(regs::SBADDRESS1, (a >> 32) as u32);
             s.w(regs::SBADDRESS0, a as u32);
-            for k in 0..words {
-                if k + 1 == words && words > 1 {
-                    // No read past the end (devices may have read side effects).
-                    s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::AUTOINCREMENT);
+            // All but the last word in batches of DMI reads (sbdata1, then sbdata0, which
+            // starts the next bus read); the last after read-on-data is off.
+            let per = if n == 8 { 2 } else { 1 };
+            let pattern: &[u8] = if n == 8 {
+                &[regs::SBDATA1, regs::SBDATA0]
+            } else {
+                &[regs::SBDATA0]
+            };
+            let addrs: Vec<u8> = pattern.iter().copied().cycle().take(BATCH * per).collect();
+            let mut vals = [0u32; 2 * BATCH];
+            let mut k = 0;
+            let mut put = |k: usize, v: &[u32]| {
+                let w = if n == 8 {
+                    (v[0] as u64) << 32 | v[1] as u64
+                } else {
+                    v[0] as u64
+                };
+                buf[i + k * n..i + (k + 1) * n].copy_from_slice(&w.to_le_bytes()[..n]);
+            };
+            while k + 1 < words {
+                let m = (words - 1 - k).min(BATCH);
+                s.r_many(&addrs[..m * per], &mut vals[..m * per]);
+                for j in 0..m {
+                    put(k + j, &vals[j * per..(j + 1) * per]);
                 }
-                let hi = if n == 8 { s.r(regs::SBDATA1) as u64 } else { 0 };
-                let v = hi << 32 | s.r(regs::SBDATA0) as u64;
-                buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
+                k += m;
             }
+            if words > 1 {
+                // No read past the end (devices may have read side effects).
+                s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::AUTOINCREMENT);
+            }
+            s.r_many(&addrs[..per], &mut vals[..per]);
+            put(words - 1, &vals[..per]);
             sb_outcome(&s)?;
         }
         Ok(())

@@ -71,6 +71,11 @@ impl Session {
         self.dm.dmi_read(a)
     }
 
+    /// DMI reads of `addrs` in turn into `out`, the DM's state taken once for all.
+    pub(crate) fn r_many(&self, addrs: &[u8], out: &mut [u32]) {
+        self.dm.dmi_read_many(addrs, out)
+    }
+
     pub(crate) fn w(&self, a: u8, v: u32) {
         self.dm.dmi_write(a, v)
     }
