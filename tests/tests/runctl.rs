@@ -168,11 +168,10 @@ fn registers_of_every_kind() {
     });
 }
 
-/// Every GPR and the pc in bulk (program-buffer commands) read what one Access Register
-/// command each reads, on RV64 and RV32, and leave the registers as they were; a trigger
-/// program in between (another program in the buffer) changes nothing.
-#[test]
-fn core_registers_in_bulk() {
+/// On RV64 and RV32, with each engine: a halted hart whose GPRs hold known values
+/// (`value(r)`, `seed` rotated by `r`, at the hart's width); `f` gets the hart's API, that
+/// function and its pc, and the run is named for messages. The machine stops after `f`.
+fn with_known_registers(seed: u64, f: impl Fn(&str, &RunControl, &dyn Fn(u8) -> u64, u64)) {
     for xlen in [Xlen::X64, Xlen::X32] {
         let elf = random_program(xlen, Group::ALL[0], 5, 20).elf;
         each_engine(|e| {
@@ -182,34 +181,40 @@ fn core_registers_in_bulk() {
             } else {
                 0xffff_ffff
             };
-            let value = |r: u8| 0x0123_4567_89ab_cdef_u64.rotate_left(u32::from(r) * 5) & mask;
+            let value = |r: u8| seed.rotate_left(u32::from(r) * 5) & mask;
             for r in 1..32u8 {
                 rc.write_register(0, RegId::Gpr(r), value(r)).unwrap();
             }
             let pc = rc.read_register(0, RegId::Pc).unwrap();
-            for round in 0..3 {
-                let core = rc.read_core_registers(0).unwrap();
-                assert_eq!(core.x[0], 0);
-                for r in 1..32u8 {
-                    assert_eq!(
-                        core.x[r as usize],
-                        value(r),
-                        "{xlen:?} {e} x{r} round {round}"
-                    );
-                    assert_eq!(rc.read_register(0, RegId::Gpr(r)).unwrap(), value(r));
-                }
-                assert_eq!(core.pc, pc, "{xlen:?} {e} round {round}");
-                assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
-                // A trigger program takes the program buffer in between.
-                let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
-                rc.remove_trigger(id).unwrap();
-            }
-            // Harts must be halted, as for single registers.
-            rc.resume(0).unwrap();
-            assert_eq!(rc.read_core_registers(0), Err(RcError::Running(0)));
+            f(&format!("{xlen:?} {e}"), &rc, &value, pc);
             stop(m);
         });
     }
+}
+
+/// Every GPR and the pc in bulk (program-buffer commands) read what one Access Register
+/// command each reads, on RV64 and RV32, and leave the registers as they were; a trigger
+/// program in between (another program in the buffer) changes nothing.
+#[test]
+fn core_registers_in_bulk() {
+    with_known_registers(0x0123_4567_89ab_cdef, |run, rc, value, pc| {
+        for round in 0..3 {
+            let core = rc.read_core_registers(0).unwrap();
+            assert_eq!(core.x[0], 0);
+            for r in 1..32u8 {
+                assert_eq!(core.x[r as usize], value(r), "{run} x{r} round {round}");
+                assert_eq!(rc.read_register(0, RegId::Gpr(r)).unwrap(), value(r));
+            }
+            assert_eq!(core.pc, pc, "{run} round {round}");
+            assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
+            // A trigger program takes the program buffer in between.
+            let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
+            rc.remove_trigger(id).unwrap();
+        }
+        // Harts must be halted, as for single registers.
+        rc.resume(0).unwrap();
+        assert_eq!(rc.read_core_registers(0), Err(RcError::Running(0)));
+    });
 }
 
 /// Sets of registers (one program for GPRs and the pc, as GDB's stop reply wants them)
@@ -218,62 +223,47 @@ fn core_registers_in_bulk() {
 /// again after other programs took the buffer, and more sets than get a program.
 #[test]
 fn register_sets() {
-    for xlen in [Xlen::X64, Xlen::X32] {
-        let elf = random_program(xlen, Group::ALL[0], 5, 20).elf;
-        each_engine(|e| {
-            let (m, rc) = start(e, 1, &elf, true);
-            let mask = if xlen == Xlen::X64 {
-                u64::MAX
-            } else {
-                0xffff_ffff
-            };
-            let value = |r: u8| 0x0fed_cba9_8765_4321_u64.rotate_left(u32::from(r) * 7) & mask;
+    with_known_registers(0x0fed_cba9_8765_4321, |run, rc, value, pc| {
+        let one = |r: RegId| match r {
+            RegId::Gpr(0) => 0,
+            RegId::Gpr(n) => value(n),
+            RegId::Pc => pc,
+            r => rc.read_register(0, r).unwrap(),
+        };
+        let gpr = RegId::Gpr;
+        let mut sets: Vec<Vec<RegId>> = vec![
+            vec![RegId::Pc, gpr(2), gpr(8), gpr(1)],
+            vec![gpr(1), RegId::Pc, gpr(31)],
+            vec![gpr(5)],
+            vec![RegId::Pc],
+            vec![gpr(0), gpr(3)],
+            vec![gpr(3), RegId::Csr(0x300), RegId::Pc],
+            vec![gpr(9), gpr(9), RegId::Pc, RegId::Pc],
+            (1..32).map(gpr).chain([RegId::Pc]).collect(),
+            vec![],
+        ];
+        // More sets than keep a program of their own.
+        sets.extend((1..31u8).map(|r| vec![gpr(r), gpr(r + 1), RegId::Pc]));
+        for round in 0..2 {
+            for set in &sets {
+                let want: Vec<u64> = set.iter().map(|&r| one(r)).collect();
+                assert_eq!(
+                    rc.read_registers(0, set).unwrap(),
+                    want,
+                    "{run} round {round} {set:?}"
+                );
+            }
+            // Another program takes the buffer, and the registers are as they were.
+            let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
+            rc.remove_trigger(id).unwrap();
             for r in 1..32u8 {
-                rc.write_register(0, RegId::Gpr(r), value(r)).unwrap();
+                assert_eq!(rc.read_register(0, gpr(r)).unwrap(), value(r), "x{r}");
             }
-            let pc = rc.read_register(0, RegId::Pc).unwrap();
-            let one = |r: RegId| match r {
-                RegId::Gpr(0) => 0,
-                RegId::Gpr(n) => value(n),
-                RegId::Pc => pc,
-                r => rc.read_register(0, r).unwrap(),
-            };
-            let gpr = RegId::Gpr;
-            let mut sets: Vec<Vec<RegId>> = vec![
-                vec![RegId::Pc, gpr(2), gpr(8), gpr(1)],
-                vec![gpr(1), RegId::Pc, gpr(31)],
-                vec![gpr(5)],
-                vec![RegId::Pc],
-                vec![gpr(0), gpr(3)],
-                vec![gpr(3), RegId::Csr(0x300), RegId::Pc],
-                vec![gpr(9), gpr(9), RegId::Pc, RegId::Pc],
-                (1..32).map(gpr).chain([RegId::Pc]).collect(),
-                vec![],
-            ];
-            // More sets than keep a program of their own.
-            sets.extend((1..31u8).map(|r| vec![gpr(r), gpr(r + 1), RegId::Pc]));
-            for round in 0..2 {
-                for set in &sets {
-                    let want: Vec<u64> = set.iter().map(|&r| one(r)).collect();
-                    assert_eq!(
-                        rc.read_registers(0, set).unwrap(),
-                        want,
-                        "{xlen:?} {e} round {round} {set:?}"
-                    );
-                }
-                // Another program takes the buffer, and the registers are as they were.
-                let id = rc.add_breakpoint(0, pc + 0x40).unwrap();
-                rc.remove_trigger(id).unwrap();
-                for r in 1..32u8 {
-                    assert_eq!(rc.read_register(0, gpr(r)).unwrap(), value(r), "x{r}");
-                }
-                assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
-            }
-            rc.resume(0).unwrap();
-            assert_eq!(rc.read_registers(0, &[RegId::Pc]), Err(RcError::Running(0)));
-            stop(m);
-        });
-    }
+            assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), pc);
+        }
+        rc.resume(0).unwrap();
+        assert_eq!(rc.read_registers(0, &[RegId::Pc]), Err(RcError::Running(0)));
+    });
 }
 
 #[test]
@@ -289,6 +279,14 @@ fn memory_through_access_memory_and_the_system_bus() {
         rc.read_memory(0, MemSpace::Physical, at, &mut back)
             .unwrap();
         assert_eq!(back, pattern);
+        // Longer than a batch of system-bus reads (64 words), ending mid-batch.
+        let long: Vec<u8> = (0..1237u32).map(|i| (i * 13 + 5) as u8).collect();
+        rc.write_memory(0, MemSpace::Physical, at + 0x400, &long)
+            .unwrap();
+        let mut long_back = vec![0u8; long.len()];
+        rc.read_memory(0, MemSpace::Physical, at + 0x400, &mut long_back)
+            .unwrap();
+        assert_eq!(long_back, long);
         // Virtual (bare: the same addresses) through Access Memory on the halted hart.
         assert_eq!(
             rc.read_memory(0, MemSpace::Virtual, at, &mut back),

@@ -120,11 +120,7 @@ impl RunControl {
             // All but the last word in batches of DMI reads (sbdata1, then sbdata0, which
             // starts the next bus read); the last after read-on-data is off.
             let per = if n == 8 { 2 } else { 1 };
-            let pattern: &[u8] = if n == 8 {
-                &[regs::SBDATA1, regs::SBDATA0]
-            } else {
-                &[regs::SBDATA0]
-            };
+            let pattern = &[regs::SBDATA1, regs::SBDATA0][2 - per..];
             let addrs: Vec<u8> = pattern.iter().copied().cycle().take(BATCH * per).collect();
             let mut vals = [0u32; 2 * BATCH];
             let mut k = 0;
