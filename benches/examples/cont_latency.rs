@@ -19,20 +19,7 @@ const EBREAK: u32 = 0x0010_0073;
 const EBREAK_MSU: u64 = 1 << 15 | 1 << 13 | 1 << 12;
 
 fn summary(name: &str, ns: &mut [u64]) {
-    ns.sort_unstable();
-    let n = ns.len().max(1);
-    let at = |q: f64| {
-        ns.get(((n as f64 * q) as usize).min(n - 1))
-            .copied()
-            .unwrap_or(0)
-    };
-    let mean = ns.iter().sum::<u64>() as f64 / n as f64 / 1000.0;
-    println!(
-        "{name}: median {:.2} us, p90 {:.2}, p99 {:.2}; mean {mean:.2} us",
-        at(0.5) as f64 / 1000.0,
-        at(0.9) as f64 / 1000.0,
-        at(0.99) as f64 / 1000.0
-    );
+    println!("{name}: {}", emu_benches::distribution(ns));
 }
 
 fn main() {

@@ -32,17 +32,9 @@ fn main() {
         ok(rc.halt(0));
         ns.push(s.elapsed().as_nanos() as u64);
     }
-    ns.sort_unstable();
-    let at = |q: f64| ns[((halts as f64 * q) as usize).min(halts - 1)] as f64 / 1000.0;
-    let mean = ns.iter().sum::<u64>() as f64 / halts as f64 / 1000.0;
     println!(
-        "{halts} halts after {run_us} us of running: median {:.2} us, p90 {:.2}, p99 {:.2}, \
-         p99.9 {:.2}, max {:.2}; mean {mean:.2} us",
-        at(0.5),
-        at(0.9),
-        at(0.99),
-        at(0.999),
-        at(1.0)
+        "{halts} halts after {run_us} us of running: {}",
+        emu_benches::distribution(&mut ns)
     );
     m.signals.exit_host();
     drop(m.join());

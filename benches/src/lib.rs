@@ -178,6 +178,29 @@ pub fn low_latency() -> Option<emu_sock::CpuLatencyHold> {
     }
 }
 
+/// A latency distribution in one line, from samples in nanoseconds (sorted here):
+/// `median 1.68 us, p90 2.20, p99 5.10, p99.9 20.00, max 590.00; mean 2.12 us`.
+pub fn distribution(ns: &mut [u64]) -> String {
+    ns.sort_unstable();
+    let n = ns.len();
+    let us = |v: u64| v as f64 / 1000.0;
+    let at = |q: f64| {
+        us(ns
+            .get(((n as f64 * q) as usize).min(n.saturating_sub(1)))
+            .copied()
+            .unwrap_or(0))
+    };
+    let mean = us(ns.iter().sum::<u64>()) / n.max(1) as f64;
+    format!(
+        "median {:.2} us, p90 {:.2}, p99 {:.2}, p99.9 {:.2}, max {:.2}; mean {mean:.2} us",
+        at(0.5),
+        at(0.9),
+        at(0.99),
+        at(0.999),
+        at(1.0)
+    )
+}
+
 /// Whether `name` is an executable on `PATH` (benchmarks that need a tool skip without it).
 pub fn on_path(name: &str) -> bool {
     std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())

@@ -1,7 +1,7 @@
 //! The reference interpreter: fetch, decode and execute one instruction with every
 //! architectural check. Simple on purpose: it is the oracle faster engines are tested against.
 
-use emu_isa::{Fmt, Inst, Op, OpClass, decode};
+use emu_isa::{Fmt, Inst, IntAccess, Op, OpClass, decode};
 
 use crate::alu::alu;
 use crate::bus::{AmoOp, Bus};
@@ -238,56 +238,41 @@ impl Hart {
     /// Execute an integer load or store (`OpClass::Memory`); the caller has checked that the
     /// hart implements `i`.
     pub fn exec_memory(&mut self, i: &Inst, bus: &dyn Bus) -> Result<(), Exception> {
-        use Op::*;
-        let a = self.get_x(i.rs1);
-        let b = self.get_x(i.rs2);
-        let imm = i.imm as u64;
-        match i.op {
-            Lb | Lh | Lw | Ld | Lbu | Lhu | Lwu => {
-                let va = self.addr(a.wrapping_add(imm));
-                let (size, signed) = match i.op {
-                    Lb => (1, true),
-                    Lh => (2, true),
-                    Lw => (4, true),
-                    Ld => (8, true),
-                    Lbu => (1, false),
-                    Lhu => (2, false),
-                    _ => (4, false),
-                };
-                let v = if self.dm_direct(va, size) {
-                    bus.read(PhysAddr(va), size)
-                        .map_err(|_| Exception::LoadAccess(va))?
-                } else {
-                    self.watch_load(va, size)?;
-                    let v = self.load(va, size, bus)?;
-                    self.watch_load_value(va, size, v);
-                    v
-                };
-                let v = if signed && size < 8 {
-                    let sh = 64 - 8 * size as u32;
-                    (((v << sh) as i64) >> sh) as u64
-                } else {
-                    v
-                };
-                self.set_x(i.rd, v);
+        let Some(IntAccess {
+            size,
+            signed,
+            store,
+        }) = i.op.int_access()
+        else {
+            return Err(Exception::Illegal(0));
+        };
+        let va = self.addr(self.get_x(i.rs1).wrapping_add(i.imm as u64));
+        if store {
+            let b = self.get_x(i.rs2);
+            if self.dm_direct(va, size) {
+                bus.write(PhysAddr(va), size, b)
+                    .map_err(|_| Exception::StoreAccess(va))?;
+            } else {
+                self.watch_store(va, size, b)?;
+                self.store(va, size, b, bus)?;
             }
-            Sb | Sh | Sw | Sd => {
-                let va = self.addr(a.wrapping_add(imm));
-                let size = match i.op {
-                    Sb => 1,
-                    Sh => 2,
-                    Sw => 4,
-                    _ => 8,
-                };
-                if self.dm_direct(va, size) {
-                    bus.write(PhysAddr(va), size, b)
-                        .map_err(|_| Exception::StoreAccess(va))?;
-                } else {
-                    self.watch_store(va, size, b)?;
-                    self.store(va, size, b, bus)?;
-                }
-            }
-            _ => return Err(Exception::Illegal(0)),
+        } else {
+            let v = if self.dm_direct(va, size) {
+                bus.read(PhysAddr(va), size)
+                    .map_err(|_| Exception::LoadAccess(va))?
+            } else {
+                self.watch_load(va, size)?;
+                let v = self.load(va, size, bus)?;
+                self.watch_load_value(va, size, v);
+                v
+            };
+            let v = if signed && size < 8 {
+                let sh = 64 - 8 * size as u32;
+                (((v << sh) as i64) >> sh) as u64
+            } else {
+                v
+            };
+            self.set_x(i.rd, v);
         }
         self.pc = self.next_pc(i);
         Ok(())

@@ -458,7 +458,8 @@ impl GdbServer {
         {
             return; // stale: the hart was stopped and resumed since (or halted again)
         }
-        let _ = s.target.stop_all_after(e.hart);
+        // All-stop: the others stop too (no request at all when none runs).
+        let _ = s.target.halt_all();
         let reason = s.target.stop_reason(e.hart, e.cause);
         report(s, e.hart, reason);
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::arch::{CSRS, Features, GdbRegs, Reg, Riscv, page, target_xml};
 use crate::{Host, Region};
-use emu_runctl::{HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause};
+use emu_runctl::{HartSel, MemSpace, RcError, RegId, RunControl, StopCause};
 use emu_runctl::{TriggerId, WatchKind};
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
@@ -148,19 +148,6 @@ impl EmuTarget {
         self.running.clear();
         self.bare = None;
         self.rc.halt(HartSel::All)
-    }
-
-    /// All-stop: hart `h` stopped, so every other hart stops too. Harts already halted need
-    /// no halt request (on one hart, no request at all: a continue's stop is reported
-    /// sooner).
-    pub fn stop_all_after(&mut self, h: usize) -> Result<(), RcError> {
-        let rc = &self.rc;
-        if (0..self.harts).any(|o| o != h && rc.status(o).ok() != Some(HartStatus::Halted)) {
-            return self.halt_all();
-        }
-        self.running.clear();
-        self.bare = None;
-        Ok(())
     }
 
     /// GDB leaves: take out its breakpoints and triggers; with `resume` (GDB's `detach`)

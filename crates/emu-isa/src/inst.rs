@@ -122,7 +122,43 @@ pub enum OpClass {
     Float,
 }
 
+/// What an integer load or store accesses (see [`Op::int_access`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntAccess {
+    /// Width in bytes: 1, 2, 4 or 8.
+    pub size: usize,
+    /// A load that sign-extends.
+    pub signed: bool,
+    /// A store (else a load).
+    pub store: bool,
+}
+
 impl Op {
+    /// An integer load or store: its width, sign extension and direction (the one table
+    /// the interpreter, the JIT and its helpers share). None for every other operation.
+    pub fn int_access(self) -> Option<IntAccess> {
+        use Op::*;
+        let (size, signed, store) = match self {
+            Lb => (1, true, false),
+            Lh => (2, true, false),
+            Lw => (4, true, false),
+            Ld => (8, true, false),
+            Lbu => (1, false, false),
+            Lhu => (2, false, false),
+            Lwu => (4, false, false),
+            Sb => (1, false, true),
+            Sh => (2, false, true),
+            Sw => (4, false, true),
+            Sd => (8, false, true),
+            _ => return None,
+        };
+        Some(IntAccess {
+            size,
+            signed,
+            store,
+        })
+    }
+
     /// The unit that executes this operation.
     pub fn class(self) -> OpClass {
         use Op::*;

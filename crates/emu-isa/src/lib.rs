@@ -28,4 +28,4 @@ pub mod table;
 pub use decode::{decode, decode32};
 pub use disasm::{disasm, disasm_bits, disasm_compressed};
 pub use encode::{EncodeError, encode32};
-pub use inst::{Ext, Fmt, Inst, Op, OpClass, Xlen};
+pub use inst::{Ext, Fmt, Inst, IntAccess, Op, OpClass, Xlen};

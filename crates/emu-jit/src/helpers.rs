@@ -261,12 +261,10 @@ pub unsafe extern "C" fn debug_memory(
     // by the engine for as long as the block exists.
     let (h, env, gi) = unsafe { (&mut *hart, (*frame).env(), &*g) };
     let i = &gi.inst;
-    let in_dm = crate::translate::int_access(i.op).is_some_and(|(size, _, _)| {
-        h.dm_direct(
-            h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64)),
-            size as usize,
-        )
-    });
+    let in_dm = i
+        .op
+        .int_access()
+        .is_some_and(|a| h.dm_direct(h.addr(h.get_x(i.rs1).wrapping_add(i.imm as u64)), a.size));
     if !in_dm {
         // SAFETY: forwarded from the caller's contract.
         return unsafe { memory(hart, frame, g) };

@@ -89,26 +89,6 @@ pub(crate) fn ends_block(i: &Inst) -> bool {
     writes && !matches!(i.imm as u16, 0x140..=0x143 | 0x340..=0x343 | 0x7b2 | 0x7b3)
 }
 
-/// An integer load or store: its width in bytes, whether a load sign-extends, whether it
-/// stores. None for every other operation.
-pub(crate) fn int_access(op: Op) -> Option<(u64, bool, bool)> {
-    use Op::*;
-    Some(match op {
-        Lb => (1, true, false),
-        Lh => (2, true, false),
-        Lw => (4, true, false),
-        Ld => (8, true, false),
-        Lbu => (1, false, false),
-        Lhu => (2, false, false),
-        Lwu => (4, false, false),
-        Sb => (1, false, true),
-        Sh => (2, false, true),
-        Sw => (4, false, true),
-        Sd => (8, false, true),
-        _ => return None,
-    })
-}
-
 fn slot_off(s: u8) -> i32 {
     match s {
         INSTRET => INSTRET_OFF,
@@ -441,9 +421,15 @@ impl Tx<'_, '_> {
     fn mem_op(&mut self, g: &GuestInsn) -> bool {
         let Some(m) = self.mem else { return false };
         let i = &g.inst;
-        let Some((size, signed, store)) = int_access(i.op) else {
+        let Some(emu_isa::IntAccess {
+            size,
+            signed,
+            store,
+        }) = i.op.int_access()
+        else {
             return false;
         };
+        let size = size as u64;
         let a = self.get(i.rs1);
         let va = self.b.ins().iadd_imm_s(a, i.imm);
         let va = self.addr(va);

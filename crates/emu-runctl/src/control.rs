@@ -91,6 +91,17 @@ impl RunControl {
         let harts = sel.into().harts(s.harts);
         for &h in &harts {
             s.check_hart(h)?;
+        }
+        // Harts halted already (not between two chunks of a counted run) need no request: a
+        // halt request changes nothing for them. A front end's all-stop after a breakpoint
+        // halts every hart, of which usually none runs.
+        if harts
+            .iter()
+            .all(|&h| !self.budgeted(h) && s.status_of(h).ok() == Some(HartStatus::Halted))
+        {
+            return Ok(());
+        }
+        for &h in &harts {
             // Running for n instructions: that ends. Halted between two chunks, it runs
             // on, so that what stops it is this halt request (as its dcsr will say).
             let (halts, chunk_end) = self.cancel_budget(&mut s, h)?;

@@ -105,11 +105,6 @@ pub trait Quiet: Read {
     fn set_quiet(&mut self, quiet: bool);
 }
 
-/// In-memory requests (tests) never block.
-impl Quiet for &[u8] {
-    fn set_quiet(&mut self, _quiet: bool) {}
-}
-
 /// A socket reader that polls without blocking for up to `spin` after each read before it
 /// blocks in `read`.
 #[derive(Debug)]

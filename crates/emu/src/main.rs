@@ -189,15 +189,15 @@ fn parse_size(s: &str) -> Result<u64> {
 
 fn run(cli: Cli) -> Result<i32> {
     // Held until emu ends.
-    let _latency = match cli.low_latency.then(|| emu_sock::hold_cpu_latency(0)) {
-        Some(Err(e)) => {
-            eprintln!(
-                "emu: --low-latency: cannot hold /dev/cpu_dma_latency ({e}); going on without"
-            );
-            None
-        }
-        held => held.and_then(Result::ok),
-    };
+    let _latency = cli.low_latency.then(|| {
+        emu_sock::hold_cpu_latency(0)
+            .map_err(|e| {
+                eprintln!(
+                    "emu: --low-latency: cannot hold /dev/cpu_dma_latency ({e}); going on without"
+                )
+            })
+            .ok()
+    });
     let elf = match &cli.elf {
         Some(p) => std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?,
         None => DEMO_ELF.to_vec(),
