@@ -30,13 +30,7 @@ pub fn alu_loop(iters: i64) -> Vec<u8> {
 /// A loop that never ends (`s0 += 1; s1 += 2`): a running hart for the debug latency
 /// benchmarks to halt, step and read.
 pub fn endless_loop() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap_or_else(|e| panic!("{e}"));
-    elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+    emu_tests::debug_loop::counting_elf()
 }
 
 /// A load/store loop: `iters` iterations of a word load, add, store and pointer bump over a

@@ -1,6 +1,7 @@
-//! The small RV64 loop the run-control and MCD tests debug: a store and a load of known
+//! The small RV64 loops the debug tests and benchmarks run: a store and a load of known
 //! addresses in an endless loop, so breakpoints, watchpoints and steps have exact places to
-//! stop.
+//! stop (the run-control and MCD tests), and a plain counting loop (the Debug Module's
+//! tests, the debug latency benchmarks).
 
 use emu_asm::Asm;
 use emu_asm::reg::*;
@@ -29,6 +30,22 @@ pub fn elf() -> Vec<u8> {
     a.load(Op::Ld, T1, T0, 8);
     a.addi(S1, S1, 2);
     a.j(lp);
+    loop_elf(a)
+}
+
+/// `loop: addi s0,s0,1; addi s1,s1,2; j loop` at [`BASE`], as an ELF: a hart that runs for
+/// ever, touching no memory, its progress visible in `s0` and `s1`.
+pub fn counting_elf() -> Vec<u8> {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    a.addi(S1, S1, 2);
+    a.j(lp);
+    loop_elf(a)
+}
+
+/// The ELF of a loop assembled at [`BASE`].
+fn loop_elf(a: Asm) -> Vec<u8> {
     let code = a
         .finish()
         .unwrap_or_else(|e| panic!("assemble the loop: {e}"));

@@ -5,29 +5,21 @@
 
 use std::sync::Arc;
 
-use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::{Engine, Interpreter};
 use emu_dm::DebugModule;
 use emu_dm::regs::{self, abstractcs, dmcontrol as dc};
-use emu_isa::Xlen;
 use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 
-pub const BASE: u64 = 0x8000_0000;
+pub const BASE: u64 = emu_tests::debug_loop::BASE;
 pub const DCSR: u32 = 0x7b0;
 pub const DPC: u32 = 0x7b1;
 pub const MINSTRET: u32 = 0xb02;
 
 /// `loop: addi s0, s0, 1; addi s1, s1, 2; j loop` on every hart.
 pub fn counting_loop() -> Vec<u8> {
-    let mut a = Asm::new(Xlen::X64, BASE);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    a.addi(S1, S1, 2);
-    a.j(lp);
-    let code = a.finish().unwrap();
-    emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[])
+    emu_tests::debug_loop::counting_elf()
 }
 
 pub fn start(engine: &str, harts: usize) -> RunningMachine {
