@@ -237,6 +237,58 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     assert!(m.join().failed.is_empty());
 }
 
+/// `m` replies (encoded by the server itself, not by gdbstub) hold the memory, byte for
+/// byte, whatever its runs of equal digits, with acknowledgements and without; a read
+/// past the end of RAM returns what is there; a NAK gets the same reply again.
+#[test]
+fn memory_replies_hold_the_memory() {
+    let (m, server, addr) = start();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.request(b"?")[0], b'T');
+    // 4 KiB of runs of every length from 1 to 99 (digit runs of up to 198), some of
+    // them of equal digits across bytes (0x00, 0x11, ...), some not (0x12).
+    let mut mem = Vec::new();
+    let mut k = 1;
+    while mem.len() < 4096 {
+        let b = [0x00u8, 0x11, 0x12, 0xff, 0x70][k % 5];
+        mem.extend(std::iter::repeat_n(b, k));
+        mem.push(k as u8);
+        k = k % 99 + 1;
+    }
+    mem.truncate(4096);
+    let hex: Vec<u8> = mem
+        .iter()
+        .flat_map(|b| format!("{b:02x}").into_bytes())
+        .collect();
+    let mut write = b"M80080000,1000:".to_vec();
+    write.extend_from_slice(&hex);
+    assert_eq!(c.request(&write), b"OK".to_vec());
+    for noack in [false, true] {
+        if noack {
+            assert_eq!(c.request(b"QStartNoAckMode"), b"OK".to_vec());
+        }
+        assert_eq!(c.request(b"m80080000,1000"), hex, "no-ack mode: {noack}");
+        // Any window: odd starts and lengths.
+        assert_eq!(
+            c.request(b"m80080123,2f1"),
+            hex[0x246..0x246 + 0x5e2].to_vec()
+        );
+        // RAM ends at 0x80100000: the 8 bytes before it.
+        assert_eq!(c.request(b"m800ffff8,10").len(), 16);
+        assert!(is_error(&c.request(b"m80100000,10")));
+        if !noack {
+            // A NAK: the last reply again.
+            let r = c.request(b"m80080000,40");
+            c.send_raw(b"-");
+            assert_eq!(c.reply(), Some(r));
+        }
+    }
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
 #[test]
 fn oversized_and_truncated_packets_end_only_that_session() {
     let (m, server, addr) = start();

@@ -375,8 +375,9 @@ fn breakpoints_stop_with_their_id_and_step_over() {
     });
 }
 
-/// A stop hook hears a running hart's breakpoint hit (with its trigger) on the API's event
-/// thread, may use the API there, and hears nothing of the API's own steps and halts; once
+/// A stop hook hears a running hart's breakpoint hit (with its trigger) on the halting
+/// hart's own thread (no thread is woken to report it), may use the API there, and hears
+/// nothing of the API's own steps and halts; once
 /// dropped it hears nothing more. Subscribers get the same stops; a subscription to the
 /// caused stops gets the step and the halt and none of the hook's.
 #[test]
@@ -393,7 +394,8 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         let hook = rc.on_stop(move |ev| {
             // The API works from the hook (the hart is halted there).
             let pc = api.upgrade().map(|rc| rc.read_register(ev.hart, RegId::Pc));
-            let _ = tx.lock().unwrap().send((ev, pc));
+            let thread = std::thread::current().name().map(str::to_string);
+            let _ = tx.lock().unwrap().send((ev, pc, thread));
         });
         rc.step(0).unwrap();
         rc.resume(0).unwrap();
@@ -401,9 +403,14 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         let bp = rc.add_breakpoint(0, BASE + 24).unwrap();
         for _ in 0..3 {
             rc.resume(0).unwrap();
-            let (ev, pc) = heard.recv_timeout(Duration::from_secs(10)).unwrap();
+            let (ev, pc, thread) = heard.recv_timeout(Duration::from_secs(10)).unwrap();
             assert_eq!(ev.cause, StopCause::Trigger(Some(bp)));
             assert_eq!(pc, Some(Ok(BASE + 24)));
+            assert_eq!(
+                thread.as_deref(),
+                Some("hart0"),
+                "reported by the hart's thread"
+            );
             assert_eq!(next_event(&rx, 0), ev, "subscribers hear the same stop");
         }
         assert!(

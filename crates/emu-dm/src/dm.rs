@@ -193,6 +193,8 @@ pub(crate) struct State {
     /// How many times each external trigger output fired.
     pub(crate) ext_out_count: [u64; EXT_TRIGGERS],
     pub(crate) sba: Sba,
+    /// The system bus, held through a batch of DMI reads (`dmi_read_many`).
+    pub(crate) held_bus: crate::sba::HeldBus,
     /// Content of the program area → the tag the JIT keys those blocks by.
     pub(crate) tags: HashMap<Vec<u32>, u64>,
     pub(crate) next_tag: u64,
@@ -287,6 +289,7 @@ pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
             access: 2,
             ..Sba::default()
         },
+        held_bus: crate::sba::HeldBus(None),
         tags: HashMap::new(),
         next_tag: 1,
         tag_stale: false,

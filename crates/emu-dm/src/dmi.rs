@@ -46,12 +46,16 @@ impl DebugModule {
     /// read saves.
     pub fn dmi_read_many(&self, addrs: &[u8], out: &mut [u32]) {
         let mut st = self.lock();
+        // One hold of the bus for the batch, not one per system-bus access.
+        st.held_bus.0 = self.platform.get().and_then(|p| p.bus());
         for (&a, o) in addrs.iter().zip(out) {
             let (v, s) = self.read_held(st, a);
             *o = v;
             st = s;
         }
+        let bus = st.held_bus.0.take();
         self.unlock(st);
+        drop(bus);
     }
 
     /// [`DebugModule::dmi_read`] with the state held.

@@ -12,6 +12,8 @@
 //! - [`rom`]: the DM's memory map and the park ROM (the project's own assembly);
 //! - [`program`]: abstract commands as programs;
 //! - [`control`]: what the DM needs from the machine ([`Platform`]);
+//! - [`later`]: work an event sink leaves for a hart's own thread, for when it lets go of
+//!   the hart;
 //! - [`dm`]: [`DebugModule`], its state and the hart-side protocol; `dmi` (registers),
 //!   `command` (abstract commands), `sba` (system bus access) and [`auth`] extend it.
 //!
@@ -25,6 +27,7 @@ mod command;
 pub mod control;
 pub mod dm;
 mod dmi;
+pub mod later;
 pub mod program;
 pub mod regs;
 pub mod rom;

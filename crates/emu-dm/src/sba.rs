@@ -5,12 +5,26 @@
 //! DMI access that starts them returns: `sbbusy` is never seen set, `sbbusyerror` never
 //! happens.
 
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 
-use emu_core::{BusFault, PhysAddr};
+use emu_core::{Bus, BusFault, PhysAddr};
 
 use crate::dm::{DebugModule, State};
 use crate::regs::{self, SbError, sbcs};
+
+/// The system bus as held through a batch of DMI reads.
+#[derive(Default)]
+pub(crate) struct HeldBus(pub(crate) Option<Arc<dyn Bus>>);
+
+impl std::fmt::Debug for HeldBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "HeldBus(held)"
+        } else {
+            "HeldBus(None)"
+        })
+    }
+}
 
 impl DebugModule {
     pub(crate) fn sba_read<'a>(
@@ -108,21 +122,39 @@ impl DebugModule {
             st.sba.error = SbError::Alignment as u32;
             return st;
         }
-        let Some(bus) = self.platform.get().and_then(|p| p.bus()) else {
+        let held = st.held_bus.0.take();
+        let batch = held.is_some();
+        let Some(bus) = held.or_else(|| self.platform.get().and_then(|p| p.bus())) else {
             st.sba.error = SbError::Other as u32;
             return st;
         };
-        self.unlock(st);
         let a = PhysAddr(s.address);
-        let r = if write {
-            bus.write(a, size, s.data).map(|()| {
-                bus.note_host_write(s.address, s.address + size as u64);
-                s.data
-            })
+        let end = s.address.wrapping_add(size as u64);
+        // A read of main RAM reaches nothing that could want the DM's state, so it is made
+        // with the state held: a debugger reading memory pays no unlock per word.
+        let in_ram = !write
+            && bus
+                .ram_range()
+                .is_some_and(|(lo, hi)| lo <= s.address && s.address < end && end <= hi);
+        let (r, mut st) = if in_ram {
+            (bus.read(a, size), st)
         } else {
-            bus.read(a, size)
+            self.unlock(st);
+            let r = if write {
+                bus.write(a, size, s.data).map(|()| {
+                    bus.note_host_write(s.address, end);
+                    s.data
+                })
+            } else {
+                bus.read(a, size)
+            };
+            (r, self.lock())
         };
-        let mut st = self.lock();
+        if batch {
+            // Kept for the rest of the batch, which drops it (the DM never keeps the bus
+            // that owns it).
+            st.held_bus.0 = Some(bus);
+        }
         match r {
             Ok(v) => {
                 if !write {

@@ -9,14 +9,15 @@
 //! triggers armed through the Debug Module.
 //!
 //! Layers: [`arch`] (register numbering, target description) → [`target`] (the machine as
-//! a `gdbstub` target) → [`frame`] (whole packets only reach the stub) → [`server`]
-//! (connections, stop events).
+//! a `gdbstub` target; [`hex`] encodes its `m` replies) → [`frame`] (whole packets only
+//! reach the stub) → [`server`] (connections, stop events).
 //!
 //! Must not depend on the machine, the JIT or the Debug Module's internals: the binary
 //! hands it a [`emu_runctl::RunControl`] and a [`Host`] for what lies outside the harts.
 
 pub mod arch;
 pub mod frame;
+pub mod hex;
 pub mod server;
 pub mod target;
 

@@ -1,8 +1,9 @@
 //! Connections: a TCP listener that serves one GDB at a time, and the session that drives
 //! `gdbstub`'s state machine from two sides: the connection's reader thread feeds it the
 //! bytes GDB sends (handled the moment they arrive, no polling), and a running hart's stop
-//! is reported the moment the run-control API resolves it, on the API's own event thread
-//! (a hook; a subscription's thread catches the stops other front ends cause). All take
+//! is reported the moment the run-control API resolves it, on the thread that reports it
+//! (the halting hart's own, through a hook; a subscription's thread catches the stops
+//! other front ends cause). All take
 //! the session's lock, so each packet and each stop is handled whole.
 
 use std::io::Write;
@@ -29,7 +30,8 @@ const PACKET_SIZE: usize = 0x4000;
 /// How long a new connection waits for the session before it to end.
 const HANDOVER: Duration = Duration::from_millis(500);
 /// How long a reply may wait for a GDB that does not read its socket before the session is
-/// dropped (a stuck client would otherwise block the stop-event thread with it).
+/// dropped (a stuck client would otherwise hold the thread reporting a stop, the halted
+/// hart's own, with it).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Registers sent with every stop (`T` packet), so GDB need not ask for them: pc, sp, fp, ra.
@@ -49,6 +51,9 @@ pub struct BufferedConn<W: Write> {
     last: Vec<u8>,
     /// Replies are dropped (a stub being brought to the session's protocol state).
     mute: bool,
+    /// Replies stay in the buffer, even when `gdbstub` flushes (an `m` reply the server
+    /// replaces before it goes out).
+    hold: bool,
 }
 
 impl<W: Write> BufferedConn<W> {
@@ -59,6 +64,7 @@ impl<W: Write> BufferedConn<W> {
             buf: Vec::with_capacity(PACKET_SIZE),
             last: Vec::new(),
             mute: false,
+            hold: false,
         }
     }
 
@@ -97,7 +103,7 @@ impl<W: Write> Connection for BufferedConn<W> {
     }
 
     fn flush(&mut self) -> Result<(), std::io::Error> {
-        if self.mute {
+        if self.mute || self.hold {
             return Ok(());
         }
         if !self.buf.is_empty() {
@@ -203,7 +209,8 @@ pub struct GdbServer {
     session: Mutex<Option<Session>>,
     /// Signalled when a session ends.
     ended: Condvar,
-    /// Keeps breakpoint hits reported from the run-control API's event thread itself.
+    /// Keeps breakpoint hits reported from the thread that reports them to the run-control
+    /// API (the halting hart's own).
     _hook: emu_runctl::StopHook,
 }
 
@@ -403,7 +410,11 @@ impl GdbServer {
             let r = match frame {
                 Frame::Packet(p) => {
                     let noack = &p[..] == b"$QStartNoAckMode#b0";
-                    let r = p.iter().try_for_each(|&b| feed(s, b));
+                    let r = if p.get(1) == Some(&b'm') {
+                        feed_m(s, &p)
+                    } else {
+                        p.iter().try_for_each(|&b| feed(s, b))
+                    };
                     s.noack |= noack;
                     r
                 }
@@ -568,6 +579,35 @@ fn feed(s: &mut Session, b: u8) -> Result<(), Leave> {
 }
 
 /// The session's connection.
+/// An `m` packet. `gdbstub` parses it, picks the thread and calls the target, which reads
+/// the memory and encodes it itself (`hex.rs`: one pass instead of `gdbstub`'s call per
+/// character); the stub's reply, empty, is replaced by one with that data. Any other reply
+/// (an error) goes out as the stub wrote it.
+fn feed_m(s: &mut Session, p: &[u8]) -> Result<(), Leave> {
+    let mark = conn(s).map(|c| {
+        c.hold = true;
+        c.buf.len()
+    });
+    s.target.m_hex = Some(Vec::new());
+    let r = p.iter().try_for_each(|&b| feed(s, b));
+    let hex = s.target.m_hex.take();
+    // After a packet the stub failed on, this is a new stub's connection, with no hold.
+    if let Some(c) = conn(s) {
+        if let (Some(mark), Some(hex)) = (mark, hex)
+            && let Some(at) = c
+                .buf
+                .get(mark..)
+                .and_then(|b| b.iter().position(|&x| x == b'$'))
+            && c.buf[mark + at..] == *b"$#00"
+        {
+            c.buf.truncate(mark + at);
+            crate::hex::packet_of(&hex, &mut c.buf);
+        }
+        c.hold = false;
+    }
+    r
+}
+
 fn conn(s: &mut Session) -> Option<&mut Conn> {
     Some(match s.gdb.as_mut()? {
         GdbStubStateMachine::Idle(i) => i.borrow_conn(),

@@ -71,6 +71,9 @@ pub struct EmuTarget {
     watch: HashMap<(u64, u64, WatchKindKey), TriggerId>,
     /// Whether memory is read physically (satp bare: the fast system-bus path), per stop.
     bare: Option<bool>,
+    /// Set by the server around an `m` packet: the memory read is appended here, encoded
+    /// (`hex.rs`), and `gdbstub` is given none to encode; taken away on a failed read.
+    pub(crate) m_hex: Option<Vec<u8>>,
 }
 
 /// `gdbstub`'s watch kind as a map key.
@@ -128,6 +131,7 @@ impl EmuTarget {
             hw: HashMap::new(),
             watch: HashMap::new(),
             bare: None,
+            m_hex: None,
         }
     }
 
@@ -349,9 +353,15 @@ impl MultiThreadBase for EmuTarget {
     }
 
     fn read_addrs(&mut self, addr: u64, data: &mut [u8], t: Tid) -> TargetResult<usize, Self> {
-        let h = self.known(t)?;
-        match self.read_mem(h, addr, data) {
-            Ok(()) => Ok(data.len()),
+        let h = match self.known(t) {
+            Ok(h) => h,
+            Err(e) => {
+                self.m_hex = None;
+                return Err(e);
+            }
+        };
+        let n = match self.read_mem(h, addr, data) {
+            Ok(()) => data.len(),
             // Partly readable (the end of RAM): as much as reads, byte by byte.
             Err(_) => {
                 let mut n = 0;
@@ -362,12 +372,19 @@ impl MultiThreadBase for EmuTarget {
                 {
                     n += 1;
                 }
-                if n == 0 {
-                    Err(TargetError::NonFatal)
-                } else {
-                    Ok(n)
-                }
+                n
             }
+        };
+        if n == 0 {
+            self.m_hex = None;
+            return Err(TargetError::NonFatal);
+        }
+        match self.m_hex.as_mut() {
+            Some(out) => {
+                crate::hex::push_hex_rle(&data[..n], out);
+                Ok(0)
+            }
+            None => Ok(n),
         }
     }
 

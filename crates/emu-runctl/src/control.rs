@@ -380,11 +380,13 @@ impl RunControl {
     }
 
     /// Call `f` with every halt no operation of the API caused (a running hart's
-    /// breakpoint, watchpoint or `ebreak`, a halt group, an external trigger), on the API's
-    /// event thread, as soon as its cause is resolved and before subscribers hear of it
-    /// (those of [`RunControl::subscribe`] get it too). `f` must return soon and must not
-    /// wait for another hook's caller; it may use the API. Registered until the returned
-    /// hook is dropped.
+    /// breakpoint, watchpoint or `ebreak`, a halt group, an external trigger) as soon as its
+    /// cause is resolved and before subscribers hear of it (those of
+    /// [`RunControl::subscribe`] get it too): on the halting hart's own thread, once it
+    /// let go of the hart, or, for a halt raised on another thread, on the API's event
+    /// thread. `f` must return soon (the hart's thread runs nothing else meanwhile) and
+    /// must not wait for another hook's caller; it may use the API. Registered until the
+    /// returned hook is dropped.
     pub fn on_stop(
         &self,
         f: impl Fn(StopEvent) + Send + Sync + 'static,

@@ -3,13 +3,13 @@
 //!
 //! `icount.count` has 14 bits, so a counter counts at most 16383 instructions. A run of
 //! more ([`RunControl::run_for`]) is a budget: the hart runs a chunk of up to 16383
-//! instructions under an `icount` trigger; when that fires, the API's event thread writes
-//! the next chunk and resumes the hart, without reporting the halt, until the budget is
-//! spent. Each chunk costs one trigger write and one resume (a few microseconds), and the
-//! count stays exact: `icount` counts every retired instruction and trap, and the engines
-//! run no further than a pending count allows. Any other stop (a breakpoint, a halt
-//! request) ends the budget and is reported as usual; so does any run-control operation on
-//! the hart.
+//! instructions under an `icount` trigger; when that fires, the thread reporting the halt
+//! (the hart's own) writes the next chunk and resumes the hart, without reporting the
+//! halt, until the budget is spent. Each chunk costs one trigger write and one resume (a
+//! few microseconds), and the count stays exact: `icount` counts every retired
+//! instruction and trap, and the engines run no further than a pending count allows. Any
+//! other stop (a breakpoint, a halt request) ends the budget and is reported as usual; so
+//! does any run-control operation on the hart.
 
 use emu_dm::regs::{self, dmcontrol as dc, dmstatus as ds};
 
@@ -162,7 +162,7 @@ impl RunControl {
             return Ok((halts, false));
         }
         if chunk_end {
-            // Not a stop: the event thread drops its report, and so does the caller.
+            // Not a stop: the reporting thread drops its report, and so does the caller.
             let seq = s.dm.halts(h);
             if let Some(w) = self.inner.triggers().swallow.get_mut(h) {
                 *w = Some(seq);
@@ -175,7 +175,7 @@ impl RunControl {
         }
     }
 
-    /// The event thread's look at a halt of a budgeted hart: when the chunk's counter
+    /// The reporting thread's look at a halt of a budgeted hart: when the chunk's counter
     /// fired and instructions are left, write the next chunk and resume (true: the halt is
     /// not reported). Otherwise the budget ends; the trigger stays armed until the hart
     /// runs again, so the stop resolves to it for every reader.

@@ -1,12 +1,15 @@
 //! Stop events. Halts the API causes itself (halt, step, reset) are captured while the
 //! operation runs and published by it, with their causes resolved, from the caller's
 //! thread; halts that happen on their own (a breakpoint hit by a running hart, a halt
-//! group, an external trigger) reach a small thread of the API, which resolves trigger hits
-//! through DMI (which cannot happen on the reporting thread: it may be the very hart) and
-//! pushes them. Either way every subscriber gets a [`StopEvent`]; nothing polls, and no
-//! thread is woken on the path of a step or a resume. A front end in a hurry also hooks a
-//! function onto the halts of the second kind, called on that thread as soon as the halt is
-//! resolved: one thread wake-up less between a breakpoint hit and the debugger hearing of it.
+//! group, an external trigger) are resolved (trigger hits are read through DMI) and pushed
+//! by the halting hart's own thread once it has parked the hart and let go of it
+//! (`emu_dm::later`); the sink, called in the middle of the hart's batch, cannot do it, as
+//! every DMI command needs that very hart. A halt raised on any other thread (a debugger's,
+//! running the hart for a command) goes to a small thread of the API instead. Either way
+//! every subscriber gets a [`StopEvent`]; nothing polls, and no thread is woken on the path
+//! of a step, a resume or a breakpoint hit. A front end in a hurry also hooks a function
+//! onto the halts of the second kind, called on the reporting thread as soon as the halt is
+//! resolved, before any subscriber's thread wakes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -176,6 +179,8 @@ impl Events {
         let tx = Mutex::new(tx);
         let capture = inner.events.capture.clone();
         let captured = inner.events.captured.clone();
+        let weak: Weak<Inner> = Arc::downgrade(inner);
+        let for_sink = weak.clone();
         let installed = dm.set_event_sink(Box::new(move |e| {
             // Only halts matter (a resume is what some operation asked for).
             let DmEvent::Halted { hart, dcsr, seq } = e else {
@@ -187,40 +192,54 @@ impl Events {
                     .unwrap_or_else(|e| e.into_inner())
                     .push((hart, dcsr, seq));
             } else {
-                let _ = tx
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .send((hart, dcsr, seq));
+                // Reported on the hart's own thread once it lets go of the hart; from any
+                // other (a debugger's, running the hart for a command), on ours.
+                let w = for_sink.clone();
+                let work = Box::new(move || {
+                    deliver(&w, hart, dcsr, seq);
+                });
+                if emu_dm::later::defer(work).is_err() {
+                    let _ = tx
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .send((hart, dcsr, seq));
+                }
             }
         }));
         if !installed {
             return false;
         }
-        let weak: Weak<Inner> = Arc::downgrade(inner);
         let spawned = std::thread::Builder::new()
             .name("runctl-events".into())
             .spawn(move || {
                 // Ends when the Debug Module (the sender) or the RunControl goes away.
                 while let Ok((hart, dcsr, seq)) = rx.recv() {
-                    let Some(inner) = weak.upgrade() else {
+                    if !deliver(&weak, hart, dcsr, seq) {
                         break;
-                    };
-                    let rc = RunControl { inner };
-                    let stop = {
-                        let mut s = rc.inner.session();
-                        let stop = rc.resolve(&mut s, hart, dcsr, seq);
-                        // The end of a chunk of a run for a number of instructions: the
-                        // next chunk, not a stop.
-                        if rc.continue_budget(&mut s, &stop) {
-                            continue;
-                        }
-                        stop
-                    };
-                    rc.inner.events.publish_unprompted(stop);
+                    }
                 }
             });
         spawned.is_ok()
     }
+}
+
+/// Resolve a halt no operation caused and publish it (unless it ends a chunk of a counted
+/// run: then the next chunk starts instead). False when the RunControl is gone.
+fn deliver(weak: &Weak<Inner>, hart: usize, dcsr: u32, seq: u64) -> bool {
+    let Some(inner) = weak.upgrade() else {
+        return false;
+    };
+    let rc = RunControl { inner };
+    let stop = {
+        let mut s = rc.inner.session();
+        let stop = rc.resolve(&mut s, hart, dcsr, seq);
+        if rc.continue_budget(&mut s, &stop) {
+            return true;
+        }
+        stop
+    };
+    rc.inner.events.publish_unprompted(stop);
+    true
 }
 
 #[cfg(test)]

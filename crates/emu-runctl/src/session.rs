@@ -38,7 +38,7 @@ pub(crate) struct Session {
     /// `SET_PROGRAMS + k`.
     pub(crate) sets: Vec<Vec<crate::bulk::Item>>,
     /// Per hart: its latest stop, once resolved (a halt is resolved once, by whoever comes
-    /// first: the event thread or a front end that saw the hart halted).
+    /// first: the thread reporting it or a front end that saw the hart halted).
     pub(crate) resolved: Vec<Option<crate::types::StopEvent>>,
 }
 

@@ -150,8 +150,8 @@ impl Session {
         }
     }
 
-    /// A hart that halted on its own is reported by the run-control API's event thread a
-    /// moment after `dmstatus` shows it halted. Rather than wait for that thread, resolve
+    /// A hart that halted on its own is reported by the run-control API (from the hart's
+    /// thread) a moment after `dmstatus` shows it halted. Rather than wait for that, resolve
     /// the stop here (the same answer: the trigger's hit bits stay set until the hart runs
     /// again), so the first poll that sees DEBUG has the cause; the event, when it comes,
     /// carries a `seq` already seen and is dropped.
