@@ -3,7 +3,7 @@
 //! back at the top of the endless loop, resumed, and runs two instructions into an
 //! `ebreak` that enters Debug Mode; the time from `resume` to the API's stop hook is
 //! measured, then the four registers a GDB stop reply carries are read one by one (the
-//! first read after a halt finds the hart's thread just letting go of it).
+//! first read after a halt is the slowest).
 //!
 //! `cargo run --release -p emu-benches --example cont_latency -- [RUNS]` (default 3000).
 

@@ -239,7 +239,8 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
 
 /// `m` replies (encoded by the server itself, not by gdbstub) hold the memory, byte for
 /// byte, whatever its runs of equal digits, with acknowledgements and without; a read
-/// past the end of RAM returns what is there; a NAK gets the same reply again.
+/// past the end of RAM returns what is there; a length whose reply would exceed the packet
+/// size is an error; a NAK gets the same reply again.
 #[test]
 fn memory_replies_hold_the_memory() {
     let (m, server, addr) = start();
@@ -276,6 +277,11 @@ fn memory_replies_hold_the_memory() {
         // RAM ends at 0x80100000: the 8 bytes before it.
         assert_eq!(c.request(b"m800ffff8,10").len(), 16);
         assert!(is_error(&c.request(b"m80100000,10")));
+        // The most a reply of PacketSize (0x4000) holds, and one byte more: refused, not
+        // built.
+        assert_eq!(c.request(b"m80080000,1ffe").len(), 0x3ffc);
+        assert!(is_error(&c.request(b"m80080000,1fff")));
+        assert!(is_error(&c.request(b"m80000000,7fffffff")));
         if !noack {
             // A NAK: the last reply again.
             let r = c.request(b"m80080000,40");

@@ -47,19 +47,6 @@ fn push_run(c: u8, k: usize, out: &mut Vec<u8>) {
     }
 }
 
-/// `body` as a whole packet: `$`, the body, `#` and its checksum.
-pub fn packet_of(body: &[u8], out: &mut Vec<u8>) {
-    let sum = body.iter().fold(0u8, |a, &b| a.wrapping_add(b));
-    out.reserve(body.len() + 4);
-    out.push(b'$');
-    out.extend_from_slice(body);
-    out.extend_from_slice(&[
-        b'#',
-        DIGITS[usize::from(sum >> 4)],
-        DIGITS[usize::from(sum & 0xf)],
-    ]);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,9 +115,6 @@ mod tests {
         enc.clear();
         push_hex_rle(&[0; 4], &mut enc); // 8 zeros: a run of 6 (`"`), then 2
         assert_eq!(enc, b"0*\"00");
-        enc.clear();
-        packet_of(b"OK", &mut enc);
-        assert_eq!(enc, b"$OK#9a");
     }
 
     #[test]

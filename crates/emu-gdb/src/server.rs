@@ -3,8 +3,8 @@
 //! bytes GDB sends (handled the moment they arrive, no polling), and a running hart's stop
 //! is reported the moment the run-control API resolves it, on the thread that reports it
 //! (the halting hart's own, through a hook; a subscription's thread catches the stops
-//! other front ends cause). All take
-//! the session's lock, so each packet and each stop is handled whole.
+//! other front ends cause). All take the session's lock, so each packet and each stop is
+//! handled whole.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -578,12 +578,20 @@ fn feed(s: &mut Session, b: u8) -> Result<(), Leave> {
     }
 }
 
-/// The session's connection.
 /// An `m` packet. `gdbstub` parses it, picks the thread and calls the target, which reads
 /// the memory and encodes it itself (`hex.rs`: one pass instead of `gdbstub`'s call per
 /// character); the stub's reply, empty, is replaced by one with that data. Any other reply
-/// (an error) goes out as the stub wrote it.
+/// (an error) goes out as the stub wrote it. A length whose reply would not fit the
+/// packet size GDB was told is refused with `E01` (the reply would be built whole first).
 fn feed_m(s: &mut Session, p: &[u8]) -> Result<(), Leave> {
+    if m_len(p).is_some_and(|n| n > PACKET_SIZE / 2 - 2) {
+        let mut reply = if s.noack { vec![] } else { vec![b'+'] };
+        reply.extend(packet(b"E01"));
+        if let Some(c) = conn(s) {
+            c.send(&reply);
+        }
+        return Ok(());
+    }
     let mark = conn(s).map(|c| {
         c.hold = true;
         c.buf.len()
@@ -598,16 +606,25 @@ fn feed_m(s: &mut Session, p: &[u8]) -> Result<(), Leave> {
                 .buf
                 .get(mark..)
                 .and_then(|b| b.iter().position(|&x| x == b'$'))
-            && c.buf[mark + at..] == *b"$#00"
+            && c.buf[mark + at..] == packet(b"")[..]
         {
             c.buf.truncate(mark + at);
-            crate::hex::packet_of(&hex, &mut c.buf);
+            c.buf.extend(packet(&hex));
         }
         c.hold = false;
     }
     r
 }
 
+/// The length an `m` packet (`$maddr,length#xx`) asks for, when it parses.
+fn m_len(p: &[u8]) -> Option<usize> {
+    let end = p.iter().rposition(|&b| b == b'#')?;
+    let comma = p.iter().position(|&b| b == b',')?;
+    let digits = std::str::from_utf8(p.get(comma + 1..end)?).ok()?;
+    usize::from_str_radix(digits, 16).ok()
+}
+
+/// The session's connection.
 fn conn(s: &mut Session) -> Option<&mut Conn> {
     Some(match s.gdb.as_mut()? {
         GdbStubStateMachine::Idle(i) => i.borrow_conn(),

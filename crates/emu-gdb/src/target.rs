@@ -72,7 +72,8 @@ pub struct EmuTarget {
     /// Whether memory is read physically (satp bare: the fast system-bus path), per stop.
     bare: Option<bool>,
     /// Set by the server around an `m` packet: the memory read is appended here, encoded
-    /// (`hex.rs`), and `gdbstub` is given none to encode; taken away on a failed read.
+    /// (`hex.rs`), and `gdbstub` is given none to encode (so its reply is empty, unless it
+    /// is an error).
     pub(crate) m_hex: Option<Vec<u8>>,
 }
 
@@ -353,13 +354,7 @@ impl MultiThreadBase for EmuTarget {
     }
 
     fn read_addrs(&mut self, addr: u64, data: &mut [u8], t: Tid) -> TargetResult<usize, Self> {
-        let h = match self.known(t) {
-            Ok(h) => h,
-            Err(e) => {
-                self.m_hex = None;
-                return Err(e);
-            }
-        };
+        let h = self.known(t)?;
         let n = match self.read_mem(h, addr, data) {
             Ok(()) => data.len(),
             // Partly readable (the end of RAM): as much as reads, byte by byte.
@@ -376,7 +371,6 @@ impl MultiThreadBase for EmuTarget {
             }
         };
         if n == 0 {
-            self.m_hex = None;
             return Err(TargetError::NonFatal);
         }
         match self.m_hex.as_mut() {
