@@ -686,9 +686,16 @@ impl JitEngine {
                         exit: EngineExit::Waiting,
                     };
                 }
+                Some(StepOutcome::Halted(_)) => {
+                    // Debug Mode entered on a request: go on into the ROM at once (it reports
+                    // the halt), in new translations. The request is spent (as `service`
+                    // would leave it for a hart in Debug Mode), so a resume later in this
+                    // call does not halt again on it.
+                    hart.debug.request = None;
+                    self.tlb.flush();
+                }
                 Some(_) => {
-                    // An interrupt was taken or Debug Mode entered: new privilege, so new
-                    // translations.
+                    // An interrupt was taken: new privilege, so new translations.
                     self.tlb.flush();
                     return RunStats {
                         executed,
