@@ -8,7 +8,7 @@
 use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::debug::dcsr;
-use emu_core::{Bus, DebugCause, Hart, HartId, IsaConfig, Priv};
+use emu_core::{Bus, DebugCause, Engine, EngineExit, Hart, HartId, IsaConfig, Priv};
 use emu_isa::{Op, Xlen};
 
 mod common;
@@ -519,6 +519,35 @@ fn halt_request_ends_wfi() {
         assert!(h.debug_mode, "{kind:?}");
         assert_eq!(h.debug.dpc, BASE + 4, "{kind:?}");
         assert!(!h.waiting);
+    }
+}
+
+/// The JIT takes a halt request and runs on into the halt vector in the same call (the
+/// Debug Module's ROM reports the halt without a round through the hart's thread), and the
+/// request is spent: a `dret` later in that call resumes the hart rather than halting it
+/// again at once.
+#[test]
+fn halt_request_runs_the_halt_vector_in_the_same_call() {
+    for kind in [Kind::Jit, Kind::JitStep] {
+        let (bus, mut h) = prepare(&Setup {
+            main: &spin,
+            target: &nothing,
+            hart: &|h| h.debug.request = Some(DebugCause::HaltReq),
+        });
+        common::load(
+            &bus,
+            HALT,
+            &assemble(HALT, &|a| {
+                a.addi(T1, T1, 1);
+                a.op0(Op::Dret);
+            }),
+        );
+        let mut e = engine(kind);
+        let r = e.run(&mut h, &bus, 0, 50, &mut || false);
+        assert_eq!(h.x[T1 as usize], 1, "{kind:?}: the halt vector ran once");
+        assert!(!h.debug_mode && h.pc == BASE, "{kind:?}");
+        assert_eq!(h.debug.request, None, "{kind:?}");
+        assert_eq!(r.exit, EngineExit::Budget, "{kind:?}");
     }
 }
 
