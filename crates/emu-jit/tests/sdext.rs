@@ -8,7 +8,7 @@
 use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::debug::dcsr;
-use emu_core::{Bus, DebugCause, Engine, EngineExit, Hart, HartId, IsaConfig, Priv};
+use emu_core::{Bus, DebugCause, EngineExit, Hart, HartId, IsaConfig, Priv};
 use emu_isa::{Op, Xlen};
 
 mod common;
