@@ -282,6 +282,11 @@ fn memory_replies_hold_the_memory() {
         assert_eq!(c.request(b"m80080000,1ffe").len(), 0x3ffc);
         assert!(is_error(&c.request(b"m80080000,1fff")));
         assert!(is_error(&c.request(b"m80000000,7fffffff")));
+        // Lengths too large for any integer, missing or not hex: errors, the session on.
+        assert!(is_error(&c.request(b"m80000000,fffffffffffffffffffff")));
+        assert!(is_error(&c.request(b"m80000000")));
+        assert!(is_error(&c.request(b"m80000000,zz")));
+        assert_eq!(c.request(b"m80080000,2"), hex[..4].to_vec());
         if !noack {
             // A NAK: the last reply again.
             let r = c.request(b"m80080000,40");

@@ -289,7 +289,7 @@ pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
             access: 2,
             ..Sba::default()
         },
-        held_bus: crate::sba::HeldBus(None),
+        held_bus: crate::sba::HeldBus::default(),
         tags: HashMap::new(),
         next_tag: 1,
         tag_stale: false,
@@ -413,16 +413,20 @@ impl DebugModule {
                 harts.iter().copied().filter(|&h| !p.run_here(h)).collect();
             if !pending.is_empty() {
                 p.wake();
-                let until = Instant::now() + SPIN;
-                let hot = Instant::now() + HOT_SPIN;
-                while !pending.is_empty() && Instant::now() < until {
+                let start = Instant::now();
+                let (until, hot) = (start + SPIN, start + HOT_SPIN);
+                while !pending.is_empty() {
+                    let t = Instant::now();
+                    if t >= until {
+                        break;
+                    }
                     // A hart whose thread holds it is running on another core: its batch ends
                     // within microseconds of the wake, so spin hot at first; then yield, as
                     // that thread may have been preempted onto this core, and offer to run
                     // the hart here. Not before: taking the hart from a thread that is about
                     // to act (between two batches) moves it to a cold core, a microsecond
                     // lost in one halt of seven.
-                    let hot_now = Instant::now() < hot;
+                    let hot_now = t < hot;
                     if hot_now {
                         std::hint::spin_loop();
                     } else {

@@ -194,11 +194,7 @@ fn recover(s: &mut Session) -> Result<(), Leave> {
         }
     }
     s.gdb = Some(m);
-    let mut reply = if s.noack { vec![] } else { vec![b'+'] };
-    reply.extend(packet(b"E01"));
-    if let Some(c) = conn(s) {
-        c.send(&reply);
-    }
+    refuse(s);
     Ok(())
 }
 
@@ -434,11 +430,7 @@ impl GdbServer {
                 }
                 Frame::TooLong => {
                     tracing::warn!("gdb: packet longer than PacketSize ({PACKET_SIZE:#x})");
-                    let mut reply = if noack { vec![] } else { vec![b'+'] };
-                    reply.extend(packet(b"E01"));
-                    if let Some(c) = conn(s) {
-                        c.send(&reply);
-                    }
+                    refuse(s);
                     Ok(())
                 }
             };
@@ -585,11 +577,7 @@ fn feed(s: &mut Session, b: u8) -> Result<(), Leave> {
 /// packet size GDB was told is refused with `E01` (the reply would be built whole first).
 fn feed_m(s: &mut Session, p: &[u8]) -> Result<(), Leave> {
     if m_len(p).is_some_and(|n| n > PACKET_SIZE / 2 - 2) {
-        let mut reply = if s.noack { vec![] } else { vec![b'+'] };
-        reply.extend(packet(b"E01"));
-        if let Some(c) = conn(s) {
-            c.send(&reply);
-        }
+        refuse(s);
         return Ok(());
     }
     let mark = conn(s).map(|c| {
@@ -614,6 +602,16 @@ fn feed_m(s: &mut Session, p: &[u8]) -> Result<(), Leave> {
         c.hold = false;
     }
     r
+}
+
+/// Answer a packet with `E01` outside the stub (one it was not given, or failed on),
+/// acknowledged first unless in no-ack mode.
+fn refuse(s: &mut Session) {
+    let mut reply = if s.noack { vec![] } else { vec![b'+'] };
+    reply.extend(packet(b"E01"));
+    if let Some(c) = conn(s) {
+        c.send(&reply);
+    }
 }
 
 /// The length an `m` packet (`$maddr,length#xx`) asks for, when it parses.
