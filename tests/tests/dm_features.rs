@@ -437,11 +437,19 @@ fn system_bus_writes_to_running_code_are_seen() {
         std::thread::sleep(Duration::from_millis(5));
         d.halt_in_loop(0);
         let (a0, a1) = (d.gpr(S0), d.gpr(S1));
-        d.select(0);
-        d.resume(0);
-        std::thread::sleep(Duration::from_millis(5));
-        d.halt_in_loop(0);
-        let (b0, b1) = (d.gpr(S0), d.gpr(S1));
+        // Run until it has done enough iterations to tell +3 from +2 (on a busy host the
+        // hart's thread may not get a core for a while).
+        let t = Instant::now();
+        let (b0, b1) = loop {
+            d.select(0);
+            d.resume(0);
+            std::thread::sleep(Duration::from_millis(5));
+            d.halt_in_loop(0);
+            let b = (d.gpr(S0), d.gpr(S1));
+            if b.0 - a0 > 100 || t.elapsed() > Duration::from_secs(10) {
+                break b;
+            }
+        };
         let (ds0, ds1) = (b0 - a0, b1 - a1);
         assert!(ds0 > 100, "it ran ({ds0} iterations)");
         assert!(

@@ -116,6 +116,11 @@ pub struct DebugState {
     /// A halt request from outside (resethaltreq, halt group, haltreq): taken at the next
     /// instruction boundary while not in Debug Mode. The Debug Module sets and clears it.
     pub request: Option<DebugCause>,
+    /// Whoever runs the hart told it that what it parks on (the Debug Module's flags) may
+    /// have changed since it last looked ([`crate::Hart::nudge`]): its next `wfi` in Debug
+    /// Mode falls through once. Without it a hart stopped between reading its flags and its
+    /// `wfi` would sleep on a change it never saw.
+    pub nudged: bool,
     /// `time` as it was on entry to Debug Mode (read instead of `mtime` while in Debug Mode
     /// with `dcsr.stoptime`).
     pub frozen_time: u64,
@@ -134,6 +139,7 @@ impl Default for DebugState {
             dscratch: [0; 2],
             stepping: false,
             request: None,
+            nudged: false,
             frozen_time: 0,
             vectors: DebugVectors::default(),
             dm_range: None,
@@ -153,6 +159,7 @@ impl DebugState {
         self.dpc = 0;
         self.dscratch = [0; 2];
         self.stepping = false;
+        self.nudged = false;
     }
 
     /// `dcsr.cause` as a [`DebugCause`] (None before the first entry).
@@ -211,6 +218,14 @@ impl Hart {
         self.after_fire = None;
     }
 
+    /// A hart parked in Debug Mode should look at what it parks on again (run it after
+    /// this): it stops waiting, and if it was stopped before reaching its `wfi`, that `wfi`
+    /// falls through once.
+    pub fn nudge(&mut self) {
+        self.waiting = false;
+        self.debug.nudged = true;
+    }
+
     /// `dret`: leave Debug Mode for `dpc` at `dcsr.prv`, single-stepping when `dcsr.step`.
     pub(crate) fn dret(&mut self) {
         let prv = Priv::from_bits((self.debug.dcsr & dcsr::PRV) as u64).unwrap_or(Priv::M);
@@ -226,6 +241,7 @@ impl Hart {
         self.pc = self.addr(self.debug.dpc & self.epc_mask());
         self.debug_mode = false;
         self.debug.stepping = self.debug.has(dcsr::STEP);
+        self.debug.nudged = false;
         self.waiting = false;
     }
 

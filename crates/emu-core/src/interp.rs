@@ -339,7 +339,10 @@ impl Hart {
                 if self.prv == Priv::U || (self.prv == Priv::S && tw) {
                     return Err(illegal);
                 }
-                self.waiting = true;
+                // In Debug Mode, a nudge since the park loop last looked at its flags means
+                // they may have changed after that look: go round and look again.
+                let missed = self.debug_mode && std::mem::take(&mut self.debug.nudged);
+                self.waiting = !missed;
             }
             SfenceVma => {
                 if self.prv == Priv::U || (self.prv == Priv::S && self.csr.mstatus & ms::TVM != 0) {

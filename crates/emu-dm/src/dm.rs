@@ -35,6 +35,8 @@ const WAIT: Duration = Duration::from_millis(500);
 const SPIN: Duration = Duration::from_micros(200);
 /// How long of that spin is without yielding the core.
 const HOT_SPIN: Duration = Duration::from_micros(20);
+/// How often a DMI access that sleeps waiting for harts wakes to offer to run them itself.
+const OFFER_EVERY: Duration = Duration::from_millis(2);
 
 /// Something harts did that front ends may want to know at once (the run-control API turns
 /// these into stop events).
@@ -64,8 +66,9 @@ pub enum DmEvent {
     },
 }
 
-/// Receives [`DmEvent`]s (called on the thread of whoever made the hart act, with no DM lock
-/// held; must not block for long).
+/// Receives [`DmEvent`]s: called on the thread of whoever made the hart act, with the DM's
+/// state locked (so before anyone sees the change an event reports). It must not call into
+/// the Debug Module, nor block for long.
 pub type EventSink = Box<dyn Fn(DmEvent) + Send + Sync>;
 
 /// How the Debug Module is built beyond the hart count.
@@ -378,15 +381,20 @@ impl DebugModule {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Release the state and deliver the events gathered under it.
+    /// Deliver the events gathered under the state, then release it. Events first, so that
+    /// whoever sees a change (a debugger waiting for the halt it asked for) knows the sink
+    /// has had its event: told after the unlock, the sink could take a halt the debugger
+    /// had already seen and finished with for one nobody asked for.
     pub(crate) fn unlock(&self, mut st: MutexGuard<'_, State>) {
-        let events = std::mem::take(&mut st.events);
-        drop(st);
-        if let Some(sink) = self.sink.get() {
-            for e in events {
-                sink(e);
+        if !st.events.is_empty() {
+            let events = std::mem::take(&mut st.events);
+            if let Some(sink) = self.sink.get() {
+                for e in events {
+                    sink(e);
+                }
             }
         }
+        drop(st);
     }
 
     pub(crate) fn wake(&self) {
@@ -398,57 +406,101 @@ impl DebugModule {
     /// Get `harts` to act on what was just written for them: run each on this thread if it
     /// sleeps; otherwise wake its thread, and if that thread has not done the work after a
     /// hot spin, keep offering to run the hart here (the thread lets go of it within a
-    /// batch); then wait (state unlocked meanwhile) until `done`.
+    /// batch); then sleep (state unlocked meanwhile) until `done`, waking now and then to
+    /// offer again.
     pub(crate) fn kick<'a>(
         &'a self,
         st: MutexGuard<'a, State>,
         harts: &[usize],
         done: impl Fn(&State) -> bool,
     ) -> MutexGuard<'a, State> {
+        self.drive(st, harts, done, true)
+    }
+
+    /// [`DebugModule::kick`] for harts already on their way (a step under way): the same,
+    /// without waking their threads first.
+    pub(crate) fn follow<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        harts: &[usize],
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        self.drive(st, harts, done, false)
+    }
+
+    fn drive<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        harts: &[usize],
+        done: impl Fn(&State) -> bool,
+        wake: bool,
+    ) -> MutexGuard<'a, State> {
+        if done(&st) {
+            return st;
+        }
+        let Some(p) = self.platform.get() else {
+            return self.wait(st, done);
+        };
         // Progress as of now: anything the harts report from here on may finish the work.
         let mut seen = self.progress.load(Ordering::Acquire);
         self.unlock(st);
-        if let Some(p) = self.platform.get() {
-            let mut pending: Vec<usize> =
-                harts.iter().copied().filter(|&h| !p.run_here(h)).collect();
-            if !pending.is_empty() {
-                p.wake();
-                let start = Instant::now();
-                let (until, hot) = (start + SPIN, start + HOT_SPIN);
-                while !pending.is_empty() {
-                    let t = Instant::now();
-                    if t >= until {
-                        break;
-                    }
-                    // A hart whose thread holds it is running on another core: its batch ends
-                    // within microseconds of the wake, so spin hot at first; then yield, as
-                    // that thread may have been preempted onto this core, and offer to run
-                    // the hart here. Not before: taking the hart from a thread that is about
-                    // to act (between two batches) moves it to a cold core, a microsecond
-                    // lost in one halt of seven.
-                    let hot_now = t < hot;
-                    if hot_now {
-                        std::hint::spin_loop();
-                    } else {
-                        std::thread::yield_now();
-                    }
-                    let now = self.progress.load(Ordering::Acquire);
-                    if now != seen {
-                        seen = now;
-                        let st = self.lock();
-                        if done(&st) {
-                            return st;
-                        }
-                        self.unlock(st);
-                    }
-                    if !hot_now {
-                        pending.retain(|&h| !p.run_here(h));
-                    }
+        let mut pending: Vec<usize> = harts.iter().copied().filter(|&h| !p.run_here(h)).collect();
+        if wake && !pending.is_empty() {
+            p.wake();
+        }
+        let start = Instant::now();
+        let (until, hot, deadline) = (start + SPIN, start + HOT_SPIN, start + WAIT);
+        while !pending.is_empty() {
+            let t = Instant::now();
+            if t >= until {
+                break;
+            }
+            // A hart whose thread holds it is running on another core: its batch ends within
+            // microseconds of the wake, so spin hot at first; then yield, as that thread may
+            // have been preempted onto this core, and offer to run the hart here. Not
+            // before: taking the hart from a thread that is about to act (between two
+            // batches) moves it to a cold core, a microsecond lost in one halt of seven.
+            let hot_now = t < hot;
+            if hot_now {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+            let now = self.progress.load(Ordering::Acquire);
+            if now != seen {
+                seen = now;
+                let st = self.lock();
+                if done(&st) {
+                    return st;
                 }
+                self.unlock(st);
+            }
+            if !hot_now {
+                pending.retain(|&h| !p.run_here(h));
             }
         }
-        let st = self.lock();
-        self.wait(st, done)
+        // Sleep until done (a hart run here may have work left for its own thread: a long
+        // program buffer). While harts are pending, wake every OFFER_EVERY to offer again:
+        // a hart's thread may be stuck where it cannot act (descheduled on a busy host, or
+        // reporting an earlier halt to a front end whose lock this very caller holds), and
+        // then only this thread can run the hart.
+        let mut st = self.lock();
+        loop {
+            let t = Instant::now();
+            if done(&st) || t >= deadline {
+                return st;
+            }
+            if pending.is_empty() {
+                return self.sleep_until(st, &done, deadline);
+            }
+            st = self.sleep_until(st, &done, (t + OFFER_EVERY).min(deadline));
+            if done(&st) {
+                return st;
+            }
+            self.unlock(st);
+            pending.retain(|&h| !p.run_here(h));
+            st = self.lock();
+        }
     }
 
     /// Wait until `done` holds or the time limit passes: spin briefly on the progress
@@ -476,11 +528,24 @@ impl DebugModule {
                 break;
             }
         }
+        let deadline = Instant::now() + WAIT;
+        self.sleep_until(st, &done, deadline)
+    }
+
+    /// Sleep on the condition variable until `done` holds or `until` (state unlocked
+    /// meanwhile).
+    fn sleep_until<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        done: &impl Fn(&State) -> bool,
+        until: Instant,
+    ) -> MutexGuard<'a, State> {
+        let timeout = until.saturating_duration_since(Instant::now());
         // Counted while the lock is held, so a notifier (which holds it too) sees us.
         self.sleepers.fetch_add(1, Ordering::AcqRel);
         let st = self
             .changed
-            .wait_timeout_while(st, WAIT, |s| !done(s))
+            .wait_timeout_while(st, timeout, |s| !done(s))
             .map(|r| r.0)
             .unwrap_or_else(|e| e.into_inner().0);
         self.sleepers.fetch_sub(1, Ordering::AcqRel);

@@ -594,6 +594,6 @@ impl DebugModule {
         }
         let st = self.kick(st, &go, |s| go.iter().all(|&h| s.harts[h].resumeack));
         // A step: the first dmstatus read afterwards shows the hart halted again.
-        self.wait(st, |s| go.iter().all(|&h| !s.harts[h].stepping))
+        self.follow(st, &go, |s| go.iter().all(|&h| !s.harts[h].stepping))
     }
 }

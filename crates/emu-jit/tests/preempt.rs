@@ -35,8 +35,12 @@ fn preempt_stops_a_spinning_loop() {
             let stats = jit.run(&mut h, &bus, 0, budget, &mut || true);
             (stats, h.get_x(8))
         });
-        std::thread::sleep(Duration::from_millis(2));
-        preempt.fire();
+        // Fired again until the call returns: a preemption that lands before the block is
+        // entered is for the poll, and this one's spawned thread may not have a core yet.
+        while !t.is_finished() {
+            std::thread::sleep(Duration::from_millis(2));
+            preempt.fire();
+        }
         t.join().unwrap()
     });
     assert_eq!(stats.exit, EngineExit::Stopped);

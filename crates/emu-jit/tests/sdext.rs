@@ -578,6 +578,35 @@ fn wfi_in_debug_mode_parks() {
     }
 }
 
+/// A nudge reaches a parked hart that was stopped before its `wfi` (after it had looked at
+/// its flags): that `wfi` falls through once, so it looks again; the next one parks.
+#[test]
+fn a_nudge_before_the_wfi_makes_it_look_again() {
+    for kind in KINDS {
+        let (bus, mut h) = prepare(&Setup {
+            main: &|a| {
+                a.op0(Op::Wfi);
+                a.addi(T1, T1, 1);
+                a.op0(Op::Wfi);
+                a.addi(T2, T2, 1);
+                spin(a);
+            },
+            target: &nothing,
+            hart: &|h| h.debug_mode = true,
+        });
+        let mut e = engine(kind);
+        h.nudge();
+        run(e.as_mut(), &mut h, &bus, 100);
+        assert_eq!(h.x[T1 as usize], 1, "{kind:?}: the first wfi fell through");
+        assert!(
+            h.waiting && h.pc == BASE + 12,
+            "{kind:?}: the second parked"
+        );
+        assert_eq!(h.x[T2 as usize], 0, "{kind:?}");
+        assert!(!h.debug.nudged, "{kind:?}: spent");
+    }
+}
+
 /// stopcount = 1: Debug Mode code (dret included) does not count; stopcount = 0: it does.
 #[test]
 fn stopcount() {

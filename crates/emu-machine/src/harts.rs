@@ -117,7 +117,7 @@ impl Platform for Driver {
         let give_back = loop {
             dm.service(&mut ctx.hart);
             if ctx.hart.debug_mode {
-                ctx.hart.waiting = false; // the ROM looks at its flags again
+                ctx.hart.nudge(); // the ROM looks at its flags again
             }
             let lines = bus.irq_lines(ctx.hart.id);
             let stats = ctx.engine.run(&mut ctx.hart, &*bus, lines, 4096, &mut || {
@@ -238,7 +238,7 @@ pub(crate) fn hart_thread(id: usize, set: &HartSet, bus: &SystemBus, limit: u64)
         }
         if ctx.hart.debug_mode {
             // Parked in the Debug Module's ROM: let it look at its flags again.
-            ctx.hart.waiting = false;
+            ctx.hart.nudge();
         }
         let lines = bus.irq_lines(ctx.hart.id);
         let budget = ctx.engine.batch_hint().min(limit - ctx.executed);
