@@ -219,11 +219,12 @@ impl Hart {
     }
 
     /// A hart parked in Debug Mode should look at what it parks on again (run it after
-    /// this): it stops waiting, and if it was stopped before reaching its `wfi`, that `wfi`
-    /// falls through once.
+    /// this). Parked at its `wfi`, it goes on from there, round its loop to look. Stopped
+    /// anywhere else, it may be between its look and its `wfi`: that `wfi` falls through
+    /// once. (Only then: an extra round of the park loop would cost every command.)
     pub fn nudge(&mut self) {
+        self.debug.nudged = !self.waiting;
         self.waiting = false;
-        self.debug.nudged = true;
     }
 
     /// `dret`: leave Debug Mode for `dpc` at `dcsr.prv`, single-stepping when `dcsr.step`.

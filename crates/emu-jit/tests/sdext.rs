@@ -579,7 +579,8 @@ fn wfi_in_debug_mode_parks() {
 }
 
 /// A nudge reaches a parked hart that was stopped before its `wfi` (after it had looked at
-/// its flags): that `wfi` falls through once, so it looks again; the next one parks.
+/// its flags): that `wfi` falls through once, so it looks again; the next one parks. A
+/// nudge of a hart parked at its `wfi` lets it go on from there, with no extra round.
 #[test]
 fn a_nudge_before_the_wfi_makes_it_look_again() {
     for kind in KINDS {
@@ -589,6 +590,8 @@ fn a_nudge_before_the_wfi_makes_it_look_again() {
                 a.addi(T1, T1, 1);
                 a.op0(Op::Wfi);
                 a.addi(T2, T2, 1);
+                a.op0(Op::Wfi);
+                a.addi(A0, A0, 1);
                 spin(a);
             },
             target: &nothing,
@@ -604,6 +607,11 @@ fn a_nudge_before_the_wfi_makes_it_look_again() {
         );
         assert_eq!(h.x[T2 as usize], 0, "{kind:?}");
         assert!(!h.debug.nudged, "{kind:?}: spent");
+        h.nudge();
+        run(e.as_mut(), &mut h, &bus, 100);
+        assert_eq!(h.x[T2 as usize], 1, "{kind:?}");
+        assert!(h.waiting && h.pc == BASE + 20, "{kind:?}: the third parked");
+        assert_eq!(h.x[A0 as usize], 0, "{kind:?}");
     }
 }
 
