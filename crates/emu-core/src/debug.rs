@@ -116,10 +116,10 @@ pub struct DebugState {
     /// A halt request from outside (resethaltreq, halt group, haltreq): taken at the next
     /// instruction boundary while not in Debug Mode. The Debug Module sets and clears it.
     pub request: Option<DebugCause>,
-    /// Whoever runs the hart told it that what it parks on (the Debug Module's flags) may
-    /// have changed since it last looked ([`crate::Hart::nudge`]): its next `wfi` in Debug
-    /// Mode falls through once. Without it a hart stopped between reading its flags and its
-    /// `wfi` would sleep on a change it never saw.
+    /// The hart was nudged ([`crate::Hart::nudge`]) while stopped away from its `wfi`: what
+    /// it parks on (the Debug Module's flags) may have changed since it last looked, so its
+    /// next `wfi` in Debug Mode falls through once. Without it a hart stopped between
+    /// reading its flags and its `wfi` would sleep on a change it never saw.
     pub nudged: bool,
     /// `time` as it was on entry to Debug Mode (read instead of `mtime` while in Debug Mode
     /// with `dcsr.stoptime`).

@@ -386,12 +386,11 @@ impl DebugModule {
     /// has had its event: told after the unlock, the sink could take a halt the debugger
     /// had already seen and finished with for one nobody asked for.
     pub(crate) fn unlock(&self, mut st: MutexGuard<'_, State>) {
-        if !st.events.is_empty() {
-            let events = std::mem::take(&mut st.events);
-            if let Some(sink) = self.sink.get() {
-                for e in events {
-                    sink(e);
-                }
+        let sink = self.sink.get();
+        // Drained in place: the vector keeps its room for the next events.
+        for e in st.events.drain(..) {
+            if let Some(sink) = sink {
+                sink(e);
             }
         }
         drop(st);
