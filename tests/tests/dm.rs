@@ -196,6 +196,7 @@ fn fprs_and_narrow_access() {
         let d = Dbg(&m.dm);
         d.halt(0);
         let mstatus = d.read_reg(0x300);
+        assert_eq!(mstatus >> 13 & 3, 0, "the guest starts with the FP unit off");
         d.write_reg(0x1020 + 3, 0x4009_21fb_5444_2d18);
         assert_eq!(d.read_reg(0x1020 + 3), 0x4009_21fb_5444_2d18);
         assert_eq!(
@@ -203,6 +204,21 @@ fn fprs_and_narrow_access() {
             mstatus >> 13 & 3,
             "FS as it was (off)"
         );
+        // fflags, frm and fcsr too, with the unit off: one register seen three ways.
+        d.write_reg(0x003, 3 << 5 | 0x15);
+        assert_eq!(d.read_reg(0x001), 0x15);
+        assert_eq!(d.read_reg(0x002), 3);
+        d.write_reg(0x002, 1);
+        d.write_reg(0x001, 0x0a);
+        assert_eq!(d.read_reg(0x003), 1 << 5 | 0x0a);
+        assert_eq!(d.read_reg(0x300), mstatus, "mstatus as it was");
+        // With the unit on (clean), a write leaves it dirty; a read leaves it clean.
+        d.write_reg(0x300, mstatus | 1 << 13);
+        assert_eq!(d.read_reg(0x003), 1 << 5 | 0x0a);
+        assert_eq!(d.read_reg(0x300) >> 13 & 3, 1, "a read keeps FS clean");
+        d.write_reg(0x003, 0);
+        assert_eq!(d.read_reg(0x300) >> 13 & 3, 3, "a write makes FS dirty");
+        d.write_reg(0x300, mstatus);
         // aarsize 2: the low 32 bits.
         d.write_reg(0x1000 + S1 as u32, 0x1234_5678_9abc_def0);
         d.w(regs::COMMAND, 2 << 20 | 1 << 17 | (0x1000 + S1 as u32));

@@ -16,6 +16,8 @@ use crate::regs::CmdErr;
 use crate::rom::{CLEANUP, CLEANUP_WORDS, DATA, PROGBUF, PROGRAM, PROGRAM_WORDS, SAVE, XFER_DONE};
 
 const MSTATUS: u16 = 0x300;
+const FFLAGS: u16 = 0x001;
+const FCSR: u16 = 0x003;
 const DCSR: u16 = 0x7b0;
 /// `mstatus.FS` = dirty.
 const FS_DIRTY: i64 = 3 << 13;
@@ -111,6 +113,28 @@ impl Gen {
     fn words(self) -> Result<Vec<u32>, CmdErr> {
         words(self.a)
     }
+    /// Turn the FP unit on for an access (it may be off: `mstatus.FS` = 0), keeping
+    /// `mstatus` in slot 1. Uses `s0`, which the caller has saved.
+    fn fp_on(&mut self) {
+        self.a.csrr(S0, MSTATUS);
+        self.save(S0, 1);
+        self.a.li(S0, FS_DIRTY);
+        self.a.csrs(MSTATUS, S0);
+    }
+    /// Undo [`Gen::fp_on`]: after a read `mstatus` is as it was; after a write FS is
+    /// dirty, unless the unit was off (then it stays off, as the program left it).
+    fn fp_off(&mut self, write: bool) {
+        self.restore_csr(MSTATUS, 1);
+        if write {
+            let off = self.a.label();
+            self.a.i(Op::Srli, S0, S0, 13);
+            self.a.i(Op::Andi, S0, S0, 3);
+            self.a.branch(Op::Beq, S0, ZERO, off);
+            self.a.li(S0, FS_DIRTY);
+            self.a.csrs(MSTATUS, S0);
+            self.a.bind(off);
+        }
+    }
 }
 
 /// The program for one Access Register transfer, or the `cmderr` that refuses it.
@@ -144,12 +168,21 @@ pub fn transfer(reg: Reg, bytes: u32, write: bool, caps: HartCaps) -> Result<Pro
             }
             // A CSR the hart lacks raises an exception with s0 borrowed.
             g.save(S0, 0);
+            // fflags, frm and fcsr exist whenever F does, but trap while the FP unit is
+            // off: a debugger reads them at any time, as it does the FPRs.
+            let fp = (FFLAGS..=FCSR).contains(&csr) && caps.f;
+            if fp {
+                g.fp_on();
+            }
             if write {
                 g.a.load(load, S0, ZERO, data);
                 g.a.csrw(csr, S0);
             } else {
                 g.a.csrr(S0, csr);
                 g.a.store(store, S0, ZERO, data);
+            }
+            if fp {
+                g.fp_off(write);
             }
             g.restore(S0, 0);
             c.restore(S0, 0);
@@ -160,29 +193,14 @@ pub fn transfer(reg: Reg, bytes: u32, write: bool, caps: HartCaps) -> Result<Pro
                 8 if caps.d => Fmt::D,
                 _ => return Err(CmdErr::NotSupported),
             };
-            // The FP unit may be off (mstatus.FS = 0): turn it on for the access. A read puts
-            // mstatus back as it was; a write leaves FS dirty unless the unit was off.
             g.save(S0, 0);
-            g.a.csrr(S0, MSTATUS);
-            g.save(S0, 1);
-            g.a.li(S0, FS_DIRTY);
-            g.a.csrs(MSTATUS, S0);
+            g.fp_on();
             if write {
                 g.a.fload(fmt, r, ZERO, data);
             } else {
                 g.a.fstore(fmt, r, ZERO, data);
             }
-            g.restore(S0, 1);
-            g.a.csrw(MSTATUS, S0);
-            if write {
-                let off = g.a.label();
-                g.a.i(Op::Srli, S0, S0, 13);
-                g.a.i(Op::Andi, S0, S0, 3);
-                g.a.branch(Op::Beq, S0, ZERO, off);
-                g.a.li(S0, FS_DIRTY);
-                g.a.csrs(MSTATUS, S0);
-                g.a.bind(off);
-            }
+            g.fp_off(write);
             g.restore(S0, 0);
         }
     }
@@ -362,7 +380,7 @@ mod tests {
     #[test]
     fn every_program_fits() {
         for write in [false, true] {
-            for reg in [Reg::Gpr(31), Reg::Csr(0x7b2), Reg::Fpr(31)] {
+            for reg in [Reg::Gpr(31), Reg::Csr(0x7b2), Reg::Csr(FCSR), Reg::Fpr(31)] {
                 let p = transfer(reg, 8, write, RV64);
                 assert!(p.as_ref().is_ok_and(|p| !p.body.is_empty()), "{reg:?}");
                 assert!(finish(p.unwrap_or_default(), true).is_ok(), "{reg:?}");

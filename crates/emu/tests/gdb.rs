@@ -259,6 +259,7 @@ fn registers_memory_and_set_var() {
             "set $a5 = 0xabcdef",
             "p/x $a5",
             "p $fa0",
+            "p $fcsr",
             "info all-registers",
             "finish",
         ],
@@ -280,9 +281,13 @@ fn registers_memory_and_set_var() {
             "<results>:\t0x000000000000011d\t0x1122334455667788",
             "$5 = 0xabcdef",
             "$6 = ",
+            "$7 = ",
             "ft0 ",
+            "fflags ",
+            "frm ",
+            "fcsr ",
             "mstatus",
-            "Value returned is $7 = 8",
+            "Value returned is $8 = 8",
         ],
     );
 }
