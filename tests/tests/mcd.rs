@@ -761,17 +761,43 @@ fn tcp_one_client_at_a_time_and_garbage_between_requests() {
     assert_eq!(replies[1]["error"]["class"], "GenericError");
     assert_eq!(replies[2]["return"]["server-uid"], 1);
 
-    // A second client is turned away with an error line.
+    // A second client may initialize and query, but its open fails with
+    // MCD_ERR_CONNECTION, in the protocol's form; it can open no core.
     let s2 = TcpStream::connect(addr).unwrap();
-    let mut l2 = String::new();
-    BufReader::new(s2).read_line(&mut l2).unwrap();
-    let v: Value = serde_json::from_str(&l2).unwrap();
+    let mut r2 = BufReader::new(s2.try_clone().unwrap());
+    let mut w2 = s2;
+    let mut ask2 = |req: Value| -> Value {
+        w2.write_all(req.to_string().as_bytes()).unwrap();
+        let mut l = String::new();
+        r2.read_line(&mut l).unwrap();
+        serde_json::from_str(&l).unwrap()
+    };
+    let v = ask2(json!({"execute": "mcd-initialize", "arguments":
+        {"version-req": {"v-api-major": 1, "v-api-minor": 1, "author": "t"}}}));
+    assert_eq!(v["return"]["return-status"], 0, "{v}");
+    let v = ask2(json!({"execute": "mcd-qry-servers", "arguments":
+        {"host": "", "running": true, "start-index": 0, "num-servers": 0}}));
+    assert_eq!(v["return"]["num-servers"], 1, "{v}");
+    let v = ask2(json!({"execute": "mcd-open-server", "arguments":
+        {"system-key": "", "config-string": ""}}));
+    assert_eq!(v["return"]["return-status"], 3, "{v}");
+    assert!(v["return"].get("server-uid").is_none(), "{v}");
+    let v = ask2(json!({"execute": "mcd-qry-error-info", "arguments": {"core-uid": 0}}));
+    assert_eq!(v["return"]["error-code"], 0x200, "MCD_ERR_CONNECTION: {v}");
     assert!(
-        v["error"]["desc"]
+        v["return"]["error-str"]
             .as_str()
-            .unwrap()
-            .contains("another MCD client")
+            .is_some_and(|t| t.contains("another MCD client")),
+        "{v}"
     );
+    let v = ask2(json!({"execute": "mcd-open-core", "arguments":
+        {"core-con-info": {"core-id": 0}}}));
+    assert_eq!(v["return"]["return-status"], 3, "{v}");
+    // The first client is unaffected.
+    w.write_all(b"{\"execute\":\"mcd-qry-servers\",\"arguments\":{\"host\":\"\",\"running\":true,\"start-index\":0,\"num-servers\":0}}").unwrap();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("\"num-servers\":1"), "{line}");
 
     // mcd-exit closes; a new client starts afresh (the server can be opened again).
     w.write_all(b"{\"execute\":\"mcd-exit\"}").unwrap();
@@ -789,10 +815,11 @@ fn tcp_one_client_at_a_time_and_garbage_between_requests() {
         let mut l3 = String::new();
         r3.read_line(&mut l3).unwrap();
         let v: Value = serde_json::from_str(&l3).unwrap();
-        if v.get("return").is_some() {
-            assert_eq!(v["return"]["return-status"], 0, "{v}");
+        // Until the first client's slot is freed, a new one is locked out (status 3).
+        if v["return"]["return-status"] == 0 {
             break;
         }
+        assert_eq!(v["return"]["return-status"], 3, "{v}");
         assert!(
             Instant::now() < deadline,
             "the first client's slot was never freed"

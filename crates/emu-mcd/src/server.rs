@@ -86,17 +86,15 @@ impl McdServer {
     /// Serve one client: requests from `r`, replies to `w`. Returns when the client leaves
     /// or says `mcd-exit`; what it set up (triggers) is undone.
     pub fn serve(&self, mut r: impl Read, mut w: impl Write, info: ServerInfo) {
-        if self.busy.swap(true, Ordering::AcqRel) {
-            let line = qmp_error(
-                "GenericError",
-                "another MCD client is connected; emu serves one at a time",
-            );
-            let _ = w
-                .write_all(line.as_bytes())
-                .and_then(|_| w.write_all(b"\n"));
-            return;
-        }
-        let mut session = Session::new(self.rc.clone(), info);
+        // A second client is answered in the protocol's own form: it may initialize and
+        // query, and its `mcd-open-server` fails with MCD_ERR_CONNECTION.
+        let second = self.busy.swap(true, Ordering::AcqRel);
+        let mut session = if second {
+            tracing::info!("mcd: another client is connected; this one may only query");
+            Session::locked_out(self.rc.clone(), info)
+        } else {
+            Session::new(self.rc.clone(), info)
+        };
         let mut split = Splitter::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut out = Vec::new();
@@ -140,6 +138,8 @@ impl McdServer {
             }
         }
         drop(session);
-        self.busy.store(false, Ordering::Release);
+        if !second {
+            self.busy.store(false, Ordering::Release);
+        }
     }
 }

@@ -127,7 +127,9 @@ struct Trig {
 pub struct Session {
     rc: Arc<RunControl>,
     info: ServerInfo,
-    events: emu_runctl::Subscription,
+    /// Stop events; `None` for a session locked out by another client's (it can open
+    /// nothing, so it hears nothing).
+    events: Option<emu_runctl::Subscription>,
     server_uid: Option<u32>,
     next_server_uid: u32,
     cores: Vec<Core>,
@@ -210,7 +212,22 @@ fn window(count: usize, start: u32, n: u32) -> Result<Option<std::ops::Range<usi
 impl Session {
     /// A session on `rc` for a client of the server described by `info`.
     pub fn new(rc: Arc<RunControl>, info: ServerInfo) -> Session {
-        let events = rc.subscribe();
+        let events = Some(rc.subscribe());
+        Session::with_events(rc, info, events)
+    }
+
+    /// A session for a client that came while another one is served: it may initialize
+    /// and query, but `mcd-open-server` fails with `MCD_ERR_CONNECTION` (the protocol's
+    /// answer to a second open), so it can open no core and change nothing.
+    pub fn locked_out(rc: Arc<RunControl>, info: ServerInfo) -> Session {
+        Session::with_events(rc, info, None)
+    }
+
+    fn with_events(
+        rc: Arc<RunControl>,
+        info: ServerInfo,
+        events: Option<emu_runctl::Subscription>,
+    ) -> Session {
         let harts = rc.harts();
         Session {
             rc,

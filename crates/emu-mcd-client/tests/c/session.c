@@ -141,6 +141,14 @@ static int session(unsigned port, uint64_t base, uint64_t data, uint64_t reset_p
     uint32_t back_len = sizeof back;
     CALL(mcd_qry_server_config_f(server, &back_len, back));
     CHECK(strcmp(back, config) == 0, "config string %s", back);
+    /* A second open (a second connection) is refused with MCD_ERR_CONNECTION. */
+    mcd_server_st *again = NULL;
+    CHECK(mcd_open_server_f("", config, &again) == MCD_RET_ACT_HANDLE_ERROR, "second open");
+    CHECK(again == NULL, "second open gave a server");
+    mcd_error_info_st refused;
+    mcd_qry_error_info_f(NULL, &refused);
+    CHECK(refused.error_code == MCD_ERR_CONNECTION, "second open: error 0x%x (%s)",
+          refused.error_code, refused.error_str);
 
     uint32_t n = 0;
     CALL(mcd_qry_servers_f("127.0.0.1", true, 0, &n, NULL));

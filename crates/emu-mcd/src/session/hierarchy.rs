@@ -63,6 +63,12 @@ impl Session {
         if self.server_uid.is_some() {
             return Err(McdError::new(err::CONNECTION, "server already open"));
         }
+        if self.events.is_none() {
+            return Err(McdError::new(
+                err::CONNECTION,
+                "server already open: another MCD client is connected (emu serves one at a time)",
+            ));
+        }
         let uid = self.next_server_uid;
         self.next_server_uid = self.next_server_uid.wrapping_add(1).max(1);
         self.server_uid = Some(uid);

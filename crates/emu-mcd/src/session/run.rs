@@ -145,7 +145,7 @@ impl Session {
 
     /// Take in the stop events since the last look.
     pub(super) fn drain(&mut self) {
-        while let Ok(ev) = self.events.try_recv() {
+        while let Some(ev) = self.events.as_ref().and_then(|e| e.try_recv().ok()) {
             self.take(ev);
         }
     }
@@ -170,9 +170,9 @@ impl Session {
                 let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
                 while self.cores[h].awaiting {
                     let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    match self.events.recv_timeout(left) {
-                        Ok(ev) => self.take(ev),
-                        Err(_) => break,
+                    match self.events.as_ref().map(|e| e.recv_timeout(left)) {
+                        Some(Ok(ev)) => self.take(ev),
+                        _ => break,
                     }
                 }
             }
