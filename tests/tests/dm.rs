@@ -196,7 +196,11 @@ fn fprs_and_narrow_access() {
         let d = Dbg(&m.dm);
         d.halt(0);
         let mstatus = d.read_reg(0x300);
-        assert_eq!(mstatus >> 13 & 3, 0, "the guest starts with the FP unit off");
+        assert_eq!(
+            mstatus >> 13 & 3,
+            0,
+            "the guest starts with the FP unit off"
+        );
         d.write_reg(0x1020 + 3, 0x4009_21fb_5444_2d18);
         assert_eq!(d.read_reg(0x1020 + 3), 0x4009_21fb_5444_2d18);
         assert_eq!(

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use emu_asm::reg::*;
 use emu_core::{Engine, Interpreter};
@@ -530,8 +530,26 @@ fn instruction_counters_and_runs_of_n_instructions() {
         );
         // A run too long to end here is running, even between chunks; a halt ends it.
         let n0 = instret(&rc, 0);
+        let s0 = rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        rc.halt(1).unwrap(); // It stores at DATA too.
+        rc.write_memory(0, MemSpace::Physical, DATA, &[0; 8])
+            .unwrap();
         let long = rc.run_for(0, 1 << 40).unwrap()[0].1;
-        std::thread::sleep(Duration::from_millis(30));
+        // Until the loop (five instructions a turn, storing s0 at DATA) is past one chunk,
+        // seen over the system bus while it runs: however slow the host is.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut w = [0u8; 8];
+            rc.read_memory_sba(DATA, &mut w).unwrap();
+            if u64::from_le_bytes(w) > s0 + ICOUNT_MAX / 5 + 2 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the long run never got past a chunk"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
         assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
         rc.halt(0).unwrap();
         assert!(instret(&rc, 0) - n0 > ICOUNT_MAX, "it ran past one chunk");
@@ -540,6 +558,7 @@ fn instruction_counters_and_runs_of_n_instructions() {
             rc.counter_value(long, 0),
             Err(RcError::NoSuchTrigger(long.0))
         );
+        rc.resume(1).unwrap();
         // A breakpoint ends a run early and is what is reported.
         let bp = rc.add_breakpoint(0, BASE + 24).unwrap();
         rc.run_for(0, 1_000_000).unwrap();
