@@ -386,12 +386,10 @@ impl DebugModule {
     /// has had its event: told after the unlock, the sink could take a halt the debugger
     /// had already seen and finished with for one nobody asked for.
     pub(crate) fn unlock(&self, mut st: MutexGuard<'_, State>) {
-        let sink = self.sink.get();
         // Drained in place: the vector keeps its room for the next events.
-        for e in st.events.drain(..) {
-            if let Some(sink) = sink {
-                sink(e);
-            }
+        match self.sink.get() {
+            Some(sink) => st.events.drain(..).for_each(sink),
+            None => st.events.clear(),
         }
         drop(st);
     }

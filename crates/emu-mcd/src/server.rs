@@ -87,10 +87,10 @@ impl McdServer {
     /// or says `mcd-exit`; what it set up (triggers) is undone.
     pub fn serve(&self, mut r: impl Read, mut w: impl Write, info: ServerInfo) {
         // A second client is answered in the protocol's own form: it may initialize and
-        // query, and its `mcd-open-server` fails with MCD_ERR_CONNECTION.
+        // list servers, and its `mcd-open-server` fails with MCD_ERR_CONNECTION.
         let second = self.busy.swap(true, Ordering::AcqRel);
         let mut session = if second {
-            tracing::info!("mcd: another client is connected; this one may only query");
+            tracing::info!("mcd: another client is connected; this one cannot open the server");
             Session::locked_out(self.rc.clone(), info)
         } else {
             Session::new(self.rc.clone(), info)

@@ -217,10 +217,15 @@ impl Session {
     }
 
     /// A session for a client that came while another one is served: it may initialize
-    /// and query, but `mcd-open-server` fails with `MCD_ERR_CONNECTION` (the protocol's
+    /// and list servers (everything else needs an open server), but `mcd-open-server` fails with `MCD_ERR_CONNECTION` (the protocol's
     /// answer to a second open), so it can open no core and change nothing.
     pub fn locked_out(rc: Arc<RunControl>, info: ServerInfo) -> Session {
         Session::with_events(rc, info, None)
+    }
+
+    /// Whether this is a [`Session::locked_out`] session.
+    fn is_locked_out(&self) -> bool {
+        self.events.is_none()
     }
 
     fn with_events(

@@ -63,7 +63,7 @@ impl Session {
         if self.server_uid.is_some() {
             return Err(McdError::new(err::CONNECTION, "server already open"));
         }
-        if self.events.is_none() {
+        if self.is_locked_out() {
             return Err(McdError::new(
                 err::CONNECTION,
                 "server already open: another MCD client is connected (emu serves one at a time)",
