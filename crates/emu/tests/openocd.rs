@@ -233,6 +233,7 @@ fn memory_by_progbuf_sysbus_and_abstract() {
 fn hardware_breakpoints_and_watchpoints() {
     let mut t = Target::start(&["--halted"]);
     openocd(&t, &[], &["trig"], 7, "trig done");
+    resume_over_a_raw_probe(&t);
     assert_eq!(t.p.wait_exit(), Some(0), "the guest finished normally");
 }
 
