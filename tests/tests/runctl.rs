@@ -325,6 +325,105 @@ fn memory_through_access_memory_and_the_system_bus() {
     });
 }
 
+/// Virtual addresses translate as the halted hart's own loads and stores did: a kernel
+/// halted in S-mode reads its pages though `mstatus.MPP` is U, `SUM` decides user pages,
+/// a hart halted in U-mode sees only user pages, M-mode with `MPRV` translates as `MPP`,
+/// and `mstatus` is as it was after every access, faults included.
+#[test]
+fn virtual_memory_as_the_hart_sees_it() {
+    const MSTATUS: RegId = RegId::Csr(0x300);
+    const DCSR: RegId = RegId::Csr(0x7b0);
+    const SUM: u64 = 1 << 18;
+    const MPRV: u64 = 1 << 17;
+    let mpp = |ms: u64, p: u64| ms & !(3 << 11) | p << 11;
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), true);
+        let phys = |a: u64| {
+            let mut w = [0u8; 8];
+            rc.read_memory(0, MemSpace::Physical, a, &mut w).unwrap();
+            u64::from_le_bytes(w)
+        };
+        let virt = |a: u64| {
+            let mut w = [0u8; 8];
+            rc.read_memory(0, MemSpace::Virtual, a, &mut w)
+                .map(|()| u64::from_le_bytes(w))
+        };
+        // Sv39: gigapage 1 (VA 0x4000_0000) maps RAM for the kernel, gigapage 3 (VA
+        // 0xc000_0000) the same RAM for user mode.
+        let root = BASE + 0x20_0000;
+        let leaf = |u: u64| (BASE >> 12) << 10 | 0xcf | u << 4; // V R W X A D (U)
+        let table = [0, leaf(0), 0, leaf(1)];
+        let bytes: Vec<u8> = table.iter().flat_map(|e| e.to_le_bytes()).collect();
+        rc.write_memory(0, MemSpace::Physical, root, &bytes)
+            .unwrap();
+        let word = DATA + 0x900;
+        rc.write_memory(
+            0,
+            MemSpace::Physical,
+            word,
+            &0x1122_3344_5566_7788u64.to_le_bytes(),
+        )
+        .unwrap();
+        let (kva, uva) = (0x4000_0000 + word - BASE, 0xc000_0000 + word - BASE);
+        // PMP open to S and U (nothing below M at reset).
+        rc.write_register(0, RegId::Csr(0x3b0), u64::MAX).unwrap();
+        rc.write_register(0, RegId::Csr(0x3a0), 0x1f).unwrap();
+        rc.write_register(0, RegId::Csr(0x180), 8 << 60 | root >> 12)
+            .unwrap();
+        let dcsr = rc.read_register(0, DCSR).unwrap();
+        let ms0 = rc.read_register(0, MSTATUS).unwrap();
+        let set = |prv: u64, ms: u64| {
+            rc.write_register(0, DCSR, dcsr & !3 | prv).unwrap();
+            rc.write_register(0, MSTATUS, ms).unwrap();
+            assert_eq!(rc.read_register(0, MSTATUS).unwrap(), ms);
+        };
+        let kept = |ms: u64| assert_eq!(rc.read_register(0, MSTATUS).unwrap(), ms);
+
+        // Halted in S-mode with MPP = U (as after an mret to S): the kernel's page reads,
+        // a user page faults without SUM and reads with it.
+        let ms = mpp(ms0, 0);
+        set(1, ms);
+        assert!(rc.translates(0).unwrap());
+        assert_eq!(virt(kva), Ok(0x1122_3344_5566_7788));
+        kept(ms);
+        assert!(matches!(virt(uva), Err(RcError::Command(_))), "SUM = 0");
+        kept(ms);
+        set(1, ms | SUM);
+        assert_eq!(virt(uva), Ok(0x1122_3344_5566_7788));
+        kept(ms | SUM);
+        // A write through the kernel's mapping lands in the physical word.
+        rc.write_memory(
+            0,
+            MemSpace::Virtual,
+            kva,
+            &0xa5a5_0000_5a5au64.to_le_bytes(),
+        )
+        .unwrap();
+        assert_eq!(phys(word), 0xa5a5_0000_5a5a);
+        kept(ms | SUM);
+
+        // Halted in U-mode with MPP = S: user pages only.
+        let ms = mpp(ms0, 1);
+        set(0, ms);
+        assert_eq!(virt(uva), Ok(0xa5a5_0000_5a5a));
+        assert!(matches!(virt(kva), Err(RcError::Command(_))), "U-mode");
+        kept(ms);
+
+        // Halted in M-mode: with MPRV its loads translate as MPP, without it not at all.
+        set(3, mpp(ms0, 1) | MPRV);
+        assert_eq!(virt(kva), Ok(0xa5a5_0000_5a5a));
+        kept(mpp(ms0, 1) | MPRV);
+        set(3, mpp(ms0, 1));
+        assert_eq!(virt(word), Ok(0xa5a5_0000_5a5a));
+        assert!(matches!(virt(kva), Err(RcError::Command(_))), "physical");
+        kept(mpp(ms0, 1));
+
+        set(3, ms0);
+        rc.write_register(0, RegId::Csr(0x180), 0).unwrap();
+        stop(m);
+    });
+}
+
 #[test]
 fn breakpoints_stop_with_their_id_and_step_over() {
     each_engine(|e| {

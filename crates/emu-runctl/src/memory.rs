@@ -8,7 +8,7 @@ use emu_dm::regs::{self, access_memory as am, sbcs};
 use crate::control::RunControl;
 use crate::error::{Result, sb_err};
 use crate::session::Session;
-use crate::types::{HartStatus, MemSpace};
+use crate::types::{HartStatus, MemSpace, RegId};
 
 /// System-bus words read under one hold of the Debug Module's state.
 const BATCH: usize = 64;
@@ -73,14 +73,16 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let xb = s.xbytes();
-        for (i, size, words) in runs(addr, buf.len(), xb) {
-            let n = 1usize << size;
-            let a = addr.wrapping_add(i as u64);
-            am_block(&mut s, a, size, space, words, &mut |k, v| {
-                buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
-            })?;
-        }
-        Ok(())
+        as_the_hart(&mut s, h, space, |s| {
+            for (i, size, words) in runs(addr, buf.len(), xb) {
+                let n = 1usize << size;
+                let a = addr.wrapping_add(i as u64);
+                am_block(s, a, size, space, words, &mut |k, v| {
+                    buf[i + k * n..i + (k + 1) * n].copy_from_slice(&v.to_le_bytes()[..n]);
+                })?;
+            }
+            Ok(())
+        })
     }
 
     /// Write through Access Memory commands run by halted hart `h`.
@@ -94,12 +96,14 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         let xb = s.xbytes();
-        for (i, size, words) in runs(addr, data.len(), xb) {
-            let n = 1usize << size;
-            let a = addr.wrapping_add(i as u64);
-            am_write_block(&mut s, a, size, space, words, &|k| word(data, i, k, n))?;
-        }
-        Ok(())
+        as_the_hart(&mut s, h, space, |s| {
+            for (i, size, words) in runs(addr, data.len(), xb) {
+                let n = 1usize << size;
+                let a = addr.wrapping_add(i as u64);
+                am_write_block(s, a, size, space, words, &|k| word(data, i, k, n))?;
+            }
+            Ok(())
+        })
     }
 
     /// Read physical memory over the system bus.
@@ -187,6 +191,41 @@ fn sb_outcome(s: &Session) -> Result<()> {
         return Err(sb_err(e));
     }
     Ok(())
+}
+
+/// `mstatus`, `dcsr`, and the fields of them a virtual access depends on.
+const MSTATUS: RegId = RegId::Csr(0x300);
+const DCSR: RegId = RegId::Csr(0x7b0);
+const MPP_SHIFT: u32 = 11;
+const MPRV: u64 = 1 << 17;
+
+/// Run `f` (Access Memory commands on halted hart `h`) so that virtual addresses translate
+/// as the hart's own loads and stores did where it halted. The Debug Module translates
+/// them as M-mode with `MPRV` set, that is with the privilege in `mstatus.MPP`, which is
+/// seldom the hart's: a kernel halted in S-mode usually has MPP = U (its last `mret`
+/// left it so) and would fault on its own pages. So `MPP` becomes the hart's data
+/// privilege (`dcsr.prv`; `MPP` itself when it halted in M-mode with `MPRV` set) for the
+/// commands, and `mstatus` is put back whatever they did.
+fn as_the_hart<T>(
+    s: &mut Session,
+    h: usize,
+    space: MemSpace,
+    f: impl FnOnce(&mut Session) -> Result<T>,
+) -> Result<T> {
+    if space == MemSpace::Physical {
+        return f(s);
+    }
+    let prv = s.read_reg(h, DCSR)? & 3;
+    let ms = s.read_reg(h, MSTATUS)?;
+    let mpp = ms >> MPP_SHIFT & 3;
+    let want = if prv == 3 && ms & MPRV != 0 { mpp } else { prv };
+    if want == mpp {
+        return f(s);
+    }
+    s.write_reg(h, MSTATUS, ms & !(3 << MPP_SHIFT) | want << MPP_SHIFT)?;
+    let r = f(s);
+    let back = s.write_reg(h, MSTATUS, ms);
+    r.and_then(|v| back.map(|()| v))
 }
 
 fn am_cmd(size: u32, space: MemSpace, postinc: bool, write: bool) -> u32 {

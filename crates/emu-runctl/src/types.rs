@@ -70,8 +70,10 @@ pub struct CoreRegs {
 pub enum MemSpace {
     /// Physical addresses (the system bus; any hart state).
     Physical,
-    /// Virtual addresses, translated as the halted hart's M-mode with `MPRV` set (its
-    /// `mstatus.MPP` and `satp`).
+    /// Virtual addresses, translated as the halted hart's own loads and stores were where
+    /// it halted: with its privilege (`dcsr.prv`, or `mstatus.MPP` if it halted in M-mode
+    /// with `MPRV` set), `satp`, `SUM` and `MXR`. Access Memory commands on the hart, with
+    /// `mstatus.MPP` set to that privilege for them.
     Virtual,
 }
 
