@@ -328,7 +328,8 @@ fn memory_through_access_memory_and_the_system_bus() {
 /// Virtual addresses translate as the halted hart's own loads and stores did: a kernel
 /// halted in S-mode reads its pages though `mstatus.MPP` is U, `SUM` decides user pages,
 /// a hart halted in U-mode sees only user pages, M-mode with `MPRV` translates as `MPP`,
-/// and `mstatus` is as it was after every access, faults included.
+/// the debugger writes read-only pages the hart can read, and `mstatus` is as it was after
+/// every access, faults included.
 #[test]
 fn virtual_memory_as_the_hart_sees_it() {
     const MSTATUS: RegId = RegId::Csr(0x300);
@@ -348,11 +349,13 @@ fn virtual_memory_as_the_hart_sees_it() {
             rc.read_memory(0, MemSpace::Virtual, a, &mut w)
                 .map(|()| u64::from_le_bytes(w))
         };
-        // Sv39: gigapage 1 (VA 0x4000_0000) maps RAM for the kernel, gigapage 3 (VA
-        // 0xc000_0000) the same RAM for user mode.
+        // Sv39: gigapage 1 (VA 0x4000_0000) maps RAM for the kernel, gigapage 2 (VA
+        // 0x8000_0000) the same RAM read-only (text), gigapage 3 (VA 0xc000_0000) for
+        // user mode.
         let root = BASE + 0x20_0000;
         let leaf = |u: u64| (BASE >> 12) << 10 | 0xcf | u << 4; // V R W X A D (U)
-        let table = [0, leaf(0), 0, leaf(1)];
+        let text = (BASE >> 12) << 10 | 0x4b; // V R X A
+        let table = [0, leaf(0), text, leaf(1)];
         let bytes: Vec<u8> = table.iter().flat_map(|e| e.to_le_bytes()).collect();
         rc.write_memory(0, MemSpace::Physical, root, &bytes)
             .unwrap();
@@ -401,6 +404,32 @@ fn virtual_memory_as_the_hart_sees_it() {
         .unwrap();
         assert_eq!(phys(word), 0xa5a5_0000_5a5a);
         kept(ms | SUM);
+
+        // Read-only text: the hart's own store faults (Access Memory as it is), the
+        // debugger's write lands all the same, here across a page boundary; where the hart
+        // cannot read (a user page, SUM = 0) nothing is written.
+        set(1, ms);
+        let edge = DATA + 0xffc; // 4 bytes before a page boundary
+        let tva = 0x8000_0000 + edge - BASE;
+        let bytes = 0x0102_0304_0506_0708u64.to_le_bytes();
+        assert!(matches!(
+            rc.write_memory_abstract(0, MemSpace::Virtual, tva, &bytes),
+            Err(RcError::Command(_))
+        ));
+        rc.write_memory(0, MemSpace::Virtual, tva, &bytes).unwrap();
+        assert_eq!(phys(edge), 0x0102_0304_0506_0708);
+        assert_eq!(virt(tva), Ok(0x0102_0304_0506_0708));
+        kept(ms);
+        assert!(matches!(
+            rc.write_memory(0, MemSpace::Virtual, uva, &[0; 8]),
+            Err(RcError::Command(_))
+        ));
+        assert!(matches!(
+            rc.write_memory(0, MemSpace::Virtual, 0x7000_0000, &[0; 8]),
+            Err(RcError::Command(_))
+        ));
+        assert_eq!(phys(word), 0xa5a5_0000_5a5a);
+        kept(ms);
 
         // Halted in U-mode with MPP = S: user pages only.
         let ms = mpp(ms0, 1);

@@ -15,7 +15,8 @@
 //! - `progbuf`: trigger registers through one program-buffer command;
 //! - `bulk`: every GPR and the pc in a few program-buffer commands;
 //! - `counters`: instruction counters and runs of a number of instructions (`icount`);
-//! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it.
+//! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it;
+//! - `walk`: virtual writes past page protection, through the hart's page tables.
 //!
 //! Must not depend on: the machine, the JIT or any front end (it sees only the
 //! [`emu_dm::DebugModule`]).
@@ -34,6 +35,7 @@ pub mod regmap;
 mod session;
 mod triggers;
 pub mod types;
+mod walk;
 
 pub use control::RunControl;
 pub use error::{RcError, Result};

@@ -3,10 +3,10 @@
 //! and System Bus Access (physical, any hart state, blocks with auto-increment and
 //! read-on-data). Unaligned heads and tails take narrower accesses.
 
-use emu_dm::regs::{self, access_memory as am, sbcs};
+use emu_dm::regs::{self, CmdErr, access_memory as am, sbcs};
 
 use crate::control::RunControl;
-use crate::error::{Result, sb_err};
+use crate::error::{RcError, Result, sb_err};
 use crate::session::Session;
 use crate::types::{HartStatus, MemSpace, RegId};
 
@@ -54,11 +54,21 @@ impl RunControl {
         }
     }
 
-    /// Write `data` at `addr` (as [`RunControl::read_memory`] chooses the way).
+    /// Write `data` at `addr` (as [`RunControl::read_memory`] chooses the way). A virtual
+    /// write the hart's permissions refuse still lands where the hart can read (a
+    /// breakpoint in read-only kernel text), through its page tables (`walk`).
     pub fn write_memory(&self, h: usize, space: MemSpace, addr: u64, data: &[u8]) -> Result<()> {
         match space {
             MemSpace::Physical => self.write_memory_sba(addr, data),
-            MemSpace::Virtual => self.write_memory_abstract(h, space, addr, data),
+            MemSpace::Virtual => {
+                let r = self.write_memory_abstract(h, space, addr, data);
+                if r == Err(RcError::Command(CmdErr::Exception))
+                    && self.write_past_protection(h, addr, data)?
+                {
+                    return Ok(());
+                }
+                r
+            }
         }
     }
 
@@ -183,7 +193,7 @@ impl RunControl {
 }
 
 /// The outcome of system bus accesses: `sberror` (cleared) or fine.
-fn sb_outcome(s: &Session) -> Result<()> {
+pub(crate) fn sb_outcome(s: &Session) -> Result<()> {
     let cs = s.r(regs::SBCS);
     let e = cs >> sbcs::ERROR_SHIFT & 7;
     if e != 0 || cs & sbcs::BUSYERROR != 0 {

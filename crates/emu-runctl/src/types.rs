@@ -73,7 +73,8 @@ pub enum MemSpace {
     /// Virtual addresses, translated as the halted hart's own loads and stores were where
     /// it halted: with its privilege (`dcsr.prv`, or `mstatus.MPP` if it halted in M-mode
     /// with `MPRV` set), `satp`, `SUM` and `MXR`. Access Memory commands on the hart, with
-    /// `mstatus.MPP` set to that privilege for them.
+    /// `mstatus.MPP` set to that privilege for them. [`crate::RunControl::write_memory`]
+    /// writes, as debuggers do, wherever the hart can read, page write permission or not.
     Virtual,
 }
 

@@ -625,3 +625,58 @@ fn stepi_matches_qemu() {
     let _ = qemu.wait();
     assert_eq!(ours, theirs);
 }
+
+/// A kernel in miniature (`tests/guests/kernel`): S-mode under Sv39, its text mapped
+/// without write permission, `mstatus.MPP` = U after the firmware's `mret`. GDB reads and
+/// writes its variables through its page tables and plants software breakpoints in its
+/// read-only text (inserting and removing them while the hart is in S-mode).
+#[test]
+fn kernel_in_s_mode_with_paging() {
+    let elf = emu_tests::guest::cached("kernel", Path::new(env!("CARGO_TARGET_TMPDIR")));
+    let mut emu = Emu::start_on(&elf, &["--halted"]);
+    let out = collect(
+        gdb_cmd_on(
+            &elf,
+            &emu.addr,
+            &[
+                // Inserted in M-mode at the reset vector, removed in S-mode.
+                "break kernel_main",
+                "continue",
+                "p $priv",
+                "p/x $satp",
+                "p/x ($mstatus >> 11) & 3",
+                "delete",
+                // Inserted and hit in S-mode.
+                "break tick",
+                "continue",
+                "continue",
+                "p ticks",
+                "x/2i $pc",
+                "set var ticks = 10",
+                "p ticks",
+                "delete",
+                "continue",
+            ],
+        )
+        .spawn()
+        .expect("start gdb-multiarch"),
+    );
+    eprintln!("---- gdb ----\n{out}");
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, kernel_main () at",
+            "$1 = 1",             // S-mode
+            "$2 = 0x80000000000", // Sv39
+            "$3 = 0x0",
+            "Breakpoint 2, tick () at",
+            "Breakpoint 2, tick () at",
+            "$4 = 1",
+            "<tick+",
+            "$5 = 10",
+        ],
+    );
+    assert!(!out.contains("Cannot"), "every access worked");
+    // Four more ticks on top of the 10 GDB wrote: the guest exits with the count.
+    assert_eq!(emu.wait_exit(), Some(14));
+}
