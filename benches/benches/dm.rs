@@ -2,8 +2,8 @@
 //! the abstract programs and the stepped instructions all run as translated code):
 //! through the run-control API (`runctl/*`: what the MCD and GDB front ends pay) and as raw
 //! DMI accesses (`dmi/*`: what a DTM pays): single step, halt of a running hart, resume,
-//! abstract register read, 4 KiB read over the system bus and through Access Memory,
-//! trigger arm+disarm.
+//! abstract register read, 4 KiB read over the system bus and through Access Memory (and
+//! virtually, as a kernel halted in S-mode sees it), trigger arm+disarm.
 //!
 //! `cargo bench -p emu-benches --bench dm`
 //!
@@ -95,6 +95,35 @@ fn latency(c: &mut Criterion) {
     g.bench_function("read_4k_access_memory", |b| {
         b.iter(|| rc.read_memory_abstract(0, MemSpace::Physical, BASE + 0x10_0000, &mut buf))
     });
+    // A kernel's view: halted in S-mode under Sv39 (VA 0x4000_0000 maps RAM), MPP = U.
+    // `read_4k_virtual` is what GDB's `m` and MCD's LOGICAL space pay (through the page
+    // tables); `read_4k_virtual_access_memory` the same read one command per word.
+    let reg = |r: u16| {
+        rc.read_register(0, RegId::Csr(r))
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let set = |r: u16, v: u64| ok(rc.write_register(0, RegId::Csr(r), v));
+    let root = BASE + 0x20_0000;
+    let table = [0u64, (BASE >> 12) << 10 | 0xcf];
+    let bytes: Vec<u8> = table.iter().flat_map(|e| e.to_le_bytes()).collect();
+    ok(rc.write_memory_sba(root, &bytes));
+    let (dcsr, mstatus) = (reg(0x7b0), reg(0x300));
+    set(0x3b0, u64::MAX);
+    set(0x3a0, 0x1f);
+    set(0x180, 8 << 60 | root >> 12);
+    set(0x7b0, dcsr & !3 | 1);
+    set(0x300, mstatus & !(3 << 11));
+    let va = 0x4000_0000 + 0x10_0000;
+    ok(rc.read_memory(0, MemSpace::Virtual, va, &mut buf));
+    g.bench_function("read_4k_virtual", |b| {
+        b.iter(|| rc.read_memory(0, MemSpace::Virtual, va, &mut buf))
+    });
+    g.bench_function("read_4k_virtual_access_memory", |b| {
+        b.iter(|| rc.read_memory_abstract(0, MemSpace::Virtual, va, &mut buf))
+    });
+    set(0x180, 0);
+    set(0x7b0, dcsr);
+    set(0x300, mstatus);
     g.bench_function("trigger_arm_disarm", |b| {
         b.iter(|| {
             let id = rc

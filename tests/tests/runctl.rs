@@ -391,6 +391,22 @@ fn virtual_memory_as_the_hart_sees_it() {
         kept(ms);
         assert!(matches!(virt(uva), Err(RcError::Command(_))), "SUM = 0");
         kept(ms);
+        // Long reads (through the page tables) give the same bytes as physical ones,
+        // across pages; one reaching an unmapped or a user page fails as the hart would.
+        let long = |va: u64, n: usize| {
+            let mut b = vec![0u8; n];
+            rc.read_memory(0, MemSpace::Virtual, va, &mut b).map(|()| b)
+        };
+        let mut want = vec![0u8; 0x2345];
+        rc.read_memory(0, MemSpace::Physical, BASE + 0x7f9, &mut want)
+            .unwrap();
+        assert_eq!(long(0x4000_0000 + 0x7f9, want.len()), Ok(want));
+        assert!(matches!(
+            long(0x4000_0000 - 0x40, 0x80),
+            Err(RcError::Command(_))
+        ));
+        assert!(matches!(long(uva, 0x100), Err(RcError::Command(_))));
+        kept(ms);
         set(1, ms | SUM);
         assert_eq!(virt(uva), Ok(0x1122_3344_5566_7788));
         kept(ms | SUM);
@@ -444,6 +460,10 @@ fn virtual_memory_as_the_hart_sees_it() {
         kept(mpp(ms0, 1) | MPRV);
         set(3, mpp(ms0, 1));
         assert_eq!(virt(word), Ok(0xa5a5_0000_5a5a));
+        assert_eq!(
+            long(word, 0x100).map(|b| b[..8].to_vec()),
+            Ok(0xa5a5_0000_5a5au64.to_le_bytes().to_vec())
+        );
         assert!(matches!(virt(kva), Err(RcError::Command(_))), "physical");
         kept(mpp(ms0, 1));
 

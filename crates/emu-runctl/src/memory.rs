@@ -10,6 +10,10 @@ use crate::error::{RcError, Result, sb_err};
 use crate::session::Session;
 use crate::types::{HartStatus, MemSpace, RegId};
 
+/// Virtual reads longer than this go through the hart's page tables (`walk`): a page costs
+/// about as much as eight Access Memory commands.
+const THROUGH_TABLES: usize = 64;
+
 /// System-bus words read under one hold of the Debug Module's state.
 const BATCH: usize = 64;
 
@@ -46,11 +50,17 @@ fn word(data: &[u8], i: usize, k: usize, n: usize) -> u64 {
 
 impl RunControl {
     /// Read `buf.len()` bytes at `addr`. Virtual addresses need hart `h` halted (Access
-    /// Memory); physical ones go over the system bus whatever the hart does.
+    /// Memory, and its page tables for long reads); physical ones go over the system bus
+    /// whatever the hart does.
     pub fn read_memory(&self, h: usize, space: MemSpace, addr: u64, buf: &mut [u8]) -> Result<()> {
         match space {
             MemSpace::Physical => self.read_memory_sba(addr, buf),
-            MemSpace::Virtual => self.read_memory_abstract(h, space, addr, buf),
+            MemSpace::Virtual => {
+                if buf.len() > THROUGH_TABLES && self.read_through_tables(h, addr, buf)? {
+                    return Ok(());
+                }
+                self.read_memory_abstract(h, space, addr, buf)
+            }
         }
     }
 
@@ -204,10 +214,19 @@ pub(crate) fn sb_outcome(s: &Session) -> Result<()> {
 }
 
 /// `mstatus`, `dcsr`, and the fields of them a virtual access depends on.
-const MSTATUS: RegId = RegId::Csr(0x300);
-const DCSR: RegId = RegId::Csr(0x7b0);
+pub(crate) const MSTATUS: RegId = RegId::Csr(0x300);
+pub(crate) const DCSR: RegId = RegId::Csr(0x7b0);
 const MPP_SHIFT: u32 = 11;
 const MPRV: u64 = 1 << 17;
+
+/// The privilege a hart at privilege `prv` with `mstatus` = `ms` loads and stores with.
+pub(crate) fn data_priv(prv: u64, ms: u64) -> u64 {
+    if prv == 3 && ms & MPRV != 0 {
+        ms >> MPP_SHIFT & 3
+    } else {
+        prv
+    }
+}
 
 /// Run `f` (Access Memory commands on halted hart `h`) so that virtual addresses translate
 /// as the hart's own loads and stores did where it halted. The Debug Module translates
@@ -228,7 +247,7 @@ fn as_the_hart<T>(
     let prv = s.read_reg(h, DCSR)? & 3;
     let ms = s.read_reg(h, MSTATUS)?;
     let mpp = ms >> MPP_SHIFT & 3;
-    let want = if prv == 3 && ms & MPRV != 0 { mpp } else { prv };
+    let want = data_priv(prv, ms);
     if want == mpp {
         return f(s);
     }

@@ -1,15 +1,22 @@
-//! Debugger writes the hart's own permissions refuse: a software breakpoint or a `set var`
-//! in a page mapped without write permission (a kernel's text, read-only data). A debugger
-//! may write wherever it may read, as `ptrace` may and as QEMU's gdbstub does: when the
-//! Access Memory write faults but the hart can read the bytes, the page tables named by its
-//! `satp` are walked over the system bus (as its MMU walks them, without the permission
-//! checks its read just passed) and the bytes written to the physical address found.
+//! The hart's page tables walked over the system bus, for two things Access Memory does
+//! poorly on virtual addresses:
+//! - debugger writes the hart's own permissions refuse: a software breakpoint or a
+//!   `set var` in a page mapped without write permission (a kernel's text, read-only
+//!   data). A debugger may write wherever it may read, as `ptrace` may and as QEMU's
+//!   gdbstub does;
+//! - long reads: one command per word made a 4 KiB read of a kernel's memory cost ~0.4 ms.
+//!
+//! For each page, a one-byte Access Memory read by the hart decides whether the hart can
+//! read it (its privilege, `SUM`, `MXR`, PMP); the walk of the tables named by `satp` (as
+//! its MMU walks them, without the permission checks that read just passed) finds where it
+//! is, and the system bus does the rest.
 
 use emu_dm::regs::{self, CmdErr, sbcs};
 use emu_isa::Xlen;
 
 use crate::control::RunControl;
 use crate::error::{RcError, Result};
+use crate::memory::{DCSR, MSTATUS, data_priv};
 use crate::session::Session;
 use crate::types::{MemSpace, RegId};
 
@@ -90,30 +97,64 @@ fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64) -> Result<Option<u64>> 
 }
 
 impl RunControl {
-    /// After a virtual write to `addr` faulted: write `data` page by page to where the
-    /// hart's page tables map it, for each page the hart can read; `Ok(false)` (nothing
-    /// written past the first unreadable page) where it cannot.
-    pub(crate) fn write_past_protection(&self, h: usize, addr: u64, data: &[u8]) -> Result<bool> {
+    /// Where virtual `va` of halted hart `h` lies in physical memory, if the hart can read
+    /// it: its own one-byte load (Access Memory) says whether it can, its page tables where.
+    fn hart_page(&self, h: usize, va: u64) -> Result<Option<u64>> {
+        let mut probe = [0u8; 1];
+        match self.read_memory_abstract(h, MemSpace::Virtual, va, &mut probe) {
+            Ok(()) => {}
+            Err(RcError::Command(CmdErr::Exception)) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+        let mut s = self.inner.session();
+        let prv = s.read_reg(h, DCSR)? & 3;
+        let ms = s.read_reg(h, MSTATUS)?;
+        if data_priv(prv, ms) == 3 {
+            return Ok(Some(va)); // M-mode without MPRV: physical
+        }
+        let satp = s.read_reg(h, RegId::Csr(0x180))?;
+        physical(&s, s.xlen, satp, va)
+    }
+
+    /// `len` bytes at `addr` page by page, `f(offset, physical address, bytes)` for each
+    /// page the hart can read; `Ok(false)` at the first it cannot.
+    fn by_page(
+        &self,
+        h: usize,
+        addr: u64,
+        len: usize,
+        mut f: impl FnMut(usize, u64, usize) -> Result<()>,
+    ) -> Result<bool> {
         let mut i = 0;
-        while i < data.len() {
+        while i < len {
             let a = addr.wrapping_add(i as u64);
-            let n = ((PAGE - a % PAGE) as usize).min(data.len() - i);
-            let mut probe = [0u8; 1];
-            match self.read_memory(h, MemSpace::Virtual, a, &mut probe) {
-                Ok(()) => {}
-                Err(RcError::Command(CmdErr::Exception)) => return Ok(false),
-                Err(e) => return Err(e),
-            }
-            let pa = {
-                let mut s = self.inner.session();
-                let satp = s.read_reg(h, RegId::Csr(0x180))?;
-                physical(&s, s.xlen, satp, a)?
+            let n = ((PAGE - a % PAGE) as usize).min(len - i);
+            let Some(pa) = self.hart_page(h, a)? else {
+                return Ok(false);
             };
-            let Some(pa) = pa else { return Ok(false) };
-            self.write_memory_sba(pa, &data[i..i + n])?;
+            f(i, pa, n)?;
             i += n;
         }
         Ok(true)
+    }
+
+    /// After a virtual write to `addr` faulted: write `data` to where the hart's page
+    /// tables map it, page by page while the hart can read them; `Ok(false)` at the first
+    /// page it cannot.
+    pub(crate) fn write_past_protection(&self, h: usize, addr: u64, data: &[u8]) -> Result<bool> {
+        self.by_page(h, addr, data.len(), |i, pa, n| {
+            self.write_memory_sba(pa, &data[i..i + n])
+        })
+    }
+
+    /// A virtual read of more than a few words: each page the hart can read is read over
+    /// the system bus where its page tables put it (one Access Memory command and a walk
+    /// per page instead of one command per word); `Ok(false)` at the first page it cannot
+    /// (the caller's Access Memory read then reports the hart's own fault).
+    pub(crate) fn read_through_tables(&self, h: usize, addr: u64, buf: &mut [u8]) -> Result<bool> {
+        self.by_page(h, addr, buf.len(), |i, pa, n| {
+            self.read_memory_sba(pa, &mut buf[i..i + n])
+        })
     }
 }
 
