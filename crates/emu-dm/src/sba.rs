@@ -27,6 +27,12 @@ impl std::fmt::Debug for HeldBus {
 }
 
 impl DebugModule {
+    /// Physical `[start, end)` of main RAM on the system bus, where reads have no side
+    /// effects: the part of the memory map a debugger's configuration would give it.
+    pub fn main_memory(&self) -> Option<(u64, u64)> {
+        self.platform.get().and_then(|p| p.bus())?.ram_range()
+    }
+
     pub(crate) fn sba_read<'a>(
         &'a self,
         mut st: MutexGuard<'a, State>,

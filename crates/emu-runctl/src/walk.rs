@@ -6,10 +6,11 @@
 //!   gdbstub does;
 //! - long reads: one command per word made a 4 KiB read of a kernel's memory cost ~0.4 ms.
 //!
-//! For each page, a one-byte Access Memory read by the hart decides whether the hart can
-//! read it (its privilege, `SUM`, `MXR`, PMP); the walk of the tables named by `satp` (as
-//! its MMU walks them, without the permission checks that read just passed) finds where it
-//! is, and the system bus does the rest.
+//! For each page, the walk of the tables named by `satp` (as the hart's MMU walks them,
+//! without permission checks) finds where it is; only pages in main RAM go on, since a
+//! device could see the extra accesses: there, a one-byte Access Memory read by the hart
+//! decides whether the hart can read it (its privilege, `SUM`, `MXR`, PMP), and the system
+//! bus does the rest. Anything else takes the hart's own accesses, one command per word.
 
 use emu_dm::regs::{self, CmdErr, sbcs};
 use emu_isa::Xlen;
@@ -72,8 +73,9 @@ fn sba_read(s: &Session, a: u64, size: u32) -> Result<u64> {
     Ok(hi << 32 | lo)
 }
 
-/// The physical address `va` maps to under `satp`, or `None` where no valid leaf maps it.
-fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64) -> Result<Option<u64>> {
+/// The physical address `va` maps to under `satp`, or `None` where no valid leaf maps it
+/// or a table lies outside main RAM `ram` (nothing with read side effects is read).
+fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64, ram: (u64, u64)) -> Result<Option<u64>> {
     let Some(m) = mode(xlen, satp) else {
         return Ok(Some(va)); // bare
     };
@@ -81,7 +83,11 @@ fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64) -> Result<Option<u64>> 
     for level in (0..m.levels).rev() {
         let shift = 12 + level * m.vpn_bits;
         let vpn = va >> shift & ((1 << m.vpn_bits) - 1);
-        let pte = sba_read(s, table + (vpn << m.pte_log2), m.pte_log2)?;
+        let at = table + (vpn << m.pte_log2);
+        if !(ram.0 <= at && at < ram.1) {
+            return Ok(None);
+        }
+        let pte = sba_read(s, at, m.pte_log2)?;
         if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) {
             return Ok(None);
         }
@@ -97,27 +103,37 @@ fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64) -> Result<Option<u64>> 
 }
 
 impl RunControl {
-    /// Where virtual `va` of halted hart `h` lies in physical memory, if the hart can read
-    /// it: its own one-byte load (Access Memory) says whether it can, its page tables where.
-    fn hart_page(&self, h: usize, va: u64) -> Result<Option<u64>> {
+    /// Where the `n` bytes at virtual `va` of halted hart `h` (within one page) lie in
+    /// main RAM, if they do and the hart can read them: its page tables say where, its own
+    /// one-byte load (Access Memory, harmless in RAM) whether it may.
+    fn hart_page(&self, h: usize, va: u64, n: usize) -> Result<Option<u64>> {
+        let Some(ram) = self.dm().main_memory() else {
+            return Ok(None);
+        };
+        let pa = {
+            let mut s = self.inner.session();
+            let prv = s.read_reg(h, DCSR)? & 3;
+            let ms = s.read_reg(h, MSTATUS)?;
+            if data_priv(prv, ms) == 3 {
+                Some(va) // M-mode without MPRV: physical
+            } else {
+                let satp = s.read_reg(h, RegId::Csr(0x180))?;
+                physical(&s, s.xlen, satp, va, ram)?
+            }
+        };
+        let Some(pa) = pa.filter(|&pa| ram.0 <= pa && pa + n as u64 <= ram.1) else {
+            return Ok(None);
+        };
         let mut probe = [0u8; 1];
         match self.read_memory_abstract(h, MemSpace::Virtual, va, &mut probe) {
-            Ok(()) => {}
-            Err(RcError::Command(CmdErr::Exception)) => return Ok(None),
-            Err(e) => return Err(e),
+            Ok(()) => Ok(Some(pa)),
+            Err(RcError::Command(CmdErr::Exception)) => Ok(None),
+            Err(e) => Err(e),
         }
-        let mut s = self.inner.session();
-        let prv = s.read_reg(h, DCSR)? & 3;
-        let ms = s.read_reg(h, MSTATUS)?;
-        if data_priv(prv, ms) == 3 {
-            return Ok(Some(va)); // M-mode without MPRV: physical
-        }
-        let satp = s.read_reg(h, RegId::Csr(0x180))?;
-        physical(&s, s.xlen, satp, va)
     }
 
     /// `len` bytes at `addr` page by page, `f(offset, physical address, bytes)` for each
-    /// page the hart can read; `Ok(false)` at the first it cannot.
+    /// page in main RAM the hart can read; `Ok(false)` at the first that is not.
     fn by_page(
         &self,
         h: usize,
@@ -129,7 +145,7 @@ impl RunControl {
         while i < len {
             let a = addr.wrapping_add(i as u64);
             let n = ((PAGE - a % PAGE) as usize).min(len - i);
-            let Some(pa) = self.hart_page(h, a)? else {
+            let Some(pa) = self.hart_page(h, a, n)? else {
                 return Ok(false);
             };
             f(i, pa, n)?;
