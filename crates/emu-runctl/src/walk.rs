@@ -112,6 +112,7 @@ impl RunControl {
         };
         let pa = {
             let mut s = self.inner.session();
+            s.need_halted(h)?;
             let prv = s.read_reg(h, DCSR)? & 3;
             let ms = s.read_reg(h, MSTATUS)?;
             if data_priv(prv, ms) == 3 {
