@@ -16,7 +16,8 @@
 //! - `bulk`: every GPR and the pc in a few program-buffer commands;
 //! - `counters`: instruction counters and runs of a number of instructions (`icount`);
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it;
-//! - `walk`: virtual writes past page protection, through the hart's page tables.
+//! - `walk`: the hart's page tables walked over the system bus, for long virtual reads and
+//!   for writes past page protection.
 //!
 //! Must not depend on: the machine, the JIT or any front end (it sees only the
 //! [`emu_dm::DebugModule`]).

@@ -11,7 +11,7 @@ use crate::session::Session;
 use crate::types::{HartStatus, MemSpace, RegId};
 
 /// Virtual reads longer than this go through the hart's page tables (`walk`): a page costs
-/// about as much as eight Access Memory commands.
+/// about as much as a few Access Memory commands.
 const THROUGH_TABLES: usize = 64;
 
 /// System-bus words read under one hold of the Debug Module's state.
@@ -203,7 +203,7 @@ impl RunControl {
 }
 
 /// The outcome of system bus accesses: `sberror` (cleared) or fine.
-pub(crate) fn sb_outcome(s: &Session) -> Result<()> {
+fn sb_outcome(s: &Session) -> Result<()> {
     let cs = s.r(regs::SBCS);
     let e = cs >> sbcs::ERROR_SHIFT & 7;
     if e != 0 || cs & sbcs::BUSYERROR != 0 {
@@ -235,7 +235,7 @@ pub(crate) fn data_priv(prv: u64, ms: u64) -> u64 {
 /// left it so) and would fault on its own pages. So `MPP` becomes the hart's data
 /// privilege (`dcsr.prv`; `MPP` itself when it halted in M-mode with `MPRV` set) for the
 /// commands, and `mstatus` is put back whatever they did.
-fn as_the_hart<T>(
+pub(crate) fn as_the_hart<T>(
     s: &mut Session,
     h: usize,
     space: MemSpace,
@@ -271,7 +271,7 @@ fn am_cmd(size: u32, space: MemSpace, postinc: bool, write: bool) -> u32 {
 
 /// Read `words` accesses of `1 << size` bytes from `a` on the selected halted hart; the
 /// first runs by `command`, the rest by reading `data0` with `abstractauto`.
-fn am_block(
+pub(crate) fn am_block(
     s: &mut Session,
     a: u64,
     size: u32,

@@ -12,13 +12,12 @@
 //! decides whether the hart can read it (its privilege, `SUM`, `MXR`, PMP), and the system
 //! bus does the rest. Anything else takes the hart's own accesses, one command per word.
 
-use emu_dm::regs::{self, CmdErr, sbcs};
+use emu_dm::regs::CmdErr;
 use emu_isa::Xlen;
 
 use crate::control::RunControl;
 use crate::error::{RcError, Result};
-use crate::memory::{DCSR, MSTATUS, data_priv};
-use crate::session::Session;
+use crate::memory::{DCSR, MSTATUS, am_block, as_the_hart, data_priv};
 use crate::types::{MemSpace, RegId};
 
 const PTE_V: u64 = 1;
@@ -26,6 +25,7 @@ const PTE_R: u64 = 2;
 const PTE_W: u64 = 4;
 const PTE_X: u64 = 8;
 const PAGE: u64 = 4096;
+const SATP: RegId = RegId::Csr(0x180);
 
 /// One paged mode: levels, log2 of the PTE size, VPN bits per level, PPN bits of a PTE.
 struct Mode {
@@ -58,24 +58,16 @@ fn mode(xlen: Xlen, satp: u64) -> Option<Mode> {
     }
 }
 
-/// One physical read of `1 << size` bytes over the system bus.
-fn sba_read(s: &Session, a: u64, size: u32) -> Result<u64> {
-    s.w(regs::SBCS, size << sbcs::ACCESS_SHIFT | sbcs::READONADDR);
-    s.w(regs::SBADDRESS1, (a >> 32) as u32);
-    s.w(regs::SBADDRESS0, a as u32);
-    let lo = s.r(regs::SBDATA0) as u64;
-    let hi = if size == 3 {
-        s.r(regs::SBDATA1) as u64
-    } else {
-        0
-    };
-    crate::memory::sb_outcome(s)?;
-    Ok(hi << 32 | lo)
-}
-
 /// The physical address `va` maps to under `satp`, or `None` where no valid leaf maps it
 /// or a table lies outside main RAM `ram` (nothing with read side effects is read).
-fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64, ram: (u64, u64)) -> Result<Option<u64>> {
+/// `read(a, log2 size)` reads a page-table entry.
+fn physical(
+    xlen: Xlen,
+    satp: u64,
+    va: u64,
+    ram: (u64, u64),
+    mut read: impl FnMut(u64, u32) -> Result<u64>,
+) -> Result<Option<u64>> {
     let Some(m) = mode(xlen, satp) else {
         let bare = match xlen {
             Xlen::X32 => satp >> 31 & 1 == 0,
@@ -91,7 +83,7 @@ fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64, ram: (u64, u64)) -> Res
         if !(ram.0 <= at && at < ram.1) {
             return Ok(None);
         }
-        let pte = sba_read(s, at, m.pte_log2)?;
+        let pte = read(at, m.pte_log2)?;
         if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) {
             return Ok(None);
         }
@@ -107,75 +99,93 @@ fn physical(s: &Session, xlen: Xlen, satp: u64, va: u64, ram: (u64, u64)) -> Res
 }
 
 impl RunControl {
-    /// Where the `n` bytes at virtual `va` of halted hart `h` (within one page) lie in
-    /// main RAM, if they do and the hart can read them: its page tables say where, its own
-    /// one-byte load (Access Memory, harmless in RAM) whether it may.
-    fn hart_page(&self, h: usize, va: u64, n: usize) -> Result<Option<u64>> {
+    /// Where the `len` bytes at virtual `addr` of halted hart `h` lie, page by page as
+    /// `(offset, physical address, bytes)`, if every page is in main RAM and the hart can
+    /// read it: its page tables say where, its own one-byte loads (Access Memory, harmless
+    /// in RAM) whether it may. `None` otherwise; nothing is transferred yet.
+    fn hart_pages(
+        &self,
+        h: usize,
+        addr: u64,
+        len: usize,
+    ) -> Result<Option<Vec<(usize, u64, usize)>>> {
         let Some(ram) = self.dm().main_memory() else {
             return Ok(None);
         };
-        let pa = {
+        let (xlen, satp) = {
             let mut s = self.inner.session();
             s.need_halted(h)?;
             let prv = s.read_reg(h, DCSR)? & 3;
             let ms = s.read_reg(h, MSTATUS)?;
-            if data_priv(prv, ms) == 3 {
-                Some(va) // M-mode without MPRV: physical
+            // M-mode without MPRV: physical, as with a bare satp.
+            let satp = if data_priv(prv, ms) == 3 {
+                0
             } else {
-                let satp = s.read_reg(h, RegId::Csr(0x180))?;
-                physical(&s, s.xlen, satp, va, ram)?
+                s.read_reg(h, SATP)?
+            };
+            (s.xlen, satp)
+        };
+        let read_pte = |a: u64, size: u32| {
+            let mut b = [0u8; 8];
+            self.read_memory_sba(a, &mut b[..1 << size])?;
+            Ok(u64::from_le_bytes(b))
+        };
+        let mut pages = Vec::new();
+        let mut i = 0;
+        while i < len {
+            let a = addr.wrapping_add(i as u64);
+            let n = ((PAGE - a % PAGE) as usize).min(len - i);
+            match physical(xlen, satp, a, ram, read_pte)? {
+                Some(pa) if ram.0 <= pa && pa + n as u64 <= ram.1 => pages.push((i, pa, n)),
+                _ => return Ok(None),
             }
-        };
-        let Some(pa) = pa.filter(|&pa| ram.0 <= pa && pa + n as u64 <= ram.1) else {
-            return Ok(None);
-        };
-        let mut probe = [0u8; 1];
-        match self.read_memory_abstract(h, MemSpace::Virtual, va, &mut probe) {
-            Ok(()) => Ok(Some(pa)),
+            i += n;
+        }
+        let mut s = self.inner.session();
+        let probes = as_the_hart(&mut s, h, MemSpace::Virtual, |s| {
+            pages.iter().try_for_each(|&(i, _, _)| {
+                am_block(
+                    s,
+                    addr.wrapping_add(i as u64),
+                    0,
+                    MemSpace::Virtual,
+                    1,
+                    &mut |_, _| {},
+                )
+            })
+        });
+        match probes {
+            Ok(()) => Ok(Some(pages)),
             Err(RcError::Command(CmdErr::Exception)) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    /// `len` bytes at `addr` page by page, `f(offset, physical address, bytes)` for each
-    /// page in main RAM the hart can read; `Ok(false)` at the first that is not.
-    fn by_page(
-        &self,
-        h: usize,
-        addr: u64,
-        len: usize,
-        mut f: impl FnMut(usize, u64, usize) -> Result<()>,
-    ) -> Result<bool> {
-        let mut i = 0;
-        while i < len {
-            let a = addr.wrapping_add(i as u64);
-            let n = ((PAGE - a % PAGE) as usize).min(len - i);
-            let Some(pa) = self.hart_page(h, a, n)? else {
-                return Ok(false);
-            };
-            f(i, pa, n)?;
-            i += n;
+    /// After a virtual write to `addr` faulted: write `data` to where the hart's page
+    /// tables map it, if every page is in RAM the hart can read; `Ok(false)` (nothing
+    /// written) otherwise.
+    pub(crate) fn write_past_protection(&self, h: usize, addr: u64, data: &[u8]) -> Result<bool> {
+        let Some(pages) = self.hart_pages(h, addr, data.len())? else {
+            return Ok(false);
+        };
+        for (i, pa, n) in pages {
+            self.write_memory_sba(pa, &data[i..i + n])?;
         }
         Ok(true)
     }
 
-    /// After a virtual write to `addr` faulted: write `data` to where the hart's page
-    /// tables map it, page by page while the hart can read them; `Ok(false)` at the first
-    /// page it cannot.
-    pub(crate) fn write_past_protection(&self, h: usize, addr: u64, data: &[u8]) -> Result<bool> {
-        self.by_page(h, addr, data.len(), |i, pa, n| {
-            self.write_memory_sba(pa, &data[i..i + n])
-        })
-    }
-
-    /// A virtual read of more than a few words: each page the hart can read is read over
-    /// the system bus where its page tables put it (one Access Memory command and a walk
-    /// per page instead of one command per word); `Ok(false)` at the first page it cannot
-    /// (the caller's Access Memory read then reports the hart's own fault).
+    /// A virtual read of more than a few words over the system bus, where the hart's page
+    /// tables put each page (a walk and one Access Memory command per page instead of one
+    /// command per word); `Ok(false)` (nothing read) where some page is not in RAM the
+    /// hart can read: the caller's Access Memory read then gives the hart's own result.
     pub(crate) fn read_through_tables(&self, h: usize, addr: u64, buf: &mut [u8]) -> Result<bool> {
-        self.by_page(h, addr, buf.len(), |i, pa, n| {
-            self.read_memory_sba(pa, &mut buf[i..i + n])
-        })
+        let Some(pages) = self.hart_pages(h, addr, buf.len())? else {
+            return Ok(false);
+        };
+        for (i, pa, n) in pages {
+            self.read_memory_sba(pa, &mut buf[i..i + n])?;
+        }
+        Ok(true)
     }
 }
 
@@ -194,5 +204,78 @@ mod tests {
         );
         assert_eq!(mode(Xlen::X32, 1 << 31).map(|m| m.vpn_bits), Some(10));
         assert!(mode(Xlen::X32, 0x7fff_ffff).is_none());
+    }
+
+    const RAM: (u64, u64) = (0x8000_0000, 0x8100_0000);
+
+    /// `physical` over page-table entries in a map (absent entries read 0).
+    fn walk(xlen: Xlen, satp: u64, va: u64, ptes: &[(u64, u64)]) -> Option<u64> {
+        let mem: std::collections::HashMap<u64, u64> = ptes.iter().copied().collect();
+        physical(xlen, satp, va, RAM, |a, _| {
+            Ok(mem.get(&a).copied().unwrap_or(0))
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A PTE pointing at `pa` with `flags`.
+    fn pte(pa: u64, flags: u64) -> u64 {
+        pa >> 12 << 10 | flags
+    }
+
+    #[test]
+    fn walks_find_leaves_at_every_level() {
+        let root = 0x8010_0000u64;
+        let (l1, l0) = (root + 0x1000, root + 0x2000);
+        let sv39 = 8 << 60 | root >> 12;
+        let va = 0x4020_3456u64; // VPN2 1, VPN1 1, VPN0 3
+        let (v2, v1, v0) = (root + 8, l1 + 8, l0 + 3 * 8);
+        // A 4 KiB leaf under two tables.
+        let tables = [(v2, pte(l1, 1)), (v1, pte(l0, 1))];
+        let leaf = [tables[0], tables[1], (v0, pte(0x8040_0000, 0x4b))];
+        assert_eq!(walk(Xlen::X64, sv39, va, &leaf), Some(0x8040_0456));
+        // A 2 MiB leaf keeps the low 21 bits of the address, a 1 GiB one the low 30.
+        let mega = [tables[0], (v1, pte(0x80c0_0000, 0x47))];
+        assert_eq!(walk(Xlen::X64, sv39, va, &mega), Some(0x80c0_3456));
+        let giga = [(v2, pte(0x8000_0000, 0x43))];
+        assert_eq!(walk(Xlen::X64, sv39, va, &giga), Some(0x8020_3456));
+        // Sv48: one level more above.
+        let l2 = root + 0x3000;
+        let sv48 = 9 << 60 | l2 >> 12;
+        let at48 = [(l2, pte(root, 1)), tables[0], tables[1], leaf[2]];
+        assert_eq!(walk(Xlen::X64, sv48, va, &at48), Some(0x8040_0456));
+        // Sv32: a 4 MiB leaf at the first level.
+        let sv32 = 1 << 31 | root >> 12;
+        let four = [(root + 4 * 0x201, pte(0x8000_0000, 0x43))];
+        assert_eq!(walk(Xlen::X32, sv32, 0x8040_1234, &four), Some(0x8000_1234));
+    }
+
+    #[test]
+    fn walks_stop_where_the_hart_would_or_outside_ram() {
+        let root = 0x8010_0000u64;
+        let sv39 = 8 << 60 | root >> 12;
+        let va = 0x4000_0000u64; // VPN2 1
+        // Not valid; write without read (reserved); a table pointer at the last level.
+        assert_eq!(walk(Xlen::X64, sv39, va, &[(root + 8, 0x4e)]), None);
+        assert_eq!(
+            walk(Xlen::X64, sv39, va, &[(root + 8, pte(0x8000_0000, 0x45))]),
+            None
+        );
+        let l1 = root + 0x1000;
+        let chain = [
+            (root + 8, pte(l1, 1)),
+            (l1, pte(root + 0x2000, 1)),
+            (root + 0x2000, pte(l1, 1)),
+        ];
+        assert_eq!(walk(Xlen::X64, sv39, va, &chain), None);
+        // A table outside RAM is never read.
+        let outside = 8 << 60 | 0x1000_0000 >> 12;
+        let never = |_: u64, _: u32| -> Result<u64> { panic!("read outside RAM") };
+        assert_eq!(physical(Xlen::X64, outside, va, RAM, never), Ok(None));
+        let device = [(root + 8, pte(0x1000_0000, 1))];
+        assert_eq!(walk(Xlen::X64, sv39, va, &device), None);
+        // Bare: the address itself; a mode the walk does not know: nothing.
+        assert_eq!(walk(Xlen::X64, 0, va, &[]), Some(va));
+        assert_eq!(walk(Xlen::X32, 0x7fff_ffff, va, &[]), Some(va));
+        assert_eq!(walk(Xlen::X64, 10 << 60 | root >> 12, va, &[]), None);
     }
 }
