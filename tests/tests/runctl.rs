@@ -460,6 +460,8 @@ fn virtual_memory_as_the_hart_sees_it() {
         kept(mpp(ms0, 1) | MPRV);
         set(3, mpp(ms0, 1));
         assert_eq!(virt(word), Ok(0xa5a5_0000_5a5a));
+        // The last page of the address space: an error, not an overflow.
+        assert!(long(0u64.wrapping_sub(0x100), 0x100).is_err());
         assert_eq!(
             long(word, 0x100).map(|b| b[..8].to_vec()),
             Ok(0xa5a5_0000_5a5au64.to_le_bytes().to_vec())

@@ -136,7 +136,10 @@ impl RunControl {
             let a = addr.wrapping_add(i as u64);
             let n = ((PAGE - a % PAGE) as usize).min(len - i);
             match physical(xlen, satp, a, ram, read_pte)? {
-                Some(pa) if ram.0 <= pa && pa + n as u64 <= ram.1 => pages.push((i, pa, n)),
+                // (No `pa + n`: the last page of the address space ends at 2^64.)
+                Some(pa) if ram.0 <= pa && pa < ram.1 && n as u64 <= ram.1 - pa => {
+                    pages.push((i, pa, n))
+                }
                 _ => return Ok(None),
             }
             i += n;
