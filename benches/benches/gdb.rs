@@ -440,6 +440,21 @@ fn bench_target(cr: &mut Criterion, client: &str, name: &str, addr: SocketAddr, 
                 assert_eq!(r.first(), Some(&b'T'));
             })
         });
+        // The continue's round trip alone, timed apart from the `P` that sets it up (the
+        // difference of two criterion means carries the noise of both).
+        grp.bench_function("cont", |b| {
+            b.iter_custom(|n| {
+                let mut t = Duration::ZERO;
+                for _ in 0..n {
+                    assert_eq!(c.request(&set_pc), b"OK");
+                    let t0 = std::time::Instant::now();
+                    let r = c.request(b"vCont;c");
+                    t += t0.elapsed();
+                    assert_eq!(r.first(), Some(&b'T'));
+                }
+                t
+            })
+        });
         assert_eq!(c.pc(), bp);
     }
     assert_eq!(c.request(format!("z0,{bp:x},2").as_bytes()), b"OK");
