@@ -799,23 +799,19 @@ fn tcp_one_client_at_a_time_and_garbage_between_requests() {
     r.read_line(&mut line).unwrap();
     assert!(line.contains("\"num-servers\":1"), "{line}");
 
-    // mcd-exit closes; a new client starts afresh (the server can be opened again).
+    // mcd-exit closes; the waiting client's next open succeeds, on the same connection.
     w.write_all(b"{\"execute\":\"mcd-exit\"}").unwrap();
     line.clear();
     r.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), "{\"return\":{}}");
     line.clear();
     assert_eq!(r.read_line(&mut line).unwrap(), 0, "closed");
+    let open = json!({"execute": "mcd-open-server", "arguments":
+        {"system-key": "", "config-string": ""}});
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let s3 = TcpStream::connect(addr).unwrap();
-        let mut r3 = BufReader::new(s3.try_clone().unwrap());
-        let mut w3 = s3;
-        w3.write_all(b"{\"execute\":\"mcd-open-server\",\"arguments\":{\"system-key\":\"\",\"config-string\":\"\"}}").unwrap();
-        let mut l3 = String::new();
-        r3.read_line(&mut l3).unwrap();
-        let v: Value = serde_json::from_str(&l3).unwrap();
-        // Until the first client's slot is freed, a new one is locked out (status 3).
+        let v = ask2(open.clone());
+        // Until the first client's session has ended, the server is still taken.
         if v["return"]["return-status"] == 0 {
             break;
         }
@@ -826,6 +822,31 @@ fn tcp_one_client_at_a_time_and_garbage_between_requests() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    let v = ask2(json!({"execute": "mcd-open-core", "arguments":
+        {"core-con-info": {"core-id": 0}}}));
+    assert_eq!(
+        v["return"]["return-status"], 0,
+        "it can open a core now: {v}"
+    );
+
+    // A third client is refused while the second has the server open, and gets it once
+    // the second closes the server (staying connected).
+    let s3 = TcpStream::connect(addr).unwrap();
+    let mut r3 = BufReader::new(s3.try_clone().unwrap());
+    let mut w3 = s3;
+    let mut ask3 = |req: &Value| -> Value {
+        w3.write_all(req.to_string().as_bytes()).unwrap();
+        let mut l = String::new();
+        r3.read_line(&mut l).unwrap();
+        serde_json::from_str(&l).unwrap()
+    };
+    assert_eq!(ask3(&open)["return"]["return-status"], 3);
+    let v = ask2(json!({"execute": "mcd-close-server", "arguments": {"server-uid": 1}}));
+    assert_eq!(v["return"]["return-status"], 0, "{v}");
+    let v = ask3(&open);
+    assert_eq!(v["return"]["return-status"], 0, "{v}");
+    // And the second, still connected, is now the one refused.
+    assert_eq!(ask2(open)["return"]["return-status"], 3);
     stop(m);
 }
 

@@ -5,7 +5,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use emu_runctl::RunControl;
@@ -22,13 +22,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct McdServer {
     rc: Arc<RunControl>,
     memory_map: Vec<crate::session::MemBlock>,
-    busy: AtomicBool,
+    /// Whether a client has the server open (one at a time).
+    slot: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for McdServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("McdServer")
-            .field("busy", &self.busy)
+            .field("open", &self.slot)
             .finish_non_exhaustive()
     }
 }
@@ -47,7 +48,7 @@ impl McdServer {
         Arc::new(McdServer {
             rc,
             memory_map,
-            busy: AtomicBool::new(false),
+            slot: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -86,15 +87,8 @@ impl McdServer {
     /// Serve one client: requests from `r`, replies to `w`. Returns when the client leaves
     /// or says `mcd-exit`; what it set up (triggers) is undone.
     pub fn serve(&self, mut r: impl Read, mut w: impl Write, info: ServerInfo) {
-        // A second client is answered in the protocol's own form: it may initialize and
-        // list servers, and its `mcd-open-server` fails with MCD_ERR_CONNECTION.
-        let second = self.busy.swap(true, Ordering::AcqRel);
-        let mut session = if second {
-            tracing::info!("mcd: another client is connected; this one cannot open the server");
-            Session::locked_out(self.rc.clone(), info)
-        } else {
-            Session::new(self.rc.clone(), info)
-        };
+        // Several clients may connect; one at a time has the server open.
+        let mut session = Session::sharing(self.rc.clone(), info, self.slot.clone());
         let mut split = Splitter::new();
         let mut buf = vec![0u8; 64 * 1024];
         let mut out = Vec::new();
@@ -138,8 +132,5 @@ impl McdServer {
             }
         }
         drop(session);
-        if !second {
-            self.busy.store(false, Ordering::Release);
-        }
     }
 }

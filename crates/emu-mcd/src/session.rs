@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use emu_runctl::{
     HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent, TriggerId,
@@ -127,9 +128,14 @@ struct Trig {
 pub struct Session {
     rc: Arc<RunControl>,
     info: ServerInfo,
-    /// Stop events; `None` for a session locked out by another client's (it can open
-    /// nothing, so it hears nothing).
+    /// Stop events, while the server is open (a session with no server open hears none).
     events: Option<emu_runctl::Subscription>,
+    /// The server's one-client slot, shared by its connections: taken by the session
+    /// that opens the server, given back when it closes it or leaves. `None`: this
+    /// session is alone (an in-process client).
+    slot: Option<Arc<AtomicBool>>,
+    /// This session holds `slot`.
+    holds_slot: bool,
     server_uid: Option<u32>,
     next_server_uid: u32,
     cores: Vec<Core>,
@@ -210,34 +216,28 @@ fn window(count: usize, start: u32, n: u32) -> Result<Option<std::ops::Range<usi
 }
 
 impl Session {
-    /// A session on `rc` for a client of the server described by `info`.
+    /// A session on `rc` for a client of the server described by `info`, the only one.
     pub fn new(rc: Arc<RunControl>, info: ServerInfo) -> Session {
-        let events = Some(rc.subscribe());
-        Session::with_events(rc, info, events)
+        Session::with_slot(rc, info, None)
     }
 
-    /// A session for a client that came while another one is served: it may initialize
-    /// and list servers (everything else needs an open server), but `mcd-open-server` fails with `MCD_ERR_CONNECTION` (the protocol's
-    /// answer to a second open), so it can open no core and change nothing.
-    pub fn locked_out(rc: Arc<RunControl>, info: ServerInfo) -> Session {
-        Session::with_events(rc, info, None)
+    /// A session for one of several clients of a server that serves one at a time: the
+    /// first to open the server (`mcd-open-server`) has it until it closes it or leaves;
+    /// the others' opens fail with `MCD_ERR_CONNECTION` (the protocol's answer to a
+    /// second open) and succeed once it is free. A tool that connected while another had
+    /// the target need not reconnect.
+    pub fn sharing(rc: Arc<RunControl>, info: ServerInfo, slot: Arc<AtomicBool>) -> Session {
+        Session::with_slot(rc, info, Some(slot))
     }
 
-    /// Whether this is a [`Session::locked_out`] session.
-    fn is_locked_out(&self) -> bool {
-        self.events.is_none()
-    }
-
-    fn with_events(
-        rc: Arc<RunControl>,
-        info: ServerInfo,
-        events: Option<emu_runctl::Subscription>,
-    ) -> Session {
+    fn with_slot(rc: Arc<RunControl>, info: ServerInfo, slot: Option<Arc<AtomicBool>>) -> Session {
         let harts = rc.harts();
         Session {
             rc,
             info,
-            events,
+            events: None,
+            slot,
+            holds_slot: false,
             server_uid: None,
             next_server_uid: 1,
             cores: (0..harts).map(|_| Core::default()).collect(),
@@ -246,6 +246,19 @@ impl Session {
             trigs: BTreeMap::new(),
             next_trig: 1,
         }
+    }
+
+    /// Take the server's slot for this session: whether it has it now.
+    fn claim_slot(&mut self) -> bool {
+        if let Some(slot) = &self.slot
+            && !self.holds_slot
+        {
+            if slot.swap(true, Ordering::AcqRel) {
+                return false;
+            }
+            self.holds_slot = true;
+        }
+        true
     }
 
     /// Answer one request (the bytes of one JSON object): the reply line (without its
@@ -355,6 +368,11 @@ impl Session {
             c.global = false;
         }
         self.server_uid = None;
+        self.events = None;
+        if let Some(slot) = self.slot.as_ref().filter(|_| self.holds_slot) {
+            slot.store(false, Ordering::Release);
+            self.holds_slot = false;
+        }
     }
 
     /// Run `cmd`; `None` if there is no such command. Errors carry the core uid they are

@@ -63,12 +63,14 @@ impl Session {
         if self.server_uid.is_some() {
             return Err(McdError::new(err::CONNECTION, "server already open"));
         }
-        if self.is_locked_out() {
+        if !self.claim_slot() {
             return Err(McdError::new(
                 err::CONNECTION,
-                "server already open: another MCD client is connected (emu serves one at a time)",
+                "server already open: another MCD client has it open (emu serves one at a \
+                 time; try again when it has closed it)",
             ));
         }
+        self.events = Some(self.rc.subscribe());
         let uid = self.next_server_uid;
         self.next_server_uid = self.next_server_uid.wrapping_add(1).max(1);
         self.server_uid = Some(uid);
