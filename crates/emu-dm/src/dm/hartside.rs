@@ -1,0 +1,199 @@
+//! The hart side: the memory harts see in Debug Mode (ROM, program, data, flags), what
+//! their loads and stores there mean, and the content tags by which the JIT keys the
+//! program area's translations.
+
+use super::*;
+
+impl DebugModule {
+    /// The tag of the code at DM offset `off`: the program area's content changes with every
+    /// command, so the JIT keys blocks there by this (same content, same tag: a repeated
+    /// command reuses its translation). 0 elsewhere (the ROM never changes).
+    pub fn code_tag(&self, off: u64) -> u64 {
+        if (rom::PROGRAM..rom::FLAGS).contains(&off) {
+            self.tag.load(Ordering::Acquire)
+        } else {
+            0
+        }
+    }
+
+    pub(crate) fn retag(&self, st: &mut State) {
+        let mut content: Vec<u32> = st.program.to_vec();
+        content.extend_from_slice(&st.progbuf);
+        content.extend_from_slice(&st.cleanup);
+        let tag = match st.tags.get(&content) {
+            Some(&t) => t,
+            None => {
+                // Bounded: forgetting old contents only costs their retranslation.
+                if st.tags.len() >= 4096 {
+                    st.tags.clear();
+                }
+                let t = st.next_tag;
+                st.next_tag += 1;
+                st.tags.insert(content, t);
+                t
+            }
+        };
+        self.tag.store(tag, Ordering::Release);
+        st.tag_stale = false;
+    }
+
+    pub(super) fn mem_byte(&self, st: &State, off: u64) -> u8 {
+        let word = |w: u32, o: u64| (w >> (8 * (o % 4))) as u8;
+        let n = st.harts.len() as u64;
+        match off {
+            o if (rom::SAVE..rom::SAVE + 64).contains(&o) => st.save[(o - rom::SAVE) as usize],
+            o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
+                word(st.data[((o - rom::DATA) / 4) as usize], o)
+            }
+            o if (rom::PROGRAM..rom::PROGBUF).contains(&o) => {
+                word(st.program[((o - rom::PROGRAM) / 4) as usize], o)
+            }
+            o if (rom::PROGBUF..rom::IMPEBREAK).contains(&o) => {
+                word(st.progbuf[((o - rom::PROGBUF) / 4) as usize], o)
+            }
+            o if (rom::IMPEBREAK..rom::CLEANUP).contains(&o) => word(EBREAK, o),
+            o if (rom::CLEANUP..rom::FLAGS).contains(&o) => {
+                let i = ((o - rom::CLEANUP) / 4) as usize;
+                word(st.cleanup.get(i).copied().unwrap_or(EBREAK), o)
+            }
+            o if (rom::FLAGS..rom::FLAGS + n).contains(&o) => {
+                st.harts[(o - rom::FLAGS) as usize].flags
+            }
+            o if o >= rom::HALT_VECTOR => self
+                .rom
+                .get((o - rom::HALT_VECTOR) as usize)
+                .copied()
+                .unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// A hart reads `size` bytes at DM offset `off`.
+    pub fn mem_read(&self, off: u64, size: usize) -> u64 {
+        let st = self.lock();
+        (0..size as u64).fold(0, |v, k| {
+            v | (self.mem_byte(&st, off + k) as u64) << (8 * k)
+        })
+    }
+
+    /// A hart writes `size` bytes of `val` at DM offset `off`.
+    pub fn mem_write(&self, off: u64, size: usize, val: u64) {
+        let mut st = self.lock();
+        let n = st.harts.len();
+        let hart = |v: u64| (v as usize).min(n - 1);
+        let per_hart = |base: u64| {
+            (base..base + 4 * n as u64)
+                .contains(&off)
+                .then(|| ((off - base) / 4) as usize)
+        };
+        match off {
+            rom::HALTED => {
+                let h = hart(val);
+                self.halted(&mut st, h);
+            }
+            rom::GOING => {
+                let h = hart(val);
+                st.harts[h].flags &= !(rom::FLAG_GO | rom::FLAG_CLEANUP);
+                if let Some(c) = st.cmd.as_mut()
+                    && c.hart == h
+                {
+                    c.going = true;
+                }
+            }
+            rom::XFER_DONE => {
+                if let Some(c) = st.cmd.as_mut() {
+                    c.xfer_done = true;
+                }
+            }
+            rom::EXCEPTION => crate::command::exception(&mut st),
+            o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
+                for k in 0..size.min(8) {
+                    if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
+                        *b = (val >> (8 * k)) as u8;
+                    }
+                }
+            }
+            o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
+                for k in 0..size as u64 {
+                    let b = o + k - rom::DATA;
+                    if let Some(w) = st.data.get_mut((b / 4) as usize) {
+                        let sh = 8 * (b % 4);
+                        *w = (*w & !(0xff << sh)) | (((val >> (8 * k)) as u32 & 0xff) << sh);
+                    }
+                }
+            }
+            _ => {
+                if let Some(h) = per_hart(rom::RESUMING) {
+                    self.resuming(&mut st, h, val as u32);
+                } else if let Some(h) = per_hart(rom::ENTERED) {
+                    st.harts[h].entry_dcsr = val as u32;
+                }
+                // The ROM and the program areas are read-only for harts.
+            }
+        }
+        self.unlock(st);
+    }
+
+    /// Hart `h` entered (or re-entered) the park loop.
+    pub(super) fn halted(&self, st: &mut State, h: usize) {
+        let fresh = !st.harts[h].halted;
+        let hs = &mut st.harts[h];
+        hs.halted = true;
+        hs.stepping = false;
+        let dcsr = hs.entry_dcsr;
+        let group = hs.halt_group;
+        if fresh {
+            hs.halts += 1;
+            let seq = hs.halts;
+            let p = &self.ports[h];
+            p.released.store(false, Ordering::Release);
+            p.grouphalt.store(false, Ordering::Release);
+            p.resethalt.store(false, Ordering::Release);
+            p.wfi.store(false, Ordering::Release);
+            st.events.push(DmEvent::Halted { hart: h, dcsr, seq });
+            // A hart that halted on its own halts its group (one halted for the group, cause
+            // 6, is the group's doing already).
+            if group != 0 && dcsr >> 6 & 7 != DebugCause::Group.code() {
+                self.halt_group(st, group, Some(h));
+            }
+        }
+        crate::command::hart_halted(self, st, h, fresh);
+        self.notify();
+    }
+
+    /// Halt every running hart of halt group `g` (and pulse its external trigger outputs).
+    pub(crate) fn halt_group(&self, st: &mut State, g: u8, except: Option<usize>) {
+        let mut any = false;
+        for (i, hs) in st.harts.iter().enumerate() {
+            if hs.halt_group == g && Some(i) != except && !hs.halted && !hs.held {
+                self.ports[i].grouphalt.store(true, Ordering::Release);
+                any = true;
+            }
+        }
+        for (k, &og) in st.ext_out_group.iter().enumerate() {
+            if og == g {
+                st.ext_out_count[k] += 1;
+            }
+        }
+        if any {
+            // The harts run on their own threads; they halt at their next batch.
+            self.wake();
+        }
+    }
+
+    /// Hart `h` is about to `dret` with `dcsr` = `dcsr`.
+    pub(super) fn resuming(&self, st: &mut State, h: usize, dcsr: u32) {
+        let step = dcsr & 4 != 0;
+        let hs = &mut st.harts[h];
+        hs.halted = false;
+        hs.resumeack = true;
+        hs.flags &= !rom::FLAG_RESUME;
+        hs.stepping = step;
+        if !step {
+            self.ports[h].released.store(true, Ordering::Release);
+        }
+        st.events.push(DmEvent::Resumed { hart: h, step });
+        crate::command::hart_resumed(st, h);
+        self.notify();
+    }
+}
