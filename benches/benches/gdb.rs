@@ -5,7 +5,8 @@
 //!
 //! - `step`: `vCont;s:p1.1` until the stop reply;
 //! - `cont_to_bp`: set pc (`P`) then `vCont;c` to a software breakpoint a loop iteration
-//!   away; `pc_write` is the `P` alone, to subtract;
+//!   away; `pc_write` is the `P` alone; `cont` is the continue's round trip alone (the `P`
+//!   before each one untimed);
 //! - `z0_pair`: `Z0` + `z0` at an address away from the running loop;
 //! - `g`: all general registers;
 //! - `m4k`: 4 KiB of memory, in packets of the size the server announces (as GDB does);
