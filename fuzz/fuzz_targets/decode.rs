@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
         let hi = u16::from_le_bytes([b[2], b[3]]);
         for xlen in [Xlen::X32, Xlen::X64] {
             let i = decode(lo, hi, xlen);
-            let raw = if i.len == 2 { lo as u32 } else { lo as u32 | (hi as u32) << 16 };
+            let raw = if i.len == 2 {
+                lo as u32
+            } else {
+                lo as u32 | (hi as u32) << 16
+            };
             let _ = disasm_bits(raw, i.len, 0x8000_0000, xlen);
             if !i.is_illegal() {
                 let w = encode32(&i, xlen).expect("legal instructions encode");

@@ -13,7 +13,11 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 16 {
         return;
     }
-    let xlen = if data[0] & 1 == 0 { Xlen::X64 } else { Xlen::X32 };
+    let xlen = if data[0] & 1 == 0 {
+        Xlen::X64
+    } else {
+        Xlen::X32
+    };
     let bus = RamBus::new(BASE, 64 * 1024);
     for (k, b) in data.iter().take(64 * 1024).enumerate() {
         let _ = emu_core::Bus::write(&bus, emu_core::PhysAddr(BASE + k as u64), 1, *b as u64);

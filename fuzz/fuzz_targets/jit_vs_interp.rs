@@ -32,16 +32,28 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 8 {
         return;
     }
-    let xlen = if data[0] & 1 == 0 { Xlen::X64 } else { Xlen::X32 };
+    let xlen = if data[0] & 1 == 0 {
+        Xlen::X64
+    } else {
+        Xlen::X32
+    };
     let (bus_a, mut a) = setup(data, xlen);
     let (bus_b, mut b) = setup(data, xlen);
-    let Ok(mut jit) = JitEngine::new(JitConfig { code_heap: 1 << 20, ..JitConfig::default() }) else { return };
+    let Ok(mut jit) = JitEngine::new(JitConfig {
+        code_heap: 1 << 20,
+        ..JitConfig::default()
+    }) else {
+        return;
+    };
     let ra = Interpreter::default().run(&mut a, &bus_a, 0, 2000, &mut || false);
     let rb = jit.run(&mut b, &bus_b, 0, 2000, &mut || false);
     assert_eq!(ra, rb);
     assert_eq!((a.pc, a.prv, a.x, a.f), (b.pc, b.prv, b.x, b.f));
     assert_eq!(a.csr, b.csr);
     for off in (0..(1u64 << 20)).step_by(8) {
-        assert_eq!(bus_a.read(PhysAddr(BASE + off), 8), bus_b.read(PhysAddr(BASE + off), 8));
+        assert_eq!(
+            bus_a.read(PhysAddr(BASE + off), 8),
+            bus_b.read(PhysAddr(BASE + off), 8)
+        );
     }
 });
