@@ -10,6 +10,7 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
 use emu_sock::{Quiet, SPIN, SpinRead};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,8 @@ const PACKET_SIZE: usize = 0x4000;
 
 /// How long a new connection waits for the session before it to end.
 const HANDOVER: Duration = Duration::from_millis(500);
+/// How often the event thread of a server looks whether the server is still there.
+const EVENTS_LOOK: Duration = Duration::from_millis(500);
 /// How long a reply may wait for a GDB that does not read its socket before the session is
 /// dropped (a stuck client would otherwise hold the thread reporting a stop, the halted
 /// hart's own, with it).
@@ -278,11 +281,17 @@ impl GdbServer {
         let _ = std::thread::Builder::new()
             .name("gdb-events".into())
             .spawn(move || {
-                while let Ok(e) = events.recv() {
-                    let Some(server) = weak.upgrade() else {
-                        break;
-                    };
-                    server.on_event(e);
+                // Ends with the server: at its next event, or (no event coming) at the
+                // next look, so that an embedder making servers anew leaves no threads.
+                loop {
+                    match events.recv_timeout(EVENTS_LOOK) {
+                        Ok(e) => match weak.upgrade() {
+                            Some(server) => server.on_event(e),
+                            None => break,
+                        },
+                        Err(RecvTimeoutError::Timeout) if weak.strong_count() > 0 => {}
+                        Err(_) => break,
+                    }
                 }
             });
         server
@@ -630,4 +639,74 @@ fn conn(s: &mut Session) -> Option<&mut Conn> {
         GdbStubStateMachine::CtrlCInterrupt(i) => i.borrow_conn(),
         GdbStubStateMachine::Disconnected(i) => i.borrow_conn(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use emu_dm::{DebugModule, HartCaps};
+
+    struct NoHost;
+
+    impl Host for NoHost {
+        fn exit_code(&self) -> Option<i32> {
+            None
+        }
+        fn memory_map(&self) -> Vec<crate::Region> {
+            Vec::new()
+        }
+        fn kill(&self) {}
+    }
+
+    /// Threads of this process named as the servers' event threads.
+    fn event_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .map(|d| {
+                d.filter_map(|t| t.ok())
+                    .filter(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|c| c.trim() == "gdb-events")
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_dropped_server_leaves_no_thread_behind() {
+        let caps = HartCaps {
+            xlen: emu_isa::Xlen::X64,
+            f: false,
+            d: false,
+        };
+        // The run-control APIs outlive the servers (as in an embedder that makes servers
+        // anew on one machine), so the event channels stay open.
+        let rcs: Vec<Arc<RunControl>> = (0..4)
+            .map(|_| {
+                let dm = Arc::new(DebugModule::new(1, caps));
+                Arc::new(RunControl::new(dm).expect("one run control per DM"))
+            })
+            .collect();
+        let servers: Vec<Arc<GdbServer>> = rcs
+            .iter()
+            .map(|rc| GdbServer::new(rc.clone(), Arc::new(NoHost)))
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while event_threads() < 4 {
+            assert!(Instant::now() < deadline, "the event threads never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(servers);
+        // No stop event will ever come: the threads must notice by themselves.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while event_threads() > 0 {
+            assert!(
+                Instant::now() < deadline,
+                "{} threads left",
+                event_threads()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        drop(rcs);
+    }
 }
