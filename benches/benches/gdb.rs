@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use emu_benches::{free_port, gdb_batch, on_path};
-use emu_gdb::{GdbServer, Host, Region};
+use emu_gdb::{GdbServer, NoHost};
 use emu_machine::RunningMachine;
 use emu_runctl::RunControl;
 
@@ -234,18 +234,6 @@ fn guest() -> Guest {
         spin_forever: sym("spin_forever"),
         far: sym("finish"),
     }
-}
-
-struct NoHost;
-
-impl Host for NoHost {
-    fn exit_code(&self) -> Option<i32> {
-        None
-    }
-    fn memory_map(&self) -> Vec<Region> {
-        Vec::new()
-    }
-    fn kill(&self) {}
 }
 
 fn start_emu(elf: &Path) -> (RunningMachine, Arc<GdbServer>, SocketAddr) {

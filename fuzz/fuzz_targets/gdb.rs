@@ -7,21 +7,9 @@ use std::collections::VecDeque;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use emu_gdb::{GdbServer, Host, Region};
+use emu_gdb::{GdbServer, NoHost};
 use emu_sock::Quiet;
 use libfuzzer_sys::fuzz_target;
-
-struct NoHost;
-
-impl Host for NoHost {
-    fn exit_code(&self) -> Option<i32> {
-        None
-    }
-    fn memory_map(&self) -> Vec<Region> {
-        Vec::new()
-    }
-    fn kill(&self) {}
-}
 
 struct Script(VecDeque<Vec<u8>>);
 

@@ -47,3 +47,19 @@ pub trait Host: Send + Sync {
     /// GDB's `kill`: end the emulator.
     fn kill(&self);
 }
+
+/// A [`Host`] with nothing to say: the guest never ends, no memory map, `kill` ignored
+/// (for embedding the stub where the debugger only needs the harts, and for benches,
+/// tests and fuzzing).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoHost;
+
+impl Host for NoHost {
+    fn exit_code(&self) -> Option<i32> {
+        None
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        Vec::new()
+    }
+    fn kill(&self) {}
+}

@@ -10,7 +10,6 @@ use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 
 use emu_sock::{Quiet, SPIN, SpinRead};
-use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -30,8 +29,6 @@ const PACKET_SIZE: usize = 0x4000;
 
 /// How long a new connection waits for the session before it to end.
 const HANDOVER: Duration = Duration::from_millis(500);
-/// How often the event thread of a server looks whether the server is still there.
-const EVENTS_LOOK: Duration = Duration::from_millis(500);
 /// How long a reply may wait for a GDB that does not read its socket before the session is
 /// dropped (a stuck client would otherwise hold the thread reporting a stop, the halted
 /// hart's own, with it).
@@ -211,6 +208,8 @@ pub struct GdbServer {
     /// Keeps breakpoint hits reported from the thread that reports them to the run-control
     /// API (the halting hart's own).
     _hook: emu_runctl::StopHook,
+    /// Ends the event thread's subscription with the server, so the thread ends too.
+    _events: emu_runctl::Closer,
 }
 
 impl std::fmt::Debug for GdbServer {
@@ -262,6 +261,7 @@ impl GdbServer {
         // subscription's thread gets the stops operations cause (other front ends' steps
         // and resets among them), so each stop arrives once.
         let events = rc.subscribe_caused();
+        let closer = events.closer();
         let server = Arc::new_cyclic(|weak: &std::sync::Weak<GdbServer>| {
             let weak = weak.clone();
             let hook = rc.on_stop(move |e| {
@@ -275,23 +275,20 @@ impl GdbServer {
                 session: Mutex::new(None),
                 ended: Condvar::new(),
                 _hook: hook,
+                _events: closer,
             }
         });
         let weak = Arc::downgrade(&server);
         let _ = std::thread::Builder::new()
             .name("gdb-events".into())
             .spawn(move || {
-                // Ends with the server: at its next event, or (no event coming) at the
-                // next look, so that an embedder making servers anew leaves no threads.
-                loop {
-                    match events.recv_timeout(EVENTS_LOOK) {
-                        Ok(e) => match weak.upgrade() {
-                            Some(server) => server.on_event(e),
-                            None => break,
-                        },
-                        Err(RecvTimeoutError::Timeout) if weak.strong_count() > 0 => {}
-                        Err(_) => break,
-                    }
+                // Ends with the server: its closer drops the subscription's channel, and
+                // `recv` fails (an embedder making servers anew leaves no threads).
+                while let Ok(e) = events.recv() {
+                    let Some(server) = weak.upgrade() else {
+                        break;
+                    };
+                    server.on_event(e);
                 }
             });
         server
@@ -644,19 +641,8 @@ fn conn(s: &mut Session) -> Option<&mut Conn> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NoHost;
     use emu_dm::{DebugModule, HartCaps};
-
-    struct NoHost;
-
-    impl Host for NoHost {
-        fn exit_code(&self) -> Option<i32> {
-            None
-        }
-        fn memory_map(&self) -> Vec<crate::Region> {
-            Vec::new()
-        }
-        fn kill(&self) {}
-    }
 
     /// Threads of this process named as the servers' event threads.
     fn event_threads() -> usize {

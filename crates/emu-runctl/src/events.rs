@@ -27,6 +27,37 @@ use crate::types::StopEvent;
 pub struct Subscription {
     rx: Receiver<StopEvent>,
     alive: Arc<AtomicBool>,
+    subs: Weak<Mutex<Vec<Subscriber>>>,
+}
+
+impl Subscription {
+    /// A handle that ends this subscription from elsewhere: once it is dropped the API
+    /// lets go of the channel, and a thread blocked in `recv` on the subscription gets
+    /// an error and can end (its owner gone, no event need come first).
+    pub fn closer(&self) -> Closer {
+        Closer {
+            alive: self.alive.clone(),
+            subs: self.subs.clone(),
+        }
+    }
+}
+
+/// Ends a [`Subscription`] when dropped (see [`Subscription::closer`]).
+#[derive(Debug)]
+pub struct Closer {
+    alive: Arc<AtomicBool>,
+    subs: Weak<Mutex<Vec<Subscriber>>>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.alive.store(false, Ordering::Release);
+        if let Some(subs) = self.subs.upgrade() {
+            // Dropping the channel's sender wakes the receiver with an error.
+            let mut subs = subs.lock().unwrap_or_else(|e| e.into_inner());
+            subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
+        }
+    }
 }
 
 impl std::ops::Deref for Subscription {
@@ -74,7 +105,7 @@ impl Drop for StopHook {
 /// The subscribers, and the capture of halts caused by the API's own operations.
 #[derive(Debug)]
 pub(crate) struct Events {
-    subs: Mutex<Vec<Subscriber>>,
+    subs: Arc<Mutex<Vec<Subscriber>>>,
     hooks: Hooks,
     /// Per hart: an operation of the API is making it act; its halts are captured.
     capture: Arc<[AtomicBool]>,
@@ -85,7 +116,7 @@ pub(crate) struct Events {
 impl Events {
     pub(crate) fn new(harts: usize) -> Events {
         Events {
-            subs: Mutex::new(Vec::new()),
+            subs: Arc::new(Mutex::new(Vec::new())),
             hooks: Hooks(Mutex::new(Vec::new())),
             capture: (0..harts).map(|_| AtomicBool::new(false)).collect(),
             captured: Arc::new(Mutex::new(Vec::new())),
@@ -100,7 +131,11 @@ impl Events {
         let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
         subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
         subs.push((tx, alive.clone(), caused_only));
-        Subscription { rx, alive }
+        Subscription {
+            rx,
+            alive,
+            subs: Arc::downgrade(&self.subs),
+        }
     }
 
     /// Live subscriptions.
@@ -246,6 +281,18 @@ fn deliver(weak: &Weak<Inner>, hart: usize, dcsr: u32, seq: u64) -> bool {
 mod tests {
     use super::*;
     use crate::types::StopCause;
+
+    #[test]
+    fn a_closer_ends_a_blocked_receive() {
+        let e = Events::new(1);
+        let sub = e.subscribe(true);
+        let closer = sub.closer();
+        let t = std::thread::spawn(move || sub.recv().is_err());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        drop(closer);
+        assert!(t.join().unwrap_or(false), "recv ended with an error");
+        assert_eq!(e.subscribers(), 0);
+    }
 
     #[test]
     fn subscribers_that_leave_are_forgotten_without_any_event() {

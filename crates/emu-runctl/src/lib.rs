@@ -40,7 +40,7 @@ mod walk;
 
 pub use control::RunControl;
 pub use error::{RcError, Result};
-pub use events::{StopHook, Subscription};
+pub use events::{Closer, StopHook, Subscription};
 pub use triggers::ICOUNT_MAX;
 pub use types::{
     CoreRegs, HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind,
