@@ -418,6 +418,112 @@ fn batched_reads_read_what_single_reads_do() {
     }
 }
 
+/// `dmi_batch` does what as many single accesses do, in order, harts included: a halt
+/// request that waits for the hart, an abstract command, a resume; a read of an absent
+/// register and a write while the DM is inactive change nothing; reads fill `reads` in
+/// turn, as many as it holds, and the ones past it still happen.
+#[test]
+fn a_batch_does_what_single_accesses_do() {
+    use emu_dm::DmiOp::{Read, Write};
+    use emu_dm::regs::abstractcs;
+    let on = dc::DMACTIVE;
+    let reg = |regno: u32, write: bool| 3 << 20 | 1 << 17 | (write as u32) << 16 | regno;
+    let ops = [
+        Write(regs::DMCONTROL, on | dc::HALTREQ),
+        Write(regs::DMCONTROL, on),
+        Read(regs::DMSTATUS),
+        Write(regs::DATA0, 0x1234_5678),
+        Write(regs::DATA0 + 1, 0x9abc_def0),
+        Write(regs::COMMAND, reg(0x1000 + S1 as u32, true)),
+        Write(regs::DATA0, 0),
+        Write(regs::DATA0 + 1, 0),
+        Write(regs::COMMAND, reg(0x1000 + S1 as u32, false)),
+        Read(regs::DATA0),
+        Read(regs::DATA0 + 1),
+        Read(regs::ABSTRACTCS),
+        Write(regs::COMMAND, reg(0xc000, false)),
+        Read(regs::ABSTRACTCS),
+        Write(regs::ABSTRACTCS, 7 << abstractcs::CMDERR_SHIFT),
+        Read(0x7f),
+        Write(regs::DMCONTROL, on | dc::RESUMEREQ),
+        Read(regs::DMSTATUS),
+        Write(regs::DMCONTROL, 0),
+        Write(regs::DATA0, 5),
+        Read(regs::DATA0),
+        Write(regs::DMCONTROL, on),
+        Read(regs::DATA0),
+    ];
+    let reads = ops.iter().filter(|o| matches!(o, Read(_))).count();
+    each_engine(|e| {
+        let machines = [start(e, 1), start(e, 1)];
+        let mut results = Vec::new();
+        for (k, m) in machines.iter().enumerate() {
+            let d = Dbg(&m.dm);
+            let mut out = vec![0u32; reads];
+            if k == 0 {
+                let mut o = out.iter_mut();
+                for op in ops {
+                    match op {
+                        Read(a) => *o.next().unwrap() = d.r(a),
+                        Write(a, v) => d.w(a, v),
+                    }
+                }
+            } else {
+                m.dm.dmi_batch(&ops, &mut out);
+            }
+            results.push(out);
+        }
+        assert_eq!(results[0], results[1]);
+        let [halted, lo, hi, cs, cs_bad, absent, resumed, inactive, fresh] =
+            results[1][..].try_into().unwrap();
+        use emu_dm::regs::dmstatus as ds;
+        assert_ne!(halted & ds::ALLHALTED, 0);
+        assert_eq!(
+            (lo, hi),
+            (0x1234_5678, 0x9abc_def0),
+            "s1 written and read back"
+        );
+        assert_eq!(cs >> abstractcs::CMDERR_SHIFT & 7, 0);
+        assert_eq!(
+            cs_bad >> abstractcs::CMDERR_SHIFT & 7,
+            2,
+            "no such register"
+        );
+        assert_eq!(absent, 0);
+        assert_ne!(resumed & ds::ALLRESUMEACK, 0);
+        assert_ne!(resumed & ds::ALLRUNNING, 0);
+        assert_eq!(inactive, 0, "inactive: data0 reads 0");
+        assert_eq!(fresh, 0, "and the write was dropped");
+        // Fewer places than reads: the first ones, and the rest still happen (the
+        // halt's status is there, the command after it ran).
+        let d = Dbg(&machines[1].dm);
+        d.select(0);
+        let mut two = [7u32; 2];
+        machines[1].dm.dmi_batch(
+            &[
+                Write(regs::DMCONTROL, on | dc::HALTREQ),
+                Read(regs::DMSTATUS),
+                Write(regs::DMCONTROL, on),
+                Write(regs::DATA0, 0x55),
+                Read(regs::DATA0),
+                Write(regs::COMMAND, reg(0x1000 + S1 as u32, true)),
+                Read(regs::DATA0),
+            ],
+            &mut two,
+        );
+        assert_ne!(two[0] & ds::ALLHALTED, 0);
+        assert_eq!(two[1], 0x55);
+        assert_eq!(d.gpr(S1), 0x55);
+        // And more places than reads: the rest stay as they were.
+        let mut three = [9u32; 3];
+        machines[1].dm.dmi_batch(&[Read(regs::DATA0)], &mut three);
+        assert_eq!(three, [0x55, 9, 9]);
+        for m in machines {
+            stop(m);
+        }
+    });
+}
+
 /// A system bus write to code the hart runs (translated by the JIT) takes effect.
 #[test]
 fn system_bus_writes_to_running_code_are_seen() {

@@ -88,7 +88,9 @@ impl DebugModule {
         if quick {
             self.ports[hart].quick.store(true, Ordering::Release);
         } else {
-            st.harts[hart].flags |= rom::FLAG_GO;
+            self.ports[hart]
+                .flags
+                .fetch_or(rom::FLAG_GO, Ordering::Release);
         }
         self.kick(st, &[hart], |s| !s.busy)
     }
@@ -194,7 +196,7 @@ pub(crate) fn hart_halted(dm: &DebugModule, st: &mut State, h: usize, fresh: boo
             // Halted for the request (cause 3), or for something else first.
             let cause = st.harts[h].entry_dcsr >> 6 & 7;
             if cause == 3 {
-                st.harts[h].flags |= rom::FLAG_GO;
+                dm.ports[h].flags.fetch_or(rom::FLAG_GO, Ordering::Release);
                 st.cmd = Some(Cmd {
                     quick: Some(Quick::Running),
                     ..c
@@ -208,7 +210,9 @@ pub(crate) fn hart_halted(dm: &DebugModule, st: &mut State, h: usize, fresh: boo
             if st.cmderr != 0 {
                 done(st, false); // an exception: the hart stays halted
             } else {
-                st.harts[h].flags |= rom::FLAG_RESUME;
+                dm.ports[h]
+                    .flags
+                    .fetch_or(rom::FLAG_RESUME, Ordering::Release);
                 st.harts[h].resumeack = false;
                 st.cmd = Some(Cmd {
                     quick: Some(Quick::Resuming),
@@ -236,13 +240,15 @@ pub(crate) fn hart_resumed(st: &mut State, h: usize) {
 
 /// The running command raised an exception: `cmderr` = exception; if it happened while the
 /// program had registers borrowed, have the hart run the cleanup before the command ends.
-pub(crate) fn exception(st: &mut State) {
+pub(crate) fn exception(dm: &DebugModule, st: &mut State) {
     let Some(c) = st.cmd else {
         return;
     };
     set_cmderr(st, CmdErr::Exception);
     if c.has_cleanup && !c.xfer_done {
-        st.harts[c.hart].flags |= rom::FLAG_CLEANUP;
+        dm.ports[c.hart]
+            .flags
+            .fetch_or(rom::FLAG_CLEANUP, Ordering::Release);
         st.cmd = Some(Cmd {
             going: false,
             has_cleanup: false,

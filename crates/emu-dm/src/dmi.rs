@@ -9,6 +9,15 @@ use crate::dm::{DebugModule, DmEvent, EXT_TRIGGERS, HartState, State, fresh_stat
 use crate::regs::{self, CmdErr, abstractcs, dmcontrol as dc, dmcs2 as g2, dmstatus as ds};
 use crate::rom;
 
+/// One DMI access of a [`DebugModule::dmi_batch`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DmiOp {
+    /// Read the register at this address.
+    Read(u8),
+    /// Write this value to the register at this address.
+    Write(u8, u32),
+}
+
 impl DebugModule {
     /// The harts `dmcontrol` selects: `hartsel`, plus the hart array mask with `hasel`.
     pub(crate) fn selected(&self, st: &State) -> Vec<usize> {
@@ -153,14 +162,50 @@ impl DebugModule {
 
     /// Write DMI register `addr`. Writes to registers emu does not have are ignored.
     pub fn dmi_write(&self, addr: u8, v: u32) {
+        let st = self.write_held(self.lock(), addr, v);
+        self.unlock(st);
+    }
+
+    /// Run the DMI accesses `ops` in turn, the DM's state taken once for all (a command
+    /// that waits for harts still lets go of it while it waits); the values read go to
+    /// `reads` in order (as many as it holds). What as many [`DebugModule::dmi_read`]s
+    /// and [`DebugModule::dmi_write`]s do, less the state changing hands between them: a
+    /// debugger's halt (request, release, status) right after the hart reported it is
+    /// one hand-over of the state instead of four while the hart's thread still uses it.
+    pub fn dmi_batch(&self, ops: &[DmiOp], reads: &mut [u32]) {
         let mut st = self.lock();
+        st.held_bus.0 = self.platform.get().and_then(|p| p.bus());
+        let mut out = reads.iter_mut();
+        for &op in ops {
+            st = match op {
+                DmiOp::Read(a) => {
+                    let (v, s) = self.read_held(st, a);
+                    if let Some(o) = out.next() {
+                        *o = v;
+                    }
+                    s
+                }
+                DmiOp::Write(a, v) => self.write_held(st, a, v),
+            };
+        }
+        let bus = st.held_bus.0.take();
+        self.unlock(st);
+        drop(bus);
+    }
+
+    /// [`DebugModule::dmi_write`] with the state held.
+    fn write_held<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        addr: u8,
+        v: u32,
+    ) -> MutexGuard<'a, State> {
         if addr == regs::AUTHDATA && self.auth_required() {
             self.unlock(st);
             let ok = self.auth_write(v);
             let mut st = self.lock();
             st.authenticated = ok;
-            self.unlock(st);
-            return;
+            return st;
         }
         if !st.authenticated {
             // Only the DM's reset stays possible.
@@ -169,16 +214,13 @@ impl DebugModule {
             } else if addr == regs::DMCONTROL {
                 st.dmactive = true;
             }
-            self.unlock(st);
-            return;
+            return st;
         }
         if addr == regs::DMCONTROL {
-            self.write_dmcontrol(st, v);
-            return;
+            return self.write_dmcontrol(st, v);
         }
         if !st.dmactive {
-            self.unlock(st);
-            return;
+            return st;
         }
         match addr {
             a if (regs::DATA0..regs::DATA0 + regs::DATA_COUNT).contains(&a) => {
@@ -237,7 +279,7 @@ impl DebugModule {
             }
             _ => {}
         }
-        self.unlock(st);
+        st
     }
 
     /// Read a data or program buffer word (`auto`: its bit in `abstractauto`): refused
@@ -407,7 +449,11 @@ impl DebugModule {
         self.lock().harts.get(h).is_some_and(|s| s.keepalive)
     }
 
-    fn write_dmcontrol(&self, mut st: MutexGuard<'_, State>, v: u32) {
+    fn write_dmcontrol<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        v: u32,
+    ) -> MutexGuard<'a, State> {
         if v & dc::DMACTIVE == 0 {
             // Reset the DM (not the harts): registers back to their reset values.
             let n = st.harts.len();
@@ -427,10 +473,10 @@ impl DebugModule {
             for p in &self.ports {
                 p.haltreq.store(false, Ordering::Release);
                 p.quick.store(false, Ordering::Release);
+                p.flags.store(0, Ordering::Release);
             }
             self.retag(&mut st);
-            self.unlock(st);
-            return;
+            return st;
         }
         st.dmactive = true;
         let ndm = v & dc::NDMRESET != 0;
@@ -439,9 +485,7 @@ impl DebugModule {
             // While a command runs, hartsel and the request bits must not change; a reset
             // (the way out of a hung command) still acts on the current selection.
             let harts = self.selected(&st);
-            let st = self.resets(st, &harts, ndm, hartreset);
-            self.unlock(st);
-            return;
+            return self.resets(st, &harts, ndm, hartreset);
         }
         let sel = (v >> dc::HARTSELHI_SHIFT & 0x3ff) << 10 | (v >> dc::HARTSELLO_SHIFT & 0x3ff);
         st.hartsel = sel & self.hartsel_mask();
@@ -484,7 +528,7 @@ impl DebugModule {
         } else if v & dc::RESUMEREQ != 0 {
             st = self.resume(st, &harts);
         }
-        self.unlock(st);
+        st
     }
 
     /// The board's reset line (JTAG nRESET, a probe's SRST): asserting it resets every
@@ -581,7 +625,9 @@ impl DebugModule {
             let hs = &mut st.harts[h];
             hs.resumeack = false;
             if hs.halted && !hs.held {
-                hs.flags |= rom::FLAG_RESUME;
+                self.ports[h]
+                    .flags
+                    .fetch_or(rom::FLAG_RESUME, Ordering::Release);
                 self.ports[h].released.store(false, Ordering::Release);
                 go.push(h);
             } else if !hs.halted {

@@ -36,4 +36,5 @@ mod sba;
 pub use auth::{Authenticator, SharedSecret};
 pub use control::Platform;
 pub use dm::{DebugModule, DmConfig, DmEvent, EXT_TRIGGERS, EventSink};
+pub use dmi::DmiOp;
 pub use program::HartCaps;

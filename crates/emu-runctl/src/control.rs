@@ -110,12 +110,9 @@ impl RunControl {
             }
             self.publish(&mut s, halts);
         }
-        let (r, halts) = self.capturing(&harts, || -> Result<u32> {
-            s.control(&harts, dc::HALTREQ)?;
-            let st = s.r(regs::DMSTATUS);
-            s.control(&harts, 0)?;
-            Ok(st)
-        });
+        // Request and release in one batch: the DM returns from the request once the harts
+        // halted; dmstatus after the release still shows them halted.
+        let (r, halts) = self.capturing(&harts, || s.control_seq(&harts, &[dc::HALTREQ, 0]));
         self.publish(&mut s, halts);
         let st = r?;
         if st & ds::ALLHALTED == 0 {
@@ -164,8 +161,7 @@ impl RunControl {
         if go.is_empty() {
             return Ok(());
         }
-        s.control(&go, dc::RESUMEREQ)?;
-        if s.r(regs::DMSTATUS) & ds::ALLRESUMEACK == 0 {
+        if s.control(&go, dc::RESUMEREQ)? & ds::ALLRESUMEACK == 0 {
             return Err(RcError::Timeout("resume"));
         }
         Ok(())
@@ -201,9 +197,8 @@ impl RunControl {
         self.park(s, h, &parked)?;
         let r = (|| {
             s.set_step(h, true)?;
-            s.control(&[h], dc::RESUMEREQ)?;
             // The DM returns once the hart halted again (or its time limit passed).
-            if s.r(regs::DMSTATUS) & ds::ALLHALTED == 0 {
+            if s.control(&[h], dc::RESUMEREQ)? & ds::ALLHALTED == 0 {
                 return Err(RcError::Timeout("finish a step"));
             }
             Ok(())
@@ -339,8 +334,7 @@ impl RunControl {
             None => (dc::NDMRESET, 0),
         };
         let (r, _) = self.capturing(&harts, || -> Result<()> {
-            s.control(&[first], assert)?;
-            s.control(&[first], 0)
+            s.control_seq(&[first], &[assert, 0]).map(drop)
         });
         r?;
         for &h in &harts {

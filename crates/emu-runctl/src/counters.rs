@@ -145,8 +145,7 @@ impl RunControl {
         };
         let (r, mut halts) = self.capturing(&[h], || -> Result<()> {
             if s.status_of(h)? == HartStatus::Running {
-                s.control(&[h], dc::HALTREQ)?;
-                s.control(&[h], 0)?;
+                s.control_seq(&[h], &[dc::HALTREQ, 0])?;
             }
             s.need_halted(h)
         });

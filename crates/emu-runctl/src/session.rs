@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use emu_dm::DebugModule;
 use emu_dm::regs::{self, abstractcs, dmcontrol as dc, dmstatus as ds};
+use emu_dm::{DebugModule, DmiOp};
 use emu_isa::Xlen;
 
 use crate::error::{RcError, Result, cmd_err};
@@ -89,14 +89,22 @@ impl Session {
     }
 
     /// Write `dmcontrol` selecting `harts` (through the hart array when there are several)
-    /// with `bits` (requests) on top.
-    pub(crate) fn control(&mut self, harts: &[usize], bits: u32) -> Result<()> {
+    /// with `bits` (requests) on top. Returns `dmstatus` as it reads right after.
+    pub(crate) fn control(&mut self, harts: &[usize], bits: u32) -> Result<u32> {
+        self.control_seq(harts, &[bits])
+    }
+
+    /// [`Session::control`] with each of `bits` in turn (a request, then its release), and
+    /// `dmstatus` read after the last: one DMI batch, so the DM's state is not handed back
+    /// and forth with the harts' threads between the accesses.
+    pub(crate) fn control_seq(&mut self, harts: &[usize], bits: &[u32]) -> Result<u32> {
         let Some(&first) = harts.first() else {
             return Err(RcError::Unsupported("no harts selected"));
         };
         for &h in harts {
             self.check_hart(h)?;
         }
+        let mut ops = Vec::with_capacity(bits.len() + 1);
         let hasel = harts.len() > 1;
         if hasel && self.selected.as_deref() != Some(harts) {
             for win in 0..self.harts.div_ceil(32) {
@@ -104,22 +112,25 @@ impl Session {
                     .iter()
                     .filter(|&&h| h / 32 == win)
                     .fold(0u32, |m, &h| m | 1 << (h % 32));
-                self.w(regs::HAWINDOWSEL, win as u32);
-                self.w(regs::HAWINDOW, mask);
+                ops.push(DmiOp::Write(regs::HAWINDOWSEL, win as u32));
+                ops.push(DmiOp::Write(regs::HAWINDOW, mask));
             }
         }
         let sel = first as u32;
         let v = (sel & 0x3ff) << dc::HARTSELLO_SHIFT
             | (sel >> 10 & 0x3ff) << dc::HARTSELHI_SHIFT
             | if hasel { dc::HASEL } else { 0 }
-            | dc::DMACTIVE
-            | bits;
-        self.w(regs::DMCONTROL, v);
+            | dc::DMACTIVE;
+        ops.extend(bits.iter().map(|&b| DmiOp::Write(regs::DMCONTROL, v | b)));
+        ops.push(DmiOp::Read(regs::DMSTATUS));
+        let mut status = [0u32];
+        self.dm.dmi_batch(&ops, &mut status);
         self.selected = Some(harts.to_vec());
-        if self.r(regs::DMSTATUS) & ds::AUTHENTICATED == 0 {
+        let [status] = status;
+        if status & ds::AUTHENTICATED == 0 {
             return Err(RcError::NotAuthenticated);
         }
-        Ok(())
+        Ok(status)
     }
 
     /// Select one hart (cheap when it is selected already).
@@ -127,7 +138,7 @@ impl Session {
         if self.selected.as_deref() == Some(&[h]) {
             return Ok(());
         }
-        self.control(&[h], 0)
+        self.control(&[h], 0).map(drop)
     }
 
     /// Forget what is selected (after something else may have written `dmcontrol`).

@@ -409,8 +409,7 @@ impl RunControl {
         if running {
             // A halt of the API's own: captured, not reported.
             self.capturing(&[h], || -> Result<()> {
-                s.control(&[h], emu_dm::regs::dmcontrol::HALTREQ)?;
-                s.control(&[h], 0)?;
+                s.control_seq(&[h], &[emu_dm::regs::dmcontrol::HALTREQ, 0])?;
                 s.need_halted(h)
             })
             .0?;

@@ -56,9 +56,9 @@ impl DebugModule {
                 let i = ((o - rom::CLEANUP) / 4) as usize;
                 word(st.cleanup.get(i).copied().unwrap_or(EBREAK), o)
             }
-            o if (rom::FLAGS..rom::FLAGS + n).contains(&o) => {
-                st.harts[(o - rom::FLAGS) as usize].flags
-            }
+            o if (rom::FLAGS..rom::FLAGS + n).contains(&o) => self.ports[(o - rom::FLAGS) as usize]
+                .flags
+                .load(Ordering::Acquire),
             o if o >= rom::HALT_VECTOR => self
                 .rom
                 .get((o - rom::HALT_VECTOR) as usize)
@@ -70,6 +70,14 @@ impl DebugModule {
 
     /// A hart reads `size` bytes at DM offset `off`.
     pub fn mem_read(&self, off: u64, size: usize) -> u64 {
+        // The park loop's read of its flag byte, without the state (see `Port::flags`).
+        if size == 1
+            && let Some(p) = off
+                .checked_sub(rom::FLAGS)
+                .and_then(|i| self.ports.get(i as usize))
+        {
+            return p.flags.load(Ordering::Acquire) as u64;
+        }
         let st = self.lock();
         (0..size as u64).fold(0, |v, k| {
             v | (self.mem_byte(&st, off + k) as u64) << (8 * k)
@@ -93,7 +101,9 @@ impl DebugModule {
             }
             rom::GOING => {
                 let h = hart(val);
-                st.harts[h].flags &= !(rom::FLAG_GO | rom::FLAG_CLEANUP);
+                self.ports[h]
+                    .flags
+                    .fetch_and(!(rom::FLAG_GO | rom::FLAG_CLEANUP), Ordering::AcqRel);
                 if let Some(c) = st.cmd.as_mut()
                     && c.hart == h
                 {
@@ -105,7 +115,7 @@ impl DebugModule {
                     c.xfer_done = true;
                 }
             }
-            rom::EXCEPTION => crate::command::exception(&mut st),
+            rom::EXCEPTION => crate::command::exception(self, &mut st),
             o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
                 for k in 0..size.min(8) {
                     if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
@@ -187,7 +197,9 @@ impl DebugModule {
         let hs = &mut st.harts[h];
         hs.halted = false;
         hs.resumeack = true;
-        hs.flags &= !rom::FLAG_RESUME;
+        self.ports[h]
+            .flags
+            .fetch_and(!rom::FLAG_RESUME, Ordering::AcqRel);
         hs.stepping = step;
         if !step {
             self.ports[h].released.store(true, Ordering::Release);

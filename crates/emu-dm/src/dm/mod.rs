@@ -16,7 +16,7 @@
 //! way round; the DM calls into the platform only with its state unlocked.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -110,8 +110,6 @@ pub(crate) struct HartState {
     /// The hart resumed with `dcsr.step` and has not halted again yet.
     pub(crate) stepping: bool,
     pub(crate) havereset: bool,
-    /// Flag byte the ROM reads (`FLAG_GO`, `FLAG_RESUME`, `FLAG_CLEANUP`).
-    pub(crate) flags: u8,
     /// `hawindow` bit: in the hart array mask.
     pub(crate) in_array: bool,
     /// Halt out of reset (`setresethaltreq`).
@@ -229,6 +227,12 @@ pub(crate) struct Port {
     pub(crate) released: AtomicBool,
     /// Asleep in a guest `wfi` (told by the hart's thread; for debuggers' state displays).
     pub(crate) wfi: AtomicBool,
+    /// The flag byte the ROM's park loop reads (`FLAG_GO`, `FLAG_RESUME`,
+    /// `FLAG_CLEANUP`). Changed with the state locked, read by the hart without it: a hart
+    /// that just reported a halt reads its flags at once, while the debugger that waited
+    /// for the halt takes the state to finish its request; through the lock the two
+    /// contended in a third of all halts.
+    pub(crate) flags: AtomicU8,
 }
 
 /// A Debug Module for `n` harts.
@@ -467,7 +471,7 @@ impl DebugModule {
         hs.halted = false;
         hs.stepping = false;
         hs.resumeack = false;
-        hs.flags = 0;
+        p.flags.store(0, Ordering::Release);
         let halt = hs.resethaltreq;
         p.resethalt.store(halt, Ordering::Release);
         p.grouphalt.store(false, Ordering::Release);
