@@ -514,6 +514,16 @@ fn breakpoints_stop_with_their_id_and_step_over() {
         assert_eq!(rc.halts(0), ev.seq);
         assert_eq!(rc.stop_event(0).unwrap(), ev, "the same stop, read now");
         assert_eq!(rc.read_register(0, RegId::Gpr(S0)).unwrap(), s0 + 1);
+        // A halt of harts halted already (a front end's all-stop) changes nothing: no new
+        // halt, no event, the stop still the breakpoint's.
+        rc.halt(HartSel::All).unwrap();
+        rc.halt(0).unwrap();
+        assert_eq!(rc.halts(0), ev.seq);
+        assert_eq!(rc.stop_event(0).unwrap(), ev);
+        assert!(
+            rx.recv_timeout(Duration::from_millis(50)).is_err(),
+            "no event"
+        );
         // Removed: the hart runs freely.
         rc.remove_trigger(bp).unwrap();
         assert_eq!(rc.remove_trigger(bp), Err(RcError::NoSuchTrigger(bp.0)));

@@ -92,15 +92,6 @@ impl RunControl {
         for &h in &harts {
             s.check_hart(h)?;
         }
-        // Harts halted already (not between two chunks of a counted run) need no request: a
-        // halt request changes nothing for them. A front end's all-stop after a breakpoint
-        // halts every hart, of which usually none runs.
-        if harts
-            .iter()
-            .all(|&h| !self.budgeted(h) && s.status_of(h).ok() == Some(HartStatus::Halted))
-        {
-            return Ok(());
-        }
         for &h in &harts {
             // Running for n instructions: that ends. Halted between two chunks, it runs
             // on, so that what stops it is this halt request (as its dcsr will say).
@@ -111,7 +102,10 @@ impl RunControl {
             self.publish(&mut s, halts);
         }
         // Request and release in one batch: the DM returns from the request once the harts
-        // halted; dmstatus after the release still shows them halted.
+        // halted; dmstatus after the release still shows them halted. Harts halted already
+        // need no status read first: the request changes nothing for them, and the DM
+        // answers it at once (a front end's all-stop after a breakpoint halts every hart,
+        // of which usually none runs).
         let (r, halts) = self.capturing(&harts, || s.control_seq(&harts, &[dc::HALTREQ, 0]));
         self.publish(&mut s, halts);
         let st = r?;
