@@ -10,12 +10,13 @@
 //!
 //! Layers: [`arch`] (register numbering, target description) → [`target`] (the machine as
 //! a `gdbstub` target; [`hex`] encodes its `m` replies) → [`frame`] (whole packets only
-//! reach the stub) → [`server`] (connections, stop events).
+//! reach the stub) → [`server`] (connections, stop events; `conn` buffers their replies).
 //!
 //! Must not depend on the machine, the JIT or the Debug Module's internals: the binary
 //! hands it a [`emu_runctl::RunControl`] and a [`Host`] for what lies outside the harts.
 
 pub mod arch;
+mod conn;
 pub mod frame;
 pub mod hex;
 pub mod server;

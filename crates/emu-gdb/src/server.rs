@@ -20,12 +20,14 @@ use gdbstub::stub::{DisconnectReason, GdbStubBuilder, MultiThreadStopReason};
 
 use crate::Host;
 use crate::arch::Reg;
+pub use crate::conn::BufferedConn;
+use crate::conn::SharedWriter;
 use crate::frame::{Frame, Framer, packet};
 use crate::target::{EmuTarget, StopReason};
 
 /// Largest packet GDB may send (it sizes `m`, `X` and `g` transfers by it): 4 KiB of memory
 /// in one `m` reply takes 8 KiB of hex.
-const PACKET_SIZE: usize = 0x4000;
+pub(crate) const PACKET_SIZE: usize = 0x4000;
 
 /// How long a new connection waits for the session before it to end.
 const HANDOVER: Duration = Duration::from_millis(500);
@@ -42,83 +44,6 @@ const EXPEDITED: [(Reg, RegId); 4] = [
     (Reg::Gpr(1), RegId::Gpr(1)),
 ];
 
-/// The writing half of a connection, buffered: a reply goes out in one write when
-/// `gdbstub` flushes it.
-pub struct BufferedConn<W: Write> {
-    w: W,
-    buf: Vec<u8>,
-    /// The last reply packet sent, for a NAK.
-    last: Vec<u8>,
-    /// Replies are dropped (a stub being brought to the session's protocol state).
-    mute: bool,
-    /// Replies stay in the buffer, even when `gdbstub` flushes (an `m` reply the server
-    /// replaces before it goes out).
-    hold: bool,
-}
-
-impl<W: Write> BufferedConn<W> {
-    /// Buffer writes to `w`.
-    pub fn new(w: W) -> BufferedConn<W> {
-        BufferedConn {
-            w,
-            buf: Vec::with_capacity(PACKET_SIZE),
-            last: Vec::new(),
-            mute: false,
-            hold: false,
-        }
-    }
-
-    /// Send `bytes` now, outside `gdbstub` (replies to bad input).
-    fn send(&mut self, bytes: &[u8]) {
-        let _ = self.w.write_all(bytes).and_then(|_| self.w.flush());
-    }
-
-    /// GDB NAKed the last reply: send it again.
-    fn resend(&mut self) {
-        let last = std::mem::take(&mut self.last);
-        self.send(&last);
-        self.last = last;
-    }
-}
-
-impl<W: Write> std::fmt::Debug for BufferedConn<W> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BufferedConn")
-            .field("pending", &self.buf.len())
-            .finish()
-    }
-}
-
-impl<W: Write> Connection for BufferedConn<W> {
-    type Error = std::io::Error;
-
-    fn write(&mut self, byte: u8) -> Result<(), std::io::Error> {
-        self.buf.push(byte);
-        Ok(())
-    }
-
-    fn write_all(&mut self, buf: &[u8]) -> Result<(), std::io::Error> {
-        self.buf.extend_from_slice(buf);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), std::io::Error> {
-        if self.mute || self.hold {
-            return Ok(());
-        }
-        if !self.buf.is_empty() {
-            let r = self.w.write_all(&self.buf);
-            if let Some(i) = self.buf.iter().position(|&b| b == b'$') {
-                self.last.clear();
-                self.last.extend_from_slice(&self.buf[i..]);
-            }
-            self.buf.clear();
-            r?;
-        }
-        self.w.flush()
-    }
-}
-
 type Conn = BufferedConn<Box<dyn Write + Send>>;
 type Machine = GdbStubStateMachine<'static, EmuTarget, Conn>;
 
@@ -131,27 +56,6 @@ struct Session {
     framer: Framer,
     /// GDB switched acknowledgements off (`QStartNoAckMode`).
     noack: bool,
-}
-
-/// The writing half of a connection, shared by the stubs of one session in turn.
-#[derive(Clone)]
-struct SharedWriter(Arc<Mutex<Box<dyn Write + Send>>>);
-
-impl Write for SharedWriter {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).write(b)
-    }
-
-    fn write_all(&mut self, b: &[u8]) -> std::io::Result<()> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .write_all(b)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
-    }
 }
 
 /// A stub in its initial state on `writer`.
