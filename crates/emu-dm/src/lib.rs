@@ -14,8 +14,10 @@
 //! - [`control`]: what the DM needs from the machine ([`Platform`]);
 //! - [`later`]: work an event sink leaves for a hart's own thread, for when it lets go of
 //!   the hart;
-//! - [`dm`]: [`DebugModule`], its state and the hart-side protocol; `dmi` (registers),
-//!   `command` (abstract commands), `sba` (system bus access) and [`auth`] extend it.
+//! - [`dm`]: [`DebugModule`], its state and the hart-side protocol; `dmi` (register
+//!   reads, writes and batches), `harts` (selection, `dmstatus`, `dmcontrol`'s requests
+//!   and resets, groups), `command` (abstract commands), `sba` (system bus access) and
+//!   [`auth`] extend it.
 //!
 //! Must not depend on: the machine (it receives a [`Platform`] and is mapped into the bus
 //! by the machine), the JIT, or any front end.
@@ -27,6 +29,7 @@ mod command;
 pub mod control;
 pub mod dm;
 mod dmi;
+mod harts;
 pub mod later;
 pub mod program;
 pub mod regs;
