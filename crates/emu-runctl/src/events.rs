@@ -13,7 +13,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use emu_dm::{DebugModule, DmEvent};
 
@@ -54,8 +54,7 @@ impl Drop for Closer {
         self.alive.store(false, Ordering::Release);
         if let Some(subs) = self.subs.upgrade() {
             // Dropping the channel's sender wakes the receiver with an error.
-            let mut subs = subs.lock().unwrap_or_else(|e| e.into_inner());
-            subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
+            drop(live(&subs));
         }
     }
 }
@@ -76,6 +75,13 @@ impl Drop for Subscription {
 /// A subscriber: its channel, whether it is still wanted, and whether it wants only the
 /// halts the API's own operations cause (the others reach it through a hook).
 type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>, bool);
+
+/// The subscribers, locked, those no longer wanted dropped (their senders with them).
+fn live(subs: &Mutex<Vec<Subscriber>>) -> MutexGuard<'_, Vec<Subscriber>> {
+    let mut subs = subs.lock().unwrap_or_else(|e| e.into_inner());
+    subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
+    subs
+}
 
 /// A function called with the halts no operation caused (see [`RunControl::on_stop`]).
 pub type StopFn = Arc<dyn Fn(StopEvent) + Send + Sync>;
@@ -128,9 +134,7 @@ impl Events {
     pub(crate) fn subscribe(&self, caused_only: bool) -> Subscription {
         let (tx, rx) = channel();
         let alive = Arc::new(AtomicBool::new(true));
-        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
-        subs.push((tx, alive.clone(), caused_only));
+        live(&self.subs).push((tx, alive.clone(), caused_only));
         Subscription {
             rx,
             alive,
@@ -140,9 +144,7 @@ impl Events {
 
     /// Live subscriptions.
     pub(crate) fn subscribers(&self) -> usize {
-        let mut subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
-        subs.retain(|(_, a, _)| a.load(Ordering::Acquire));
-        subs.len()
+        live(&self.subs).len()
     }
 
     /// Capture the halts of `harts` until [`Events::end_capture`].
