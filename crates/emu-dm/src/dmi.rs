@@ -31,14 +31,23 @@ impl DebugModule {
     /// `sbdata0` a thousand times for 4 KiB: taking the state once is most of what such a
     /// read saves.
     pub fn dmi_read_many(&self, addrs: &[u8], out: &mut [u32]) {
+        self.batched(|mut st| {
+            for (&a, o) in addrs.iter().zip(out) {
+                let (v, s) = self.read_held(st, a);
+                *o = v;
+                st = s;
+            }
+            st
+        });
+    }
+
+    /// Run `f` with the state taken once and the system bus held for all its accesses
+    /// (not fetched again for each system-bus access); both let go afterwards (the DM
+    /// never keeps the bus that owns it).
+    fn batched<'a>(&'a self, f: impl FnOnce(MutexGuard<'a, State>) -> MutexGuard<'a, State>) {
         let mut st = self.lock();
-        // One hold of the bus for the batch, not one per system-bus access.
         st.held_bus.0 = self.platform.get().and_then(|p| p.bus());
-        for (&a, o) in addrs.iter().zip(out) {
-            let (v, s) = self.read_held(st, a);
-            *o = v;
-            st = s;
-        }
+        let mut st = f(st);
         let bus = st.held_bus.0.take();
         self.unlock(st);
         drop(bus);
@@ -150,24 +159,22 @@ impl DebugModule {
     /// debugger's halt (request, release, status) right after the hart reported it is
     /// one hand-over of the state instead of four while the hart's thread still uses it.
     pub fn dmi_batch(&self, ops: &[DmiOp], reads: &mut [u32]) {
-        let mut st = self.lock();
-        st.held_bus.0 = self.platform.get().and_then(|p| p.bus());
-        let mut out = reads.iter_mut();
-        for &op in ops {
-            st = match op {
-                DmiOp::Read(a) => {
-                    let (v, s) = self.read_held(st, a);
-                    if let Some(o) = out.next() {
-                        *o = v;
+        self.batched(|mut st| {
+            let mut out = reads.iter_mut();
+            for &op in ops {
+                st = match op {
+                    DmiOp::Read(a) => {
+                        let (v, s) = self.read_held(st, a);
+                        if let Some(o) = out.next() {
+                            *o = v;
+                        }
+                        s
                     }
-                    s
-                }
-                DmiOp::Write(a, v) => self.write_held(st, a, v),
-            };
-        }
-        let bus = st.held_bus.0.take();
-        self.unlock(st);
-        drop(bus);
+                    DmiOp::Write(a, v) => self.write_held(st, a, v),
+                };
+            }
+            st
+        });
     }
 
     /// [`DebugModule::dmi_write`] with the state held.
