@@ -135,6 +135,49 @@ fn halt_resume_step_one_group_all() {
     });
 }
 
+/// A hart that is not halted refuses register access in the API's own terms, whichever
+/// the Debug Module's answer (the command fails with `cmderr` 4): running, or unavailable
+/// (kept so by `stickyunavail` after a reset). Arming a trigger halts a running hart for
+/// it and lets it run on; an unavailable one refuses.
+#[test]
+fn harts_not_halted_refuse_in_their_own_terms() {
+    let (console, _) = Console::capture();
+    let cfg = MachineConfig {
+        harts: 1,
+        console,
+        engine: Some(factory("jit")),
+        dm_sticky_unavail: true,
+        ..MachineConfig::default()
+    };
+    let m = Machine::new(cfg, &guest()).unwrap().start();
+    let rc = RunControl::new(m.dm.clone()).unwrap();
+    assert_eq!(rc.status(0), Ok(HartStatus::Running));
+    assert_eq!(
+        rc.write_register(0, RegId::Gpr(T0), 1),
+        Err(RcError::Running(0))
+    );
+    assert_eq!(rc.read_register(0, RegId::Pc), Err(RcError::Running(0)));
+    let id = rc.add_breakpoint(0, DATA).unwrap();
+    assert_eq!(rc.status(0), Ok(HartStatus::Running));
+    rc.remove_trigger(id).unwrap();
+    assert_eq!(rc.status(0), Ok(HartStatus::Running));
+    use emu_dm::regs::{self, dmcontrol as dc};
+    m.dm.dmi_write(regs::DMCONTROL, dc::HARTRESET | dc::DMACTIVE);
+    m.dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
+    assert_eq!(rc.status(0), Ok(HartStatus::Unavailable));
+    assert_eq!(
+        rc.read_register(0, RegId::Gpr(T0)),
+        Err(RcError::Unavailable(0))
+    );
+    assert_eq!(
+        rc.write_register(0, RegId::Gpr(T0), 1),
+        Err(RcError::Unavailable(0))
+    );
+    assert_eq!(rc.add_breakpoint(0, DATA), Err(RcError::Unavailable(0)));
+    assert_eq!(rc.triggers(), Vec::new(), "nothing left armed");
+    stop(m);
+}
+
 #[test]
 fn registers_of_every_kind() {
     each_engine(|e| {

@@ -165,9 +165,10 @@ unsafe fn run(hart: *mut Hart, frame: *const Frame, g: *const GuestInsn, unit: U
                 env.tlb.flush();
                 return STOP;
             }
-            // (CSR instructions end blocks, so a trigger written here is seen by the
-            // dispatcher before the next instruction.)
-            let mut stop = crate::translate::ends_block(&inst) || h.waiting;
+            // (CSR writes end blocks, so a trigger written here is seen by the dispatcher
+            // before the next instruction; in Debug Mode, where none matches, before the
+            // next block.)
+            let mut stop = crate::translate::ends_block(&inst, was_debug) || h.waiting;
             // Where the access went: translated after it succeeded, so the walk has no side
             // effect left to have (A/D are set) and a faulting access costs no extra walk.
             // In Debug Mode the Debug Module's window is reached untranslated and is neither

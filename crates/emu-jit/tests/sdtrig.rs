@@ -169,17 +169,44 @@ fn breakpoints_respect_mte() {
 }
 
 /// A dmode execute trigger with action 1 enters Debug Mode before the instruction, with
-/// cause trigger and dpc at it.
+/// cause trigger and dpc at it. Armed by a Debug Mode program that goes on to `dret` in the
+/// same block (trigger writes do not end Debug Mode blocks): it still stops the very first
+/// instruction after the `dret`, and a watchpoint armed beside it the first store.
 #[test]
 fn execute_trigger_enters_debug_mode() {
+    for at in [0, 8] {
+        check(
+            Setup {
+                main: &|a| {
+                    arm(a, 0, TARGET + at, M6 | DMODE | ACTION_DEBUG | M | EXEC);
+                    resume_to_target(0, 0)(a);
+                },
+                target: &|a| {
+                    count_up(a, 4);
+                    spin(a);
+                },
+                hart: &in_debug_mode,
+            },
+            100,
+            &|h, _| {
+                assert!(h.debug_mode);
+                assert_eq!((h.pc, h.debug.dpc, cause(h)), (HALT, TARGET + at, 2));
+                assert_eq!(h.x[S0 as usize], at / 4);
+            },
+        );
+    }
     check(
         Setup {
             main: &|a| {
-                arm(a, 0, TARGET + 8, M6 | DMODE | ACTION_DEBUG | M | EXEC);
+                arm(a, 0, TARGET + 0x100, M6 | DMODE | ACTION_DEBUG | M | EXEC);
+                arm(a, 1, DATA, M6 | DMODE | ACTION_DEBUG | M | STORE);
+                a.li(S5, DATA as i64);
                 resume_to_target(0, 0)(a);
             },
             target: &|a| {
-                count_up(a, 4);
+                count_up(a, 2);
+                a.store(Op::Sd, S0, S5, 0);
+                count_up(a, 2);
                 spin(a);
             },
             hart: &in_debug_mode,
@@ -187,8 +214,9 @@ fn execute_trigger_enters_debug_mode() {
         100,
         &|h, _| {
             assert!(h.debug_mode);
-            assert_eq!((h.pc, h.debug.dpc, cause(h)), (HALT, TARGET + 8, 2));
+            assert_eq!((h.debug.dpc, cause(h)), (TARGET + 8, 2));
             assert_eq!(h.x[S0 as usize], 2);
+            assert_ne!(tdata1(h, 1) & HIT0, 0, "the watchpoint hit");
         },
     );
 }

@@ -292,15 +292,15 @@ impl RunControl {
     /// Read register `r` of halted hart `h`.
     pub fn read_register(&self, h: usize, r: RegId) -> Result<u64> {
         let mut s = self.inner.session();
-        s.need_halted(h)?;
-        s.read_reg(h, r)
+        s.check_hart(h)?;
+        s.read_reg(h, r).map_err(|e| s.not_halted(h, e))
     }
 
     /// Write register `r` of halted hart `h`.
     pub fn write_register(&self, h: usize, r: RegId, v: u64) -> Result<()> {
         let mut s = self.inner.session();
-        s.need_halted(h)?;
-        s.write_reg(h, r, v)
+        s.check_hart(h)?;
+        s.write_reg(h, r, v).map_err(|e| s.not_halted(h, e))
     }
 
     /// Reset hart `h` (`Some`) or the whole system (`None`: every hart and device, the

@@ -11,6 +11,7 @@
 
 use emu_asm::Asm;
 use emu_asm::reg::{S0, ZERO};
+use emu_dm::DmiOp;
 use emu_dm::regs::{self, CmdErr, abstractcs};
 use emu_isa::{Op, Xlen};
 
@@ -168,13 +169,30 @@ impl Session {
             TdataOp::Write1(v) => (0, v),
             TdataOp::Write2 { tdata2, tdata1 } => (tdata2, tdata1),
         };
-        let xb = self.xbytes();
-        self.set_arg(1, xb, slot as u64);
-        self.set_arg(2, xb, tdata2);
-        self.set_arg(3, xb, tdata1);
-        let size = if self.xlen == Xlen::X64 { 3 } else { 2 };
+        // Arguments, the command, its outcome and `tdata1` as it reads after: one DMI
+        // batch (the high word of each argument first).
+        let wide = self.xlen == Xlen::X64;
+        let per = if wide { 2u8 } else { 1 };
+        let mut ops = Vec::with_capacity(10);
+        for (k, v) in [(1u8, slot as u64), (2, tdata2), (3, tdata1)] {
+            let a = regs::DATA0 + k * per;
+            if wide {
+                ops.push(DmiOp::Write(a + 1, (v >> 32) as u32));
+            }
+            ops.push(DmiOp::Write(a, v as u32));
+        }
+        let size = if wide { 3 } else { 2 };
         let cmd = size << 20 | 1 << 18 | 1 << 17 | REG_S0;
-        if let Err(e) = self.command(cmd) {
+        ops.push(DmiOp::Write(regs::COMMAND, cmd));
+        ops.push(DmiOp::Read(regs::ABSTRACTCS));
+        let out = regs::DATA0 + 3 * per;
+        if wide {
+            ops.push(DmiOp::Read(out + 1));
+        }
+        ops.push(DmiOp::Read(out));
+        let mut got = [0u32; 3];
+        self.dm.dmi_batch(&ops, &mut got);
+        if let Err(e) = self.check(got[0]) {
             if e == RcError::Command(CmdErr::Exception) {
                 // The program faulted after the transfer saved s0 in slot 0 (which it never
                 // writes): put s0 back from there.
@@ -182,7 +200,11 @@ impl Session {
             }
             return Err(e);
         }
-        Ok(self.arg(3, xb))
+        Ok(if wide {
+            (got[1] as u64) << 32 | got[2] as u64
+        } else {
+            got[1] as u64
+        })
     }
 }
 

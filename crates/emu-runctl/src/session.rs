@@ -178,6 +178,11 @@ impl Session {
     /// The outcome of the last command: `cmderr` (cleared) or busy.
     pub(crate) fn outcome(&mut self) -> Result<()> {
         let cs = self.r(regs::ABSTRACTCS);
+        self.check(cs)
+    }
+
+    /// The outcome `abstractcs` = `cs` tells (`cmderr` cleared).
+    pub(crate) fn check(&mut self, cs: u32) -> Result<()> {
         if cs & abstractcs::BUSY != 0 {
             return Err(RcError::Timeout("finish an abstract command"));
         }
@@ -202,11 +207,22 @@ impl Session {
         }
     }
 
-    fn access(&mut self, r: RegId, write: bool) -> Result<()> {
+    /// Access Register for `r` (transfer; `write`: from the data registers), then the
+    /// data registers' words `reads` read back: one DMI batch, so the DM's state is taken
+    /// once for the command, its outcome and its result. `out` gets the words.
+    fn access(&mut self, r: RegId, write: bool, reads: &[u8], out: &mut [u32]) -> Result<()> {
         let bytes = self.width(r)?;
         let size = if bytes == 8 { 3 } else { 2 };
         let cmd = size << 20 | 1 << 17 | (write as u32) << 16 | r.regno();
-        self.command(cmd).map_err(|e| match e {
+        let mut ops = [DmiOp::Read(regs::ABSTRACTCS); 4];
+        ops[0] = DmiOp::Write(regs::COMMAND, cmd);
+        for (op, &a) in ops[2..].iter_mut().zip(reads) {
+            *op = DmiOp::Read(a);
+        }
+        let mut got = [0u32; 3];
+        self.dm.dmi_batch(&ops[..2 + reads.len()], &mut got);
+        out.copy_from_slice(&got[1..=reads.len()]);
+        self.check(got[0]).map_err(|e| match e {
             RcError::Command(emu_dm::regs::CmdErr::NotSupported)
             | RcError::Command(emu_dm::regs::CmdErr::Exception) => RcError::NoSuchRegister,
             e => e,
@@ -240,22 +256,49 @@ impl Session {
         self.w(a, v as u32);
     }
 
-    /// Read register `r` of halted hart `h`.
+    /// Read register `r` of halted hart `h`. A hart that is not halted fails the command
+    /// (`cmderr` 4): [`Session::not_halted`] tells why.
     pub(crate) fn read_reg(&mut self, h: usize, r: RegId) -> Result<u64> {
         self.select(h)?;
-        self.access(r, false)?;
-        Ok(self.arg(0, self.width(r)?))
+        let bytes = self.width(r)?;
+        let a = Self::arg_reg(0, bytes);
+        // The high word first: with `abstractauto` on `data0`, reading the low word
+        // starts the next command.
+        if bytes == 8 {
+            let mut v = [0u32; 2];
+            self.access(r, false, &[a + 1, a], &mut v)?;
+            Ok((v[0] as u64) << 32 | v[1] as u64)
+        } else {
+            let mut v = [0u32; 1];
+            self.access(r, false, &[a], &mut v)?;
+            Ok(v[0] as u64)
+        }
     }
 
     /// Write register `r` of halted hart `h`.
     pub(crate) fn write_reg(&mut self, h: usize, r: RegId, v: u64) -> Result<()> {
         self.select(h)?;
         self.set_arg(0, self.width(r)?, v);
-        self.access(r, true)?;
+        self.access(r, true, &[], &mut [])?;
         if r == RegId::Csr(DCSR) {
             self.step_set[h] = v & DCSR_STEP != 0;
         }
         Ok(())
+    }
+
+    /// What a command on hart `h` that failed with `e` means: a hart that is not halted
+    /// fails it with `cmderr` 4 (halt/resume), which becomes [`RcError::Running`] or
+    /// [`RcError::Unavailable`] as `dmstatus` says.
+    pub(crate) fn not_halted(&mut self, h: usize, e: RcError) -> RcError {
+        if e != RcError::Command(emu_dm::regs::CmdErr::HaltResume) {
+            return e;
+        }
+        match self.status_of(h) {
+            Ok(HartStatus::Running) => RcError::Running(h),
+            Ok(HartStatus::Unavailable) => RcError::Unavailable(h),
+            Ok(HartStatus::Halted) => e,
+            Err(e) => e,
+        }
     }
 
     /// Set or clear `dcsr.step` of halted hart `h` (skipped when already so).

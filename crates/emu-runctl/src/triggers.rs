@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use emu_dm::regs::CmdErr;
 use emu_isa::Xlen;
 
 use crate::control::RunControl;
@@ -395,30 +396,33 @@ impl RunControl {
     }
 
     /// Run `f` with hart `h` halted: a running hart is halted for it and resumed after.
+    /// `f` is tried at once, as the hart is usually halted: on a running one its first
+    /// command fails (`cmderr` 4) before anything has changed, and it runs again once the
+    /// hart is halted.
     pub(crate) fn with_halted<T>(
         &self,
         s: &mut Session,
         h: usize,
-        f: impl FnOnce(&mut Session) -> Result<T>,
+        mut f: impl FnMut(&mut Session) -> Result<T>,
     ) -> Result<T> {
-        let running = match s.status_of(h)? {
-            HartStatus::Halted => false,
-            HartStatus::Running => true,
+        match f(s) {
+            Err(RcError::Command(CmdErr::HaltResume)) => {}
+            r => return r,
+        }
+        match s.status_of(h)? {
+            HartStatus::Halted => return f(s),
+            HartStatus::Running => {}
             HartStatus::Unavailable => return Err(RcError::Unavailable(h)),
-        };
-        if running {
-            // A halt of the API's own: captured, not reported.
-            self.capturing(&[h], || -> Result<()> {
-                s.control_seq(&[h], &[emu_dm::regs::dmcontrol::HALTREQ, 0])?;
-                s.need_halted(h)
-            })
-            .0?;
-            s.set_step(h, false)?;
         }
+        // A halt of the API's own: captured, not reported.
+        self.capturing(&[h], || -> Result<()> {
+            s.control_seq(&[h], &[emu_dm::regs::dmcontrol::HALTREQ, 0])?;
+            s.need_halted(h)
+        })
+        .0?;
+        s.set_step(h, false)?;
         let r = f(s);
-        if running {
-            s.control(&[h], emu_dm::regs::dmcontrol::RESUMEREQ)?;
-        }
+        s.control(&[h], emu_dm::regs::dmcontrol::RESUMEREQ)?;
         r
     }
 

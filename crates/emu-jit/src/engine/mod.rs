@@ -342,7 +342,7 @@ impl JitEngine {
         while !straddles
             && !insns
                 .last()
-                .is_some_and(|g| crate::translate::ends_block(&g.inst))
+                .is_some_and(|g| crate::translate::ends_block(&g.inst, key.flags.debug_mode()))
             && insns.len() < max
         {
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {

@@ -272,7 +272,7 @@ pub fn build(
             continue;
         }
         tx.call_exec(g);
-        if ends_block(i) {
+        if ends_block(i, flags.debug_mode()) {
             // The helper has set pc (and may have trapped).
             tx.ret_count(false);
             ended = true;

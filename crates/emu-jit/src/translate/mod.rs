@@ -86,7 +86,12 @@ const SLOTS: usize = 34;
 /// that only reads, or writes a scratch-like CSR (nothing a translation or the dispatcher
 /// depends on), lets the block run on: the Debug Module's ROM and abstract programs are
 /// mostly such accesses. Counters are synced before every helper, so reads stay exact.
-pub(crate) fn ends_block(i: &Inst) -> bool {
+///
+/// In Debug Mode (`debug_mode`) trigger registers are scratch-like too: triggers do not
+/// match there, and the dispatcher brings its view of them up to date before the next
+/// block, so before any instruction outside Debug Mode (`dret` ends a block). A program
+/// that arms a trigger then runs as one block instead of one per register written.
+pub(crate) fn ends_block(i: &Inst, debug_mode: bool) -> bool {
     use Op::*;
     if !i.ends_block() {
         return false;
@@ -96,8 +101,12 @@ pub(crate) fn ends_block(i: &Inst) -> bool {
         Csrrs | Csrrc | Csrrsi | Csrrci => i.rs1 != 0,
         _ => return true,
     };
+    let csr = i.imm as u16;
     // mscratch, mepc, mcause, mtval, their S-mode twins, dscratch0/1.
-    writes && !matches!(i.imm as u16, 0x140..=0x143 | 0x340..=0x343 | 0x7b2 | 0x7b3)
+    let scratch = matches!(csr, 0x140..=0x143 | 0x340..=0x343 | 0x7b2 | 0x7b3);
+    // tselect, tdata1..3, tinfo, tcontrol, mcontext.
+    let trigger = matches!(csr, 0x7a0..=0x7a5 | 0x7a8);
+    writes && !scratch && !(debug_mode && trigger)
 }
 
 /// Where slot `s` lives in the hart.
@@ -315,5 +324,51 @@ impl Tx<'_, '_> {
     fn retire_one(&mut self) {
         self.count += 1;
         self.pending += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csr(op: Op, csr: u16, rs1: u8) -> Inst {
+        Inst {
+            rd: 5,
+            rs1,
+            imm: csr as i64,
+            ..Inst::new(op)
+        }
+    }
+
+    /// Which CSR accesses end a block, in and out of Debug Mode.
+    #[test]
+    fn csr_accesses_that_end_a_block() {
+        use Op::*;
+        // (instruction, ends outside Debug Mode, ends in Debug Mode)
+        let table = [
+            (csr(Csrrs, 0x7a1, 0), false, false), // a read
+            (csr(Csrrw, 0x340, 6), false, false), // mscratch
+            (csr(Csrrw, 0x7b2, 6), false, false), // dscratch0
+            (csr(Csrrw, 0x7a0, 6), true, false),  // tselect
+            (csr(Csrrw, 0x7a1, 6), true, false),  // tdata1
+            (csr(Csrrs, 0x7a2, 6), true, false),  // tdata2
+            (csr(Csrrwi, 0x7a5, 1), true, false), // tcontrol
+            (csr(Csrrc, 0x7a8, 6), true, false),  // mcontext
+            (csr(Csrrw, 0x300, 6), true, true),   // mstatus
+            (csr(Csrrw, 0x7b0, 6), true, true),   // dcsr
+            (csr(Csrrw, 0x180, 6), true, true),   // satp
+            (Inst::new(Dret), true, true),
+            (Inst::new(Ebreak), true, true),
+        ];
+        for (i, out, dm) in table {
+            assert_eq!(ends_block(&i, false), out, "{:?} {:#x}", i.op, i.imm);
+            assert_eq!(
+                ends_block(&i, true),
+                dm,
+                "{:?} {:#x} in Debug Mode",
+                i.op,
+                i.imm
+            );
+        }
     }
 }
