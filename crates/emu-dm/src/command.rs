@@ -185,7 +185,7 @@ fn done(st: &mut State, ok: bool) {
     }
 }
 
-/// Hart `h` reported HALTED (`fresh`: it was running before).
+/// Hart `h` reported itself halted (`fresh`: it was running before).
 pub(crate) fn hart_halted(dm: &DebugModule, st: &mut State, h: usize, fresh: bool) {
     let Some(c) = st.cmd.filter(|c| c.hart == h) else {
         return;

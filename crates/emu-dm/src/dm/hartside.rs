@@ -9,7 +9,8 @@ impl DebugModule {
     /// command, so the JIT keys blocks there by this (same content, same tag: a repeated
     /// command reuses its translation). 0 elsewhere (the ROM never changes).
     pub fn code_tag(&self, off: u64) -> u64 {
-        if (rom::PROGRAM..rom::FLAGS).contains(&off) {
+        // From the GO entry, whose blocks run on into the program.
+        if (rom::GO_ENTRY..rom::NEXT).contains(&off) {
             self.tag.load(Ordering::Acquire)
         } else {
             0
@@ -45,6 +46,9 @@ impl DebugModule {
             o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
                 word(st.data[((o - rom::DATA) / 4) as usize], o)
             }
+            o if (rom::GO_ENTRY..rom::PROGRAM).contains(&o) => {
+                self.go[(o - rom::GO_ENTRY) as usize]
+            }
             o if (rom::PROGRAM..rom::PROGBUF).contains(&o) => {
                 word(st.program[((o - rom::PROGRAM) / 4) as usize], o)
             }
@@ -52,13 +56,13 @@ impl DebugModule {
                 word(st.progbuf[((o - rom::PROGBUF) / 4) as usize], o)
             }
             o if (rom::IMPEBREAK..rom::CLEANUP).contains(&o) => word(EBREAK, o),
-            o if (rom::CLEANUP..rom::FLAGS).contains(&o) => {
+            o if (rom::CLEANUP..rom::NEXT).contains(&o) => {
                 let i = ((o - rom::CLEANUP) / 4) as usize;
                 word(st.cleanup.get(i).copied().unwrap_or(EBREAK), o)
             }
-            o if (rom::FLAGS..rom::FLAGS + n).contains(&o) => self.ports[(o - rom::FLAGS) as usize]
-                .flags
-                .load(Ordering::Acquire),
+            o if (rom::NEXT..rom::NEXT + 4 * n).contains(&o) => {
+                word(self.next_entry((o - rom::NEXT) as usize / 4), o)
+            }
             o if o >= rom::HALT_VECTOR => self
                 .rom
                 .get((o - rom::HALT_VECTOR) as usize)
@@ -68,15 +72,22 @@ impl DebugModule {
         }
     }
 
+    /// Where hart `h`'s park loop goes next.
+    fn next_entry(&self, h: usize) -> u32 {
+        rom::next_entry(self.ports[h].flags.load(Ordering::Acquire))
+    }
+
     /// A hart reads `size` bytes at DM offset `off`.
     pub fn mem_read(&self, off: u64, size: usize) -> u64 {
-        // The park loop's read of its flag byte, without the state (see `Port::flags`).
-        if size == 1
-            && let Some(p) = off
-                .checked_sub(rom::FLAGS)
-                .and_then(|i| self.ports.get(i as usize))
+        // The park loop's read of its word, without the state (see `Port::flags`).
+        if size == 4
+            && off.is_multiple_of(4)
+            && let Some(h) = off
+                .checked_sub(rom::NEXT)
+                .map(|i| i as usize / 4)
+                .filter(|&h| h < self.ports.len())
         {
-            return p.flags.load(Ordering::Acquire) as u64;
+            return self.next_entry(h) as u64;
         }
         let st = self.lock();
         (0..size as u64).fold(0, |v, k| {
@@ -95,10 +106,6 @@ impl DebugModule {
                 .then(|| ((off - base) / 4) as usize)
         };
         match off {
-            rom::HALTED => {
-                let h = hart(val);
-                self.halted(&mut st, h);
-            }
             rom::GOING => {
                 let h = hart(val);
                 self.ports[h]
@@ -137,6 +144,7 @@ impl DebugModule {
                     self.resuming(&mut st, h, val as u32);
                 } else if let Some(h) = per_hart(rom::ENTERED) {
                     st.harts[h].entry_dcsr = val as u32;
+                    self.halted(&mut st, h);
                 }
                 // The ROM and the program areas are read-only for harts.
             }

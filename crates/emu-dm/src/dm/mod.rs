@@ -227,9 +227,10 @@ pub(crate) struct Port {
     pub(crate) released: AtomicBool,
     /// Asleep in a guest `wfi` (told by the hart's thread; for debuggers' state displays).
     pub(crate) wfi: AtomicBool,
-    /// The flag byte the ROM's park loop reads (`FLAG_GO`, `FLAG_RESUME`,
-    /// `FLAG_CLEANUP`). Changed with the state locked, read by the hart without it: a hart
-    /// that just reported a halt reads its flags at once, while the debugger that waited
+    /// What the DM asks of the parked hart (`FLAG_GO`, `FLAG_RESUME`, `FLAG_CLEANUP`): its
+    /// park loop reads where they send it (`rom::next_entry`). Changed with the state
+    /// locked, read by the hart without it: a hart that just reported a halt reads them at
+    /// once, while the debugger that waited
     /// for the halt takes the state to finish its request; through the lock the two
     /// contended in a third of all halts.
     pub(crate) flags: AtomicU8,
@@ -246,6 +247,8 @@ pub struct DebugModule {
     pub(crate) ports: Vec<Port>,
     pub(crate) caps: HartCaps,
     pub(crate) rom: Vec<u8>,
+    /// The GO entry's code (at `rom::GO_ENTRY`).
+    pub(crate) go: Vec<u8>,
     /// Tag of the current program-area content ([`DebugModule::code_tag`]).
     pub(crate) tag: AtomicU64,
     pub(crate) platform: OnceLock<Box<dyn Platform>>,
@@ -326,6 +329,7 @@ impl DebugModule {
             ports: (0..harts).map(|_| Port::default()).collect(),
             caps,
             rom: rom::rom(),
+            go: rom::go_entry(),
             tag: AtomicU64::new(0),
             platform: OnceLock::new(),
             sink: OnceLock::new(),
