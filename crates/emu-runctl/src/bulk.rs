@@ -11,6 +11,7 @@
 
 use emu_asm::Asm;
 use emu_asm::reg::ZERO;
+use emu_dm::regs;
 use emu_isa::{Op, Xlen};
 
 use crate::control::RunControl;
@@ -126,16 +127,18 @@ impl Session {
             out.pc = self.read_reg(h, RegId::Pc)?;
             return Ok(out);
         };
-        let xb = self.xbytes();
         let xlen = self.xlen;
+        let mut values = [0u64; regs::DATA_COUNT as usize];
         for (g, group) in groups(n).iter().enumerate() {
             let key = GPR_PROGRAMS
                 .checked_add(g as u8)
                 .ok_or(RcError::Unsupported("too many register groups"))?;
-            self.load_program(key, |xlen, data| program(group, xlen, data))?;
-            self.command(exec_command(xlen))?;
-            for (k, item) in group.iter().enumerate() {
-                let v = self.arg(k as u8, xb);
+            // Program, command, outcome and values: one DMI batch per group.
+            let mut ops = Vec::with_capacity(32);
+            self.program_ops(key, |xlen, data| program(group, xlen, data), &mut ops)?;
+            let values = &mut values[..group.len()];
+            self.command_batch(ops, exec_command(xlen), 0..group.len() as u8, values)?;
+            for (item, &v) in group.iter().zip(values.iter()) {
                 match *item {
                     Item::Gpr(r) => out.x[r as usize] = v,
                     Item::Pc => out.pc = v,
@@ -158,10 +161,15 @@ impl Session {
         let Some((key, items)) = bulk else {
             return regs.iter().map(|&r| self.read_reg(h, r)).collect();
         };
-        let xb = self.xbytes();
-        self.load_program(key, |xlen, data| program(&items, xlen, data))?;
-        self.command(exec_command(self.xlen))?;
-        let values: Vec<u64> = (0..items.len()).map(|k| self.arg(k as u8, xb)).collect();
+        let mut ops = Vec::with_capacity(32);
+        self.program_ops(key, |xlen, data| program(&items, xlen, data), &mut ops)?;
+        let mut values = vec![0u64; items.len()];
+        self.command_batch(
+            ops,
+            exec_command(self.xlen),
+            0..items.len() as u8,
+            &mut values,
+        )?;
         Ok(regs
             .iter()
             .map(|r| {

@@ -131,13 +131,15 @@ impl Session {
         })
     }
 
-    /// Leave program `key` in the program buffer (written only when another one is
-    /// there), `build` making its words from the hart width and the data address the
-    /// first time. Returns the data address.
-    pub(crate) fn load_program(
+    /// Leave program `key` in the program buffer: its words as DMI writes appended to
+    /// `ops` (to go in one batch with the command), none when it is there already. `build`
+    /// makes the words from the hart width and the data address the first time. Returns
+    /// the data address.
+    pub(crate) fn program_ops(
         &mut self,
         key: ProgKey,
         build: impl FnOnce(Xlen, u64) -> Vec<u32>,
+        ops: &mut Vec<DmiOp>,
     ) -> Result<u64> {
         let info = self.progbuf_info();
         let data = info.data.ok_or(RcError::Unsupported(
@@ -152,28 +154,71 @@ impl Session {
             if words.len() > info.words {
                 return Err(RcError::Unsupported("program buffer too small"));
             }
-            for (i, w) in words.iter().enumerate() {
-                self.dm.dmi_write(regs::PROGBUF0 + i as u8, *w);
-            }
+            ops.extend(
+                words
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &w)| DmiOp::Write(regs::PROGBUF0 + i as u8, w)),
+            );
             self.progbuf_op = Some(key);
         }
         Ok(data)
     }
 
+    /// Run `ops` (program buffer and argument writes), abstract command `cmd`, and read
+    /// XLEN-wide arguments `args` back, all in one DMI batch: the DM's state is taken once
+    /// for the whole command. The arguments' values go to `out`.
+    pub(crate) fn command_batch(
+        &mut self,
+        mut ops: Vec<DmiOp>,
+        cmd: u32,
+        args: std::ops::Range<u8>,
+        out: &mut [u64],
+    ) -> Result<()> {
+        let wide = self.xlen == Xlen::X64;
+        let per = if wide { 2u8 } else { 1 };
+        ops.push(DmiOp::Write(regs::COMMAND, cmd));
+        ops.push(DmiOp::Read(regs::ABSTRACTCS));
+        for k in args.clone() {
+            // The high word first: with `abstractauto` on `data0`, reading the low word
+            // of argument 0 starts the next command.
+            let a = regs::DATA0 + k * per;
+            if wide {
+                ops.push(DmiOp::Read(a + 1));
+            }
+            ops.push(DmiOp::Read(a));
+        }
+        let mut got = [0u32; 1 + regs::DATA_COUNT as usize];
+        let n = 1 + args.len() * per as usize;
+        let got = got
+            .get_mut(..n)
+            .ok_or(RcError::Unsupported("more arguments than data registers"))?;
+        self.dm.dmi_batch(&ops, got);
+        self.check(got[0])?;
+        for (v, w) in out.iter_mut().zip(got[1..].chunks(per as usize)) {
+            *v = match w {
+                [hi, lo] => (*hi as u64) << 32 | *lo as u64,
+                [lo] => *lo as u64,
+                _ => 0,
+            };
+        }
+        Ok(())
+    }
+
     /// Apply `op` to trigger `slot` of halted hart `h`; `tdata1` as it reads afterwards.
     pub(crate) fn tdata(&mut self, h: usize, slot: usize, op: TdataOp) -> Result<u64> {
         self.select(h)?;
-        self.load_program(op.key(), |xlen, data| program(op, xlen, data))?;
+        let mut ops = Vec::with_capacity(32);
+        self.program_ops(op.key(), |xlen, data| program(op, xlen, data), &mut ops)?;
         let (tdata2, tdata1) = match op {
             TdataOp::Read => (0, 0),
             TdataOp::Write1(v) => (0, v),
             TdataOp::Write2 { tdata2, tdata1 } => (tdata2, tdata1),
         };
-        // Arguments, the command, its outcome and `tdata1` as it reads after: one DMI
-        // batch (the high word of each argument first).
+        // Program, arguments (the high word of each first), the command, its outcome and
+        // `tdata1` as it reads after: one DMI batch.
         let wide = self.xlen == Xlen::X64;
         let per = if wide { 2u8 } else { 1 };
-        let mut ops = Vec::with_capacity(10);
         for (k, v) in [(1u8, slot as u64), (2, tdata2), (3, tdata1)] {
             let a = regs::DATA0 + k * per;
             if wide {
@@ -182,29 +227,18 @@ impl Session {
             ops.push(DmiOp::Write(a, v as u32));
         }
         let size = if wide { 3 } else { 2 };
-        let cmd = size << 20 | 1 << 18 | 1 << 17 | REG_S0;
-        ops.push(DmiOp::Write(regs::COMMAND, cmd));
-        ops.push(DmiOp::Read(regs::ABSTRACTCS));
-        let out = regs::DATA0 + 3 * per;
-        if wide {
-            ops.push(DmiOp::Read(out + 1));
-        }
-        ops.push(DmiOp::Read(out));
-        let mut got = [0u32; 3];
-        self.dm.dmi_batch(&ops, &mut got);
-        if let Err(e) = self.check(got[0]) {
-            if e == RcError::Command(CmdErr::Exception) {
-                // The program faulted after the transfer saved s0 in slot 0 (which it never
-                // writes): put s0 back from there.
-                self.command(size << 20 | 1 << 17 | 1 << 16 | REG_S0)?;
+        let mut got = [0u64];
+        match self.command_batch(ops, size << 20 | 1 << 18 | 1 << 17 | REG_S0, 3..4, &mut got) {
+            Ok(()) => Ok(got[0]),
+            Err(e) => {
+                if e == RcError::Command(CmdErr::Exception) {
+                    // The program faulted after the transfer saved s0 in slot 0 (which it
+                    // never writes): put s0 back from there.
+                    self.command(size << 20 | 1 << 17 | 1 << 16 | REG_S0)?;
+                }
+                Err(e)
             }
-            return Err(e);
         }
-        Ok(if wide {
-            (got[1] as u64) << 32 | got[2] as u64
-        } else {
-            got[1] as u64
-        })
     }
 }
 
