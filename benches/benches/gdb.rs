@@ -6,7 +6,8 @@
 //! - `step`: `vCont;s:p1.1` until the stop reply;
 //! - `cont_to_bp`: set pc (`P`) then `vCont;c` to a software breakpoint a loop iteration
 //!   away; `pc_write` is the `P` alone; `cont` is the continue's round trip alone (the `P`
-//!   before each one untimed);
+//!   before each one untimed); `p_after_stop` is the `P` right after the stop reply (GDB's
+//!   first packet after a stop), timed alone;
 //! - `z0_pair`: `Z0` + `z0` at an address away from the running loop;
 //! - `g`: all general registers;
 //! - `m4k`: 4 KiB of memory, in packets of the size the server announces (as GDB does);
@@ -440,6 +441,20 @@ fn bench_target(cr: &mut Criterion, client: &str, name: &str, addr: SocketAddr, 
                     let r = c.request(b"vCont;c");
                     t += t0.elapsed();
                     assert_eq!(r.first(), Some(&b'T'));
+                }
+                t
+            })
+        });
+        grp.bench_function("p_after_stop", |b| {
+            b.iter_custom(|n| {
+                let mut t = Duration::ZERO;
+                for _ in 0..n {
+                    assert_eq!(c.request(&set_pc), b"OK");
+                    let r = c.request(b"vCont;c");
+                    assert_eq!(r.first(), Some(&b'T'));
+                    let t0 = std::time::Instant::now();
+                    assert_eq!(c.request(&set_pc), b"OK");
+                    t += t0.elapsed();
                 }
                 t
             })

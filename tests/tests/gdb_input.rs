@@ -435,3 +435,106 @@ fn the_reader_stops_polling_while_the_guest_runs_and_polls_again_after_the_stop(
     m.signals.exit_host();
     assert!(m.join().failed.is_empty());
 }
+
+/// Replies to a log; the write of a stop reply from any thread but `reader` (the hook's,
+/// on the thread that reports the stop) asks from yet another thread whether a debugger
+/// is connected, which takes the server's session, and notes whether that came back
+/// while the write was under way.
+struct StopSink {
+    out: Arc<Mutex<Vec<u8>>>,
+    server: std::sync::Weak<GdbServer>,
+    reader: std::thread::ThreadId,
+    /// Per stop reply written by the hook: whether the session was free meanwhile.
+    free: Arc<(Mutex<Vec<bool>>, std::sync::Condvar)>,
+}
+
+impl Write for StopSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.out.lock().expect("out").extend_from_slice(b);
+        if std::thread::current().id() != self.reader
+            && b.windows(2).any(|w| w == b"$T")
+            && let Some(server) = self.server.upgrade()
+        {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = tx.send(server.connected());
+            });
+            let free = rx.recv_timeout(Duration::from_secs(2)) == Ok(true);
+            let (log, cv) = &*self.free;
+            log.lock().expect("log").push(free);
+            cv.notify_all();
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// GDB's packets, the last ones held back until the hook has written a stop reply.
+struct AfterStop {
+    before: VecDeque<Vec<u8>>,
+    after: VecDeque<Vec<u8>>,
+    free: Arc<(Mutex<Vec<bool>>, std::sync::Condvar)>,
+}
+
+impl Read for AfterStop {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let c = match self.before.pop_front() {
+            Some(c) => c,
+            None => {
+                let (log, cv) = &*self.free;
+                let g = log.lock().expect("log");
+                let _g = cv
+                    .wait_timeout_while(g, Duration::from_secs(10), |l| l.is_empty())
+                    .expect("log");
+                match self.after.pop_front() {
+                    Some(c) => c,
+                    None => return Ok(0),
+                }
+            }
+        };
+        buf[..c.len()].copy_from_slice(&c);
+        Ok(c.len())
+    }
+}
+
+impl Quiet for AfterStop {
+    fn set_quiet(&mut self, _: bool) {}
+}
+
+/// The thread that reports a running hart's stop writes the stop reply with the session
+/// let go of: GDB's next packet, sent the moment the reply arrives, must not wait for that
+/// thread (which the wake-up of GDB may just have taken the core from).
+#[test]
+fn a_stop_reply_is_written_with_the_session_free() {
+    let (m, server, _) = start();
+    let free = Arc::new((Mutex::new(Vec::new()), std::sync::Condvar::new()));
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = StopSink {
+        out: out.clone(),
+        server: Arc::downgrade(&server),
+        reader: std::thread::current().id(),
+        free: free.clone(),
+    };
+    let script = AfterStop {
+        before: VecDeque::from([
+            packet(b"?"),
+            packet(format!("Z0,{:x},4", BASE + 4).as_bytes()),
+            packet(b"vCont;c"),
+        ]),
+        after: VecDeque::from([packet(b"?")]),
+        free: free.clone(),
+    };
+    server.serve(script, Box::new(sink));
+    let out = String::from_utf8_lossy(&out.lock().expect("out")).into_owned();
+    assert_eq!(
+        *free.0.lock().expect("log"),
+        [true],
+        "one stop reply, written with the session free: {out}"
+    );
+    assert_eq!(out.matches("$T05").count(), 3, "{out}");
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}

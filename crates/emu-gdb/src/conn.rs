@@ -39,6 +39,16 @@ impl<W: Write> BufferedConn<W> {
         let _ = self.w.write_all(bytes).and_then(|_| self.w.flush());
     }
 
+    /// Take what is buffered (kept as the last reply, for a NAK), to be written by the
+    /// caller: a stop reply goes out after the session is let go of.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        if let Some(i) = self.buf.iter().position(|&b| b == b'$') {
+            self.last.clear();
+            self.last.extend_from_slice(&self.buf[i..]);
+        }
+        std::mem::take(&mut self.buf)
+    }
+
     /// GDB NAKed the last reply: send it again.
     pub(crate) fn resend(&mut self) {
         let last = std::mem::take(&mut self.last);

@@ -362,19 +362,32 @@ impl GdbServer {
         ) {
             return;
         }
-        let mut g = self.lock();
-        let Some(s) = g.as_mut() else { return };
-        if !matches!(s.gdb, Some(GdbStubStateMachine::Running(_)))
-            || !s.target.running.contains(&e.hart)
-            || s.target.rc().status(e.hart).ok() != Some(HartStatus::Halted)
-            || s.target.rc().halts(e.hart) != e.seq
-        {
-            return; // stale: the hart was stopped and resumed since (or halted again)
-        }
-        // All-stop: the others stop too (no request at all when none runs).
-        let _ = s.target.halt_all();
-        let reason = s.target.stop_reason(e.hart, e.cause);
-        report(s, e.hart, reason);
+        let (reply, mut writer) = {
+            let mut g = self.lock();
+            let Some(s) = g.as_mut() else { return };
+            if !matches!(s.gdb, Some(GdbStubStateMachine::Running(_)))
+                || !s.target.running.contains(&e.hart)
+                || s.target.rc().status(e.hart).ok() != Some(HartStatus::Halted)
+                || s.target.rc().halts(e.hart) != e.seq
+            {
+                return; // stale: the hart was stopped and resumed since (or halted again)
+            }
+            // All-stop: the others stop too (no request at all when none runs).
+            let _ = s.target.halt_all();
+            let reason = s.target.stop_reason(e.hart, e.cause);
+            if let Some(c) = conn(s) {
+                c.hold = true;
+            }
+            report(s, e.hart, reason);
+            let Some(c) = conn(s) else { return };
+            c.hold = false;
+            (c.take(), s.writer.clone())
+        };
+        // Written with the session let go of: the write wakes GDB, which may take this
+        // very core, and its next packet must not find the session held by a thread that
+        // waits for the core back (that cost 20-35 us at the first packet after a stop).
+        // GDB sends nothing before this reply but a Ctrl-C, which finds the stub stopped.
+        let _ = writer.write_all(&reply).and_then(|_| writer.flush());
     }
 
     /// The guest ended with `code`: a GDB waiting for a stop hears of it.
