@@ -455,6 +455,9 @@ fn bench_target(cr: &mut Criterion, client: &str, name: &str, addr: SocketAddr, 
                     let t0 = std::time::Instant::now();
                     assert_eq!(c.request(&set_pc), b"OK");
                     t += t0.elapsed();
+                    // Back at the breakpoint, as the other measurements leave it.
+                    let r = c.request(b"vCont;c");
+                    assert_eq!(r.first(), Some(&b'T'));
                 }
                 t
             })
