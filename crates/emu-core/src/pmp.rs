@@ -25,7 +25,9 @@ impl Hart {
                 };
                 Some((lo, addr << 2))
             }
-            2 => Some((addr << 2, (addr << 2) + 4)),
+            // An address register holds at most 54 bits (WARL), but one set past that (a
+            // test, a state restored from elsewhere) must not overflow: clamp to the top.
+            2 => Some((addr << 2, (addr << 2).saturating_add(4))),
             _ => {
                 let t = addr.trailing_ones();
                 if t >= 62 {

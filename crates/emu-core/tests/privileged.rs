@@ -286,6 +286,12 @@ fn pmp_rules() {
     h.csr.pmpcfg[2] = 0x10 | 4;
     assert!(h.pmp_allows(0x1000, 4, Access::Fetch, Priv::U));
     assert!(!h.pmp_allows(0x1004, 4, Access::Fetch, Priv::U));
+    // NA4 at the very top of the address space (an address register set past its 54
+    // bits, as a random test did): the last four bytes, no overflow.
+    h.csr.pmpaddr[3] = u64::MAX;
+    h.csr.pmpcfg[3] = 0x10 | 1;
+    assert!(h.pmp_allows(u64::MAX - 3, 4, Access::Load, Priv::U));
+    assert!(!h.pmp_allows(u64::MAX - 7, 4, Access::Load, Priv::U));
 }
 
 #[test]
