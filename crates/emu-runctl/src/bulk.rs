@@ -127,7 +127,7 @@ impl Session {
             out.pc = self.read_reg(h, RegId::Pc)?;
             return Ok(out);
         };
-        let xlen = self.xlen;
+        let (xlen, xb) = (self.xlen, self.xbytes());
         let mut values = [0u64; regs::DATA_COUNT as usize];
         for (g, group) in groups(n).iter().enumerate() {
             let key = GPR_PROGRAMS
@@ -137,7 +137,7 @@ impl Session {
             let mut ops = Vec::with_capacity(32);
             self.program_ops(key, |xlen, data| program(group, xlen, data), &mut ops)?;
             let values = &mut values[..group.len()];
-            self.command_batch(ops, exec_command(xlen), 0..group.len() as u8, values)?;
+            self.command_batch(ops, exec_command(xlen), 0..group.len() as u8, xb, values)?;
             for (item, &v) in group.iter().zip(values.iter()) {
                 match *item {
                     Item::Gpr(r) => out.x[r as usize] = v,
@@ -164,10 +164,12 @@ impl Session {
         let mut ops = Vec::with_capacity(32);
         self.program_ops(key, |xlen, data| program(&items, xlen, data), &mut ops)?;
         let mut values = vec![0u64; items.len()];
+        let xb = self.xbytes();
         self.command_batch(
             ops,
             exec_command(self.xlen),
             0..items.len() as u8,
+            xb,
             &mut values,
         )?;
         Ok(regs
@@ -205,8 +207,8 @@ impl RunControl {
     /// set too large for one program, one Access Register command each.
     pub fn read_registers(&self, h: usize, regs: &[RegId]) -> Result<Vec<u64>> {
         let mut s = self.inner.session();
-        s.need_halted(h)?;
-        s.read_set(h, regs)
+        s.check_hart(h)?;
+        s.read_set(h, regs).map_err(|e| s.not_halted(h, e))
     }
 
     /// Every GPR (`x[0]` is 0) and the pc of halted hart `h`, in a few program-buffer
@@ -214,8 +216,8 @@ impl RunControl {
     /// the programs).
     pub fn read_core_registers(&self, h: usize) -> Result<CoreRegs> {
         let mut s = self.inner.session();
-        s.need_halted(h)?;
-        s.read_core(h)
+        s.check_hart(h)?;
+        s.read_core(h).map_err(|e| s.not_halted(h, e))
     }
 }
 

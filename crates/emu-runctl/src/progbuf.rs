@@ -165,46 +165,6 @@ impl Session {
         Ok(data)
     }
 
-    /// Run `ops` (program buffer and argument writes), abstract command `cmd`, and read
-    /// XLEN-wide arguments `args` back, all in one DMI batch: the DM's state is taken once
-    /// for the whole command. The arguments' values go to `out`.
-    pub(crate) fn command_batch(
-        &mut self,
-        mut ops: Vec<DmiOp>,
-        cmd: u32,
-        args: std::ops::Range<u8>,
-        out: &mut [u64],
-    ) -> Result<()> {
-        let wide = self.xlen == Xlen::X64;
-        let per = if wide { 2u8 } else { 1 };
-        ops.push(DmiOp::Write(regs::COMMAND, cmd));
-        ops.push(DmiOp::Read(regs::ABSTRACTCS));
-        for k in args.clone() {
-            // The high word first: with `abstractauto` on `data0`, reading the low word
-            // of argument 0 starts the next command.
-            let a = regs::DATA0 + k * per;
-            if wide {
-                ops.push(DmiOp::Read(a + 1));
-            }
-            ops.push(DmiOp::Read(a));
-        }
-        let mut got = [0u32; 1 + regs::DATA_COUNT as usize];
-        let n = 1 + args.len() * per as usize;
-        let got = got
-            .get_mut(..n)
-            .ok_or(RcError::Unsupported("more arguments than data registers"))?;
-        self.dm.dmi_batch(&ops, got);
-        self.check(got[0])?;
-        for (v, w) in out.iter_mut().zip(got[1..].chunks(per as usize)) {
-            *v = match w {
-                [hi, lo] => (*hi as u64) << 32 | *lo as u64,
-                [lo] => *lo as u64,
-                _ => 0,
-            };
-        }
-        Ok(())
-    }
-
     /// Apply `op` to trigger `slot` of halted hart `h`; `tdata1` as it reads afterwards.
     pub(crate) fn tdata(&mut self, h: usize, slot: usize, op: TdataOp) -> Result<u64> {
         self.select(h)?;
@@ -215,20 +175,21 @@ impl Session {
             TdataOp::Write1(v) => (0, v),
             TdataOp::Write2 { tdata2, tdata1 } => (tdata2, tdata1),
         };
-        // Program, arguments (the high word of each first), the command, its outcome and
-        // `tdata1` as it reads after: one DMI batch.
-        let wide = self.xlen == Xlen::X64;
-        let per = if wide { 2u8 } else { 1 };
-        for (k, v) in [(1u8, slot as u64), (2, tdata2), (3, tdata1)] {
-            let a = regs::DATA0 + k * per;
-            if wide {
-                ops.push(DmiOp::Write(a + 1, (v >> 32) as u32));
-            }
-            ops.push(DmiOp::Write(a, v as u32));
+        // Program, arguments, the command, its outcome and `tdata1` as it reads after: one
+        // DMI batch.
+        let xb = self.xbytes();
+        for (k, v) in [(1, slot as u64), (2, tdata2), (3, tdata1)] {
+            Self::arg_writes(&mut ops, k, xb, v);
         }
-        let size = if wide { 3 } else { 2 };
+        let size = if xb == 8 { 3 } else { 2 };
         let mut got = [0u64];
-        match self.command_batch(ops, size << 20 | 1 << 18 | 1 << 17 | REG_S0, 3..4, &mut got) {
+        match self.command_batch(
+            ops,
+            size << 20 | 1 << 18 | 1 << 17 | REG_S0,
+            3..4,
+            xb,
+            &mut got,
+        ) {
             Ok(()) => Ok(got[0]),
             Err(e) => {
                 if e == RcError::Command(CmdErr::Exception) {

@@ -207,26 +207,19 @@ impl Session {
         }
     }
 
-    /// Access Register for `r` (transfer; `write`: from the data registers), then the
-    /// data registers' words `reads` read back: one DMI batch, so the DM's state is taken
-    /// once for the command, its outcome and its result. `out` gets the words.
-    fn access(&mut self, r: RegId, write: bool, reads: &[u8], out: &mut [u32]) -> Result<()> {
+    /// Access Register for `r` (transfer; `write`: from argument 0, which `ops` set), and
+    /// unless writing, argument 0 read back into `out`: one DMI batch.
+    fn access(&mut self, r: RegId, write: bool, ops: Vec<DmiOp>, out: &mut [u64]) -> Result<()> {
         let bytes = self.width(r)?;
         let size = if bytes == 8 { 3 } else { 2 };
         let cmd = size << 20 | 1 << 17 | (write as u32) << 16 | r.regno();
-        let mut ops = [DmiOp::Read(regs::ABSTRACTCS); 4];
-        ops[0] = DmiOp::Write(regs::COMMAND, cmd);
-        for (op, &a) in ops[2..].iter_mut().zip(reads) {
-            *op = DmiOp::Read(a);
-        }
-        let mut got = [0u32; 3];
-        self.dm.dmi_batch(&ops[..2 + reads.len()], &mut got);
-        out.copy_from_slice(&got[1..=reads.len()]);
-        self.check(got[0]).map_err(|e| match e {
-            RcError::Command(emu_dm::regs::CmdErr::NotSupported)
-            | RcError::Command(emu_dm::regs::CmdErr::Exception) => RcError::NoSuchRegister,
-            e => e,
-        })
+        let args = if write { 0..0 } else { 0..1 };
+        self.command_batch(ops, cmd, args, bytes, out)
+            .map_err(|e| match e {
+                RcError::Command(emu_dm::regs::CmdErr::NotSupported)
+                | RcError::Command(emu_dm::regs::CmdErr::Exception) => RcError::NoSuchRegister,
+                e => e,
+            })
     }
 
     /// First data register of abstract-command argument `k` when arguments are `bytes`
@@ -239,47 +232,99 @@ impl Session {
     /// `abstractauto` on `data0`, reading the low word of argument 0 starts the next command.
     pub(crate) fn arg(&self, k: u8, bytes: u32) -> u64 {
         let a = Self::arg_reg(k, bytes);
-        let hi = if bytes == 8 {
-            (self.r(a + 1) as u64) << 32
+        let mut w = [0u32; 2];
+        if bytes == 8 {
+            self.dm
+                .dmi_batch(&[DmiOp::Read(a + 1), DmiOp::Read(a)], &mut w);
+            Self::arg_value(&w)
         } else {
-            0
-        };
-        hi | self.r(a) as u64
+            self.r(a) as u64
+        }
     }
 
     /// Set argument `k`, `bytes` wide; the high word first, for the same reason.
     pub(crate) fn set_arg(&self, k: u8, bytes: u32, v: u64) {
         let a = Self::arg_reg(k, bytes);
         if bytes == 8 {
-            self.w(a + 1, (v >> 32) as u32);
+            let hi = DmiOp::Write(a + 1, (v >> 32) as u32);
+            self.dm.dmi_batch(&[hi, DmiOp::Write(a, v as u32)], &mut []);
+        } else {
+            self.w(a, v as u32);
         }
-        self.w(a, v as u32);
+    }
+
+    /// The DMI reads of argument `k`, `bytes` wide, appended to `ops` (the high word first).
+    fn arg_reads(ops: &mut Vec<DmiOp>, k: u8, bytes: u32) {
+        let a = Self::arg_reg(k, bytes);
+        if bytes == 8 {
+            ops.push(DmiOp::Read(a + 1));
+        }
+        ops.push(DmiOp::Read(a));
+    }
+
+    /// The DMI writes setting argument `k`, `bytes` wide, to `v`, appended to `ops` (the
+    /// high word first).
+    pub(crate) fn arg_writes(ops: &mut Vec<DmiOp>, k: u8, bytes: u32, v: u64) {
+        let a = Self::arg_reg(k, bytes);
+        if bytes == 8 {
+            ops.push(DmiOp::Write(a + 1, (v >> 32) as u32));
+        }
+        ops.push(DmiOp::Write(a, v as u32));
+    }
+
+    /// An argument's value from its words as [`Session::arg_reads`] read them.
+    fn arg_value(w: &[u32]) -> u64 {
+        match *w {
+            [hi, lo] => (hi as u64) << 32 | lo as u64,
+            [lo] => lo as u64,
+            _ => 0,
+        }
+    }
+
+    /// Run `ops` (program buffer and argument writes), abstract command `cmd`, and read
+    /// the `bytes`-wide arguments `args` back, all in one DMI batch: the DM's state is
+    /// taken once for the whole command. The arguments' values go to `out`.
+    pub(crate) fn command_batch(
+        &mut self,
+        mut ops: Vec<DmiOp>,
+        cmd: u32,
+        args: std::ops::Range<u8>,
+        bytes: u32,
+        out: &mut [u64],
+    ) -> Result<()> {
+        ops.push(DmiOp::Write(regs::COMMAND, cmd));
+        ops.push(DmiOp::Read(regs::ABSTRACTCS));
+        for k in args.clone() {
+            Self::arg_reads(&mut ops, k, bytes);
+        }
+        let per = (bytes.max(4) / 4) as usize;
+        let mut got = [0u32; 1 + regs::DATA_COUNT as usize];
+        let got = got
+            .get_mut(..1 + args.len() * per)
+            .ok_or(RcError::Unsupported("more arguments than data registers"))?;
+        self.dm.dmi_batch(&ops, got);
+        self.check(got[0])?;
+        for (v, w) in out.iter_mut().zip(got[1..].chunks(per)) {
+            *v = Self::arg_value(w);
+        }
+        Ok(())
     }
 
     /// Read register `r` of halted hart `h`. A hart that is not halted fails the command
     /// (`cmderr` 4): [`Session::not_halted`] tells why.
     pub(crate) fn read_reg(&mut self, h: usize, r: RegId) -> Result<u64> {
         self.select(h)?;
-        let bytes = self.width(r)?;
-        let a = Self::arg_reg(0, bytes);
-        // The high word first: with `abstractauto` on `data0`, reading the low word
-        // starts the next command.
-        if bytes == 8 {
-            let mut v = [0u32; 2];
-            self.access(r, false, &[a + 1, a], &mut v)?;
-            Ok((v[0] as u64) << 32 | v[1] as u64)
-        } else {
-            let mut v = [0u32; 1];
-            self.access(r, false, &[a], &mut v)?;
-            Ok(v[0] as u64)
-        }
+        let mut v = [0u64];
+        self.access(r, false, Vec::new(), &mut v)?;
+        Ok(v[0])
     }
 
     /// Write register `r` of halted hart `h`.
     pub(crate) fn write_reg(&mut self, h: usize, r: RegId, v: u64) -> Result<()> {
         self.select(h)?;
-        self.set_arg(0, self.width(r)?, v);
-        self.access(r, true, &[], &mut [])?;
+        let mut ops = Vec::with_capacity(2);
+        Self::arg_writes(&mut ops, 0, self.width(r)?, v);
+        self.access(r, true, ops, &mut [])?;
         if r == RegId::Csr(DCSR) {
             self.step_set[h] = v & DCSR_STEP != 0;
         }
