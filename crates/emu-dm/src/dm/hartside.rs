@@ -46,9 +46,11 @@ impl DebugModule {
             o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
                 word(st.data[((o - rom::DATA) / 4) as usize], o)
             }
-            o if (rom::GO_ENTRY..rom::PROGRAM).contains(&o) => {
-                self.go[(o - rom::GO_ENTRY) as usize]
-            }
+            o if (rom::GO_ENTRY..rom::PROGRAM).contains(&o) => self
+                .go
+                .get((o - rom::GO_ENTRY) as usize)
+                .copied()
+                .unwrap_or(0),
             o if (rom::PROGRAM..rom::PROGBUF).contains(&o) => {
                 word(st.program[((o - rom::PROGRAM) / 4) as usize], o)
             }
@@ -139,6 +141,9 @@ impl DebugModule {
                     }
                 }
             }
+            // Only the ROM's own word stores report: a program's stray byte store there
+            // must not pass for a hart resuming or halting.
+            _ if size != 4 || !off.is_multiple_of(4) => {}
             _ => {
                 if let Some(h) = per_hart(rom::RESUMING) {
                     self.resuming(&mut st, h, val as u32);
@@ -215,5 +220,35 @@ impl DebugModule {
         st.events.push(DmEvent::Resumed { hart: h, step });
         crate::command::hart_resumed(st, h);
         self.notify();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::regs::{self, dmcontrol as dc, dmstatus as ds};
+    use crate::{DebugModule, HartCaps, rom};
+
+    /// The ROM's word store at ENTERED reports the halt; a program's byte or halfword
+    /// store there or at RESUMING (the program buffer is the debugger's to fill) reports
+    /// nothing.
+    #[test]
+    fn only_a_word_store_at_entered_reports_a_halt() {
+        let caps = HartCaps {
+            xlen: emu_isa::Xlen::X64,
+            f: false,
+            d: false,
+        };
+        let dm = DebugModule::new(1, caps);
+        dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
+        let halted = |dm: &DebugModule| dm.dmi_read(regs::DMSTATUS) & ds::ALLHALTED != 0;
+        assert!(!halted(&dm));
+        dm.mem_write(rom::ENTERED + 1, 1, 0xc0);
+        assert!(!halted(&dm), "a byte store is no report");
+        dm.mem_write(rom::ENTERED, 2, 0xc0);
+        assert!(!halted(&dm), "a halfword store is no report");
+        dm.mem_write(rom::ENTERED, 4, 3 << 6 | 3);
+        assert!(halted(&dm));
+        dm.mem_write(rom::RESUMING, 1, 0);
+        assert!(halted(&dm), "a byte store at RESUMING is no resume");
     }
 }

@@ -230,9 +230,8 @@ pub(crate) struct Port {
     /// What the DM asks of the parked hart (`FLAG_GO`, `FLAG_RESUME`, `FLAG_CLEANUP`): its
     /// park loop reads where they send it (`rom::next_entry`). Changed with the state
     /// locked, read by the hart without it: a hart that just reported a halt reads them at
-    /// once, while the debugger that waited
-    /// for the halt takes the state to finish its request; through the lock the two
-    /// contended in a third of all halts.
+    /// once, while the debugger that waited for the halt takes the state to finish its
+    /// request; through the lock the two contended in a third of all halts.
     pub(crate) flags: AtomicU8,
 }
 
