@@ -603,6 +603,8 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         rc.step(0).unwrap();
         rc.resume(0).unwrap();
         rc.halt(0).unwrap();
+        // Halted already: no stop of its doing, for anyone.
+        rc.halt(0).unwrap();
         let bp = rc.add_breakpoint(0, BASE + 24).unwrap();
         for _ in 0..3 {
             rc.resume(0).unwrap();
@@ -625,7 +627,11 @@ fn stop_hooks_hear_the_stops_no_operation_caused() {
         assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(bp)));
         assert!(heard.try_recv().is_err(), "a dropped hook hears nothing");
         let causes: Vec<StopCause> = caused.try_iter().map(|ev| ev.cause).collect();
-        assert_eq!(causes, [StopCause::Step, StopCause::HaltRequest]);
+        assert_eq!(
+            causes,
+            [StopCause::Step, StopCause::HaltRequest],
+            "one stop for the step, one for the halt of a running hart"
+        );
         stop(m);
     });
 }

@@ -41,14 +41,15 @@ impl DebugModule {
         });
     }
 
-    /// Run `f` with the state taken once and the system bus held for all its accesses
-    /// (not fetched again for each system-bus access); both let go afterwards (the DM
-    /// never keeps the bus that owns it).
+    /// Run `f` with the state taken once and the system bus, once a system-bus access
+    /// fetched it, held for the rest (not fetched again for each); both let go afterwards
+    /// (the DM never keeps the bus that owns it).
     fn batched<'a>(&'a self, f: impl FnOnce(MutexGuard<'a, State>) -> MutexGuard<'a, State>) {
         let mut st = self.lock();
-        st.held_bus.0 = self.platform.get().and_then(|p| p.bus());
+        st.held_bus.batch = true;
         let mut st = f(st);
-        let bus = st.held_bus.0.take();
+        st.held_bus.batch = false;
+        let bus = st.held_bus.bus.take();
         self.unlock(st);
         drop(bus);
     }

@@ -238,7 +238,16 @@ impl DebugModule {
                 .copied()
                 .filter(|&h| !st.harts[h].held)
                 .collect();
-            st = self.kick(st, &want, |s| want.iter().all(|&h| s.harts[h].halted));
+            let done = |s: &State| want.iter().all(|&h| s.harts[h].halted);
+            // Harts that run guest code (neither halted nor asleep in `wfi`) stop on their
+            // own threads only.
+            let running =
+                |&h: &usize| !st.harts[h].halted && !self.ports[h].wfi.load(Ordering::Acquire);
+            st = if !want.is_empty() && want.iter().all(running) {
+                self.hurry(st, &want, done)
+            } else {
+                self.kick(st, &want, done)
+            };
         } else if v & dc::RESUMEREQ != 0 {
             st = self.resume(st, &harts);
         }

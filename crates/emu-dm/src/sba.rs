@@ -12,17 +12,22 @@ use emu_core::{Bus, BusFault, PhysAddr};
 use crate::dm::{DebugModule, State};
 use crate::regs::{self, SbError, sbcs};
 
-/// The system bus as held through a batch of DMI reads.
+/// The system bus as held through a batch of DMI accesses: fetched at the batch's first
+/// system-bus access and kept to its end, so a batch without one (a halt, a command) does
+/// not touch the bus's reference count, which the harts' threads share.
 #[derive(Default)]
-pub(crate) struct HeldBus(pub(crate) Option<Arc<dyn Bus>>);
+pub(crate) struct HeldBus {
+    /// A batch is under way.
+    pub(crate) batch: bool,
+    pub(crate) bus: Option<Arc<dyn Bus>>,
+}
 
 impl std::fmt::Debug for HeldBus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "HeldBus(held)"
-        } else {
-            "HeldBus(None)"
-        })
+        f.debug_struct("HeldBus")
+            .field("batch", &self.batch)
+            .field("held", &self.bus.is_some())
+            .finish()
     }
 }
 
@@ -128,8 +133,8 @@ impl DebugModule {
             st.sba.error = SbError::Alignment as u32;
             return st;
         }
-        let held = st.held_bus.0.take();
-        let batch = held.is_some();
+        let batch = st.held_bus.batch;
+        let held = st.held_bus.bus.take();
         let Some(bus) = held.or_else(|| self.platform.get().and_then(|p| p.bus())) else {
             st.sba.error = SbError::Other as u32;
             return st;
@@ -159,7 +164,7 @@ impl DebugModule {
         if batch {
             // Kept for the rest of the batch, which drops it (the DM never keeps the bus
             // that owns it).
-            st.held_bus.0 = Some(bus);
+            st.held_bus.bus = Some(bus);
         }
         match r {
             Ok(v) => {

@@ -101,6 +101,9 @@ impl RunControl {
             }
             self.publish(&mut s, halts);
         }
+        if let [h] = harts[..] {
+            return self.halt_one(&mut s, h);
+        }
         // Request and release in one batch: the DM returns from the request once the harts
         // halted; dmstatus after the release still shows them halted. Harts halted already
         // need no status read first: the request changes nothing for them, and the DM
@@ -112,6 +115,31 @@ impl RunControl {
         if st & ds::ALLHALTED == 0 {
             return Err(if st & ds::ANYUNAVAIL != 0 {
                 RcError::Unavailable(harts[0])
+            } else {
+                RcError::Timeout("halt")
+            });
+        }
+        Ok(())
+    }
+
+    /// [`RunControl::halt`] of one hart, the way of every front end's interrupt: one DMI
+    /// batch (status, request, release, status), and the halt it caused, if any, read
+    /// from the Debug Module afterwards instead of collected from its events (see
+    /// [`crate::events::Events::begin_capture_untold`]).
+    fn halt_one(&self, s: &mut Session, h: usize) -> Result<()> {
+        self.inner.events.begin_capture_untold(&[h]);
+        let r = s.request_halt(h);
+        self.inner.events.end_capture_untold(&[h]);
+        let (before, after) = r?;
+        if before & ds::ALLHALTED == 0
+            && after & ds::ALLHALTED != 0
+            && let Some((dcsr, seq)) = s.dm.last_halt(h)
+        {
+            self.publish(s, vec![(h, dcsr, seq)]);
+        }
+        if after & ds::ALLHALTED == 0 {
+            return Err(if after & ds::ANYUNAVAIL != 0 {
+                RcError::Unavailable(h)
             } else {
                 RcError::Timeout("halt")
             });

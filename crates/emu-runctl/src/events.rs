@@ -11,7 +11,7 @@
 //! onto the halts of the second kind, called on the reporting thread as soon as the halt is
 //! resolved, before any subscriber's thread wakes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -72,6 +72,14 @@ impl Drop for Subscription {
     }
 }
 
+/// A hart's halts go to the stop events (no operation of the API is making it act).
+const NOT_CAPTURED: u8 = 0;
+/// A hart's halts are collected for the operation making it act.
+const COLLECTED: u8 = 1;
+/// A hart's halts are the business of the operation making it act, which reads them from
+/// the Debug Module.
+const LEFT_TO_THE_OPERATION: u8 = 2;
+
 /// A subscriber: its channel, whether it is still wanted, and whether it wants only the
 /// halts the API's own operations cause (the others reach it through a hook).
 type Subscriber = (Sender<StopEvent>, Arc<AtomicBool>, bool);
@@ -113,8 +121,9 @@ impl Drop for StopHook {
 pub(crate) struct Events {
     subs: Arc<Mutex<Vec<Subscriber>>>,
     hooks: Hooks,
-    /// Per hart: an operation of the API is making it act; its halts are captured.
-    capture: Arc<[AtomicBool]>,
+    /// Per hart: whether an operation of the API is making it act, and what becomes of its
+    /// halts meanwhile (`NOT_CAPTURED`, `COLLECTED`, `LEFT_TO_THE_OPERATION`).
+    capture: Arc<[AtomicU8]>,
     /// Halts captured: `(hart, dcsr, seq)`.
     captured: Arc<Mutex<Vec<(usize, u32, u64)>>>,
 }
@@ -124,7 +133,7 @@ impl Events {
         Events {
             subs: Arc::new(Mutex::new(Vec::new())),
             hooks: Hooks(Mutex::new(Vec::new())),
-            capture: (0..harts).map(|_| AtomicBool::new(false)).collect(),
+            capture: (0..harts).map(|_| AtomicU8::new(NOT_CAPTURED)).collect(),
             captured: Arc::new(Mutex::new(Vec::new())),
         }
     }
@@ -147,22 +156,36 @@ impl Events {
         live(&self.subs).len()
     }
 
-    /// Capture the halts of `harts` until [`Events::end_capture`].
+    /// Capture the halts of `harts` until [`Events::end_capture`], which returns them.
     pub(crate) fn begin_capture(&self, harts: &[usize]) {
+        self.set_capture(harts, COLLECTED);
+    }
+
+    /// Capture the halts of `harts` until [`Events::end_capture`] and forget them: the
+    /// operation learns of them from the Debug Module. That spares the halting hart's
+    /// thread a lock and a list while it holds the Debug Module's state, and the operation
+    /// the same lock and list just after: both cache lines would go from one thread to the
+    /// other and back on the way of a halt.
+    pub(crate) fn begin_capture_untold(&self, harts: &[usize]) {
+        self.set_capture(harts, LEFT_TO_THE_OPERATION);
+    }
+
+    fn set_capture(&self, harts: &[usize], how: u8) {
         for &h in harts {
             if let Some(c) = self.capture.get(h) {
-                c.store(true, Ordering::Release);
+                c.store(how, Ordering::Release);
             }
         }
     }
 
+    /// Stop capturing for `harts` after [`Events::begin_capture_untold`].
+    pub(crate) fn end_capture_untold(&self, harts: &[usize]) {
+        self.set_capture(harts, NOT_CAPTURED);
+    }
+
     /// Stop capturing for `harts`; the halts captured for them.
     pub(crate) fn end_capture(&self, harts: &[usize]) -> Vec<(usize, u32, u64)> {
-        for &h in harts {
-            if let Some(c) = self.capture.get(h) {
-                c.store(false, Ordering::Release);
-            }
-        }
+        self.set_capture(harts, NOT_CAPTURED);
         let mut cap = self.captured.lock().unwrap_or_else(|e| e.into_inner());
         let (mine, rest): (Vec<_>, Vec<_>) = cap.drain(..).partition(|(h, _, _)| harts.contains(h));
         *cap = rest;
@@ -223,7 +246,12 @@ impl Events {
             let DmEvent::Halted { hart, dcsr, seq } = e else {
                 return;
             };
-            if capture.get(hart).is_some_and(|c| c.load(Ordering::Acquire)) {
+            let how = capture
+                .get(hart)
+                .map_or(NOT_CAPTURED, |c| c.load(Ordering::Acquire));
+            if how == LEFT_TO_THE_OPERATION {
+                // The operation reads it from the Debug Module.
+            } else if how == COLLECTED {
                 captured
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())

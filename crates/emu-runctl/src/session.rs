@@ -133,6 +133,35 @@ impl Session {
         Ok(status)
     }
 
+    /// Halt hart `h` and release the request, in one batch: `dmstatus` before the request
+    /// and after the release. The DM returns from the request once the hart halted (or its
+    /// time limit passed); the status before tells whether that was a halt of this
+    /// request's doing.
+    pub(crate) fn request_halt(&mut self, h: usize) -> Result<(u32, u32)> {
+        self.check_hart(h)?;
+        let sel = h as u32;
+        let v = (sel & 0x3ff) << dc::HARTSELLO_SHIFT
+            | (sel >> 10 & 0x3ff) << dc::HARTSELHI_SHIFT
+            | dc::DMACTIVE;
+        let ops = [
+            DmiOp::Write(regs::DMCONTROL, v),
+            DmiOp::Read(regs::DMSTATUS),
+            DmiOp::Write(regs::DMCONTROL, v | dc::HALTREQ),
+            DmiOp::Write(regs::DMCONTROL, v),
+            DmiOp::Read(regs::DMSTATUS),
+        ];
+        // The selection is written only when it changes.
+        let skip = usize::from(self.selected.as_deref() == Some(&[h]));
+        let mut status = [0u32; 2];
+        self.dm.dmi_batch(&ops[skip..], &mut status);
+        self.selected = Some(vec![h]);
+        let [before, after] = status;
+        if after & ds::AUTHENTICATED == 0 {
+            return Err(RcError::NotAuthenticated);
+        }
+        Ok((before, after))
+    }
+
     /// Select one hart (cheap when it is selected already).
     pub(crate) fn select(&mut self, h: usize) -> Result<()> {
         if self.selected.as_deref() == Some(&[h]) {

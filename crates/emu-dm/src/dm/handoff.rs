@@ -5,6 +5,17 @@
 
 use super::*;
 
+/// How [`DebugModule::drive`] gets the harts to act.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Nudge {
+    /// Run each here if it sleeps, else wake the threads.
+    Wake,
+    /// Run each here if it sleeps; the threads are at work already.
+    Follow,
+    /// Their threads, which hold them, were woken already.
+    Woken,
+}
+
 impl DebugModule {
     pub(crate) fn wake(&self) {
         if let Some(p) = self.platform.get() {
@@ -23,7 +34,7 @@ impl DebugModule {
         harts: &[usize],
         done: impl Fn(&State) -> bool,
     ) -> MutexGuard<'a, State> {
-        self.drive(st, harts, done, true)
+        self.drive(st, harts, done, Nudge::Wake)
     }
 
     /// [`DebugModule::kick`] for harts already on their way (a step under way): the same,
@@ -34,7 +45,23 @@ impl DebugModule {
         harts: &[usize],
         done: impl Fn(&State) -> bool,
     ) -> MutexGuard<'a, State> {
-        self.drive(st, harts, done, false)
+        self.drive(st, harts, done, Nudge::Follow)
+    }
+
+    /// [`DebugModule::kick`] for harts that run guest code on their own threads, which
+    /// alone can stop them: those threads are woken first of all, so the request travels
+    /// while this thread makes ready to wait, and the harts are not offered to run here
+    /// until the hot spin is over (trying the lock of a hart its thread holds takes the
+    /// lock's cache line from that very thread, just as it lets go of the hart to take it
+    /// again and halt).
+    pub(crate) fn hurry<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        harts: &[usize],
+        done: impl Fn(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        self.wake();
+        self.drive(st, harts, done, Nudge::Woken)
     }
 
     pub(super) fn drive<'a>(
@@ -42,7 +69,7 @@ impl DebugModule {
         st: MutexGuard<'a, State>,
         harts: &[usize],
         done: impl Fn(&State) -> bool,
-        wake: bool,
+        nudge: Nudge,
     ) -> MutexGuard<'a, State> {
         if done(&st) {
             return st;
@@ -53,7 +80,11 @@ impl DebugModule {
         // Progress as of now: anything the harts report from here on may finish the work.
         let mut seen = self.progress.load(Ordering::Acquire);
         self.unlock(st);
-        let mut pending: Vec<usize> = harts.iter().copied().filter(|&h| !p.run_here(h)).collect();
+        let mut pending: Vec<usize> = if nudge == Nudge::Woken {
+            harts.to_vec()
+        } else {
+            harts.iter().copied().filter(|&h| !p.run_here(h)).collect()
+        };
         if pending.is_empty() {
             // Every hart ran here, and usually that finished the work: no clock needed.
             let st = self.lock();
@@ -61,7 +92,7 @@ impl DebugModule {
                 return st;
             }
             self.unlock(st);
-        } else if wake {
+        } else if nudge == Nudge::Wake {
             p.wake();
         }
         let start = Instant::now();

@@ -168,11 +168,15 @@ impl DebugModule {
         if fresh {
             hs.halts += 1;
             let seq = hs.halts;
+            // Stored only where set: the debugger that waits for this halt writes the same
+            // cache line next (it releases `haltreq`), and a line this thread only read
+            // goes over to it sooner than one it wrote.
             let p = &self.ports[h];
-            p.released.store(false, Ordering::Release);
-            p.grouphalt.store(false, Ordering::Release);
-            p.resethalt.store(false, Ordering::Release);
-            p.wfi.store(false, Ordering::Release);
+            for a in [&p.released, &p.grouphalt, &p.resethalt, &p.wfi] {
+                if a.load(Ordering::Relaxed) {
+                    a.store(false, Ordering::Release);
+                }
+            }
             st.events.push(DmEvent::Halted { hart: h, dcsr, seq });
             // A hart that halted on its own halts its group (one halted for the group, cause
             // 6, is the group's doing already).

@@ -197,7 +197,7 @@ pub(crate) struct State {
     /// How many times each external trigger output fired.
     pub(crate) ext_out_count: [u64; EXT_TRIGGERS],
     pub(crate) sba: Sba,
-    /// The system bus, held through a batch of DMI reads (`dmi_read_many`).
+    /// The system bus, held through a batch of DMI accesses (`dmi_batch`, `dmi_read_many`).
     pub(crate) held_bus: crate::sba::HeldBus,
     /// Content of the program area → the tag the JIT keys those blocks by.
     pub(crate) tags: HashMap<Vec<u32>, u64>,
@@ -358,6 +358,15 @@ impl DebugModule {
     /// How many times hart `h` has halted (the `seq` of its latest [`DmEvent::Halted`]).
     pub fn halts(&self, h: usize) -> u64 {
         self.lock().harts.get(h).map_or(0, |hs| hs.halts)
+    }
+
+    /// Hart `h`'s latest halt: `dcsr` as it entered Debug Mode, and the halt's number (as
+    /// [`DebugModule::halts`] counts them and the [`DmEvent::Halted`] of it says).
+    pub fn last_halt(&self, h: usize) -> Option<(u32, u64)> {
+        let st = self.lock();
+        let r = st.harts.get(h).map(|hs| (hs.entry_dcsr, hs.halts));
+        self.unlock(st);
+        r
     }
 
     /// Hart `h`'s thread says whether the hart sleeps in a guest `wfi` (outside Debug
