@@ -295,14 +295,13 @@ impl DebugModule {
         let Some(p) = self.platform.get() else {
             return st;
         };
-        let all: Vec<usize> = (0..st.harts.len()).collect();
         let (targets, system, assert) = if ndm != st.ndmreset {
             st.ndmreset = ndm;
             if st.srst {
                 // The reset line holds the system either way.
                 return st;
             }
-            (all, true, ndm)
+            ((0..st.harts.len()).collect(), true, ndm)
         } else {
             let held_now = harts.iter().any(|&h| st.harts[h].held);
             if hartreset == held_now || st.ndmreset {
