@@ -16,11 +16,59 @@ const PTE_U: u64 = 16;
 const PTE_A: u64 = 64;
 const PTE_D: u64 = 128;
 
-struct Mode {
-    levels: u32,
-    pte_size: u64,
-    vpn_bits: u32,
-    va_bits: u32,
+/// The shape of the page tables a paged `satp` mode walks (Sv32, Sv39, Sv48): what the
+/// hart's MMU and a debugger that walks the same tables over the system bus share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageMode {
+    /// Levels of tables.
+    pub levels: u32,
+    /// Bytes in a page-table entry (4 or 8).
+    pub pte_size: u64,
+    /// Virtual page number bits each level resolves.
+    pub vpn_bits: u32,
+    /// Physical page number bits, in `satp` and in an entry.
+    pub ppn_bits: u32,
+    /// Width of a virtual address (on RV64 the bits above it must copy its top bit).
+    pub va_bits: u32,
+}
+
+impl PageMode {
+    /// The mode `satp` selects on an `xlen` hart; `None` for Bare and for the modes emu
+    /// does not implement (Sv57, Sv64).
+    pub fn of(xlen: Xlen, satp: u64) -> Option<PageMode> {
+        let sv = |levels, va_bits| PageMode {
+            levels,
+            pte_size: 8,
+            vpn_bits: 9,
+            ppn_bits: 44,
+            va_bits,
+        };
+        match xlen {
+            Xlen::X32 if satp >> 31 & 1 == 1 => Some(PageMode {
+                levels: 2,
+                pte_size: 4,
+                vpn_bits: 10,
+                ppn_bits: 22,
+                va_bits: 32,
+            }),
+            Xlen::X64 => match satp >> 60 {
+                8 => Some(sv(3, 39)),
+                9 => Some(sv(4, 48)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Physical address of the root table `satp` names.
+    pub fn root(&self, satp: u64) -> u64 {
+        (satp & ((1 << self.ppn_bits) - 1)) << 12
+    }
+
+    /// Physical page number in entry `pte`.
+    pub fn ppn(&self, pte: u64) -> u64 {
+        (pte >> 10) & ((1 << self.ppn_bits) - 1)
+    }
 }
 
 impl Hart {
@@ -38,38 +86,8 @@ impl Hart {
         self.paging_mode().is_some()
     }
 
-    fn paging_mode(&self) -> Option<Mode> {
-        match self.isa.xlen {
-            Xlen::X32 if self.csr.satp >> 31 & 1 == 1 => Some(Mode {
-                levels: 2,
-                pte_size: 4,
-                vpn_bits: 10,
-                va_bits: 32,
-            }),
-            Xlen::X64 => match self.csr.satp >> 60 {
-                8 => Some(Mode {
-                    levels: 3,
-                    pte_size: 8,
-                    vpn_bits: 9,
-                    va_bits: 39,
-                }),
-                9 => Some(Mode {
-                    levels: 4,
-                    pte_size: 8,
-                    vpn_bits: 9,
-                    va_bits: 48,
-                }),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
-
-    fn satp_ppn(&self) -> u64 {
-        match self.isa.xlen {
-            Xlen::X32 => self.csr.satp & 0x3f_ffff,
-            Xlen::X64 => self.csr.satp & ((1 << 44) - 1),
-        }
+    fn paging_mode(&self) -> Option<PageMode> {
+        PageMode::of(self.isa.xlen, self.csr.satp)
     }
 
     /// Translate virtual address `va` for `access` and check PMP for `size` bytes. Returns the
@@ -116,7 +134,7 @@ impl Hart {
         va: u64,
         access: Access,
         prv: Priv,
-        mode: &Mode,
+        mode: &PageMode,
         bus: &dyn Bus,
     ) -> Result<u64, Exception> {
         let fault = access.page_fault(va);
@@ -127,7 +145,7 @@ impl Hart {
                 return Err(fault);
             }
         }
-        let mut table = self.satp_ppn() << 12;
+        let mut table = mode.root(self.csr.satp);
         let mut level = mode.levels;
         loop {
             level -= 1;
@@ -147,11 +165,7 @@ impl Hart {
             if mode.pte_size == 8 && pte >> 54 != 0 {
                 return Err(fault);
             }
-            let ppn = if mode.pte_size == 8 {
-                (pte >> 10) & ((1 << 44) - 1)
-            } else {
-                (pte >> 10) & 0x3f_ffff
-            };
+            let ppn = mode.ppn(pte);
             if pte & (PTE_R | PTE_X) == 0 {
                 // Pointer to the next level; D, A and U must be zero there.
                 if level == 0 || pte & (PTE_D | PTE_A | PTE_U) != 0 {
@@ -202,5 +216,49 @@ impl Hart {
             let pa = ((ppn & !low_mask) << 12) | page_off;
             return Ok(pa);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The modes `satp` selects, and the fields of the root and of an entry (the
+    /// privileged spec's Sv32/Sv39/Sv48 tables).
+    #[test]
+    fn page_modes_from_satp() {
+        let mode = PageMode::of;
+        assert!(mode(Xlen::X64, 0).is_none(), "Bare");
+        assert_eq!(
+            mode(Xlen::X64, 8 << 60).map(|m| (m.levels, m.va_bits)),
+            Some((3, 39))
+        );
+        assert_eq!(
+            mode(Xlen::X64, 9 << 60).map(|m| (m.levels, m.va_bits)),
+            Some((4, 48))
+        );
+        assert!(
+            mode(Xlen::X64, 10 << 60).is_none(),
+            "Sv57 is not implemented"
+        );
+        let sv32 = mode(Xlen::X32, 1 << 31 | 0x3f_ffff);
+        assert_eq!(
+            sv32.map(|m| (m.levels, m.pte_size, m.vpn_bits)),
+            Some((2, 4, 10))
+        );
+        assert!(mode(Xlen::X32, 0x7fff_ffff).is_none(), "Bare on RV32");
+        // Sv32: a 22-bit PPN in satp (below MODE and ASID), entries' PPN bits 31:10.
+        assert_eq!(
+            sv32.map(|m| m.root(1 << 31 | 0x3f_ffff)),
+            Some(0x3f_ffff << 12)
+        );
+        assert_eq!(sv32.map(|m| m.ppn(0xffff_fc00)), Some(0x3f_ffff));
+        // Sv39: a 44-bit PPN; entry bits 63:54 are not part of it.
+        let sv39 = mode(Xlen::X64, 8 << 60 | 0xffff << 44 | 0x123);
+        assert_eq!(
+            sv39.map(|m| m.root(8 << 60 | 0xffff << 44 | 0x123)),
+            Some(0x123 << 12)
+        );
+        assert_eq!(sv39.map(|m| m.ppn(u64::MAX)), Some((1 << 44) - 1));
     }
 }

@@ -14,7 +14,7 @@ use crate::regs::{self, SbError, sbcs};
 
 /// The system bus as held through a batch of DMI accesses: fetched at the batch's first
 /// system-bus access and kept to its end, so a batch without one (a halt, a command) does
-/// not touch the bus's reference count, which the harts' threads share.
+/// not fetch it at all.
 #[derive(Default)]
 pub(crate) struct HeldBus {
     /// A batch is under way.

@@ -161,7 +161,7 @@ impl Events {
         self.set_capture(harts, COLLECTED);
     }
 
-    /// Capture the halts of `harts` until [`Events::end_capture`] and forget them: the
+    /// Capture the halts of `harts` until [`Events::end_capture_untold`] and forget them: the
     /// operation learns of them from the Debug Module. That spares the halting hart's
     /// thread a lock and a list while it holds the Debug Module's state, and the operation
     /// the same lock and list just after: both cache lines would go from one thread to the

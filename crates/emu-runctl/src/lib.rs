@@ -20,7 +20,8 @@
 //!   for writes past page protection.
 //!
 //! Must not depend on: the machine, the JIT or any front end (it sees only the
-//! [`emu_dm::DebugModule`]).
+//! [`emu_dm::DebugModule`]; from the hart model, `emu-core`, it takes only the shapes of
+//! the page tables its walk reads, [`emu_core::mmu::PageMode`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -154,7 +154,9 @@ impl Session {
         let skip = usize::from(self.selected.as_deref() == Some(&[h]));
         let mut status = [0u32; 2];
         self.dm.dmi_batch(&ops[skip..], &mut status);
-        self.selected = Some(vec![h]);
+        if skip == 0 {
+            self.selected = Some(vec![h]);
+        }
         let [before, after] = status;
         if after & ds::AUTHENTICATED == 0 {
             return Err(RcError::NotAuthenticated);

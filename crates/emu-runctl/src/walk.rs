@@ -12,6 +12,7 @@
 //! decides whether the hart can read it (its privilege, `SUM`, `MXR`, PMP), and the system
 //! bus does the rest. Anything else takes the hart's own accesses, one command per word.
 
+use emu_core::mmu::PageMode;
 use emu_dm::regs::CmdErr;
 use emu_isa::Xlen;
 
@@ -27,67 +28,36 @@ const PTE_X: u64 = 8;
 const PAGE: u64 = 4096;
 const SATP: RegId = RegId::Csr(0x180);
 
-/// One paged mode: levels, log2 of the PTE size, VPN bits per level, PPN bits of a PTE.
-struct Mode {
-    levels: u32,
-    pte_log2: u32,
-    vpn_bits: u32,
-    ppn_bits: u32,
-}
-
-fn mode(xlen: Xlen, satp: u64) -> Option<Mode> {
-    let sv = |levels| Mode {
-        levels,
-        pte_log2: 3,
-        vpn_bits: 9,
-        ppn_bits: 44,
-    };
-    match xlen {
-        Xlen::X32 if satp >> 31 & 1 == 1 => Some(Mode {
-            levels: 2,
-            pte_log2: 2,
-            vpn_bits: 10,
-            ppn_bits: 22,
-        }),
-        Xlen::X64 => match satp >> 60 {
-            8 => Some(sv(3)),
-            9 => Some(sv(4)),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// The physical address `va` maps to under `satp`, or `None` where no valid leaf maps it
 /// or a table lies outside main RAM `ram` (nothing with read side effects is read).
-/// `read(a, log2 size)` reads a page-table entry.
+/// `read(a, size)` reads a page-table entry of `size` bytes.
 fn physical(
     xlen: Xlen,
     satp: u64,
     va: u64,
     ram: (u64, u64),
-    mut read: impl FnMut(u64, u32) -> Result<u64>,
+    mut read: impl FnMut(u64, usize) -> Result<u64>,
 ) -> Result<Option<u64>> {
-    let Some(m) = mode(xlen, satp) else {
+    let Some(m) = PageMode::of(xlen, satp) else {
         let bare = match xlen {
             Xlen::X32 => satp >> 31 & 1 == 0,
             _ => satp >> 60 == 0,
         };
         return Ok(bare.then_some(va)); // a mode not known here: the hart's own accesses
     };
-    let mut table = (satp & ((1 << m.ppn_bits) - 1)) * PAGE;
+    let mut table = m.root(satp);
     for level in (0..m.levels).rev() {
         let shift = 12 + level * m.vpn_bits;
         let vpn = va >> shift & ((1 << m.vpn_bits) - 1);
-        let at = table + (vpn << m.pte_log2);
+        let at = table + vpn * m.pte_size;
         if !(ram.0 <= at && at < ram.1) {
             return Ok(None);
         }
-        let pte = read(at, m.pte_log2)?;
+        let pte = read(at, m.pte_size as usize)?;
         if pte & PTE_V == 0 || (pte & PTE_R == 0 && pte & PTE_W != 0) {
             return Ok(None);
         }
-        let base = (pte >> 10 & ((1 << m.ppn_bits) - 1)) * PAGE;
+        let base = m.ppn(pte) * PAGE;
         if pte & (PTE_R | PTE_X) != 0 {
             // A leaf: superpages keep the lower levels' bits of the virtual address.
             let low = (1u64 << shift) - 1;
@@ -125,9 +95,9 @@ impl RunControl {
             };
             (s.xlen, satp)
         };
-        let read_pte = |a: u64, size: u32| {
+        let read_pte = |a: u64, size: usize| {
             let mut b = [0u8; 8];
-            self.read_memory_sba(a, &mut b[..1 << size])?;
+            self.read_memory_sba(a, &mut b[..size.min(8)])?;
             Ok(u64::from_le_bytes(b))
         };
         let mut pages = Vec::new();
@@ -196,19 +166,6 @@ impl RunControl {
 mod tests {
     use super::*;
 
-    #[test]
-    fn modes_from_satp() {
-        assert!(mode(Xlen::X64, 0).is_none());
-        assert_eq!(mode(Xlen::X64, 8 << 60).map(|m| m.levels), Some(3));
-        assert_eq!(mode(Xlen::X64, 9 << 60).map(|m| m.levels), Some(4));
-        assert!(
-            mode(Xlen::X64, 10 << 60).is_none(),
-            "Sv57 is not implemented"
-        );
-        assert_eq!(mode(Xlen::X32, 1 << 31).map(|m| m.vpn_bits), Some(10));
-        assert!(mode(Xlen::X32, 0x7fff_ffff).is_none());
-    }
-
     const RAM: (u64, u64) = (0x8000_0000, 0x8100_0000);
 
     /// `physical` over page-table entries in a map (absent entries read 0).
@@ -272,7 +229,7 @@ mod tests {
         assert_eq!(walk(Xlen::X64, sv39, va, &chain), None);
         // A table outside RAM is never read.
         let outside = 8 << 60 | 0x1000_0000 >> 12;
-        let never = |_: u64, _: u32| -> Result<u64> { panic!("read outside RAM") };
+        let never = |_: u64, _: usize| -> Result<u64> { panic!("read outside RAM") };
         assert_eq!(physical(Xlen::X64, outside, va, RAM, never), Ok(None));
         let device = [(root + 8, pte(0x1000_0000, 1))];
         assert_eq!(walk(Xlen::X64, sv39, va, &device), None);
