@@ -45,12 +45,26 @@ impl DebugModule {
     /// fetched it, held for the rest (not fetched again for each); both let go afterwards
     /// (the DM never keeps the bus that owns it).
     fn batched<'a>(&'a self, f: impl FnOnce(MutexGuard<'a, State>) -> MutexGuard<'a, State>) {
+        self.batched_framed(f, || {}, || {});
+    }
+
+    /// [`DebugModule::batched`] with `first` called once the state is taken and `last`
+    /// once the events gathered under it went to the sink, before it is let go.
+    fn batched_framed<'a>(
+        &'a self,
+        f: impl FnOnce(MutexGuard<'a, State>) -> MutexGuard<'a, State>,
+        first: impl FnOnce(),
+        last: impl FnOnce(),
+    ) {
         let mut st = self.lock();
+        first();
         st.held_bus.batch = true;
         let mut st = f(st);
         st.held_bus.batch = false;
         let bus = st.held_bus.bus.take();
-        self.unlock(st);
+        self.deliver(&mut st);
+        last();
+        drop(st);
         drop(bus);
     }
 
@@ -160,22 +174,43 @@ impl DebugModule {
     /// debugger's halt (request, release, status) right after the hart reported it is
     /// one hand-over of the state instead of four while the hart's thread still uses it.
     pub fn dmi_batch(&self, ops: &[DmiOp], reads: &mut [u32]) {
-        self.batched(|mut st| {
-            let mut out = reads.iter_mut();
-            for &op in ops {
-                st = match op {
-                    DmiOp::Read(a) => {
-                        let (v, s) = self.read_held(st, a);
-                        if let Some(o) = out.next() {
-                            *o = v;
+        self.dmi_batch_framed(ops, reads, || {}, || {});
+    }
+
+    /// [`DebugModule::dmi_batch`] with `first` called once the state is taken, before the
+    /// first access, and `last` after the last, once the event sink has had the events
+    /// gathered meanwhile, before the state is let go. The harts' threads change the state
+    /// and call the sink only with the state held, so to them (and to the sink) `first`
+    /// happens at one instant with the first access and `last` with the last: a debugger
+    /// that tells its sink to treat a hart's halts as its own business in `first` and
+    /// stops in `last` gets exactly the halts the status reads between them can see.
+    pub fn dmi_batch_framed(
+        &self,
+        ops: &[DmiOp],
+        reads: &mut [u32],
+        first: impl FnOnce(),
+        last: impl FnOnce(),
+    ) {
+        self.batched_framed(
+            |mut st| {
+                let mut out = reads.iter_mut();
+                for &op in ops {
+                    st = match op {
+                        DmiOp::Read(a) => {
+                            let (v, s) = self.read_held(st, a);
+                            if let Some(o) = out.next() {
+                                *o = v;
+                            }
+                            s
                         }
-                        s
-                    }
-                    DmiOp::Write(a, v) => self.write_held(st, a, v),
-                };
-            }
-            st
-        });
+                        DmiOp::Write(a, v) => self.write_held(st, a, v),
+                    };
+                }
+                st
+            },
+            first,
+            last,
+        );
     }
 
     /// [`DebugModule::dmi_write`] with the state held.

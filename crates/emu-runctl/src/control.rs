@@ -123,14 +123,19 @@ impl RunControl {
     }
 
     /// [`RunControl::halt`] of one hart, the way of every front end's interrupt: one DMI
-    /// batch (status, request, release, status), and the halt it caused, if any, read
-    /// from the Debug Module afterwards instead of collected from its events (see
-    /// [`crate::events::Events::begin_capture_untold`]).
+    /// batch (status, request, release, status), and the halt that came in it, if any,
+    /// read from the Debug Module afterwards instead of collected from its events (see
+    /// [`crate::events::Events::begin_capture_untold`]). The capture starts and ends with
+    /// the batch's first and last access as the hart's thread sees them: started before
+    /// the batch, a breakpoint's halt in between would be left to the operation, and the
+    /// status before would then show the hart halted already, a halt nobody reported.
     fn halt_one(&self, s: &mut Session, h: usize) -> Result<()> {
-        self.inner.events.begin_capture_untold(&[h]);
-        let r = s.request_halt(h);
-        self.inner.events.end_capture_untold(&[h]);
-        let (before, after) = r?;
+        let events = &self.inner.events;
+        let (before, after) = s.request_halt(
+            h,
+            || events.begin_capture_untold(&[h]),
+            || events.end_capture_untold(&[h]),
+        )?;
         if before & ds::ALLHALTED == 0
             && after & ds::ALLHALTED != 0
             && let Some((dcsr, seq)) = s.dm.last_halt(h)
@@ -157,6 +162,12 @@ impl RunControl {
             s.check_hart(h)?;
             self.settle_budget(&mut s, h)?;
         }
+        // Settling a running hart's spent counter halts it for the removal. A stop that came
+        // first keeps it halted and is reported; the hart was running when asked to
+        // resume, so that stop stands.
+        let stopped: Vec<usize> = s.unreported.iter().map(|&(h, _, _)| h).collect();
+        self.report_unreported(&mut s);
+        let harts: Vec<usize> = harts.into_iter().filter(|h| !stopped.contains(h)).collect();
         self.resume_locked(&mut s, &harts)
     }
 
@@ -243,7 +254,7 @@ impl RunControl {
     }
 
     /// Publish captured halts with their causes resolved.
-    fn publish(&self, s: &mut Session, halts: Vec<(usize, u32, u64)>) {
+    pub(crate) fn publish(&self, s: &mut Session, halts: Vec<(usize, u32, u64)>) {
         for (hart, dcsr, seq) in halts {
             let e = self.resolve(s, hart, dcsr, seq);
             self.inner.events.publish(e);

@@ -45,7 +45,9 @@ impl RunControl {
     ) -> Result<TriggerId> {
         let mut s = self.inner.session();
         let harts = sel.into().harts(s.harts);
-        self.arm_counter(&mut s, &harts, count, reload)
+        let r = self.arm_counter(&mut s, &harts, count, reload);
+        self.report_unreported(&mut s);
+        r
     }
 
     /// The instructions instruction counter `id` still has to count on halted hart `h` (0
@@ -242,8 +244,15 @@ impl RunControl {
     /// Before hart `h` runs again (or is stepped): end its budget and take out the
     /// counters of budgets that ended (kept so far so that their stop resolved to them).
     pub(crate) fn settle_budget(&self, s: &mut Session, h: usize) -> Result<()> {
-        // The hart is about to run or step: what stopped it is old news.
-        self.cancel_budget(s, h)?;
+        // The hart is about to run or step: what stopped it is old news, unless the
+        // cancel's halt request found it stopped by something else just before (a
+        // breakpoint, the budget's end): that stop stands (see `RunControl::with_halted`).
+        let (halts, _) = self.cancel_budget(s, h)?;
+        s.unreported.extend(
+            halts
+                .into_iter()
+                .filter(|&(_, dcsr, _)| StopCause::from_dcsr(dcsr) != StopCause::HaltRequest),
+        );
         let spent: Vec<TriggerId> = {
             let mut t = self.inner.triggers();
             if t.spent.is_empty() {

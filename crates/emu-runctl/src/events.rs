@@ -165,7 +165,10 @@ impl Events {
     /// operation learns of them from the Debug Module. That spares the halting hart's
     /// thread a lock and a list while it holds the Debug Module's state, and the operation
     /// the same lock and list just after: both cache lines would go from one thread to the
-    /// other and back on the way of a halt.
+    /// other and back on the way of a halt. Begin and end it at the first and last access
+    /// of the DMI batch that reads the harts' status ([`emu_dm::DebugModule::dmi_batch_framed`]):
+    /// a halt between an earlier begin and that batch's status read would be dropped here
+    /// and look like one from before the operation to it, reported by nobody.
     pub(crate) fn begin_capture_untold(&self, harts: &[usize]) {
         self.set_capture(harts, LEFT_TO_THE_OPERATION);
     }

@@ -40,6 +40,10 @@ pub(crate) struct Session {
     /// Per hart: its latest stop, once resolved (a halt is resolved once, by whoever comes
     /// first: the thread reporting it or a front end that saw the hart halted).
     pub(crate) resolved: Vec<Option<crate::types::StopEvent>>,
+    /// Halts an operation captured that were not its doing (a breakpoint just before its
+    /// own halt request), `(hart, dcsr, seq)`: published once it lets go of the triggers
+    /// ([`crate::RunControl::report_unreported`]).
+    pub(crate) unreported: Vec<(usize, u32, u64)>,
 }
 
 impl Session {
@@ -64,6 +68,7 @@ impl Session {
             programs: HashMap::new(),
             sets: Vec::new(),
             resolved: vec![None; harts],
+            unreported: Vec::new(),
         }
     }
 
@@ -135,9 +140,16 @@ impl Session {
 
     /// Halt hart `h` and release the request, in one batch: `dmstatus` before the request
     /// and after the release. The DM returns from the request once the hart halted (or its
-    /// time limit passed); the status before tells whether that was a halt of this
-    /// request's doing.
-    pub(crate) fn request_halt(&mut self, h: usize) -> Result<(u32, u32)> {
+    /// time limit passed); the status before tells whether a halt came in the batch (the
+    /// request's, or a breakpoint's just before it). `first` and `last` run at the batch's
+    /// first and last access as the harts' threads see it
+    /// ([`DebugModule::dmi_batch_framed`]).
+    pub(crate) fn request_halt(
+        &mut self,
+        h: usize,
+        first: impl FnOnce(),
+        last: impl FnOnce(),
+    ) -> Result<(u32, u32)> {
         self.check_hart(h)?;
         let sel = h as u32;
         let v = (sel & 0x3ff) << dc::HARTSELLO_SHIFT
@@ -153,7 +165,8 @@ impl Session {
         // The selection is written only when it changes.
         let skip = usize::from(self.selected.as_deref() == Some(&[h]));
         let mut status = [0u32; 2];
-        self.dm.dmi_batch(&ops[skip..], &mut status);
+        self.dm
+            .dmi_batch_framed(&ops[skip..], &mut status, first, last);
         if skip == 0 {
             self.selected = Some(vec![h]);
         }

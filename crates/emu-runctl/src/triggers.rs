@@ -15,7 +15,7 @@ use crate::control::RunControl;
 use crate::error::{RcError, Result};
 use crate::progbuf::TdataOp;
 use crate::session::Session;
-use crate::types::{HartSel, HartStatus, RegId, TriggerId, WatchKind};
+use crate::types::{HartSel, HartStatus, RegId, StopCause, TriggerId, WatchKind};
 
 const TSELECT: u16 = 0x7a0;
 /// Disarming writes zeros through the arming program: arm and disarm share one program
@@ -189,7 +189,9 @@ impl RunControl {
     /// Disarm trigger `id` on every hart it was armed on.
     pub fn remove_trigger(&self, id: TriggerId) -> Result<()> {
         let mut s = self.inner.session();
-        self.remove_locked(&mut s, id)
+        let r = self.remove_locked(&mut s, id);
+        self.report_unreported(&mut s);
+        r
     }
 
     pub(crate) fn remove_locked(&self, s: &mut Session, id: TriggerId) -> Result<()> {
@@ -251,13 +253,14 @@ impl RunControl {
             reload: None,
             slots: done,
         });
+        drop(t);
         if let Some(e) = failed {
             // All or nothing: undo the harts already armed.
-            drop(t);
             drop(s);
             let _ = self.remove_trigger(id);
             return Err(e);
         }
+        self.report_unreported(&mut s);
         Ok(id)
     }
 
@@ -395,8 +398,9 @@ impl RunControl {
         Ok(u)
     }
 
-    /// Run `f` with hart `h` halted: a running hart is halted for it and resumed after.
-    /// `f` is tried at once, as the hart is usually halted: on a running one its first
+    /// Run `f` with hart `h` halted: a running hart is halted for it and resumed after,
+    /// unless something else stopped it first (kept in `Session::unreported` for the
+    /// caller to report). `f` is tried at once, as the hart is usually halted: on a running one its first
     /// command fails (`cmderr` 4) before anything has changed, and it runs again once the
     /// hart is halted.
     pub(crate) fn with_halted<T>(
@@ -409,21 +413,46 @@ impl RunControl {
             Err(RcError::Command(CmdErr::HaltResume)) => {}
             r => return r,
         }
-        match s.status_of(h)? {
-            HartStatus::Halted => return f(s),
-            HartStatus::Running => {}
-            HartStatus::Unavailable => return Err(RcError::Unavailable(h)),
+        // The status is read inside the capture: a stop between the read and the capture
+        // would otherwise be taken for the API's own halt, and the hart resumed past it.
+        let (r, halts) = self.capturing(&[h], || -> Result<bool> {
+            match s.status_of(h)? {
+                HartStatus::Halted => Ok(false),
+                HartStatus::Unavailable => Err(RcError::Unavailable(h)),
+                HartStatus::Running => {
+                    s.control_seq(&[h], &[emu_dm::regs::dmcontrol::HALTREQ, 0])?;
+                    s.need_halted(h)?;
+                    Ok(true)
+                }
+            }
+        });
+        // What halted it may have come first: a breakpoint, a watchpoint after its access,
+        // an ebreak. That is a stop of its own, reported (not from here: resolving it takes
+        // the triggers, which the caller may hold), and the hart stays there; resumed, it
+        // would run past a watched access unreported.
+        let ours = matches!(r, Ok(true))
+            && halts
+                .iter()
+                .all(|&(_, dcsr, _)| StopCause::from_dcsr(dcsr) == StopCause::HaltRequest);
+        if !ours {
+            s.unreported.extend(halts);
+            r?;
+            return f(s);
         }
-        // A halt of the API's own: captured, not reported.
-        self.capturing(&[h], || -> Result<()> {
-            s.control_seq(&[h], &[emu_dm::regs::dmcontrol::HALTREQ, 0])?;
-            s.need_halted(h)
-        })
-        .0?;
         s.set_step(h, false)?;
         let r = f(s);
         s.control(&[h], emu_dm::regs::dmcontrol::RESUMEREQ)?;
         r
+    }
+
+    /// Publish the halts [`RunControl::with_halted`] found were not its doing. Called by
+    /// the operations that may run it, once they let go of the triggers (resolving a
+    /// trigger's stop takes them).
+    pub(crate) fn report_unreported(&self, s: &mut Session) {
+        if !s.unreported.is_empty() {
+            let halts = std::mem::take(&mut s.unreported);
+            self.publish(s, halts);
+        }
     }
 
     /// The slots of the API's triggers that would stop halted hart `h` again before its

@@ -405,12 +405,17 @@ impl DebugModule {
     /// has had its event: told after the unlock, the sink could take a halt the debugger
     /// had already seen and finished with for one nobody asked for.
     pub(crate) fn unlock(&self, mut st: MutexGuard<'_, State>) {
+        self.deliver(&mut st);
+        drop(st);
+    }
+
+    /// Hand the events gathered under the state to the sink (see [`DebugModule::unlock`]).
+    pub(crate) fn deliver(&self, st: &mut State) {
         // Drained in place: the vector keeps its room for the next events.
         match self.sink.get() {
             Some(sink) => st.events.drain(..).for_each(sink),
             None => st.events.clear(),
         }
-        drop(st);
     }
 
     /// Called before a hart runs (by its thread, or whoever runs it): hand over pending halt
