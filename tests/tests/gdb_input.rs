@@ -46,6 +46,12 @@ impl Host for NoHost {
 }
 
 fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
+    let (m, server, addr, _) = start_rc();
+    (m, server, addr)
+}
+
+/// [`start`], and the run-control API the server uses.
+fn start_rc() -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
         harts: 1,
@@ -57,10 +63,10 @@ fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
         ..MachineConfig::default()
     };
     let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
-    let rc = RunControl::new(m.dm.clone()).expect("run control");
-    let server = GdbServer::new(Arc::new(rc), Arc::new(NoHost));
+    let rc = Arc::new(RunControl::new(m.dm.clone()).expect("run control"));
+    let server = GdbServer::new(rc.clone(), Arc::new(NoHost));
     let addr = server.listen("127.0.0.1:0").expect("listen");
-    (m, server, addr)
+    (m, server, addr, rc)
 }
 
 fn checksum(p: &[u8]) -> u8 {
@@ -83,6 +89,8 @@ struct Client {
 impl Client {
     fn connect(addr: SocketAddr) -> Client {
         let s = TcpStream::connect(addr).expect("connect");
+        // As GDB does: a Ctrl-C right after a packet is not held back for its ack.
+        s.set_nodelay(true).expect("nodelay");
         s.set_read_timeout(Some(Duration::from_secs(20)))
             .expect("timeout");
         Client { s, buf: Vec::new() }
@@ -534,6 +542,60 @@ fn a_stop_reply_is_written_with_the_session_free() {
         "one stop reply, written with the session free: {out}"
     );
     assert_eq!(out.matches("$T05").count(), 3, "{out}");
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+/// A Ctrl-C that comes as the hart stops on its own, here on a hardware breakpoint, is
+/// answered with that stop, as the hart's state says, not with a SIGINT: the breakpoint's
+/// own report then finds the stub stopped and is dropped, and GDB would never hear of it
+/// (for a watchpoint, of which one fired and where).
+#[test]
+fn a_ctrl_c_racing_a_breakpoint_reports_what_stopped_the_hart() {
+    let (m, server, addr, rc) = start_rc();
+    let mut c = Client::connect(addr);
+    assert_eq!(c.request(b"?")[0], b'T');
+    assert_eq!(c.request(format!("Z1,{:x},4", BASE + 4).as_bytes()), b"OK");
+    let (mut by_bp, mut by_ctrl_c) = (0, 0);
+    // The Ctrl-C goes after a wait that homes in on the moment the breakpoint comes back:
+    // longer after an interrupt won, shorter after the breakpoint did.
+    let mut center = 20_000.0f64;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..600 {
+        c.send_raw(&packet(b"vCont;c"));
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let wait = Duration::from_nanos((center * (0.5 + (rng % 1024) as f64 / 682.0)) as u64);
+        let t = std::time::Instant::now();
+        while t.elapsed() < wait {
+            std::hint::spin_loop();
+        }
+        c.send_raw(b"\x03");
+        let stop = String::from_utf8_lossy(&c.reply().expect("a stop reply")).into_owned();
+        let cause = rc.stop_event(0).expect("halted").cause;
+        if stop.starts_with("T05") && stop.contains("hwbreak") {
+            assert!(
+                matches!(cause, emu_runctl::StopCause::Trigger(Some(_))),
+                "iteration {i}: {stop} for {cause:?}"
+            );
+            by_bp += 1;
+            center = (center / 1.15).max(1.0);
+        } else {
+            assert!(stop.starts_with("T02"), "iteration {i}: {stop}");
+            assert_eq!(
+                cause,
+                emu_runctl::StopCause::HaltRequest,
+                "iteration {i}: a SIGINT for a hart that stopped on its own"
+            );
+            by_ctrl_c += 1;
+            center = (center * 1.15).min(1e8);
+        }
+    }
+    eprintln!("{by_bp} stops on the breakpoint, {by_ctrl_c} by the interrupt");
+    assert!(by_bp > 0 && by_ctrl_c > 0, "both won some races");
+    drop(c);
     drop(server);
     m.signals.exit_host();
     assert!(m.join().failed.is_empty());

@@ -456,10 +456,13 @@ fn report_on(
 fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
     match m {
         GdbStubStateMachine::CtrlCInterrupt(c) => {
-            let h = t.running.first().copied().unwrap_or(0);
-            let was_running = !t.running.is_empty();
+            let running = t.running.clone();
             let _ = t.halt_all();
-            let reason = was_running.then(|| t.stop_reason(h, StopCause::HaltRequest));
+            let reason = (!running.is_empty()).then(|| {
+                let (h, cause) =
+                    own_stop(t, &running).unwrap_or((running[0], StopCause::HaltRequest));
+                t.stop_reason(h, cause)
+            });
             c.interrupt_handled(t, reason).map_err(|_| Leave::Dropped)
         }
         GdbStubStateMachine::Running(r) => match t.pending.take() {
@@ -469,6 +472,22 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
         GdbStubStateMachine::Disconnected(d) => Err(d.get_reason().into()),
         m => Ok(m),
     }
+}
+
+/// A hart of `running` that stopped on its own as a Ctrl-C came (a breakpoint, a
+/// watchpoint, an `ebreak`) and the cause: the interrupt reports that stop rather than a
+/// SIGINT. Its own report, from the thread that saw the halt, finds the stub stopped by
+/// the interrupt and drops it as stale, so GDB would otherwise never hear which
+/// breakpoint or watchpoint it was.
+fn own_stop(t: &EmuTarget, running: &[usize]) -> Option<(usize, StopCause)> {
+    running.iter().find_map(|&h| {
+        let e = t.rc().stop_event(h).ok()?;
+        (!matches!(
+            e.cause,
+            StopCause::HaltRequest | StopCause::Group | StopCause::Step
+        ))
+        .then_some((h, e.cause))
+    })
 }
 
 /// Feed one byte of a whole packet to the stub.
