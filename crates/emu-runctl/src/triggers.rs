@@ -400,9 +400,9 @@ impl RunControl {
 
     /// Run `f` with hart `h` halted: a running hart is halted for it and resumed after,
     /// unless something else stopped it first (kept in `Session::unreported` for the
-    /// caller to report). `f` is tried at once, as the hart is usually halted: on a running one its first
-    /// command fails (`cmderr` 4) before anything has changed, and it runs again once the
-    /// hart is halted.
+    /// caller to report). `f` is tried at once, as the hart is usually halted: on a running
+    /// one its first command fails (`cmderr` 4) before anything has changed, and it runs
+    /// again once the hart is halted.
     pub(crate) fn with_halted<T>(
         &self,
         s: &mut Session,
