@@ -734,6 +734,86 @@ fn arming_on_a_running_hart_loses_no_stop_that_comes_first() {
     });
 }
 
+/// Whatever a debugger does while the hart runs (arms and removes breakpoints, halts it at
+/// any moment, steps it, reads registers that cannot be read), every watched store is
+/// reported exactly once, as a stop just after it, and every stop is reported once.
+#[test]
+fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
+    each_engine(|e| {
+        let (m, rc, rx, w) = at_write_watch_stop(e);
+        let s0 = |rc: &RunControl| rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        let start = s0(&rc);
+        let (mut watched, mut halted, mut stepped) = (0u64, 0u64, 0u64);
+        let mut rng = 0x0123_4567_89ab_cdefu64;
+        let mut center = 2000.0f64;
+        for i in 0..3000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // The stop this iteration must bring: one, whichever comes first.
+            let ev = if rng.is_multiple_of(8) {
+                let cause = rc.step(0).unwrap();
+                let ev = rx
+                    .recv_timeout(Duration::from_secs(10))
+                    .expect("the step's stop");
+                assert_eq!(ev.cause, cause, "iteration {i}: the step's stop");
+                ev
+            } else {
+                rc.resume(0).unwrap();
+                match rng >> 8 & 3 {
+                    0 => {
+                        let b = rc.add_breakpoint(0, BASE + 0x800).unwrap();
+                        rc.remove_trigger(b).unwrap();
+                    }
+                    1 => {
+                        let wait = Duration::from_nanos(
+                            (center * (0.5 + (rng >> 16) as f64 % 1024.0 / 682.0)) as u64,
+                        );
+                        let t = Instant::now();
+                        while t.elapsed() < wait {
+                            std::hint::spin_loop();
+                        }
+                        rc.halt(0).unwrap();
+                    }
+                    2 => {
+                        // Refused while it runs, or read if it stopped already.
+                        let _ = rc.read_register(0, RegId::Pc);
+                    }
+                    _ => {}
+                }
+                rx.recv_timeout(Duration::from_secs(10))
+                    .unwrap_or_else(|_| panic!("iteration {i}: a stop nobody reported"))
+            };
+            assert_eq!(ev.seq, rc.halts(0), "iteration {i}: the hart's latest halt");
+            match ev.cause {
+                StopCause::Trigger(Some(id)) if id == w => {
+                    watched += 1;
+                    center = (center / 1.15).max(1.0);
+                    let mut b = [0u8; 8];
+                    rc.read_memory(0, MemSpace::Physical, DATA, &mut b).unwrap();
+                    assert_eq!(u64::from_le_bytes(b), s0(&rc), "iteration {i}: just stored");
+                    assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + LOAD_AT);
+                }
+                StopCause::HaltRequest => {
+                    halted += 1;
+                    center = (center * 1.15).min(1e8);
+                }
+                StopCause::Step => stepped += 1,
+                c => panic!("iteration {i}: {c:?}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(rx.try_recv().is_err(), "no stop reported twice");
+        // One store per increment of s0, but for an increment whose store is still to come.
+        let pc = rc.read_register(0, RegId::Pc).unwrap();
+        let stores = s0(&rc) - start - u64::from(pc == BASE + STORE_AT);
+        eprintln!("{watched} watched stores, {halted} halts, {stepped} steps");
+        assert_eq!(watched, stores, "each store reported once");
+        assert!(halted > 0 && stepped > 0);
+        stop(m);
+    });
+}
+
 #[test]
 fn watchpoints_read_write_access_before_and_after() {
     each_engine(|e| {
