@@ -11,6 +11,7 @@ pub mod debug_loop;
 pub mod diffgen;
 pub mod guest;
 pub mod process;
+pub mod race;
 pub mod rsp;
 pub mod run;
 

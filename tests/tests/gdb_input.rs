@@ -16,6 +16,7 @@ use emu_gdb::{GdbServer, Host, Quiet, Region};
 use emu_isa::Xlen;
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::RunControl;
+use emu_tests::race::Homing;
 
 const BASE: u64 = 0x8000_0000;
 
@@ -558,20 +559,11 @@ fn a_ctrl_c_racing_a_breakpoint_reports_what_stopped_the_hart() {
     assert_eq!(c.request(b"?")[0], b'T');
     assert_eq!(c.request(format!("Z1,{:x},4", BASE + 4).as_bytes()), b"OK");
     let (mut by_bp, mut by_ctrl_c) = (0, 0);
-    // The Ctrl-C goes after a wait that homes in on the moment the breakpoint comes back:
-    // longer after an interrupt won, shorter after the breakpoint did.
-    let mut center = 20_000.0f64;
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    // The Ctrl-C goes about when the breakpoint comes back.
+    let mut meet = Homing::new(1, Duration::from_micros(20));
     for i in 0..600 {
         c.send_raw(&packet(b"vCont;c"));
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let wait = Duration::from_nanos((center * (0.5 + (rng % 1024) as f64 / 682.0)) as u64);
-        let t = std::time::Instant::now();
-        while t.elapsed() < wait {
-            std::hint::spin_loop();
-        }
+        meet.wait();
         c.send_raw(b"\x03");
         let stop = String::from_utf8_lossy(&c.reply().expect("a stop reply")).into_owned();
         let cause = rc.stop_event(0).expect("halted").cause;
@@ -581,7 +573,7 @@ fn a_ctrl_c_racing_a_breakpoint_reports_what_stopped_the_hart() {
                 "iteration {i}: {stop} for {cause:?}"
             );
             by_bp += 1;
-            center = (center / 1.15).max(1.0);
+            meet.hart_won();
         } else {
             assert!(stop.starts_with("T02"), "iteration {i}: {stop}");
             assert_eq!(
@@ -590,7 +582,7 @@ fn a_ctrl_c_racing_a_breakpoint_reports_what_stopped_the_hart() {
                 "iteration {i}: a SIGINT for a hart that stopped on its own"
             );
             by_ctrl_c += 1;
-            center = (center * 1.15).min(1e8);
+            meet.request_won();
         }
     }
     eprintln!("{by_bp} stops on the breakpoint, {by_ctrl_c} by the interrupt");

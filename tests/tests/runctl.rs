@@ -20,7 +20,9 @@ use emu_runctl::{
     HartSel, HartStatus, ICOUNT_MAX, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent,
     Subscription, TriggerId, WatchKind,
 };
+use emu_tests::Rng;
 use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
+use emu_tests::race::Homing;
 use emu_tests::run::run_emu_jit;
 
 use emu_tests::debug_loop::{BASE, DATA, LOAD_AT, STORE_AT};
@@ -663,22 +665,11 @@ fn a_halt_racing_a_breakpoint_is_published_once() {
         while rx.try_recv().is_ok() {}
         let mut last = rc.halts(0);
         let (mut by_bp, mut by_halt) = (0, 0);
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        // The halt request goes after a wait that homes in on the moment the breakpoint
-        // comes back (which moves with the host's load): longer after a request won,
-        // shorter after the breakpoint did, so the two meet about half the time.
-        let mut center = 2000.0f64;
+        // The halt request goes about when the breakpoint comes back.
+        let mut meet = Homing::new(1, Duration::from_micros(2));
         for i in 0..4000 {
             rc.resume(0).unwrap();
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            let spread = 0.5 + (rng % 1024) as f64 / 682.0;
-            let wait = Duration::from_nanos((center * spread) as u64);
-            let t = Instant::now();
-            while t.elapsed() < wait {
-                std::hint::spin_loop();
-            }
+            meet.wait();
             rc.halt(0).unwrap();
             let e = rx
                 .recv_timeout(Duration::from_secs(5))
@@ -689,11 +680,11 @@ fn a_halt_racing_a_breakpoint_is_published_once() {
             match e.cause {
                 StopCause::Trigger(Some(id)) if id == bp => {
                     by_bp += 1;
-                    center = (center / 1.15).max(1.0);
+                    meet.hart_won();
                 }
                 StopCause::HaltRequest => {
                     by_halt += 1;
-                    center = (center * 1.15).min(1e8);
+                    meet.request_won();
                 }
                 c => panic!("iteration {i}: {c:?}"),
             }
@@ -743,15 +734,14 @@ fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
         let (m, rc, rx, w) = at_write_watch_stop(e);
         let s0 = |rc: &RunControl| rc.read_register(0, RegId::Gpr(S0)).unwrap();
         let start = s0(&rc);
-        let (mut watched, mut halted, mut stepped) = (0u64, 0u64, 0u64);
-        let mut rng = 0x0123_4567_89ab_cdefu64;
-        let mut center = 2000.0f64;
+        let (mut watched, mut halted, mut stepped, mut raced) = (0u64, 0u64, 0u64, 0u64);
+        let mut rng = Rng::new(2);
+        // A halt request goes about when the watchpoint comes back.
+        let mut meet = Homing::new(3, Duration::from_micros(2));
         for i in 0..3000 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            let mut halt_sent = false;
             // The stop this iteration must bring: one, whichever comes first.
-            let ev = if rng.is_multiple_of(8) {
+            let ev = if rng.below(8) == 0 {
                 let cause = rc.step(0).unwrap();
                 let ev = rx
                     .recv_timeout(Duration::from_secs(10))
@@ -760,20 +750,15 @@ fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
                 ev
             } else {
                 rc.resume(0).unwrap();
-                match rng >> 8 & 3 {
+                match rng.below(4) {
                     0 => {
                         let b = rc.add_breakpoint(0, BASE + 0x800).unwrap();
                         rc.remove_trigger(b).unwrap();
                     }
                     1 => {
-                        let wait = Duration::from_nanos(
-                            (center * (0.5 + (rng >> 16) as f64 % 1024.0 / 682.0)) as u64,
-                        );
-                        let t = Instant::now();
-                        while t.elapsed() < wait {
-                            std::hint::spin_loop();
-                        }
+                        meet.wait();
                         rc.halt(0).unwrap();
+                        halt_sent = true;
                     }
                     2 => {
                         // Refused while it runs, or read if it stopped already.
@@ -788,7 +773,11 @@ fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
             match ev.cause {
                 StopCause::Trigger(Some(id)) if id == w => {
                     watched += 1;
-                    center = (center / 1.15).max(1.0);
+                    if halt_sent {
+                        // Only a race the request lost moves the wait, not a plain stop.
+                        raced += 1;
+                        meet.hart_won();
+                    }
                     let mut b = [0u8; 8];
                     rc.read_memory(0, MemSpace::Physical, DATA, &mut b).unwrap();
                     assert_eq!(u64::from_le_bytes(b), s0(&rc), "iteration {i}: just stored");
@@ -796,7 +785,7 @@ fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
                 }
                 StopCause::HaltRequest => {
                     halted += 1;
-                    center = (center * 1.15).min(1e8);
+                    meet.request_won();
                 }
                 StopCause::Step => stepped += 1,
                 c => panic!("iteration {i}: {c:?}"),
@@ -807,9 +796,15 @@ fn every_watched_store_is_reported_once_whatever_the_debugger_does() {
         // One store per increment of s0, but for an increment whose store is still to come.
         let pc = rc.read_register(0, RegId::Pc).unwrap();
         let stores = s0(&rc) - start - u64::from(pc == BASE + STORE_AT);
-        eprintln!("{watched} watched stores, {halted} halts, {stepped} steps");
+        eprintln!(
+            "{watched} watched stores ({raced} just before a halt request), {halted} halts, \
+             {stepped} steps"
+        );
         assert_eq!(watched, stores, "each store reported once");
-        assert!(halted > 0 && stepped > 0);
+        assert!(
+            halted > 0 && raced > 0 && stepped > 0,
+            "every kind of round came"
+        );
         stop(m);
     });
 }

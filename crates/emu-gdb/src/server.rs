@@ -354,12 +354,7 @@ impl GdbServer {
     }
 
     fn on_event(&self, e: StopEvent) {
-        // Halts the stub causes itself (Ctrl-C, all-stop) and steps are reported where
-        // they are caused.
-        if matches!(
-            e.cause,
-            StopCause::HaltRequest | StopCause::Group | StopCause::Step
-        ) {
+        if reported_where_caused(e.cause) {
             return;
         }
         let (reply, mut writer) = {
@@ -482,12 +477,17 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
 fn own_stop(t: &EmuTarget, running: &[usize]) -> Option<(usize, StopCause)> {
     running.iter().find_map(|&h| {
         let e = t.rc().stop_event(h).ok()?;
-        (!matches!(
-            e.cause,
-            StopCause::HaltRequest | StopCause::Group | StopCause::Step
-        ))
-        .then_some((h, e.cause))
+        (!reported_where_caused(e.cause)).then_some((h, e.cause))
     })
+}
+
+/// Halts the stub causes itself (a Ctrl-C, the all-stop of the other harts) and steps:
+/// reported where they are caused, not as a hart's own stop.
+fn reported_where_caused(cause: StopCause) -> bool {
+    matches!(
+        cause,
+        StopCause::HaltRequest | StopCause::Group | StopCause::Step
+    )
 }
 
 /// Feed one byte of a whole packet to the stub.

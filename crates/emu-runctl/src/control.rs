@@ -162,9 +162,12 @@ impl RunControl {
             s.check_hart(h)?;
             self.settle_budget(&mut s, h)?;
         }
-        // Settling a running hart's spent counter halts it for the removal. A stop that came
+        // Settling a running hart's budget halts it for the removal. A stop that came
         // first keeps it halted and is reported; the hart was running when asked to
         // resume, so that stop stands.
+        if s.unreported.is_empty() {
+            return self.resume_locked(&mut s, &harts);
+        }
         let stopped: Vec<usize> = s.unreported.iter().map(|&(h, _, _)| h).collect();
         self.report_unreported(&mut s);
         let harts: Vec<usize> = harts.into_iter().filter(|h| !stopped.contains(h)).collect();

@@ -248,11 +248,7 @@ impl RunControl {
         // cancel's halt request found it stopped by something else just before (a
         // breakpoint, the budget's end): that stop stands (see `RunControl::with_halted`).
         let (halts, _) = self.cancel_budget(s, h)?;
-        s.unreported.extend(
-            halts
-                .into_iter()
-                .filter(|&(_, dcsr, _)| StopCause::from_dcsr(dcsr) != StopCause::HaltRequest),
-        );
+        Self::keep_unrequested(s, halts);
         let spent: Vec<TriggerId> = {
             let mut t = self.inner.triggers();
             if t.spent.is_empty() {

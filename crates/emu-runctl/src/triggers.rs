@@ -18,6 +18,11 @@ use crate::session::Session;
 use crate::types::{HartSel, HartStatus, RegId, StopCause, TriggerId, WatchKind};
 
 const TSELECT: u16 = 0x7a0;
+
+/// Whether a hart entered Debug Mode with `dcsr` for a halt request.
+fn by_request(dcsr: u32) -> bool {
+    StopCause::from_dcsr(dcsr) == StopCause::HaltRequest
+}
 /// Disarming writes zeros through the arming program: arm and disarm share one program
 /// buffer content, so alternating them rewrites nothing.
 const DISARM: TdataOp = TdataOp::Write2 {
@@ -430,12 +435,9 @@ impl RunControl {
         // an ebreak. That is a stop of its own, reported (not from here: resolving it takes
         // the triggers, which the caller may hold), and the hart stays there; resumed, it
         // would run past a watched access unreported.
-        let ours = matches!(r, Ok(true))
-            && halts
-                .iter()
-                .all(|&(_, dcsr, _)| StopCause::from_dcsr(dcsr) == StopCause::HaltRequest);
+        let ours = matches!(r, Ok(true)) && halts.iter().all(|&(_, dcsr, _)| by_request(dcsr));
         if !ours {
-            s.unreported.extend(halts);
+            Self::keep_unrequested(s, halts);
             r?;
             return f(s);
         }
@@ -443,6 +445,13 @@ impl RunControl {
         let r = f(s);
         s.control(&[h], emu_dm::regs::dmcontrol::RESUMEREQ)?;
         r
+    }
+
+    /// Keep for the caller to report the `halts` an operation's own halt request captured
+    /// that it did not cause (a stop that came first).
+    pub(crate) fn keep_unrequested(s: &mut Session, halts: Vec<(usize, u32, u64)>) {
+        s.unreported
+            .extend(halts.into_iter().filter(|&(_, dcsr, _)| !by_request(dcsr)));
     }
 
     /// Publish the halts [`RunControl::with_halted`] found were not its doing. Called by
