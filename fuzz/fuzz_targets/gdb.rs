@@ -1,13 +1,15 @@
 //! The GDB stub's input path: arbitrary bytes, in a few reads, as one client's session on
 //! a running machine. Nothing may panic, and the session must end with the input so that
-//! the next client is served (the machine runs on).
+//! the next client is served (the machine runs on). The guest's ELF is a file the stub
+//! offers (`qXfer:exec-file`, Host I/O), at [`ELF`].
 #![no_main]
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use emu_gdb::{GdbServer, NoHost};
+use emu_gdb::{GdbServer, Host, NoHost, Region};
 use emu_sock::Quiet;
 use libfuzzer_sys::fuzz_target;
 
@@ -31,6 +33,35 @@ impl Quiet for Script {
     fn set_quiet(&mut self, _quiet: bool) {}
 }
 
+/// Where the guest's ELF is written for Host I/O (the seeds name it).
+const ELF: &str = "/tmp/emu-fuzz-gdb.elf";
+
+/// A host whose guest came from [`ELF`].
+struct FileHost(PathBuf);
+
+impl Host for FileHost {
+    fn exit_code(&self) -> Option<i32> {
+        None
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        NoHost.memory_map()
+    }
+    fn kill(&self) {}
+    fn exec_file(&self) -> Option<PathBuf> {
+        Some(self.0.clone())
+    }
+}
+
+/// The host the server gets: [`FileHost`] once the ELF is written, else [`NoHost`].
+fn host() -> Arc<dyn Host> {
+    static WRITTEN: OnceLock<bool> = OnceLock::new();
+    if *WRITTEN.get_or_init(|| std::fs::write(ELF, emu_fuzz::elf()).is_ok()) {
+        Arc::new(FileHost(ELF.into()))
+    } else {
+        Arc::new(NoHost)
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let g = emu_fuzz::rig();
     let Some(rig) = g.as_ref() else { return };
@@ -41,10 +72,7 @@ fuzz_target!(|data: &[u8]| {
         if s.as_ref()
             .is_none_or(|(made_for, _)| *made_for != rig.generation)
         {
-            *s = Some((
-                rig.generation,
-                GdbServer::new(rig.rc.clone(), Arc::new(NoHost)),
-            ));
+            *s = Some((rig.generation, GdbServer::new(rig.rc.clone(), host())));
         }
         s.as_ref().map(|(_, server)| server.clone())
     };

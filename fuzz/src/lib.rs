@@ -17,7 +17,8 @@ pub struct Rig {
     pub generation: u64,
 }
 
-fn elf() -> Vec<u8> {
+/// The guest: an endless loop at the start of RAM.
+pub fn elf() -> Vec<u8> {
     let mut a = emu_asm::Asm::new(emu_isa::Xlen::X64, 0x8000_0000);
     let top = a.here();
     a.j(top);

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +47,22 @@ impl Host for NoHost {
     fn kill(&self) {}
 }
 
+/// The host of a guest loaded from a file: GDB may read it (`qXfer:exec-file`, `vFile`).
+struct FileHost(std::path::PathBuf);
+
+impl Host for FileHost {
+    fn exit_code(&self) -> Option<i32> {
+        None
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        NoHost.memory_map()
+    }
+    fn kill(&self) {}
+    fn exec_file(&self) -> Option<std::path::PathBuf> {
+        Some(self.0.clone())
+    }
+}
+
 fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
     let (m, server, addr, _) = start_rc();
     (m, server, addr)
@@ -53,6 +70,11 @@ fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
 
 /// [`start`], and the run-control API the server uses.
 fn start_rc() -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
+    start_on(Arc::new(NoHost))
+}
+
+/// [`start_rc`] with `host` for what lies outside the harts.
+fn start_on(host: Arc<dyn Host>) -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
         harts: 1,
@@ -65,7 +87,7 @@ fn start_rc() -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
     };
     let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
     let rc = Arc::new(RunControl::new(m.dm.clone()).expect("run control"));
-    let server = GdbServer::new(rc.clone(), Arc::new(NoHost));
+    let server = GdbServer::new(rc.clone(), host);
     let addr = server.listen("127.0.0.1:0").expect("listen");
     (m, server, addr, rc)
 }
@@ -166,6 +188,31 @@ impl Client {
 
 fn is_error(r: &[u8]) -> bool {
     r.first() == Some(&b'E')
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A `vFile` reply, `F` result [`;` binary data] or `F-1,errno`: the result (minus the
+/// errno for an error) and the data, unescaped.
+fn file_reply(r: &[u8]) -> (i64, Vec<u8>) {
+    let text_end = r.iter().position(|&b| b == b';').unwrap_or(r.len());
+    let text = std::str::from_utf8(&r[..text_end]).expect("text");
+    let text = text.strip_prefix('F').expect("an F reply");
+    if let Some(errno) = text.strip_prefix("-1,") {
+        return (-i64::from_str_radix(errno, 16).expect("hex"), Vec::new());
+    }
+    let mut data = Vec::new();
+    let mut it = r.get(text_end + 1..).unwrap_or(&[]).iter();
+    while let Some(&b) = it.next() {
+        data.push(if b == b'}' {
+            it.next().expect("escaped byte") ^ 0x20
+        } else {
+            b
+        });
+    }
+    (i64::from_str_radix(text, 16).expect("hex"), data)
 }
 
 #[test]
@@ -353,6 +400,115 @@ fn oversized_and_truncated_packets_end_only_that_session() {
     let mut c = Client::connect(addr);
     let a = c.s0();
     c.run_past(a);
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+/// Host I/O serves the guest's ELF and nothing else: GDB started without a file reads it
+/// from emu. Other paths, writes, unknown descriptors and endless opens get errnos in the
+/// protocol's form; `info threads` text for a hart that doesn't exist is empty. Without a
+/// file (an embedded guest) neither is offered.
+#[test]
+fn host_io_serves_the_guest_elf_and_nothing_else() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("gdb_input_host_io");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let elf = dir.join("counter.elf");
+    let bytes = counter_elf();
+    std::fs::write(&elf, &bytes).expect("write the ELF");
+    let path = elf.to_str().expect("a UTF-8 path").as_bytes().to_vec();
+
+    let (m, server, addr, _) = start_on(Arc::new(FileHost(elf.clone())));
+    let mut c = Client::connect(addr);
+    let sup = c.request(b"qSupported:multiprocess+;qRelocInsn+");
+    assert!(
+        sup.windows(21).any(|w| w == b"qXfer:exec-file:read+"),
+        "{}",
+        String::from_utf8_lossy(&sup)
+    );
+    // `m` and a part, until `l` (the end), as `qXfer` reads go.
+    let mut name = Vec::new();
+    loop {
+        let r = c.request(format!("qXfer:exec-file:read::{:x},10", name.len()).as_bytes());
+        name.extend_from_slice(&r[1..]);
+        if r[0] == b'l' {
+            break;
+        }
+        assert_eq!(r[0], b'm', "{}", String::from_utf8_lossy(&r));
+    }
+    assert_eq!(name, path);
+    let open = |c: &mut Client, p: &[u8], flags: u32| {
+        file_reply(&c.request(format!("vFile:open:{},{flags:x},0", hex(p)).as_bytes())).0
+    };
+    let fd = open(&mut c, &path, 0);
+    assert_eq!(fd, 0);
+    // fstat: GDB's struct stat, big-endian; st_size at byte 28.
+    let (n, st) = file_reply(&c.request(b"vFile:fstat:0"));
+    assert_eq!(n, 64);
+    let size = u64::from_be_bytes(st[28..36].try_into().expect("8 bytes"));
+    assert_eq!(size, bytes.len() as u64);
+    // The whole file in small reads, as GDB reads it.
+    let mut read = Vec::new();
+    loop {
+        let (n, data) =
+            file_reply(&c.request(format!("vFile:pread:0,61,{:x}", read.len()).as_bytes()));
+        assert_eq!(n as usize, data.len());
+        if n == 0 {
+            break;
+        }
+        read.extend(data);
+    }
+    assert_eq!(read, bytes);
+    let f = |c: &mut Client, p: &[u8]| file_reply(&c.request(p)).0;
+    assert_eq!(f(&mut c, b"vFile:close:0"), 0);
+    // Refused, each in the protocol's form (EBADF 9, EACCES 13, EMFILE 24).
+    assert_eq!(f(&mut c, b"vFile:close:0"), -9);
+    assert_eq!(f(&mut c, b"vFile:pread:5,10,0"), -9);
+    assert_eq!(f(&mut c, b"vFile:pread:ffffffff,10,0"), -9);
+    assert_eq!(f(&mut c, b"vFile:fstat:1"), -9);
+    assert_eq!(open(&mut c, b"/etc/passwd", 0), -13);
+    assert_eq!(open(&mut c, &path[..path.len() - 1], 0), -13);
+    for write in [1, 2, 8, 0x200, 0x400, 0x601] {
+        assert_eq!(open(&mut c, &path, write), -13, "flags {write:#x}");
+    }
+    assert!(
+        std::fs::read(&elf).is_ok_and(|b| b == bytes),
+        "the file is unchanged"
+    );
+    let fds: Vec<i64> = (0..9).map(|_| open(&mut c, &path, 0)).collect();
+    assert_eq!(fds, [0, 1, 2, 3, 4, 5, 6, 7, -24]);
+    assert_eq!(f(&mut c, b"vFile:close:3"), 0);
+    assert_eq!(
+        open(&mut c, &path, 0),
+        3,
+        "a closed descriptor is used again"
+    );
+    assert_eq!(
+        file_reply(&c.request(b"vFile:pread:3,4,0")),
+        (4, b"\x7fELF".to_vec())
+    );
+    // `info threads`: the hart and its mode; nothing for a thread that doesn't exist.
+    assert_eq!(
+        c.request(b"qThreadExtraInfo,p1.1"),
+        hex(b"hart 0, M-mode").into_bytes()
+    );
+    assert_eq!(c.request(b"qThreadExtraInfo,p1.9"), b"".to_vec());
+    assert_eq!(c.request(b"?")[0], b'T');
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+
+    // Without a file: neither exec-file nor Host I/O (the empty reply: not supported).
+    let (m, server, addr) = start();
+    let mut c = Client::connect(addr);
+    let sup = c.request(b"qSupported:multiprocess+");
+    assert!(!sup.windows(10).any(|w| w == b"exec-file:"));
+    assert_eq!(c.request(b"qXfer:exec-file:read::0,1000"), b"".to_vec());
+    let r = c.request(format!("vFile:open:{},0,0", hex(&path)).as_bytes());
+    assert_eq!(r, b"".to_vec());
+    assert_eq!(c.request(b"?")[0], b'T');
     drop(c);
     drop(server);
     m.signals.exit_host();

@@ -47,6 +47,12 @@ pub trait Host: Send + Sync {
     fn memory_map(&self) -> Vec<Region>;
     /// GDB's `kill`: end the emulator.
     fn kill(&self);
+    /// The guest's ELF file, as an absolute path on this host (GDB's `qXfer:exec-file`: a
+    /// GDB started without a file loads this one's symbols). None: nothing to offer (a
+    /// built-in or embedded guest).
+    fn exec_file(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// A [`Host`] with nothing to say: the guest never ends, no memory map, `kill` ignored

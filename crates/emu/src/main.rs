@@ -115,6 +115,8 @@ struct Cli {
 struct GdbHost {
     signals: Arc<emu_machine::Signals>,
     ram_size: u64,
+    /// The guest ELF, absolute (None for the built-in demo guest).
+    elf: Option<PathBuf>,
 }
 
 /// The machine's physical memory map as MCD memory blocks.
@@ -156,6 +158,10 @@ impl emu_gdb::Host for GdbHost {
                 rom: r.kind == RegionKind::Rom,
             })
             .collect()
+    }
+
+    fn exec_file(&self) -> Option<PathBuf> {
+        self.elf.clone()
     }
 
     fn kill(&self) {
@@ -329,6 +335,9 @@ fn run(cli: Cli) -> Result<i32> {
             let host = Arc::new(GdbHost {
                 signals: signals.clone(),
                 ram_size,
+                // GDB may open it by this name from anywhere (it was read above, so it
+                // exists; `canonicalize` fails only if it went since).
+                elf: cli.elf.as_ref().and_then(|p| std::fs::canonicalize(p).ok()),
             });
             let server = emu_gdb::GdbServer::new(rc, host);
             let addr = server

@@ -60,11 +60,18 @@ fn gdb_cmd(addr: &str, cmds: &[&str]) -> Command {
 
 /// [`gdb_cmd`] on another ELF.
 fn gdb_cmd_on(elf: &Path, addr: &str, cmds: &[&str]) -> Command {
+    gdb_cmd_with(Some(elf), addr, cmds)
+}
+
+/// [`gdb_cmd`] on `elf`, or on no file (GDB asks the stub for it).
+fn gdb_cmd_with(elf: Option<&Path>, addr: &str, cmds: &[&str]) -> Command {
     let mut c = Command::new(tool("gdb-multiarch"));
     c.args(["-batch", "-nx", "-ex", "set pagination off"])
-        .args(["-ex", "set confirm off"])
-        .arg(elf)
-        .args(["-ex", &format!("target remote {addr}")]);
+        .args(["-ex", "set confirm off"]);
+    if let Some(elf) = elf {
+        c.arg(elf);
+    }
+    c.args(["-ex", &format!("target remote {addr}")]);
     for cmd in cmds {
         c.args(["-ex", cmd]);
     }
@@ -428,9 +435,9 @@ fn two_harts_are_two_threads() {
         &out,
         &[
             "Breakpoint 1, spin () at",
-            "* 1    Thread 1.1",
+            "* 1    Thread 1.1 (hart 0, M-mode)",
             "spin () at",
-            "2    Thread 1.2",
+            "2    Thread 1.2 (hart 1, M-mode)",
             "worker (hart=1) at",
             "[Switching to thread 2 (Thread 1.2)]",
             "#0  ",
@@ -440,12 +447,47 @@ fn two_harts_are_two_threads() {
             "[Switching to thread 1 (Thread 1.1)]",
             "$3 = 0",
             "spin () at",
-            "Thread 2 (Thread 1.2)",
+            "Thread 2 (Thread 1.2 (hart 1, M-mode))",
             "<worker+",
-            "Thread 1 (Thread 1.1)",
+            "Thread 1 (Thread 1.1 (hart 0, M-mode))",
             "<spin+",
         ],
     );
+}
+
+/// GDB started without a file learns the guest's from emu (`qXfer:exec-file`) and reads
+/// its symbols through Host I/O (`vFile`), as it would from a remote host.
+#[test]
+fn gdb_without_a_file_reads_the_guest_from_emu() {
+    let mut emu = Emu::start(&["--halted"]);
+    let out = collect(
+        gdb_cmd_with(
+            None,
+            &emu.addr,
+            &[
+                "break spin",
+                "continue",
+                "info threads",
+                "p/x &results",
+                "kill",
+            ],
+        )
+        .spawn()
+        .expect("start gdb-multiarch"),
+    );
+    eprintln!("---- gdb ----\n{out}");
+    let path = std::fs::canonicalize(guest()).expect("the guest's path");
+    in_order(
+        &out,
+        &[
+            &format!("Reading symbols from target:{}", path.display()),
+            "Breakpoint 1 at 0x",
+            "Breakpoint 1, spin () at",
+            "* 1    Thread 1.1 (hart 0, M-mode) spin () at",
+            "$1 = 0x8",
+        ],
+    );
+    assert!(emu.wait_exit().is_some(), "`kill` ends emu");
 }
 
 #[test]
@@ -643,6 +685,7 @@ fn kernel_in_s_mode_with_paging() {
                 "break kernel_main",
                 "continue",
                 "p $priv",
+                "info threads",
                 "p/x $satp",
                 "p/x ($mstatus >> 11) & 3",
                 "delete",
@@ -666,7 +709,8 @@ fn kernel_in_s_mode_with_paging() {
         &out,
         &[
             "Breakpoint 1, kernel_main () at",
-            "$1 = 1",             // S-mode
+            "$1 = 1", // S-mode
+            "Thread 1.1 (hart 0, S-mode)",
             "$2 = 0x80000000000", // Sv39
             "$3 = 0x0",
             "Breakpoint 2, tick () at",

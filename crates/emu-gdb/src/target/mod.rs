@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::arch::{CSRS, Features, GdbRegs, Reg, Riscv, page, target_xml};
 use crate::{Host, Region};
-use emu_runctl::{HartSel, MemSpace, RcError, RegId, RunControl, StopCause};
+use emu_runctl::{HartSel, HartStatus, MemSpace, RcError, RegId, RunControl, StopCause};
 use emu_runctl::{TriggerId, WatchKind};
 use gdbstub::common::{Signal, Tid};
 use gdbstub::stub::MultiThreadStopReason;
@@ -24,15 +24,19 @@ use gdbstub::target::ext::breakpoints::{
     Breakpoints, BreakpointsOps, HwBreakpoint, HwBreakpointOps, HwWatchpoint, HwWatchpointOps,
     SwBreakpoint, SwBreakpointOps,
 };
+use gdbstub::target::ext::exec_file::{ExecFile, ExecFileOps};
+use gdbstub::target::ext::host_io::HostIoOps;
 use gdbstub::target::ext::memory_map::{MemoryMap, MemoryMapOps};
 use gdbstub::target::ext::monitor_cmd::{ConsoleOutput, MonitorCmd, MonitorCmdOps};
 use gdbstub::target::ext::target_description_xml_override::{
     TargetDescriptionXmlOverride, TargetDescriptionXmlOverrideOps,
 };
+use gdbstub::target::ext::thread_extra_info::{ThreadExtraInfo, ThreadExtraInfoOps};
 use gdbstub::target::{Target, TargetError, TargetResult};
 
 mod breakpoints;
 mod ext;
+mod host_io;
 mod resume;
 
 /// A stop as GDB hears of it.
@@ -71,6 +75,10 @@ pub struct EmuTarget {
     /// Software breakpoints: address → the bytes the `ebreak` replaced.
     sw: HashMap<u64, Vec<u8>>,
     hw: HashMap<u64, TriggerId>,
+    /// The guest ELF's path (`qXfer:exec-file`), when the host has one.
+    exec: Option<std::path::PathBuf>,
+    /// Host I/O: the guest ELF as GDB opened it, by descriptor (`host_io.rs`).
+    files: Vec<Option<std::fs::File>>,
     /// Watchpoints: (address, length, kind) → trigger.
     watch: HashMap<(u64, u64, WatchKindKey), TriggerId>,
     /// Whether memory is read physically (satp bare: the fast system-bus path), per stop.
@@ -121,6 +129,7 @@ impl EmuTarget {
             _ => 0,
         };
         let harts = rc.harts();
+        let exec = host.exec_file();
         EmuTarget {
             rc,
             host,
@@ -134,6 +143,8 @@ impl EmuTarget {
             pending: None,
             sw: HashMap::new(),
             hw: HashMap::new(),
+            exec,
+            files: Vec::new(),
             watch: HashMap::new(),
             bare: None,
             m_hex: None,
@@ -332,6 +343,22 @@ impl Target for EmuTarget {
         Some(self)
     }
 
+    fn support_exec_file(&mut self) -> Option<ExecFileOps<'_, Self>> {
+        if self.exec.is_some() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
+    fn support_host_io(&mut self) -> Option<HostIoOps<'_, Self>> {
+        if self.exec.is_some() {
+            Some(self)
+        } else {
+            None
+        }
+    }
+
     fn guard_rail_implicit_sw_breakpoints(&self) -> bool {
         true
     }
@@ -399,6 +426,10 @@ impl MultiThreadBase for EmuTarget {
     }
 
     fn support_resume(&mut self) -> Option<MultiThreadResumeOps<'_, Self>> {
+        Some(self)
+    }
+
+    fn support_thread_extra_info(&mut self) -> Option<ThreadExtraInfoOps<'_, Self>> {
         Some(self)
     }
 }
