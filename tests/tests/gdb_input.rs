@@ -75,6 +75,14 @@ fn start_rc() -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
 
 /// [`start_rc`] with `host` for what lies outside the harts.
 fn start_on(host: Arc<dyn Host>) -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
+    start_elf(host, &counter_elf())
+}
+
+/// [`start_on`] with another guest.
+fn start_elf(
+    host: Arc<dyn Host>,
+    elf: &[u8],
+) -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
     let (console, _) = Console::capture();
     let cfg = MachineConfig {
         harts: 1,
@@ -85,7 +93,7 @@ fn start_on(host: Arc<dyn Host>) -> (RunningMachine, Arc<GdbServer>, SocketAddr,
         })),
         ..MachineConfig::default()
     };
-    let m = Machine::new(cfg, &counter_elf()).expect("machine").start();
+    let m = Machine::new(cfg, elf).expect("machine").start();
     let rc = Arc::new(RunControl::new(m.dm.clone()).expect("run control"));
     let server = GdbServer::new(rc.clone(), host);
     let addr = server.listen("127.0.0.1:0").expect("listen");
@@ -148,6 +156,28 @@ impl Client {
         self.reply().expect("a reply")
     }
 
+    /// A `monitor` command (`qRcmd`): its console output, up to the final `OK` (or the
+    /// error reply, as `Err`).
+    fn monitor(&mut self, cmd: &str) -> Result<String, Vec<u8>> {
+        self.send_raw(&packet(format!("qRcmd,{}", hex(cmd.as_bytes())).as_bytes()));
+        let mut out = Vec::new();
+        loop {
+            let r = self.reply().expect("a reply");
+            if r == b"OK" {
+                return Ok(String::from_utf8_lossy(&out).into_owned());
+            }
+            match r.first() {
+                Some(b'O') => out.extend(unhex(&r[1..])),
+                _ => return Err(r),
+            }
+        }
+    }
+
+    /// The hart's pc through `p20` (little-endian hex).
+    fn pc(&mut self) -> u64 {
+        le_hex(&self.request(b"p20"))
+    }
+
     /// The hart's s0 through `p8` (little-endian hex).
     fn s0(&mut self) -> u64 {
         let r = self.request(b"p8");
@@ -192,6 +222,17 @@ fn is_error(r: &[u8]) -> bool {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(h: &[u8]) -> Vec<u8> {
+    h.chunks(2)
+        .map(|d| u8::from_str_radix(std::str::from_utf8(d).unwrap_or("zz"), 16).expect("hex"))
+        .collect()
+}
+
+/// A register's value from its little-endian hex.
+fn le_hex(h: &[u8]) -> u64 {
+    unhex(h).iter().rev().fold(0, |v, &b| v << 8 | u64::from(b))
 }
 
 /// A `vFile` reply, `F` result [`;` binary data] or `F-1,errno`: the result (minus the
@@ -509,6 +550,78 @@ fn host_io_serves_the_guest_elf_and_nothing_else() {
     let r = c.request(format!("vFile:open:{},0,0", hex(&path)).as_bytes());
     assert_eq!(r, b"".to_vec());
     assert_eq!(c.request(b"?")[0], b'T');
+    drop(c);
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
+/// `monitor catch`: a caught illegal instruction stops the guest at its trap handler and
+/// GDB hears SIGILL; `catch off` lets it run through its traps; bad causes get an error;
+/// a detach takes the catches out.
+#[test]
+fn caught_traps_are_reported_as_signals() {
+    // loop: addi s0,s0,1; <illegal>; j loop. The handler steps over the illegal word.
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let handler = a.label();
+    a.la(T0, handler);
+    a.csrw(0x305, T0); // mtvec
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    let illegal = a.pc();
+    a.word(0);
+    a.j(lp);
+    a.bind(handler);
+    let handler_at = a.pc();
+    a.csrr(T2, 0x341); // mepc
+    a.addi(T2, T2, 4);
+    a.csrw(0x341, T2);
+    a.op0(emu_isa::Op::Mret);
+    let code = a.finish().expect("assembles");
+    let elf = emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[]);
+    let (m, server, addr, _) = start_elf(Arc::new(NoHost), &elf);
+
+    let mut c = Client::connect(addr);
+    assert_eq!(c.request(b"?")[0], b'T');
+    let bad = c.monitor("catch exception bogus").expect("console output");
+    assert!(bad.contains("no exception cause \"bogus\""), "{bad}");
+    assert!(
+        c.monitor("catch")
+            .expect("listed")
+            .contains("no trap catches")
+    );
+    let armed = c.monitor("catch exception illegal").expect("armed");
+    assert!(armed.contains("exceptions illegal (2)"), "{armed}");
+    assert!(
+        c.monitor("catch")
+            .expect("listed")
+            .contains("catch exceptions illegal (2)")
+    );
+    for _ in 0..3 {
+        let stop = c.request(b"vCont;c");
+        assert!(
+            stop.starts_with(b"T04"),
+            "SIGILL: {}",
+            String::from_utf8_lossy(&stop)
+        );
+        assert_eq!(c.pc(), handler_at, "stopped at the handler");
+        assert_eq!(le_hex(&c.request(b"p382")), illegal, "mepc"); // 65 + 0x341
+        assert_eq!(le_hex(&c.request(b"p383")), 2, "mcause"); // 65 + 0x342
+    }
+    let off = c.monitor("catch off").expect("removed");
+    assert!(off.contains("1 trap catches removed"), "{off}");
+    let before = c.s0();
+    c.run_past(before + 10);
+    // A detach removes them: the next client finds none.
+    c.monitor("catch exception").expect("armed");
+    assert_eq!(c.request(b"D"), b"OK".to_vec());
+    drop(c);
+    let mut c = Client::connect(addr);
+    assert!(
+        c.monitor("catch")
+            .expect("listed")
+            .contains("no trap catches")
+    );
     drop(c);
     drop(server);
     m.signals.exit_host();

@@ -18,7 +18,7 @@ use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::{
     HartSel, HartStatus, ICOUNT_MAX, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent,
-    Subscription, TriggerId, WatchKind,
+    Subscription, TrapKind, TriggerId, WatchKind,
 };
 use emu_tests::Rng;
 use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
@@ -576,6 +576,150 @@ fn breakpoints_stop_with_their_id_and_step_over() {
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
         assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
+        stop(m);
+    });
+}
+
+/// Where [`trapping_elf`]'s pieces are.
+struct Trapping {
+    elf: Vec<u8>,
+    ecall: u64,
+    illegal: u64,
+    handler: u64,
+}
+
+/// A loop that traps three ways each round, with an M-mode handler that counts each and
+/// returns past it: an `ecall` (exception 11; `s1` counts), an illegal instruction
+/// (exception 2; `s2`) and a machine software interrupt (3; `s3`), raised by writing the
+/// CLINT's `msip` and cleared by the handler. `s0` counts rounds.
+fn trapping_elf() -> Trapping {
+    use emu_isa::Op;
+    let mut a = emu_asm::Asm::new(Xlen::X64, BASE);
+    let handler = a.label();
+    let irq = a.label();
+    let not_illegal = a.label();
+    a.la(T0, handler);
+    a.csrw(0x305, T0); // mtvec
+    a.li(T0, 8);
+    a.csrs(0x304, T0); // mie.MSIE
+    a.csrs(0x300, T0); // mstatus.MIE
+    a.li(T3, emu_machine::map::CLINT_BASE as i64); // hart 0's msip
+    a.li(T4, 1);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    let ecall = a.pc();
+    a.op0(Op::Ecall);
+    let illegal = a.pc();
+    a.word(0);
+    a.store(Op::Sw, T4, T3, 0);
+    a.addi(ZERO, ZERO, 0);
+    a.addi(ZERO, ZERO, 0);
+    a.j(lp);
+    a.bind(handler);
+    let handler_at = a.pc();
+    a.csrr(T1, 0x342); // mcause
+    a.branch(Op::Blt, T1, ZERO, irq);
+    a.csrr(T2, 0x341); // mepc
+    a.addi(T2, T2, 4);
+    a.csrw(0x341, T2);
+    a.li(T2, 2);
+    a.branch(Op::Bne, T1, T2, not_illegal);
+    a.addi(S2, S2, 1);
+    a.op0(Op::Mret);
+    a.bind(not_illegal);
+    a.addi(S1, S1, 1);
+    a.op0(Op::Mret);
+    a.bind(irq);
+    a.store(Op::Sw, ZERO, T3, 0);
+    a.addi(S3, S3, 1);
+    a.op0(Op::Mret);
+    let code = a.finish().unwrap();
+    Trapping {
+        elf: emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[]),
+        ecall,
+        illegal,
+        handler: handler_at,
+    }
+}
+
+/// Trap catches: an exception catch stops the hart once the trap is taken, at the handler,
+/// with `mcause`, `mepc` and `mtval` telling which, only for the causes asked for; an
+/// interrupt catch stops for the software interrupt; each is reported with its id, the
+/// hart runs on through the handler when resumed, and once removed nothing stops it.
+/// Causes the hart cannot catch, and an empty mask, are refused.
+#[test]
+fn trap_catches_stop_at_the_handler_for_their_causes() {
+    each_engine(|e| {
+        let t = trapping_elf();
+        let (m, rc) = start(e, 1, &t.elf, true);
+        let rx = rc.subscribe();
+        assert!(matches!(
+            rc.add_trap_catch(0, TrapKind::Exception, 0),
+            Err(RcError::Unsupported(_))
+        ));
+        // Illegal instructions only: the ecall before it does not stop the hart.
+        let ill = rc.add_trap_catch(0, TrapKind::Exception, 1 << 2).unwrap();
+        assert_eq!(rc.trap_catches(), vec![(ill, TrapKind::Exception, 1 << 2)]);
+        assert!(rc.triggers().is_empty(), "a catch is no breakpoint");
+        for round in 1..=3u64 {
+            rc.resume(0).unwrap();
+            let ev = next_event(&rx, 0);
+            assert_eq!(ev.cause, StopCause::Trigger(Some(ill)), "round {round}");
+            let r = |id| rc.read_register(0, id).unwrap();
+            assert_eq!(r(RegId::Pc), t.handler);
+            assert_eq!(r(RegId::Csr(0x342)), 2, "mcause");
+            assert_eq!(r(RegId::Csr(0x341)), t.illegal, "mepc");
+            assert_eq!(r(RegId::Gpr(S0)), round);
+            assert_eq!(
+                r(RegId::Gpr(S1)),
+                round,
+                "the ecall went through its handler"
+            );
+            assert_eq!(
+                r(RegId::Gpr(S2)),
+                round - 1,
+                "stopped before the handler ran"
+            );
+        }
+        // Add ecalls: the next stop is the ecall's, then the illegal instruction's.
+        let ecall = rc.add_trap_catch(0, TrapKind::Exception, 1 << 11).unwrap();
+        rc.resume(0).unwrap();
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(ecall)));
+        assert_eq!(rc.read_register(0, RegId::Csr(0x342)).unwrap(), 11);
+        assert_eq!(rc.read_register(0, RegId::Csr(0x341)).unwrap(), t.ecall);
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(ill)));
+        rc.remove_trigger(ill).unwrap();
+        rc.remove_trigger(ecall).unwrap();
+        // The software interrupt: mcause has the interrupt bit; mepc is where it came.
+        let sw = rc.add_trap_catch(0, TrapKind::Interrupt, 1 << 3).unwrap();
+        rc.resume(0).unwrap();
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(sw)));
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), t.handler);
+        assert_eq!(
+            rc.read_register(0, RegId::Csr(0x342)).unwrap(),
+            1 << 63 | 3,
+            "mcause"
+        );
+        let s3 = rc.read_register(0, RegId::Gpr(S3)).unwrap();
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(sw)));
+        assert_eq!(rc.read_register(0, RegId::Gpr(S3)).unwrap(), s3 + 1);
+        rc.remove_trigger(sw).unwrap();
+        // Nothing armed: the hart runs through its traps without stopping.
+        assert!(rc.trap_catches().is_empty());
+        let s2 = rc.read_register(0, RegId::Gpr(S2)).unwrap();
+        rc.resume(0).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
+        rc.halt(0).unwrap();
+        assert!(rc.read_register(0, RegId::Gpr(S2)).unwrap() > s2 + 1);
+        assert!(
+            rx.try_iter().all(|ev| ev.cause == StopCause::HaltRequest),
+            "no stop but the halt"
+        );
         stop(m);
     });
 }

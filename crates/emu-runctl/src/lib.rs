@@ -35,6 +35,7 @@ pub mod monitor;
 mod progbuf;
 pub mod regmap;
 mod session;
+pub mod traps;
 mod triggers;
 pub mod types;
 mod walk;
@@ -44,5 +45,6 @@ pub use error::{RcError, Result};
 pub use events::{Closer, StopHook, Subscription};
 pub use triggers::ICOUNT_MAX;
 pub use types::{
-    CoreRegs, HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TriggerId, WatchKind,
+    CoreRegs, HartSel, HartStatus, MemSpace, RegId, StopCause, StopEvent, TrapKind, TriggerId,
+    WatchKind,
 };

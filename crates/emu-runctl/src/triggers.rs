@@ -15,9 +15,14 @@ use crate::control::RunControl;
 use crate::error::{RcError, Result};
 use crate::progbuf::TdataOp;
 use crate::session::Session;
-use crate::types::{HartSel, HartStatus, RegId, StopCause, TriggerId, WatchKind};
+use crate::types::{HartSel, HartStatus, RegId, StopCause, TrapKind, TriggerId, WatchKind};
 
 const TSELECT: u16 = 0x7a0;
+const TDATA2: u16 = 0x7a2;
+/// `etrigger`/`itrigger` mode bits m (9), s (7) and u (6): traps taken from any mode.
+const TRAP_MODES: u64 = 1 << 9 | 1 << 7 | 1 << 6;
+/// `etrigger`/`itrigger` action 1 (enter Debug Mode).
+const TRAP_ACTION_DEBUG: u64 = 1;
 
 /// Whether a hart entered Debug Mode with `dcsr` for a halt request.
 fn by_request(dcsr: u32) -> bool {
@@ -60,6 +65,8 @@ pub(crate) struct Armed {
     after: bool,
     /// Its hit bits in `tdata1`.
     hit: u64,
+    /// A trap catch: which traps, and their cause mask.
+    catch: Option<(TrapKind, u64)>,
     /// An instruction counter (`icount`): the count it starts again from once it has
     /// fired and the hart runs on (0: it stays spent).
     reload: Option<u64>,
@@ -114,6 +121,18 @@ impl Triggers {
         }
         self.spent.retain(|(h, _)| !harts.contains(h));
     }
+}
+
+/// One trigger in one slot ([`RunControl::arm_single`]): what to write, which `tdata1`
+/// fields must read back as written (WARL), whether `tdata2` must too, and the error when
+/// the hart refuses.
+#[derive(Clone, Copy)]
+struct Single {
+    tdata1: u64,
+    tdata2: u64,
+    keep: u64,
+    tdata2_sticks: bool,
+    refusal: &'static str,
 }
 
 /// What [`on_each`] armed: per hart, its slots and the `tdata1` written to each.
@@ -224,9 +243,77 @@ impl RunControl {
             .triggers()
             .armed
             .iter()
-            .filter(|(_, a)| a.reload.is_none())
+            .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
             .map(|(&id, a)| (id, a.lo, a.hi))
             .collect()
+    }
+
+    /// The trap catches the API has armed: which traps, and their cause masks.
+    pub fn trap_catches(&self) -> Vec<(TriggerId, TrapKind, u64)> {
+        self.inner
+            .triggers()
+            .armed
+            .iter()
+            .filter_map(|(&id, a)| a.catch.map(|(k, causes)| (id, k, causes)))
+            .collect()
+    }
+
+    /// Stop `sel` when it takes a trap of `kind` whose cause's bit is set in `causes` (bit
+    /// n: cause code n), from any privilege mode: an `etrigger` or `itrigger` with action 1
+    /// on each hart. The hart stops once the trap is taken, before the handler's first
+    /// instruction: the pc is the handler's, and `mcause`/`mepc`/`mtval` (or the S-mode
+    /// ones, for a trap delegated to S) say what trapped. A cause the hart cannot catch
+    /// (its bit reads back 0 from `tdata2`, which is WARL) refuses the whole catch.
+    /// Reported as [`StopCause::Trigger`] with the id returned; removed with
+    /// [`RunControl::remove_trigger`].
+    pub fn add_trap_catch(
+        &self,
+        sel: impl Into<HartSel>,
+        kind: TrapKind,
+        causes: u64,
+    ) -> Result<TriggerId> {
+        if causes == 0 {
+            return Err(RcError::Unsupported("a trap catch needs a cause"));
+        }
+        let mut s = self.inner.session();
+        let mut t = self.inner.triggers();
+        let harts = sel.into().harts(s.harts);
+        let xlen = s.xlen;
+        let ty = match kind {
+            TrapKind::Exception => 5,
+            TrapKind::Interrupt => 4,
+        };
+        let v = tdata1(xlen, ty, TRAP_MODES | TRAP_ACTION_DEBUG);
+        let keep = 0xf << (xlen.bits() - 4) | TRAP_MODES | 0x3f;
+        let (done, failed) = on_each(&harts, |h| {
+            let single = Single {
+                tdata1: v,
+                tdata2: causes,
+                keep,
+                tdata2_sticks: true,
+                refusal: "the hart cannot catch those traps",
+            };
+            self.arm_single(&mut s, &mut t, h, single)
+        });
+        let id = t.insert(Armed {
+            lo: 0,
+            hi: 0,
+            exec: false,
+            // The trap has been taken when it stops: nothing to step over on resume.
+            after: true,
+            hit: 1 << (xlen.bits() - 6),
+            reload: None,
+            catch: Some((kind, causes)),
+            slots: done,
+        });
+        drop(t);
+        if let Some(e) = failed {
+            drop(s);
+            let _ = self.remove_trigger(id);
+            return Err(e);
+        }
+        self.report_unreported(&mut s);
+        Ok(id)
     }
 
     fn arm(
@@ -256,6 +343,7 @@ impl RunControl {
             after,
             hit: HITS,
             reload: None,
+            catch: None,
             slots: done,
         });
         drop(t);
@@ -342,32 +430,14 @@ impl RunControl {
         let mut t = self.inner.triggers();
         let xlen = s.xlen;
         let v = icount_tdata1(xlen, count);
-        let (done, failed) = on_each(harts, |h| {
-            s.check_hart(h)?;
-            {
-                self.with_halted(s, h, |s| {
-                    let used = Self::probe(s, &mut t, h)?;
-                    let slot = used.iter().position(|u| !u).ok_or(RcError::NoTrigger(h))?;
-                    let got = s.tdata(
-                        h,
-                        slot,
-                        TdataOp::Write2 {
-                            tdata2: 0,
-                            tdata1: v,
-                        },
-                    )?;
-                    let keep = 0xf << (xlen.bits() - 4) | 0x3fff << 10 | 1 << 9 | 0x3f;
-                    if got & keep != v & keep {
-                        s.tdata(h, slot, DISARM)?;
-                        return Err(RcError::Unsupported("the hart has no icount trigger"));
-                    }
-                    if let Some(Some(u)) = t.used.get_mut(h) {
-                        u[slot] = true;
-                    }
-                    Ok(vec![(slot, got)])
-                })
-            }
-        });
+        let single = Single {
+            tdata1: v,
+            tdata2: 0,
+            keep: 0xf << (xlen.bits() - 4) | 0x3fff << 10 | 1 << 9 | 0x3f,
+            tdata2_sticks: false,
+            refusal: "the hart has no icount trigger",
+        };
+        let (done, failed) = on_each(harts, |h| self.arm_single(s, &mut t, h, single));
         let id = t.insert(Armed {
             lo: 0,
             hi: 0,
@@ -375,6 +445,7 @@ impl RunControl {
             after: false,
             hit: ICOUNT_HIT,
             reload: Some(reload),
+            catch: None,
             slots: done,
         });
         drop(t);
@@ -383,6 +454,41 @@ impl RunControl {
             return Err(e);
         }
         Ok(id)
+    }
+
+    /// Arm `single` on hart `h` (halted for it if it runs) in its first free slot.
+    fn arm_single(
+        &self,
+        s: &mut Session,
+        t: &mut Triggers,
+        h: usize,
+        single: Single,
+    ) -> Result<Vec<(usize, u64)>> {
+        s.check_hart(h)?;
+        self.with_halted(s, h, |s| {
+            let used = Self::probe(s, t, h)?;
+            let slot = used.iter().position(|u| !u).ok_or(RcError::NoTrigger(h))?;
+            let Single {
+                tdata1,
+                tdata2,
+                keep,
+                ..
+            } = single;
+            let got = s.tdata(h, slot, TdataOp::Write2 { tdata2, tdata1 })?;
+            let mut refused = got & keep != tdata1 & keep;
+            if single.tdata2_sticks && !refused {
+                s.write_reg(h, RegId::Csr(TSELECT), slot as u64)?;
+                refused = s.read_reg(h, RegId::Csr(TDATA2))? != tdata2;
+            }
+            if refused {
+                s.tdata(h, slot, DISARM)?;
+                return Err(RcError::Unsupported(single.refusal));
+            }
+            if let Some(Some(u)) = t.used.get_mut(h) {
+                u[slot] = true;
+            }
+            Ok(vec![(slot, got)])
+        })
     }
 
     /// How many triggers hart `h` has (`tselect` is WARL: it keeps only valid indices).

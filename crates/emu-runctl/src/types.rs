@@ -89,6 +89,15 @@ pub enum WatchKind {
     Access,
 }
 
+/// Which traps a trap catch ([`crate::RunControl::add_trap_catch`]) stops on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    /// Exceptions (an `etrigger`): cause bit n of the mask is exception code n.
+    Exception,
+    /// Interrupts (an `itrigger`): bit n is interrupt code n.
+    Interrupt,
+}
+
 /// A trigger armed through [`crate::RunControl`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TriggerId(pub u32);

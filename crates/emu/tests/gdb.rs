@@ -490,6 +490,49 @@ fn gdb_without_a_file_reads_the_guest_from_emu() {
     assert!(emu.wait_exit().is_some(), "`kill` ends emu");
 }
 
+/// `monitor catch exception`: an illegal instruction (planted by GDB at the pc) stops the
+/// guest where it traps, and GDB says SIGILL with `mcause` and `mepc` telling which.
+#[test]
+fn a_caught_fault_is_a_signal() {
+    let emu = Emu::start(&["--halted"]);
+    let out = gdb(
+        &emu.addr,
+        &[
+            "break spin",
+            "continue",
+            "delete",
+            "set var $at = $pc",
+            "monitor catch exception",
+            "monitor catch",
+            "set {short}$pc = 0",
+            "continue",
+            "p $mcause",
+            "p $mepc == $at",
+            "p $pc == $mtvec",
+            "monitor catch off",
+            "kill",
+        ],
+    );
+    in_order(
+        &out,
+        &[
+            "Breakpoint 1, spin () at",
+            "Program received signal SIGILL, Illegal instruction.",
+            "$1 = 2",
+            "$2 = 1",
+            "$3 = 1",
+        ],
+    );
+    // Monitor output comes on another stream than the rest: each on its own.
+    for monitor in [
+        "every hart stops at its handler on exceptions misaligned-fetch (0), fetch-fault (1), illegal (2)",
+        "catch exceptions misaligned-fetch (0)",
+        "1 trap catches removed",
+    ] {
+        assert!(out.contains(monitor), "no {monitor:?} in GDB's output");
+    }
+}
+
 #[test]
 fn monitor_commands_and_reset_halt() {
     let mut emu = Emu::start(&["--halted"]);

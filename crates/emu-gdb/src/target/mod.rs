@@ -38,6 +38,7 @@ mod breakpoints;
 mod ext;
 mod host_io;
 mod resume;
+mod signal;
 
 /// A stop as GDB hears of it.
 pub type StopReason = MultiThreadStopReason<u64>;
@@ -187,6 +188,11 @@ impl EmuTarget {
         for id in ids {
             let _ = self.rc.remove_trigger(id);
         }
+        // Trap catches (`monitor catch`) too: a machine left to run must not stop where
+        // no debugger will hear of it.
+        for (id, _, _) in self.rc.trap_catches() {
+            let _ = self.rc.remove_trigger(id);
+        }
         if had_sw {
             let _ = self.ebreak_to_debugger(false);
         }
@@ -212,6 +218,11 @@ impl EmuTarget {
                         WatchKindKey::Access => G::ReadWrite,
                     };
                     MultiThreadStopReason::Watch { tid: t, kind, addr }
+                } else if self.rc.trap_catches().iter().any(|c| c.0 == id) {
+                    MultiThreadStopReason::SignalWithThread {
+                        tid: t,
+                        signal: self.trap_signal(h),
+                    }
                 } else {
                     MultiThreadStopReason::HwBreak(t)
                 }
@@ -225,6 +236,24 @@ impl EmuTarget {
                 signal: Signal::SIGTRAP,
             },
         }
+    }
+
+    /// The signal for the trap halted hart `h` took (a trap catch stopped it at the
+    /// handler): the cause register of the mode the handler runs in says which.
+    fn trap_signal(&self, h: usize) -> Signal {
+        let Ok(dcsr) = self.rc.read_register(h, RegId::Csr(0x7b0)) else {
+            return Signal::SIGTRAP;
+        };
+        let csr = match (dcsr & 3, dcsr >> 5 & 1) {
+            (1, 0) => 0x142, // scause
+            (1, _) => 0x242, // vscause
+            _ => 0x342,      // mcause
+        };
+        let Ok(cause) = self.rc.read_register(h, RegId::Csr(csr)) else {
+            return Signal::SIGTRAP;
+        };
+        let top = self.xbytes as u32 * 8 - 1;
+        signal::for_trap(cause >> top & 1 != 0, cause & !(1 << top))
     }
 
     fn features(&self) -> Features {
