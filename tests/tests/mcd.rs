@@ -1101,6 +1101,44 @@ fn memory_blocks_commands_time_and_a_list_that_fails_part_way() {
         e["error-str"].as_str().unwrap().contains("transaction 1"),
         "{e}"
     );
+
+    // A trap catch through the text commands: an illegal word planted at the store stops
+    // the core once it has trapped, and the state says so.
+    let r = c.ok(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "catch exception illegal"}),
+    );
+    let armed = r["result-string"].as_str().unwrap().to_string();
+    assert!(armed.contains("exceptions illegal (2)"), "{armed}");
+    let id: u32 = armed
+        .strip_prefix("trigger ")
+        .and_then(|t| t.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a trigger id in {armed:?}"));
+    c.ok(
+        "mcd-execute-txlist",
+        json!({"core-uid": uid, "txlist": {"num-tx": 1, "tx": [
+        {"addr": {"address": STORE_AT, "mem-space-id": 1}, "access-type": 2, "num-bytes": 4,
+         "data": [0, 0, 0, 0]}]}}),
+    );
+    c.write_reg(uid, PC, BASE + 12);
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let t = Instant::now();
+    let st = loop {
+        let st = c.state(uid);
+        if st["state"] == 3 {
+            break st;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no stop: {st}");
+    };
+    assert_eq!(st["stop-str"], format!("trap caught (trigger {id})"));
+    assert_eq!(c.read_reg(uid, 65 + 0x342), 2, "mcause");
+    assert_eq!(c.read_reg(uid, 65 + 0x341), STORE_AT, "mepc");
+    let r = c.ok(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "catch off"}),
+    );
+    assert_eq!(r["result-string"], "1 trap catches removed\n");
     stop(m);
 }
 

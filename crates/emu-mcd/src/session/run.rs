@@ -240,11 +240,17 @@ impl Session {
                 st.event |= std::mem::take(&mut c.events);
                 st.state = core_state::DEBUG;
                 let (cause, trig) = c.last.unwrap_or((StopCause::HaltRequest, 0));
+                let until_reached = c.until_reached;
                 st.trig_id = trig;
-                st.stop_str = if c.until_reached {
-                    "run-until time reached".into()
-                } else {
-                    stop_text(cause, trig)
+                st.stop_str = match cause {
+                    _ if until_reached => "run-until time reached".into(),
+                    // A trap catch (`catch` command): none of the session's triggers.
+                    StopCause::Trigger(Some(id))
+                        if trig == 0 && self.rc.trap_catches().iter().any(|c| c.0 == id) =>
+                    {
+                        format!("trap caught (trigger {})", id.0)
+                    }
+                    _ => stop_text(cause, trig),
                 };
                 st.info_str = "halted in Debug Mode".into();
             }
