@@ -1192,3 +1192,29 @@ fn whole_programs_stepped_through_the_debug_module() {
     eprintln!("{stepped} programs, {total} Debug Module steps");
     assert!(stepped >= progs.len() - 4, "most programs terminate");
 }
+
+/// Resets with halt one right after another (GDB's `monitor reset halt` twice, or a
+/// script's): each halts every hart at the reset vector. Until 2026-12-07 the second one
+/// waited two seconds and failed: the hart's thread was still reporting the first reset's
+/// halt, which needs the API's lock the second reset held while it waited for that thread.
+#[test]
+fn resets_with_halt_back_to_back() {
+    for harts in [1, 2] {
+        for halted in [true, false] {
+            each_engine(|e| {
+                let (m, rc) = start(e, harts, &guest(), halted);
+                for i in 0..20 {
+                    rc.reset(None, true)
+                        .unwrap_or_else(|err| panic!("{harts} harts, reset {i}: {err}"));
+                    for h in 0..harts {
+                        assert_eq!(rc.status(h).unwrap(), HartStatus::Halted);
+                    }
+                    if i % 5 == 4 {
+                        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), 0x1000);
+                    }
+                }
+                stop(m);
+            });
+        }
+    }
+}

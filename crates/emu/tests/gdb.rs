@@ -545,6 +545,8 @@ fn monitor_commands_and_reset_halt() {
             "monitor harts",
             "monitor triggers",
             "monitor reset halt",
+            // Twice in a row: the second must not wait for the first's report.
+            "monitor reset halt",
             "maintenance flush register-cache",
             "p/x $pc",
             "monitor dm",
@@ -574,6 +576,12 @@ fn monitor_commands_and_reset_halt() {
     ] {
         assert!(out.contains(monitor), "no {monitor:?} in GDB's output");
     }
+    assert_eq!(
+        out.matches("system reset; harts halted at the reset vector")
+            .count(),
+        2,
+        "both resets halted"
+    );
     // The detach let the reset machine run: the program runs from the start to its end.
     emu.wait_console("gdb demo done");
     assert_eq!(emu.wait_exit(), Some(0));

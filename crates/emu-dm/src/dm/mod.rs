@@ -442,17 +442,21 @@ impl DebugModule {
         }
     }
 
-    /// Wait (up to `timeout`) until hart `h` is halted; whether it is.
+    /// Wait (up to `timeout`, overrun by at most one of the DM's own waits) until hart
+    /// `h` is halted; whether it is. The hart is run on this thread when its own thread
+    /// does not take it up: that thread may be busy reporting an earlier halt to a front
+    /// end whose lock the caller holds (a reset-and-halt right after a halt waited out
+    /// its whole time that way, the hart untouched, until 2026-12-07).
     pub fn wait_halted(&self, h: usize, timeout: Duration) -> bool {
-        let st = self.lock();
-        self.sleepers.fetch_add(1, Ordering::AcqRel);
-        let st = self
-            .changed
-            .wait_timeout_while(st, timeout, |s| !s.harts.get(h).is_some_and(|x| x.halted))
-            .map(|r| r.0)
-            .unwrap_or_else(|e| e.into_inner().0);
-        self.sleepers.fetch_sub(1, Ordering::AcqRel);
-        let halted = st.harts.get(h).is_some_and(|x| x.halted);
+        if h >= self.ports.len() {
+            return false;
+        }
+        let deadline = Instant::now() + timeout;
+        let mut st = self.lock();
+        while !st.harts[h].halted && Instant::now() < deadline {
+            st = self.kick(st, &[h], |s| s.harts[h].halted);
+        }
+        let halted = st.harts[h].halted;
         self.unlock(st);
         halted
     }
