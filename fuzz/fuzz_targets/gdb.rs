@@ -6,10 +6,9 @@
 
 use std::collections::VecDeque;
 use std::io::Read;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use emu_gdb::{GdbServer, Host, NoHost, Region};
+use emu_gdb::{GdbServer, Host, NoHost, WithExecFile};
 use emu_sock::Quiet;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,27 +35,14 @@ impl Quiet for Script {
 /// Where the guest's ELF is written for Host I/O (the seeds name it).
 const ELF: &str = "/tmp/emu-fuzz-gdb.elf";
 
-/// A host whose guest came from [`ELF`].
-struct FileHost(PathBuf);
-
-impl Host for FileHost {
-    fn exit_code(&self) -> Option<i32> {
-        None
-    }
-    fn memory_map(&self) -> Vec<Region> {
-        NoHost.memory_map()
-    }
-    fn kill(&self) {}
-    fn exec_file(&self) -> Option<PathBuf> {
-        Some(self.0.clone())
-    }
-}
-
-/// The host the server gets: [`FileHost`] once the ELF is written, else [`NoHost`].
+/// The host the server gets: one offering [`ELF`] once it is written, else [`NoHost`].
 fn host() -> Arc<dyn Host> {
     static WRITTEN: OnceLock<bool> = OnceLock::new();
     if *WRITTEN.get_or_init(|| std::fs::write(ELF, emu_fuzz::elf()).is_ok()) {
-        Arc::new(FileHost(ELF.into()))
+        Arc::new(WithExecFile {
+            host: NoHost,
+            path: ELF.into(),
+        })
     } else {
         Arc::new(NoHost)
     }

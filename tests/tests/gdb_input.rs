@@ -13,7 +13,7 @@ use std::time::Duration;
 use emu_asm::Asm;
 use emu_asm::reg::*;
 use emu_core::{Engine, Interpreter};
-use emu_gdb::{GdbServer, Host, Quiet, Region};
+use emu_gdb::{GdbServer, Host, Quiet, Region, WithExecFile};
 use emu_isa::Xlen;
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::RunControl;
@@ -45,22 +45,6 @@ impl Host for NoHost {
         }]
     }
     fn kill(&self) {}
-}
-
-/// The host of a guest loaded from a file: GDB may read it (`qXfer:exec-file`, `vFile`).
-struct FileHost(std::path::PathBuf);
-
-impl Host for FileHost {
-    fn exit_code(&self) -> Option<i32> {
-        None
-    }
-    fn memory_map(&self) -> Vec<Region> {
-        NoHost.memory_map()
-    }
-    fn kill(&self) {}
-    fn exec_file(&self) -> Option<std::path::PathBuf> {
-        Some(self.0.clone())
-    }
 }
 
 fn start() -> (RunningMachine, Arc<GdbServer>, SocketAddr) {
@@ -460,7 +444,10 @@ fn host_io_serves_the_guest_elf_and_nothing_else() {
     std::fs::write(&elf, &bytes).expect("write the ELF");
     let path = elf.to_str().expect("a UTF-8 path").as_bytes().to_vec();
 
-    let (m, server, addr, _) = start_on(Arc::new(FileHost(elf.clone())));
+    let (m, server, addr, _) = start_on(Arc::new(WithExecFile {
+        host: NoHost,
+        path: elf.clone(),
+    }));
     let mut c = Client::connect(addr);
     let sup = c.request(b"qSupported:multiprocess+;qRelocInsn+");
     assert!(

@@ -70,3 +70,28 @@ impl Host for NoHost {
     }
     fn kill(&self) {}
 }
+
+/// `host` with `path` offered as the guest's ELF ([`Host::exec_file`]), for an embedder
+/// whose host knows of no file (GDB then finds the guest's symbols by itself).
+#[derive(Clone, Debug)]
+pub struct WithExecFile<H> {
+    /// Everything else.
+    pub host: H,
+    /// The guest's ELF, absolute.
+    pub path: std::path::PathBuf,
+}
+
+impl<H: Host> Host for WithExecFile<H> {
+    fn exit_code(&self) -> Option<i32> {
+        self.host.exit_code()
+    }
+    fn memory_map(&self) -> Vec<Region> {
+        self.host.memory_map()
+    }
+    fn kill(&self) {
+        self.host.kill()
+    }
+    fn exec_file(&self) -> Option<std::path::PathBuf> {
+        Some(self.path.clone())
+    }
+}

@@ -7,6 +7,7 @@
 //! `timing` bit chooses a stop before the access or after it.
 
 use std::collections::BTreeMap;
+use std::sync::MutexGuard;
 
 use emu_dm::regs::CmdErr;
 use emu_isa::Xlen;
@@ -258,6 +259,12 @@ impl RunControl {
             .collect()
     }
 
+    /// Whether trigger `id` is a trap catch, and which traps it catches (for a front end
+    /// telling a caught trap's stop from a breakpoint's).
+    pub fn trap_catch(&self, id: TriggerId) -> Option<(TrapKind, u64)> {
+        self.inner.triggers().armed.get(&id).and_then(|a| a.catch)
+    }
+
     /// Stop `sel` when it takes a trap of `kind` whose cause's bit is set in `causes` (bit
     /// n: cause code n), from any privilege mode: an `etrigger` or `itrigger` with action 1
     /// on each hart. The hart stops once the trap is taken, before the handler's first
@@ -284,18 +291,15 @@ impl RunControl {
             TrapKind::Interrupt => 4,
         };
         let v = tdata1(xlen, ty, TRAP_MODES | TRAP_ACTION_DEBUG);
-        let keep = 0xf << (xlen.bits() - 4) | TRAP_MODES | 0x3f;
-        let (done, failed) = on_each(&harts, |h| {
-            let single = Single {
-                tdata1: v,
-                tdata2: causes,
-                keep,
-                tdata2_sticks: true,
-                refusal: "the hart cannot catch those traps",
-            };
-            self.arm_single(&mut s, &mut t, h, single)
-        });
-        let id = t.insert(Armed {
+        let single = Single {
+            tdata1: v,
+            tdata2: causes,
+            keep: 0xf << (xlen.bits() - 4) | TRAP_MODES | 0x3f,
+            tdata2_sticks: true,
+            refusal: "the hart cannot catch those traps",
+        };
+        let (done, failed) = on_each(&harts, |h| self.arm_single(&mut s, &mut t, h, single));
+        let armed = Armed {
             lo: 0,
             hi: 0,
             exec: false,
@@ -305,7 +309,21 @@ impl RunControl {
             reload: None,
             catch: Some((kind, causes)),
             slots: done,
-        });
+        };
+        self.record_armed(s, t, armed, failed)
+    }
+
+    /// Record `a`, what an arming did on each hart, under a new id; if arming failed on
+    /// one, undo the rest (all or nothing) and return the failure. Then publish the stops
+    /// the arming found were not its own.
+    fn record_armed(
+        &self,
+        mut s: MutexGuard<'_, Session>,
+        mut t: MutexGuard<'_, Triggers>,
+        a: Armed,
+        failed: Option<RcError>,
+    ) -> Result<TriggerId> {
+        let id = t.insert(a);
         drop(t);
         if let Some(e) = failed {
             drop(s);
@@ -336,7 +354,7 @@ impl RunControl {
         let (done, failed) = on_each(&harts, |h| {
             self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
         });
-        let id = t.insert(Armed {
+        let armed = Armed {
             lo,
             hi,
             exec,
@@ -345,16 +363,8 @@ impl RunControl {
             reload: None,
             catch: None,
             slots: done,
-        });
-        drop(t);
-        if let Some(e) = failed {
-            // All or nothing: undo the harts already armed.
-            drop(s);
-            let _ = self.remove_trigger(id);
-            return Err(e);
-        }
-        self.report_unreported(&mut s);
-        Ok(id)
+        };
+        self.record_armed(s, t, armed, failed)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -218,7 +218,7 @@ impl EmuTarget {
                         WatchKindKey::Access => G::ReadWrite,
                     };
                     MultiThreadStopReason::Watch { tid: t, kind, addr }
-                } else if self.rc.trap_catches().iter().any(|c| c.0 == id) {
+                } else if !self.hw.values().any(|&b| b == id) && self.rc.trap_catch(id).is_some() {
                     MultiThreadStopReason::SignalWithThread {
                         tid: t,
                         signal: self.trap_signal(h),

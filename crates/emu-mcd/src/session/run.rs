@@ -246,7 +246,7 @@ impl Session {
                     _ if until_reached => "run-until time reached".into(),
                     // A trap catch (`catch` command): none of the session's triggers.
                     StopCause::Trigger(Some(id))
-                        if trig == 0 && self.rc.trap_catches().iter().any(|c| c.0 == id) =>
+                        if trig == 0 && self.rc.trap_catch(id).is_some() =>
                     {
                         format!("trap caught (trigger {})", id.0)
                     }
