@@ -7,8 +7,8 @@
 # the same SanitizerCoverage passes are enabled with -C flags that stable rustc accepts.
 # Debug assertions and overflow checks stay on, so an arithmetic overflow is a finding.
 # Corpora go to fuzz/corpus/TARGET, findings to fuzz/artifacts/ (both ignored by git);
-# fuzz/seeds/TARGET (committed) start a target off with valid sessions: GDB packets, and
-# the bytes OpenOCD 0.12 sent emu while it examined a hart and used it (recorded through a
+# fuzz/seeds/TARGET (committed) start a target off with valid sessions: MCD requests, GDB
+# packets, and the bytes OpenOCD 0.12 sent emu while it examined a hart and used it (recorded through a
 # proxy), so that the fuzzer begins deep in the Debug Module rather than at the TAP.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"

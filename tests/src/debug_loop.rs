@@ -1,7 +1,7 @@
 //! The small RV64 loops the debug tests and benchmarks run: a store and a load of known
 //! addresses in an endless loop, so breakpoints, watchpoints and steps have exact places to
-//! stop (the run-control and MCD tests), and a plain counting loop (the Debug Module's
-//! tests, the debug latency benchmarks).
+//! stop (the run-control and MCD tests), a plain counting loop (the Debug Module's
+//! tests, the debug latency benchmarks), and a loop that traps three ways (trap catches).
 
 use emu_asm::Asm;
 use emu_asm::reg::*;
@@ -42,6 +42,71 @@ pub fn counting_elf() -> Vec<u8> {
     a.addi(S1, S1, 2);
     a.j(lp);
     loop_elf(a)
+}
+
+/// Where [`trapping_elf`]'s pieces are.
+#[derive(Clone, Debug)]
+pub struct Trapping {
+    /// The program.
+    pub elf: Vec<u8>,
+    /// The `ecall`.
+    pub ecall: u64,
+    /// The illegal word.
+    pub illegal: u64,
+    /// The handler's first instruction.
+    pub handler: u64,
+}
+
+/// A loop that traps three ways each round, with an M-mode handler that counts each and
+/// returns past it: an `ecall` (exception 11; `s1` counts), an illegal instruction
+/// (exception 2; `s2`) and a machine software interrupt (3; `s3`), raised by writing the
+/// CLINT's `msip` and cleared by the handler. `s0` counts rounds.
+pub fn trapping_elf() -> Trapping {
+    let mut a = Asm::new(Xlen::X64, BASE);
+    let handler = a.label();
+    let irq = a.label();
+    let not_illegal = a.label();
+    a.la(T0, handler);
+    a.csrw(0x305, T0); // mtvec
+    a.li(T0, 8);
+    a.csrs(0x304, T0); // mie.MSIE
+    a.csrs(0x300, T0); // mstatus.MIE
+    a.li(T3, emu_machine::map::CLINT_BASE as i64); // hart 0's msip
+    a.li(T4, 1);
+    let lp = a.here();
+    a.addi(S0, S0, 1);
+    let ecall = a.pc();
+    a.op0(Op::Ecall);
+    let illegal = a.pc();
+    a.word(0);
+    a.store(Op::Sw, T4, T3, 0);
+    a.addi(ZERO, ZERO, 0);
+    a.addi(ZERO, ZERO, 0);
+    a.j(lp);
+    a.bind(handler);
+    let handler_at = a.pc();
+    a.csrr(T1, 0x342); // mcause
+    a.branch(Op::Blt, T1, ZERO, irq);
+    a.csrr(T2, 0x341); // mepc
+    a.addi(T2, T2, 4);
+    a.csrw(0x341, T2);
+    a.li(T2, 2);
+    a.branch(Op::Bne, T1, T2, not_illegal);
+    a.addi(S2, S2, 1);
+    a.op0(Op::Mret);
+    a.bind(not_illegal);
+    a.addi(S1, S1, 1);
+    a.op0(Op::Mret);
+    a.bind(irq);
+    a.store(Op::Sw, ZERO, T3, 0);
+    a.addi(S3, S3, 1);
+    a.op0(Op::Mret);
+    Trapping {
+        elf: loop_elf(a),
+        ecall,
+        illegal,
+        handler: handler_at,
+    }
 }
 
 /// The ELF of a loop assembled at [`BASE`].

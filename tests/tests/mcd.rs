@@ -530,8 +530,8 @@ fn triggers_stop_before_execution_and_after_accesses() {
     let uid = c.open(0);
     let info = c.ok("mcd-qry-trig-info", json!({"core-uid": uid}));
     assert_eq!(
-        info["trig-info"]["type"], 0x4f,
-        "IP, READ, WRITE, RW, COUNTER"
+        info["trig-info"]["type"], 0xcf,
+        "IP, READ, WRITE, RW, COUNTER, CUSTOM"
     );
 
     let ip = json!({"trig-simple-core": {"type": 1, "option": 0, "action": 1, "action-param": 0, "modified": false, "state-mask": 0,
@@ -1139,6 +1139,156 @@ fn memory_blocks_commands_time_and_a_list_that_fails_part_way() {
         json!({"core-uid": uid, "command-string": "catch off"}),
     );
     assert_eq!(r["result-string"], "1 trap catches removed\n");
+    stop(m);
+}
+
+/// A custom trigger of type CUSTOM (`ctrig_id`, `args`) on the logical space.
+fn custom(ctrig_id: u32, args: [u64; 4]) -> Value {
+    json!({"trig-custom": {"type": 0x80, "option": 0, "action": 1, "action-param": 0,
+        "modified": false, "state-mask": 0, "ctrig-id": ctrig_id, "ctrig-args": args}})
+}
+
+/// Custom triggers are trap catches on MCD's own trigger API: `mcd-qry-ctrigs` lists the
+/// exception and the interrupt catch; one stops the core at its handler once it has taken a
+/// trap whose cause is in its mask, and the state names it; it is echoed by `mcd-qry-trig`
+/// (a mask of 0 as the causes it stands for, `modified` set) and captured; what emu cannot
+/// do is refused with MCD_ERR_TRIG_CREATE, and a removed catch stops nothing.
+#[test]
+fn custom_triggers_catch_traps() {
+    use emu_runctl::{TrapKind, traps};
+    let t = emu_tests::debug_loop::trapping_elf();
+    let (m, rc) = start_with(1, &t.elf, true);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+
+    let r = c.ok(
+        "mcd-qry-ctrigs",
+        json!({"core-uid": uid, "start-index": 0, "num-ctrigs": 0}),
+    );
+    assert_eq!(r["num-ctrigs"], 2, "{r}");
+    let r = c.ok(
+        "mcd-qry-ctrigs",
+        json!({"core-uid": uid, "start-index": 0, "num-ctrigs": 8}),
+    );
+    assert_eq!(r["num-ctrigs"], 2, "{r}");
+    let info = r["ctrig-info"].as_array().unwrap();
+    for (i, what) in [(1, "exception"), (2, "interrupt")] {
+        let e = &info[i as usize - 1];
+        assert_eq!(e["ctrig-id"], i);
+        let text = e["info-str"].as_str().unwrap();
+        assert!(text.starts_with(what), "{text}");
+        assert!(text.len() < 256, "MCD_INFO_STR_LEN: {} bytes", text.len());
+    }
+    let r = c.ok(
+        "mcd-qry-ctrigs",
+        json!({"core-uid": uid, "start-index": 1, "num-ctrigs": 1}),
+    );
+    assert_eq!(r["ctrig-info"][0]["ctrig-id"], 2, "{r}");
+    c.fails(
+        "mcd-qry-ctrigs",
+        json!({"core-uid": uid, "start-index": 2, "num-ctrigs": 1}),
+        0x102,
+    );
+
+    // Refused: an unknown custom trigger, the wrong type, reserved arguments, an action
+    // other than stopping the core, and two structures at once.
+    let refused = [
+        custom(3, [4, 0, 0, 0]),
+        custom(0, [4, 0, 0, 0]),
+        json!({"trig-custom": {"type": 0x1, "ctrig-id": 1, "ctrig-args": [4, 0, 0, 0]}}),
+        custom(1, [4, 0, 1, 0]),
+        custom(2, [0, 0, 0, 7]),
+        json!({"trig-custom": {"type": 0x80, "action": 2, "ctrig-id": 1}}),
+        json!({"trig-custom": {"type": 0x80, "ctrig-id": 1, "ctrig-args": [1u64 << 32, 0, 0, 0]}}),
+        json!({"trig-custom": {"type": 0x80}}),
+        json!({"trig-custom": custom(1, [4, 0, 0, 0])["trig-custom"],
+               "trig-counter": {"type": 0x40, "count-value": 5}}),
+    ];
+    for bad in refused {
+        let e = c.fails(
+            "mcd-create-trig",
+            json!({"core-uid": uid, "trig": bad}),
+            0x3200,
+        );
+        assert!(!e.is_empty(), "{bad}");
+    }
+    assert_eq!(
+        c.ok(
+            "mcd-qry-trig-set",
+            json!({"core-uid": uid, "start-index": 0, "num-trigs": 0})
+        )["num-trigs"],
+        0,
+        "nothing refused was kept"
+    );
+
+    // Illegal instructions: the ecall before each goes through its handler.
+    let ill = custom(1, [1 << 2, 0, 0, 0]);
+    let r = c.ok("mcd-create-trig", json!({"core-uid": uid, "trig": ill}));
+    let id = r["trig-id"].as_u64().unwrap();
+    assert_eq!(r["trig"], ill, "accepted as sent");
+    for round in 1..=2u64 {
+        c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+        let st = c.wait_debug(uid);
+        assert_eq!(st["trig-id"], id, "{st}");
+        assert_eq!(st["stop-str"], format!("trap caught (trigger {id})"));
+        assert_eq!(c.read_reg(uid, PC), t.handler, "round {round}");
+        assert_eq!(c.read_reg(uid, 65 + 0x342), 2, "mcause");
+        assert_eq!(c.read_reg(uid, 65 + 0x341), t.illegal, "mepc");
+        assert_eq!(c.read_reg(uid, 9), round, "s1: the ecalls handled");
+        assert_eq!(c.read_reg(uid, 18), round - 1, "s2: before the handler ran");
+    }
+    let ts = c.ok(
+        "mcd-qry-trig-state",
+        json!({"core-uid": uid, "trig-id": id}),
+    );
+    assert_eq!(ts["trig-state"]["captured"], true, "{ts}");
+    assert_eq!(
+        c.ok("mcd-qry-trig", json!({"core-uid": uid, "trig-id": id}))["trig"],
+        ill
+    );
+    c.ok("mcd-remove-trig", json!({"core-uid": uid, "trig-id": id}));
+
+    // Mask 0: every interrupt, and the accepted trigger says which.
+    let r = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": custom(2, [0; 4])}),
+    );
+    let irq = r["trig-id"].as_u64().unwrap();
+    let all = traps::all(TrapKind::Interrupt);
+    let want = custom(2, [all & 0xffff_ffff, all >> 32, 0, 0]);
+    let mut accepted = want.clone();
+    accepted["trig-custom"]["modified"] = json!(true);
+    assert_eq!(r["trig"], accepted);
+    assert_eq!(
+        c.ok("mcd-qry-trig", json!({"core-uid": uid, "trig-id": irq}))["trig"],
+        accepted
+    );
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    let st = c.wait_debug(uid);
+    assert_eq!(st["trig-id"], irq, "{st}");
+    assert_eq!(c.read_reg(uid, PC), t.handler);
+    assert_eq!(c.read_reg(uid, 65 + 0x342), 1 << 63 | 3, "mcause: msi");
+
+    // Mask 0 for exceptions: the faults. Then the trigger set goes, and nothing stops
+    // the core.
+    let r = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": custom(1, [0; 4])}),
+    );
+    assert_eq!(r["trig"]["trig-custom"]["ctrig-args"][0], traps::FAULTS);
+    assert_eq!(r["trig"]["trig-custom"]["modified"], true);
+    c.ok("mcd-remove-trig-set", json!({"core-uid": uid}));
+    assert!(rc.trap_catches().is_empty(), "{:?}", rc.trap_catches());
+    let s2 = c.read_reg(uid, 18);
+    c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.state(uid)["state"], 1, "running");
+    c.ok("mcd-stop", json!({"core-uid": uid, "global": false}));
+    c.wait_debug(uid);
+    assert!(
+        c.read_reg(uid, 18) > s2 + 1,
+        "the illegal words went on trapping"
+    );
     stop(m);
 }
 

@@ -580,68 +580,6 @@ fn breakpoints_stop_with_their_id_and_step_over() {
     });
 }
 
-/// Where [`trapping_elf`]'s pieces are.
-struct Trapping {
-    elf: Vec<u8>,
-    ecall: u64,
-    illegal: u64,
-    handler: u64,
-}
-
-/// A loop that traps three ways each round, with an M-mode handler that counts each and
-/// returns past it: an `ecall` (exception 11; `s1` counts), an illegal instruction
-/// (exception 2; `s2`) and a machine software interrupt (3; `s3`), raised by writing the
-/// CLINT's `msip` and cleared by the handler. `s0` counts rounds.
-fn trapping_elf() -> Trapping {
-    use emu_isa::Op;
-    let mut a = emu_asm::Asm::new(Xlen::X64, BASE);
-    let handler = a.label();
-    let irq = a.label();
-    let not_illegal = a.label();
-    a.la(T0, handler);
-    a.csrw(0x305, T0); // mtvec
-    a.li(T0, 8);
-    a.csrs(0x304, T0); // mie.MSIE
-    a.csrs(0x300, T0); // mstatus.MIE
-    a.li(T3, emu_machine::map::CLINT_BASE as i64); // hart 0's msip
-    a.li(T4, 1);
-    let lp = a.here();
-    a.addi(S0, S0, 1);
-    let ecall = a.pc();
-    a.op0(Op::Ecall);
-    let illegal = a.pc();
-    a.word(0);
-    a.store(Op::Sw, T4, T3, 0);
-    a.addi(ZERO, ZERO, 0);
-    a.addi(ZERO, ZERO, 0);
-    a.j(lp);
-    a.bind(handler);
-    let handler_at = a.pc();
-    a.csrr(T1, 0x342); // mcause
-    a.branch(Op::Blt, T1, ZERO, irq);
-    a.csrr(T2, 0x341); // mepc
-    a.addi(T2, T2, 4);
-    a.csrw(0x341, T2);
-    a.li(T2, 2);
-    a.branch(Op::Bne, T1, T2, not_illegal);
-    a.addi(S2, S2, 1);
-    a.op0(Op::Mret);
-    a.bind(not_illegal);
-    a.addi(S1, S1, 1);
-    a.op0(Op::Mret);
-    a.bind(irq);
-    a.store(Op::Sw, ZERO, T3, 0);
-    a.addi(S3, S3, 1);
-    a.op0(Op::Mret);
-    let code = a.finish().unwrap();
-    Trapping {
-        elf: emu_asm::elf::write_elf(Xlen::X64, BASE, &code, BASE, &[]),
-        ecall,
-        illegal,
-        handler: handler_at,
-    }
-}
-
 /// Trap catches: an exception catch stops the hart once the trap is taken, at the handler,
 /// with `mcause`, `mepc` and `mtval` telling which, only for the causes asked for; an
 /// interrupt catch stops for the software interrupt; each is reported with its id, the
@@ -650,7 +588,7 @@ fn trapping_elf() -> Trapping {
 #[test]
 fn trap_catches_stop_at_the_handler_for_their_causes() {
     each_engine(|e| {
-        let t = trapping_elf();
+        let t = emu_tests::debug_loop::trapping_elf();
         let (m, rc) = start(e, 1, &t.elf, true);
         let rx = rc.subscribe();
         assert!(matches!(

@@ -349,6 +349,21 @@ pub(crate) fn complex(v: &Value) -> abi::TrigComplexCore {
     }
 }
 
+pub(crate) fn custom(v: &Value) -> abi::TrigCustom {
+    let args = v.get("ctrig-args").and_then(Value::as_array);
+    let arg = |i: usize| {
+        args.and_then(|a| a.get(i))
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    };
+    abi::TrigCustom {
+        head: head(v, size_of::<abi::TrigCustom>()),
+        ctrig_id: u32_of(v, "ctrig-id"),
+        ctrig_args: [arg(0), arg(1), arg(2), arg(3)],
+    }
+}
+
 pub(crate) fn counter(v: &Value) -> abi::TrigCounter {
     abi::TrigCounter {
         head: head(v, size_of::<abi::TrigCounter>()),

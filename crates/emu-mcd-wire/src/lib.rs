@@ -328,6 +328,19 @@ pub struct TrigCounter {
     pub reload_value: u64,
 }
 
+/// `mcd_trig_custom_st`: one of the custom triggers `mcd-qry-ctrigs` lists, by `ctrig-id`,
+/// with four arguments whose meaning that list gives.
+#[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct TrigCustom {
+    #[serde(flatten)]
+    pub head: TrigHead,
+    pub ctrig_id: u32,
+    #[serde(default)]
+    pub ctrig_args: [u32; 4],
+}
+
 /// The members a complex core trigger adds.
 #[allow(missing_docs)] // The members are the API's fields, named as the protocol names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,8 +23,8 @@ use crate::error::{McdError, Result};
 use crate::regs::{Backing, GROUPS, RegMap};
 use crate::wire::{
     Addr, CoreConInfo, CoreState, ENDIAN_LITTLE, Memspace, RegGroup, RegisterInfo, TrigCore,
-    TrigCounter, TrigHead, TrigState, Tx, TxList, access, core_state, err, event, mem_type, ret,
-    step_type, trig_action, trig_opt, trig_type,
+    TrigCounter, TrigCustom, TrigHead, TrigState, Tx, TxList, access, core_state, err, event,
+    mem_type, ret, step_type, trig_action, trig_opt, trig_type,
 };
 
 /// The most data one transaction list may move (its JSON reply stays under 64 KiB).

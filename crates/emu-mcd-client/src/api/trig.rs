@@ -99,9 +99,9 @@ fn shape(head: &abi::TrigHead) -> R<Shape> {
     Ok(s)
 }
 
-/// `mcd_create_trig_f`: `trig` is a simple or complex core trigger (or a counter, trigger
-/// bus or custom trigger, which emu refuses); if emu had to change it, the accepted
-/// trigger is written back with `modified` set.
+/// `mcd_create_trig_f`: `trig` is a simple or complex core trigger, a counter or a custom
+/// trigger (a trigger-bus trigger is sent too, and emu refuses it); if emu had to change
+/// it, the accepted trigger is written back with `modified` set.
 ///
 /// # Safety
 /// See [the module's contract](crate::api); `trig` points to a trigger structure whose
@@ -139,28 +139,65 @@ pub unsafe extern "C" fn mcd_create_trig_f(
         let accepted = v.get("trig").and_then(|t| {
             t.get("trig-simple-core")
                 .or_else(|| t.get("trig-complex-core"))
+                .or_else(|| t.get("trig-counter"))
+                .or_else(|| t.get("trig-custom"))
         });
         if let Some(a) =
             accepted.filter(|a| a.get("modified").and_then(Value::as_bool) == Some(true))
         {
-            match s {
-                Shape::Simple => {
-                    let mut t = convert::simple(a);
-                    t.head.modified = true;
-                    // SAFETY: as for reading: the structure is this one and writable.
-                    unsafe { trig.cast::<abi::TrigSimpleCore>().write(t) };
-                }
-                Shape::Complex => {
-                    let mut t = convert::complex(a);
-                    t.head.modified = true;
-                    // SAFETY: as above.
-                    unsafe { trig.cast::<abi::TrigComplexCore>().write(t) };
-                }
-                _ => {}
+            // `a` has `modified` set, so the structure written back has too (for a
+            // custom trigger, a mask of 0 comes back as the causes it stands for).
+            let back = match s {
+                Shape::Simple => Some(Accepted::Simple(convert::simple(a))),
+                Shape::Complex => Some(Accepted::Complex(convert::complex(a))),
+                Shape::Counter => Some(Accepted::Counter(convert::counter(a))),
+                Shape::Custom => Some(Accepted::Custom(convert::custom(a))),
+                Shape::TrigBus => None,
+            };
+            if let Some(b) = back {
+                // SAFETY: `shape` made the structure the caller's (`struct_size` bytes),
+                // and the contract makes it writable.
+                unsafe { b.write_to(trig) };
             }
         }
         Ok(())
     })
+}
+
+/// A trigger structure as emu accepted it.
+enum Accepted {
+    Simple(abi::TrigSimpleCore),
+    Complex(abi::TrigComplexCore),
+    Counter(abi::TrigCounter),
+    Custom(abi::TrigCustom),
+}
+
+impl Accepted {
+    /// The size of its structure.
+    fn size(&self) -> usize {
+        match self {
+            Accepted::Simple(_) => size_of::<abi::TrigSimpleCore>(),
+            Accepted::Complex(_) => size_of::<abi::TrigComplexCore>(),
+            Accepted::Counter(_) => size_of::<abi::TrigCounter>(),
+            Accepted::Custom(_) => size_of::<abi::TrigCustom>(),
+        }
+    }
+
+    /// Write the structure at `p`, which need not be aligned.
+    ///
+    /// # Safety
+    /// `p` is valid for writes of [`Accepted::size`] bytes.
+    unsafe fn write_to(self, p: *mut c_void) {
+        // SAFETY: by this function's contract, for the structure of each arm.
+        unsafe {
+            match self {
+                Accepted::Simple(t) => p.cast::<abi::TrigSimpleCore>().write_unaligned(t),
+                Accepted::Complex(t) => p.cast::<abi::TrigComplexCore>().write_unaligned(t),
+                Accepted::Counter(t) => p.cast::<abi::TrigCounter>().write_unaligned(t),
+                Accepted::Custom(t) => p.cast::<abi::TrigCustom>().write_unaligned(t),
+            }
+        }
+    }
 }
 
 /// `mcd_qry_trig_f`: the trigger as accepted, if `max_trig_size` holds its structure.
@@ -181,48 +218,29 @@ pub unsafe extern "C" fn mcd_qry_trig_f(
         let m = c.call("mcd-qry-trig", json!({ "trig-id": trig_id }))?;
         let t = m.get("trig").unwrap_or(&Value::Null);
         let room = max_trig_size as usize;
-        let too_long = |need: usize| {
-            Fail::new(
-                err::RESULT_TOO_LONG,
-                format!("trigger {trig_id} needs {need} bytes, max_trig_size is {room}"),
-            )
-        };
-        if let Some(b) = t.get("trig-complex-core") {
-            let need = size_of::<abi::TrigComplexCore>();
-            if room < need {
-                return Err(too_long(need));
-            }
-            // SAFETY: `trig` has room for `max_trig_size >= need` bytes by the contract.
-            unsafe {
-                trig.cast::<abi::TrigComplexCore>()
-                    .write_unaligned(convert::complex(b))
-            };
+        let got = if let Some(b) = t.get("trig-complex-core") {
+            Accepted::Complex(convert::complex(b))
         } else if let Some(b) = t.get("trig-simple-core") {
-            let need = size_of::<abi::TrigSimpleCore>();
-            if room < need {
-                return Err(too_long(need));
-            }
-            // SAFETY: as above.
-            unsafe {
-                trig.cast::<abi::TrigSimpleCore>()
-                    .write_unaligned(convert::simple(b))
-            };
+            Accepted::Simple(convert::simple(b))
+        } else if let Some(b) = t.get("trig-custom") {
+            Accepted::Custom(convert::custom(b))
         } else if let Some(b) = t.get("trig-counter") {
-            let need = size_of::<abi::TrigCounter>();
-            if room < need {
-                return Err(too_long(need));
-            }
-            // SAFETY: as above.
-            unsafe {
-                trig.cast::<abi::TrigCounter>()
-                    .write_unaligned(convert::counter(b))
-            };
+            Accepted::Counter(convert::counter(b))
         } else {
             return Err(Fail::new(
                 err::TRIG_ACCESS,
                 format!("trigger {trig_id}: the reply has no trigger"),
             ));
+        };
+        let need = got.size();
+        if room < need {
+            return Err(Fail::new(
+                err::RESULT_TOO_LONG,
+                format!("trigger {trig_id} needs {need} bytes, max_trig_size is {room}"),
+            ));
         }
+        // SAFETY: `trig` has room for `max_trig_size >= need` bytes by the contract.
+        unsafe { got.write_to(trig) };
         Ok(())
     })
 }

@@ -78,6 +78,7 @@ static void die(const char *what, mcd_return_et r) {
 
 static uint32_t regs_space, phys_space, logical_space;
 static uint32_t pc_reg = UINT32_MAX, s0_reg = UINT32_MAX;
+static uint32_t mcause_reg = UINT32_MAX, mepc_reg = UINT32_MAX;
 
 static void transfer(uint32_t space, uint64_t addr, mcd_tx_access_type_et at, uint8_t *buf,
                      uint32_t n) {
@@ -99,6 +100,12 @@ static uint64_t read_reg(uint32_t reg) {
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
     return v;
+}
+
+static void write_reg(uint32_t reg, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    transfer(regs_space, reg, MCD_TX_AT_W, b, 8);
 }
 
 static mcd_core_state_st wait_debug(void) {
@@ -204,9 +211,12 @@ static int session(unsigned port, uint64_t base, uint64_t data, uint64_t reset_p
         if (strcmp(regs[i].regname, "pc") == 0) pcs++, pc_reg = (uint32_t)regs[i].addr.address;
         if (strcmp(regs[i].regname, "s0") == 0 || strcmp(regs[i].regname, "fp") == 0)
             s0_reg = (uint32_t)regs[i].addr.address;
+        if (strcmp(regs[i].regname, "mcause") == 0) mcause_reg = (uint32_t)regs[i].addr.address;
+        if (strcmp(regs[i].regname, "mepc") == 0) mepc_reg = (uint32_t)regs[i].addr.address;
     }
     free(regs);
     CHECK(pcs == 1 && s0_reg != UINT32_MAX, "%d registers named pc", pcs);
+    CHECK(mcause_reg != UINT32_MAX && mepc_reg != UINT32_MAX, "no mcause or mepc");
 
     mcd_core_state_st st;
     CALL(mcd_qry_state_f(core, &st));
@@ -359,6 +369,46 @@ static int session(unsigned port, uint64_t base, uint64_t data, uint64_t reset_p
     CALL(mcd_remove_trig_f(core, cid));
     ct.count_value = 20000;
     CHECK(mcd_create_trig_f(core, &ct, &cid) == MCD_RET_ACT_HANDLE_ERROR, "20000 accepted");
+
+    /* Custom triggers: trap catches. Mask 0 asks for the faults, and the structure comes
+       back with the mask it stands for. Zero-filled RAM is an illegal instruction. */
+    n = 0;
+    CALL(mcd_qry_ctrigs_f(core, 0, &n, NULL));
+    CHECK(n == 2, "%u custom triggers", n);
+    mcd_ctrig_info_st ci[2];
+    CALL(mcd_qry_ctrigs_f(core, 0, &n, ci));
+    CHECK(n == 2 && ci[0].ctrig_id == 1 && ci[1].ctrig_id == 2, "custom trigger ids");
+    CHECK(strncmp(ci[0].info_str, "exception catch", 15) == 0, "ctrig 1: %s", ci[0].info_str);
+    CHECK(strncmp(ci[1].info_str, "interrupt catch", 15) == 0, "ctrig 2: %s", ci[1].info_str);
+    CHECK(ti.type & MCD_TRIG_TYPE_CUSTOM, "trigger types 0x%x", ti.type);
+    mcd_trig_custom_st cu = {0};
+    cu.struct_size = sizeof cu;
+    cu.type = MCD_TRIG_TYPE_CUSTOM;
+    cu.action = MCD_TRIG_ACTION_DBG_DEBUG;
+    cu.ctrig_id = 1;
+    uint32_t xid = 0;
+    CALL(mcd_create_trig_f(core, &cu, &xid));
+    CHECK(cu.modified && cu.ctrig_id == 1 && cu.ctrig_args[0] == 0xb0f7 && cu.ctrig_args[1] == 0,
+          "mask 0 came back as 0x%x:0x%x (modified %d)", cu.ctrig_args[1], cu.ctrig_args[0],
+          cu.modified);
+    mcd_trig_custom_st cq = {0};
+    CHECK(mcd_qry_trig_f(core, xid, sizeof cq - 1, &cq) == MCD_RET_ACT_HANDLE_ERROR,
+          "short buffer accepted");
+    CALL(mcd_qry_trig_f(core, xid, sizeof cq, &cq));
+    CHECK(cq.struct_size == sizeof cq && cq.type == MCD_TRIG_TYPE_CUSTOM && cq.ctrig_id == 1 &&
+              cq.ctrig_args[0] == 0xb0f7,
+          "custom trigger read back");
+    uint64_t bad_pc = data + 0x400;
+    write_reg(pc_reg, bad_pc);
+    CALL(mcd_run_f(core, false));
+    st = wait_debug();
+    CHECK(st.trig_id == xid, "stopped by %u, not the catch %u (%s)", st.trig_id, xid, st.stop_str);
+    CHECK(strncmp(st.stop_str, "trap caught", 11) == 0, "stop: %s", st.stop_str);
+    CHECK(read_reg(mcause_reg) == 2, "mcause %" PRIu64, read_reg(mcause_reg));
+    CHECK(read_reg(mepc_reg) == bad_pc, "mepc 0x%" PRIx64, read_reg(mepc_reg));
+    CALL(mcd_remove_trig_f(core, xid));
+    cu.ctrig_id = 9;
+    CHECK(mcd_create_trig_f(core, &cu, &xid) == MCD_RET_ACT_HANDLE_ERROR, "ctrig 9 accepted");
 
     /* Reset with halt lands in Debug Mode at the reset vector. */
     uint32_t classes = 0;

@@ -244,11 +244,11 @@ impl Session {
                 st.trig_id = trig;
                 st.stop_str = match cause {
                     _ if until_reached => "run-until time reached".into(),
-                    // A trap catch (`catch` command): none of the session's triggers.
-                    StopCause::Trigger(Some(id))
-                        if trig == 0 && self.rc.trap_catch(id).is_some() =>
-                    {
-                        format!("trap caught (trigger {})", id.0)
+                    // A trap catch: a custom trigger of the session's, named by its MCD
+                    // id, or one a `catch` command armed, by the command's number.
+                    StopCause::Trigger(Some(id)) if self.rc.trap_catch(id).is_some() => {
+                        let n = if trig != 0 { trig } else { id.0 };
+                        format!("trap caught (trigger {n})")
                     }
                     _ => stop_text(cause, trig),
                 };

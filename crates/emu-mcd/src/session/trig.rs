@@ -1,8 +1,29 @@
-//! Triggers: MCD's simple and complex core triggers and its counters, on Sdtrig triggers
-//! armed through the Debug Module (`mcontrol`/`mcontrol6` for addresses, `icount` for
-//! counters).
+//! Triggers: MCD's simple and complex core triggers, its counters and its custom
+//! triggers, on Sdtrig triggers armed through the Debug Module (`mcontrol`/`mcontrol6` for
+//! addresses, `icount` for counters, `etrigger`/`itrigger` for the custom trap catches).
+
+use emu_runctl::{TrapKind, traps};
 
 use super::*;
+
+/// The custom triggers `mcd-qry-ctrigs` lists: trap catches, by `ctrig-id`. Each info
+/// string fits `MCD_INFO_STR_LEN` (255 characters and the NUL).
+const CTRIGS: &[(u32, TrapKind, &str)] = &[
+    (
+        1,
+        TrapKind::Exception,
+        "exception catch: the core stops at its trap handler once it has taken an exception \
+         whose cause n has bit n set in the mask ctrig-args[1]:[0] (high:low word); \
+         mask 0: the faults (misaligned, access, page, illegal); ctrig-args[2..3] 0",
+    ),
+    (
+        2,
+        TrapKind::Interrupt,
+        "interrupt catch: the core stops at its trap handler once it has taken an interrupt \
+         whose cause n has bit n set in the mask ctrig-args[1]:[0] (high:low word); \
+         mask 0: every interrupt; ctrig-args[2..3] 0",
+    ),
+];
 
 impl Session {
     pub(super) fn qry_trig_info(&mut self, a: &Args<'_>) -> Result<Members> {
@@ -10,7 +31,7 @@ impl Session {
         Ok(members(json!({
             "trig-info": {
                 "type": trig_type::IP | trig_type::READ | trig_type::WRITE | trig_type::RW
-                    | trig_type::COUNTER,
+                    | trig_type::COUNTER | trig_type::CUSTOM,
                 "option": trig_opt::IMPL_HARDWARE,
                 "action": trig_action::DBG_DEBUG,
                 "trig-number": crate::wire::MAX_TRIGS,
@@ -25,8 +46,16 @@ impl Session {
         self.core(a)?;
         let start = a.u32_or("start-index", 0)?;
         let n = a.u32("num-ctrigs")?;
-        window(0, start, n)?;
-        Ok(members(json!({ "num-ctrigs": 0 })))
+        Ok(match window(CTRIGS.len(), start, n)? {
+            None => members(json!({ "num-ctrigs": CTRIGS.len() })),
+            Some(r) => {
+                let info: Vec<Value> = CTRIGS[r]
+                    .iter()
+                    .map(|(id, _, text)| json!({ "ctrig-id": id, "info-str": text }))
+                    .collect();
+                members(json!({ "num-ctrigs": info.len(), "ctrig-info": info }))
+            }
+        })
     }
 
     pub(super) fn create_trig(&mut self, a: &Args<'_>) -> Result<Members> {
@@ -36,15 +65,17 @@ impl Session {
             trig.get("trig-simple-core"),
             trig.get("trig-complex-core"),
             trig.get("trig-counter"),
+            trig.get("trig-custom"),
         ) {
-            (Some(b), None, None) => ("trig-simple-core", b),
-            (None, Some(b), None) => ("trig-complex-core", b),
-            (None, None, Some(b)) => return self.create_counter(h, b),
+            (Some(b), None, None, None) => ("trig-simple-core", b),
+            (None, Some(b), None, None) => ("trig-complex-core", b),
+            (None, None, Some(b), None) => return self.create_counter(h, b),
+            (None, None, None, Some(b)) => return self.create_custom(h, b),
             _ => {
                 return Err(McdError::new(
                     err::TRIG_CREATE,
-                    "trig needs exactly one of trig-simple-core, trig-complex-core and \
-                     trig-counter",
+                    "trig needs exactly one of trig-simple-core, trig-complex-core, \
+                     trig-counter and trig-custom",
                 ));
             }
         };
@@ -152,6 +183,55 @@ impl Session {
             .add_instruction_counter(h, t.count_value, t.reload_value)
             .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
         Ok(self.keep(h, armed, json!({ "trig-counter": t }), true))
+    }
+
+    /// A custom trigger: a trap catch on this core (`CTRIGS`). A mask of 0 asks for the
+    /// default causes, and the accepted trigger carries them, `modified` set.
+    fn create_custom(&mut self, h: usize, body: &Value) -> Result<Members> {
+        let mut t = TrigCustom::deserialize(body)
+            .map_err(|e| McdError::new(err::TRIG_CREATE, format!("trig-custom: {e}")))?;
+        self.room()?;
+        if t.head.kind != trig_type::CUSTOM {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                format!("trig-custom with type {:#x}: CUSTOM (0x80)", t.head.kind),
+            ));
+        }
+        let kind = CTRIGS
+            .iter()
+            .find(|c| c.0 == t.ctrig_id)
+            .map(|c| c.1)
+            .ok_or_else(|| {
+                McdError::new(
+                    err::TRIG_CREATE,
+                    format!(
+                        "no custom trigger {} (mcd-qry-ctrigs lists 1 and 2)",
+                        t.ctrig_id
+                    ),
+                )
+            })?;
+        if t.ctrig_args[2] != 0 || t.ctrig_args[3] != 0 {
+            return Err(McdError::new(
+                err::TRIG_CREATE,
+                "ctrig-args[2] and [3] must be 0",
+            ));
+        }
+        accept_head(&mut t.head)?;
+        let mut mask = u64::from(t.ctrig_args[1]) << 32 | u64::from(t.ctrig_args[0]);
+        if mask == 0 {
+            mask = match kind {
+                TrapKind::Exception => traps::FAULTS,
+                TrapKind::Interrupt => traps::all(kind),
+            };
+            t.ctrig_args[0] = mask as u32;
+            t.ctrig_args[1] = (mask >> 32) as u32;
+            t.head.modified = true;
+        }
+        let armed = self
+            .rc
+            .add_trap_catch(h, kind, mask)
+            .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
+        Ok(self.keep(h, armed, json!({ "trig-custom": t }), false))
     }
 
     pub(super) fn trig_of(&self, a: &Args<'_>, h: usize) -> Result<u32> {
