@@ -58,6 +58,13 @@ fn start_rc() -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
 }
 
 /// [`start_rc`] with `host` for what lies outside the harts.
+/// Close the server, end the machine, and check that no hart failed.
+fn finish(m: RunningMachine, server: Arc<GdbServer>) {
+    drop(server);
+    m.signals.exit_host();
+    assert!(m.join().failed.is_empty());
+}
+
 fn start_on(host: Arc<dyn Host>) -> (RunningMachine, Arc<GdbServer>, SocketAddr, Arc<RunControl>) {
     start_elf(host, &counter_elf())
 }
@@ -330,9 +337,7 @@ fn bad_packets_get_errors_and_the_session_goes_on() {
     let before = c.s0();
     c.run_past(before);
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// `m` replies (encoded by the server itself, not by gdbstub) hold the memory, byte for
@@ -393,9 +398,7 @@ fn memory_replies_hold_the_memory() {
         }
     }
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 #[test]
@@ -426,9 +429,7 @@ fn oversized_and_truncated_packets_end_only_that_session() {
     let a = c.s0();
     c.run_past(a);
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// Host I/O serves the guest's ELF and nothing else: GDB started without a file reads it
@@ -524,9 +525,7 @@ fn host_io_serves_the_guest_elf_and_nothing_else() {
     assert_eq!(c.request(b"qThreadExtraInfo,p1.9"), b"".to_vec());
     assert_eq!(c.request(b"?")[0], b'T');
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 
     // Without a file: neither exec-file nor Host I/O (the empty reply: not supported).
     let (m, server, addr) = start();
@@ -538,9 +537,7 @@ fn host_io_serves_the_guest_elf_and_nothing_else() {
     assert_eq!(r, b"".to_vec());
     assert_eq!(c.request(b"?")[0], b'T');
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// `monitor catch`: a caught illegal instruction stops the guest at its trap handler and
@@ -610,9 +607,7 @@ fn caught_traps_are_reported_as_signals() {
             .contains("no trap catches")
     );
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 #[test]
@@ -636,9 +631,7 @@ fn a_second_client_is_refused_while_the_first_works() {
         }
         assert!(std::time::Instant::now() < deadline, "never served again");
     }
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// GDB's bytes in fixed chunks, one per read, with a log of what the server told the reader.
@@ -696,9 +689,7 @@ fn the_reader_stops_polling_while_the_guest_runs_and_polls_again_after_the_stop(
     assert_eq!(*quiet.lock().expect("log"), [false, true, false, false]);
     let out = String::from_utf8_lossy(&out.0.lock().expect("sink")).into_owned();
     assert!(out.contains("$T02"), "no SIGINT stop reply: {out}");
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// Replies to a log; the write of a stop reply from any thread but `reader` (the hook's,
@@ -799,9 +790,7 @@ fn a_stop_reply_is_written_with_the_session_free() {
         "one stop reply, written with the session free: {out}"
     );
     assert_eq!(out.matches("$T05").count(), 3, "{out}");
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
 
 /// A Ctrl-C that comes as the hart stops on its own, here on a hardware breakpoint, is
@@ -844,7 +833,5 @@ fn a_ctrl_c_racing_a_breakpoint_reports_what_stopped_the_hart() {
     eprintln!("{by_bp} stops on the breakpoint, {by_ctrl_c} by the interrupt");
     assert!(by_bp > 0 && by_ctrl_c > 0, "both won some races");
     drop(c);
-    drop(server);
-    m.signals.exit_host();
-    assert!(m.join().failed.is_empty());
+    finish(m, server);
 }
