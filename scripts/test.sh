@@ -20,3 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo test --workspace -- --include-ignored --nocapture
+# The embedding examples the README points to must keep working, not only building (their
+# asserts check what they print).
+cargo run -q -p emu-jit --example embed
+cargo run -q -p emu-runctl --example debug_session
