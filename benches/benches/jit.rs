@@ -147,15 +147,26 @@ fn compile(c: &mut Criterion) {
 
 /// Sdtrig's cost on a hot loop (mem_loop): no triggers, 8 armed breakpoints in the loop's
 /// code page that never hit, and a load/store watchpoint on the loop's data page (on a word
-/// it does not touch). The goal is at least 0.9x of no triggers; for scale, QEMU 7.2 runs
-/// such a loop 47x slower with one breakpoint in the page and 13-20x with a watchpoint.
+/// it does not touch); then the same as 12-byte ranges, which are not a power of two and
+/// so a chained `ge`/`lt` pair each (what MCD and the API arm for such ranges). The goal
+/// is at least 0.9x of no triggers; for scale, QEMU 7.2 runs such a loop 47x slower with
+/// one breakpoint in the page and 13-20x with a watchpoint.
 fn triggers(c: &mut Criterion) {
     const CODE_PAGE_FREE: u64 = BASE + 0x800; // after the program, same page
     const DATA_PAGE_FREE: u64 = BASE + 0x10_0800; // the loop touches 0x10_0000..0x10_0800
     let mut g = c.benchmark_group("triggers/mem_loop");
     g.throughput(Throughput::Elements(N));
     g.sample_size(20);
-    for setup in ["none", "8_breakpoints", "watchpoint"] {
+    const GE_CHAIN: u64 = 2 << 7 | 1 << 11;
+    const LT: u64 = 3 << 7;
+    let setups = [
+        "none",
+        "8_breakpoints",
+        "watchpoint",
+        "range_breakpoint",
+        "range_watchpoint",
+    ];
+    for setup in setups {
         let (bus, mut hart) = machine(&mem_loop(i64::MAX / 2));
         step_n(&mut hart, &bus, 64);
         hart.debug_mode = true;
@@ -166,6 +177,14 @@ fn triggers(c: &mut Criterion) {
                 }
             }
             "watchpoint" => arm(&mut hart, 0, DATA_PAGE_FREE, 3),
+            "range_breakpoint" => {
+                arm(&mut hart, 0, CODE_PAGE_FREE, GE_CHAIN | 4);
+                arm(&mut hart, 1, CODE_PAGE_FREE + 12, LT | 4);
+            }
+            "range_watchpoint" => {
+                arm(&mut hart, 0, DATA_PAGE_FREE, GE_CHAIN | 3);
+                arm(&mut hart, 1, DATA_PAGE_FREE + 12, LT | 3);
+            }
             _ => {}
         }
         hart.debug_mode = false;
@@ -239,12 +258,12 @@ fn triggers_realistic(c: &mut Criterion) {
 }
 
 /// Program trigger `i` as a debugger would (dmode, action 1: enter Debug Mode, M-mode) on
-/// `addr` for the accesses `kinds` (mcontrol6 bits: 4 execute, 2 store, 1 load). The hart
-/// must be in Debug Mode.
-fn arm(h: &mut Hart, i: u64, addr: u64, kinds: u64) {
+/// `addr` with the mcontrol6 bits `low`: the accesses (4 execute, 2 store, 1 load), and
+/// for ranges the match type and chain. The hart must be in Debug Mode.
+fn arm(h: &mut Hart, i: u64, addr: u64, low: u64) {
     let ok = h.csr_write(0x7a0, i).is_ok()
         && h.csr_write(0x7a2, addr).is_ok()
-        && h.csr_write(0x7a1, 6 << 60 | 1 << 59 | 1 << 12 | 1 << 6 | kinds)
+        && h.csr_write(0x7a1, 6 << 60 | 1 << 59 | 1 << 12 | 1 << 6 | low)
             .is_ok();
     assert!(ok, "trigger CSRs");
 }

@@ -56,13 +56,9 @@ impl WatchHull {
     fn of(t: &Triggers, xlen: Xlen) -> WatchHull {
         let mut load: Option<(u64, u64)> = None;
         let mut store: Option<(u64, u64)> = None;
-        for tr in &t.t {
-            let Some((lo, hi)) = tr.coverage(xlen) else {
-                continue;
-            };
-            let lo = lo.saturating_sub(7);
-            let (_, s, l) = tr.kinds();
-            for (on, acc) in [(l, &mut load), (s, &mut store)] {
+        for c in t.chain_covers(xlen) {
+            let (lo, hi) = (c.lo.saturating_sub(7), c.hi);
+            for (on, acc) in [(c.load, &mut load), (c.store, &mut store)] {
                 if on {
                     *acc = Some(acc.map_or((lo, hi), |(a, b)| (a.min(lo), b.max(hi))));
                 }

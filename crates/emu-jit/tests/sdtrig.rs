@@ -824,6 +824,38 @@ fn never_hit_triggers_keep_loops_fast() {
     let dispatches = go(&mut h, &mut jit);
     assert!(dispatches < 20, "{dispatches} dispatches");
     assert_eq!(jit.stats.invalidated, 0, "the loop's blocks were kept");
+    // Ranges as ge/lt chains: an execute range past the loop, and a load/store range of
+    // 12 bytes in the page it does not touch. A chain covers what all its members match,
+    // so the loop keeps its blocks and its speed (each member alone covers half of all
+    // addresses, the loop's among them).
+    let chains = [
+        (never + 4, matching(2) | CHAIN | EXEC),
+        (never + 20, matching(3) | EXEC),
+        (DATA + 0x100, matching(2) | CHAIN | STORE | LOAD),
+        (DATA + 0x10c, matching(3) | STORE | LOAD),
+    ];
+    let set = |h: &mut Hart, list: &[(u64, u64)]| {
+        h.debug_mode = true;
+        for (k, &(t2, low)) in list.iter().enumerate() {
+            h.csr_write(TSELECT, k as u64).unwrap();
+            h.csr_write(TDATA2, t2).unwrap();
+            h.csr_write(TDATA1, M6 | DMODE | ACTION_DEBUG | M | low)
+                .unwrap();
+        }
+        h.debug_mode = false;
+    };
+    set(&mut h, &chains);
+    assert_eq!(
+        h.watch.store_len,
+        12 + 7,
+        "the store range, from 7 bytes below"
+    );
+    let dispatches = go(&mut h, &mut jit);
+    assert!(dispatches < 20, "{dispatches} dispatches with range chains");
+    assert_eq!(jit.stats.invalidated, 0, "the loop's blocks were kept");
+    assert!(!h.debug_mode);
+    let singles: Vec<(u64, u64)> = (0..4).map(|k| (never + 4 * k, EXEC)).collect();
+    set(&mut h, &singles);
     // A store watchpoint on a word of the page the loop does not touch.
     h.debug_mode = true;
     h.csr_write(TSELECT, 0).unwrap();

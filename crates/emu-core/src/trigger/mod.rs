@@ -19,6 +19,45 @@ pub(crate) use one::field;
 use one::{LOW, xmask};
 pub use one::{TOP_HIT, Trigger};
 
+/// What a chain of address/data triggers can match: see [`Triggers::chain_covers`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cover {
+    /// Instructions executed.
+    pub execute: bool,
+    /// Stores.
+    pub store: bool,
+    /// Loads.
+    pub load: bool,
+    /// The lowest address matched.
+    pub lo: u64,
+    /// The highest address matched (inclusive).
+    pub hi: u64,
+}
+
+impl Cover {
+    fn everything(xlen: Xlen) -> Cover {
+        Cover {
+            execute: true,
+            store: true,
+            load: true,
+            lo: 0,
+            hi: xmask(xlen),
+        }
+    }
+
+    /// What both match (`None`: nothing).
+    fn and(&self, o: &Cover) -> Option<Cover> {
+        let c = Cover {
+            execute: self.execute && o.execute,
+            store: self.store && o.store,
+            load: self.load && o.load,
+            lo: self.lo.max(o.lo),
+            hi: self.hi.min(o.hi),
+        };
+        (c.lo <= c.hi && (c.execute || c.store || c.load)).then_some(c)
+    }
+}
+
 /// Trigger types (`tdata1.type`).
 pub mod ty {
     /// Address/data match, the original layout.
@@ -291,6 +330,38 @@ impl Triggers {
         } else {
             t.tdata3 = v;
         }
+    }
+
+    /// What each chain of address/data triggers can match (a lone trigger is a chain of
+    /// one): the kinds of access all its members watch and the addresses all of them
+    /// cover. A chain fires only when every member matches the same access, so an engine
+    /// need look only there: a range as a `ge`/`lt` pair, or an address and a data value,
+    /// cover the range or the address, not everything. Conservative like
+    /// [`Trigger::coverage`]; chains that can never fire are left out.
+    pub fn chain_covers(&self, xlen: Xlen) -> Vec<Cover> {
+        let mut out = Vec::new();
+        // The chain so far; `None` once a member can match nothing.
+        let mut acc = Some(Cover::everything(xlen));
+        for t in &self.t {
+            let addr_type = matches!(t.ty, ty::MCONTROL | ty::MCONTROL6);
+            let member = t.coverage(xlen).filter(|_| addr_type).map(|(lo, hi)| {
+                let (execute, store, load) = t.kinds();
+                Cover {
+                    execute,
+                    store,
+                    load,
+                    lo,
+                    hi,
+                }
+            });
+            acc = acc.zip(member).and_then(|(a, m)| a.and(&m));
+            if !(addr_type && t.data >> 11 & 1 != 0) {
+                out.extend(acc);
+                acc = Some(Cover::everything(xlen));
+            }
+        }
+        // A chain still open at the end has no last member: it never fires.
+        out
     }
 
     /// Which address/data triggers fire for `event` (chains, privilege, context and the

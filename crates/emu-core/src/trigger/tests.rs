@@ -182,6 +182,75 @@ fn chains_need_every_member() {
     assert!(t.check(&st(0x2800), &ctx(Priv::M), X64, false).none());
 }
 
+/// What chains can match: the members' addresses intersected and their kinds in common
+/// (table: the triggers as (tdata1 low bits, tdata2), the covers expected).
+#[test]
+fn chain_covers_intersect_their_members() {
+    const CHAIN: u64 = 1 << 11;
+    const DATA: u64 = 1 << 21; // mcontrol6 select
+    let ge = |v| (CHAIN | 2 << 7 | STORE | LOAD | M, v);
+    let lt = |v| (3 << 7 | STORE | LOAD | M, v);
+    let cover = |store, load, execute, lo, hi| Cover {
+        execute,
+        store,
+        load,
+        lo,
+        hi,
+    };
+    type Row = (&'static str, Vec<(u64, u64)>, Vec<Cover>);
+    let rows: Vec<Row> = vec![
+        (
+            "a range as ge/lt: the range, not everything",
+            vec![ge(0x1000), lt(0x100c)],
+            vec![cover(true, true, false, 0x1000, 0x100b)],
+        ),
+        (
+            "an address and a data value: the address",
+            vec![(CHAIN | STORE | M, 0x2000), (DATA | STORE | M, 7)],
+            vec![cover(true, false, false, 0x2000, 0x2000)],
+        ),
+        (
+            "kinds in common only: a store-only member makes the chain store-only",
+            vec![(CHAIN | STORE | LOAD | M, 0x40), (STORE | M, 0x40)],
+            vec![cover(true, false, false, 0x40, 0x40)],
+        ),
+        (
+            "disjoint members: the chain never fires",
+            vec![(CHAIN | STORE | M, 0x40), (STORE | M, 0x80)],
+            vec![],
+        ),
+        (
+            "no kind in common: never fires",
+            vec![(CHAIN | STORE | M, 0x40), (LOAD | M, 0x40)],
+            vec![],
+        ),
+        (
+            "a disarmed member ends nothing but kills its chain; lone triggers stand alone",
+            vec![(CHAIN | M, 0x40), (STORE | M, 0x40), (EXEC | M, 0x80)],
+            vec![cover(false, false, true, 0x80, 0x80)],
+        ),
+        (
+            "a chain open at the end never fires",
+            vec![(EXEC | M, 0x80), (CHAIN | EXEC | M, 0x90)],
+            vec![cover(false, false, true, 0x80, 0x80)],
+        ),
+        (
+            "lt 0 matches nothing",
+            vec![(CHAIN | 2 << 7 | LOAD | M, 0), (3 << 7 | LOAD | M, 0)],
+            vec![],
+        ),
+    ];
+    for (what, members, want) in rows {
+        let mut t = Triggers::new(8);
+        for (i, &(low, tdata2)) in members.iter().enumerate() {
+            t.write_select(i as u64);
+            t.write_tdata(2, tdata2, X64, true);
+            t.write_tdata1(m6(true, low | ACTION_DEBUG), X64, true, true, true);
+        }
+        assert_eq!(t.chain_covers(X64), want, "{what}");
+    }
+}
+
 #[test]
 fn dmode_rules() {
     let mut t = Triggers::new(2);

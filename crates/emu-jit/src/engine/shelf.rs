@@ -31,15 +31,13 @@ impl JitEngine {
     /// watch hull, which generated code reads at run time.
     pub(super) fn sync_triggers(&mut self, hart: &Hart) {
         let xlen = hart.xlen();
-        // The inclusive ranges the armed triggers of one kind (execute, store) may match.
-        let covered = |kind: fn(&emu_core::trigger::Trigger) -> bool| {
-            hart.triggers
-                .t
-                .iter()
-                .filter(move |t| kind(t))
-                .filter_map(move |t| t.coverage(xlen))
+        // The inclusive ranges the armed trigger chains of one kind (execute, store) may
+        // match.
+        let covers = hart.triggers.chain_covers(xlen);
+        let covered = |kind: fn(&emu_core::trigger::Cover) -> bool| {
+            covers.iter().filter(move |c| kind(c)).map(|c| (c.lo, c.hi))
         };
-        let mut now: Vec<(u64, u64)> = covered(|t| t.kinds().0).collect();
+        let mut now: Vec<(u64, u64)> = covered(|c| c.execute).collect();
         now.sort_unstable();
         now.dedup();
         let changed: Vec<(u64, u64)> = now
@@ -54,7 +52,7 @@ impl JitEngine {
         // physical there). They look up the lines of their first and last byte, and a store
         // of at most 8 bytes spans at most two lines, so any watched byte it overlaps lies
         // in one of them: marking the watched bytes' own lines is enough.
-        let stores = covered(|t| t.kinds().1)
+        let stores = covered(|c| c.store)
             .map(|(lo, hi)| (lo, hi.saturating_add(1)))
             .collect();
         self.code.set_watched(stores);
