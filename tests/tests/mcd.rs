@@ -633,19 +633,123 @@ fn triggers_stop_before_execution_and_after_accesses() {
         json!({"core-uid": uid, "trig": {}}),
         0x3200,
     );
-    let mut bad = watch(4, DATA, 0);
-    bad["trig-complex-core"]["option"] = json!(8);
-    c.fails(
-        "mcd-create-trig",
-        json!({"core-uid": uid, "trig": bad}),
-        0x3200,
-    );
+    for option in [0x4, 0x40, 0x8_0000] {
+        // Out of range, signed data, NOT: conditions emu would not honour.
+        let mut bad = watch(4, DATA, 0);
+        bad["trig-complex-core"]["option"] = json!(option);
+        c.fails(
+            "mcd-create-trig",
+            json!({"core-uid": uid, "trig": bad}),
+            0x3200,
+        );
+    }
 
     // A session that goes away takes its triggers with it.
     c.ok("mcd-create-trig", json!({"core-uid": uid, "trig": ip}));
     assert_eq!(rc.triggers().len(), 1);
     drop(c);
     assert!(rc.triggers().is_empty());
+    stop(m);
+}
+
+/// Complex core triggers with conditions on the data: a value, a range of values, a value
+/// with its low bits masked, a negated value, the access size alone; each stops after the
+/// store whose value meets it (the loop stores s0 = 1, 2, 3, ... at DATA), and what emu
+/// cannot compare is refused with TRIG_CREATE.
+#[test]
+fn complex_triggers_with_data_conditions() {
+    let (m, rc) = start(1);
+    let mut c = Client::new(&rc);
+    let uid = c.open(0);
+    let info = c.ok("mcd-qry-trig-info", json!({"core-uid": uid}));
+    assert_eq!(
+        info["trig-info"]["option"], 0x39,
+        "IMPL_HARDWARE, DATA_IS_CONDITION, DATASIZE_IS_CONDITION, NOT_DATA"
+    );
+    const S0: u64 = 8;
+    let cond = |option: u32, start: u64, range: u64, mask: u64, size: u32| {
+        json!({"trig-complex-core": {"type": 4, "option": option, "action": 1,
+            "addr-start": {"address": DATA, "mem-space-id": 2}, "addr-range": 8,
+            "data-start": start, "data-range": range, "data-mask": mask, "data-size": size}})
+    };
+    // Arm `trig`, then run to each of `values`: stopped after the store of that value.
+    let expect = |c: &mut Client, trig: Value, values: &[u64]| {
+        let r = c.ok("mcd-create-trig", json!({"core-uid": uid, "trig": trig}));
+        let id = r["trig-id"].as_u64().unwrap();
+        assert_eq!(
+            c.ok("mcd-qry-trig", json!({"core-uid": uid, "trig-id": id}))["trig"],
+            r["trig"]
+        );
+        for &v in values {
+            c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+            let st = c.wait_debug(uid);
+            assert_eq!(st["trig-id"], id, "{st}");
+            assert_eq!(c.read_reg(uid, S0), v, "{trig}");
+            assert_eq!(c.read_reg(uid, PC), LOAD_AT, "after the store");
+        }
+        id
+    };
+    let remove = |c: &mut Client, id: u64| {
+        c.ok("mcd-remove-trig", json!({"core-uid": uid, "trig-id": id}));
+    };
+    // Runs on: RUNNING after 20 ms, then stopped.
+    let runs_on = |c: &mut Client| {
+        c.ok("mcd-run", json!({"core-uid": uid, "global": false}));
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(c.state(uid)["state"], 1, "running");
+        c.ok("mcd-stop", json!({"core-uid": uid, "global": false}));
+        c.wait_debug(uid);
+    };
+    let id = expect(&mut c, cond(0x8, 5, 0, 0, 0), &[5]);
+    remove(&mut c, id);
+    let id = expect(&mut c, cond(0x8, 10, 2, 0, 0), &[10, 11, 12]);
+    runs_on(&mut c);
+    remove(&mut c, id);
+    let base = (c.read_reg(uid, S0) + 0x1000) & !0xff;
+    let id = expect(
+        &mut c,
+        cond(0x8, base + 0x42, 0, 0xff, 0),
+        &[base, base + 1],
+    );
+    remove(&mut c, id);
+    let next = c.read_reg(uid, S0) + 1;
+    let id = expect(&mut c, cond(0x28, next, 0, 0, 0), &[next + 1]);
+    remove(&mut c, id);
+    // The loop stores doublewords: size 4 never holds, size 8 (with any value) always.
+    let r = c.ok(
+        "mcd-create-trig",
+        json!({"core-uid": uid, "trig": cond(0x10, 0, 0, 0, 4)}),
+    );
+    runs_on(&mut c);
+    remove(&mut c, r["trig-id"].as_u64().unwrap());
+    let next = c.read_reg(uid, S0) + 1;
+    let id = expect(&mut c, cond(0x10, 0, 0, 0, 8), &[next, next + 1]);
+    remove(&mut c, id);
+
+    // Refused: a data condition on an IP trigger or a simple one, NOT_DATA alone, signed
+    // data, masked bits that are not the lowest, a negated range, a size of 3 bytes, a
+    // range of values that overflows.
+    let mut ip = cond(0x8, 5, 0, 0, 0);
+    ip["trig-complex-core"]["type"] = json!(1);
+    let simple = json!({"trig-simple-core": {"type": 4, "option": 8,
+        "addr-start": {"address": DATA, "mem-space-id": 2}, "addr-range": 8}});
+    for bad in [
+        ip,
+        simple,
+        cond(0x20, 5, 0, 0, 0),
+        cond(0x48, 5, 0, 0, 0),
+        cond(0x8, 5, 0, 0xf0, 0),
+        cond(0x28, 5, 2, 0, 0),
+        cond(0x18, 5, 0, 0, 3),
+        cond(0x8, u64::MAX, 1, 0, 0),
+    ] {
+        c.fails(
+            "mcd-create-trig",
+            json!({"core-uid": uid, "trig": bad}),
+            0x3200,
+        );
+    }
+    assert!(rc.triggers().is_empty(), "nothing refused was armed");
     stop(m);
 }
 

@@ -17,8 +17,8 @@ use emu_isa::Xlen;
 use emu_jit::{JitConfig, JitEngine};
 use emu_machine::{Console, Machine, MachineConfig, RunningMachine};
 use emu_runctl::{
-    HartSel, HartStatus, ICOUNT_MAX, MemSpace, RcError, RegId, RunControl, StopCause, StopEvent,
-    Subscription, TrapKind, TriggerId, WatchKind,
+    DataCond, HartSel, HartStatus, ICOUNT_MAX, MemSpace, RcError, RegId, RunControl, StopCause,
+    StopEvent, Subscription, TrapKind, TriggerId, WatchKind,
 };
 use emu_tests::Rng;
 use emu_tests::diffgen::{Group, Scenario, privileged_program, random_program};
@@ -923,6 +923,178 @@ fn watchpoints_read_write_access_before_and_after() {
         }
         pcs.sort_unstable();
         assert_eq!(pcs, vec![BASE + STORE_AT, BASE + LOAD_AT]);
+        stop(m);
+    });
+}
+
+/// Watchpoints with a condition on the value: the loop stores s0 = 1, 2, 3, ... at DATA
+/// and loads DATA + 8. One value, a range of values (three stops, then none), a value with
+/// its low bits ignored, a negated value, the access size, a load's value, an address
+/// range that needs a chain of its own; and what the hardware cannot compare is refused
+/// with nothing left armed.
+#[test]
+fn watchpoints_on_the_value_stored_or_loaded() {
+    each_engine(|e| {
+        let (m, rc) = start(e, 1, &guest(), true);
+        let rx = rc.subscribe();
+        let s0 = |rc: &RunControl| rc.read_register(0, RegId::Gpr(S0)).unwrap();
+        let stored = |rc: &RunControl| {
+            let mut b = [0u8; 8];
+            rc.read_memory(0, MemSpace::Physical, DATA, &mut b).unwrap();
+            u64::from_le_bytes(b)
+        };
+        let write = WatchKind::Write;
+        // Stops, each after the store of the value expected.
+        let stops_at = |rc: &RunControl, id: TriggerId, values: &[u64]| {
+            for &v in values {
+                rc.resume(0).unwrap();
+                assert_eq!(
+                    next_event(&rx, 0).cause,
+                    StopCause::Trigger(Some(id)),
+                    "{v}"
+                );
+                assert_eq!((s0(rc), stored(rc)), (v, v));
+                assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + LOAD_AT);
+            }
+        };
+        // Runs on: no stop for 20 ms.
+        let runs_on = |rc: &RunControl| {
+            rc.resume(0).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
+            rc.halt(0).unwrap();
+        };
+
+        let five = rc
+            .add_watchpoint_if(0, DATA, DATA + 8, write, DataCond::equals(5))
+            .unwrap();
+        stops_at(&rc, five, &[5]);
+        rc.remove_trigger(five).unwrap();
+
+        let range = DataCond {
+            lo: 10,
+            hi: 12,
+            ..DataCond::equals(0)
+        };
+        let r = rc
+            .add_watchpoint_if(0, DATA, DATA + 8, write, range)
+            .unwrap();
+        stops_at(&rc, r, &[10, 11, 12]);
+        runs_on(&rc);
+        assert!(s0(&rc) > 12);
+        rc.remove_trigger(r).unwrap();
+
+        // A value a few thousand on, its low 8 bits ignored: the first of its 256.
+        let base = (s0(&rc) + 0x1000) & !0xff;
+        let low = DataCond {
+            ignore: 0xff,
+            ..DataCond::equals(base + 0x42)
+        };
+        let l = rc.add_watchpoint_if(0, DATA, DATA + 8, write, low).unwrap();
+        stops_at(&rc, l, &[base, base + 1]);
+        rc.remove_trigger(l).unwrap();
+
+        // Negated: every store but that of the next value stops.
+        let next = s0(&rc) + 1;
+        let not = DataCond {
+            negate: true,
+            ..DataCond::equals(next)
+        };
+        let n = rc.add_watchpoint_if(0, DATA, DATA + 8, write, not).unwrap();
+        stops_at(&rc, n, &[next + 1, next + 2]);
+        rc.remove_trigger(n).unwrap();
+
+        // The loop stores doublewords: a 4-byte condition never holds, an 8-byte one does.
+        for size in [4, 8] {
+            let v = s0(&rc) + 3;
+            let sized = DataCond {
+                size,
+                ..DataCond::equals(v)
+            };
+            let id = rc
+                .add_watchpoint_if(0, DATA, DATA + 8, write, sized)
+                .unwrap();
+            if size == 8 {
+                stops_at(&rc, id, &[v]);
+            } else {
+                runs_on(&rc);
+            }
+            rc.remove_trigger(id).unwrap();
+        }
+
+        // A load's value: DATA + 8 holds 0x77 from now on; the stop follows the load.
+        rc.write_memory(0, MemSpace::Physical, DATA + 8, &0x77u64.to_le_bytes())
+            .unwrap();
+        let miss = rc
+            .add_watchpoint_if(
+                0,
+                DATA + 8,
+                DATA + 16,
+                WatchKind::Read,
+                DataCond::equals(0x78),
+            )
+            .unwrap();
+        runs_on(&rc);
+        rc.remove_trigger(miss).unwrap();
+        let hit = rc
+            .add_watchpoint_if(
+                0,
+                DATA + 8,
+                DATA + 16,
+                WatchKind::Read,
+                DataCond::equals(0x77),
+            )
+            .unwrap();
+        rc.resume(0).unwrap();
+        assert_eq!(next_event(&rx, 0).cause, StopCause::Trigger(Some(hit)));
+        assert_eq!(rc.read_register(0, RegId::Gpr(T1)).unwrap(), 0x77);
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + LOAD_AT + 4);
+        rc.remove_trigger(hit).unwrap();
+
+        // An address range of 12 bytes (a ge/lt pair) and a value range (another): four
+        // triggers in one chain. The store to [0, 8) overlaps it; the load's value does
+        // not match.
+        let v = s0(&rc) + 2;
+        let both = DataCond {
+            lo: v,
+            hi: v + 1,
+            ..DataCond::equals(0)
+        };
+        let b = rc
+            .add_watchpoint_if(0, DATA + 4, DATA + 16, WatchKind::Access, both)
+            .unwrap();
+        stops_at(&rc, b, &[v, v + 1]);
+        rc.remove_trigger(b).unwrap();
+
+        // Refused, nothing left armed: a size the hardware has no code for, a negated
+        // range, ignored bits that are not the lowest, an empty range of values.
+        let refused = [
+            DataCond {
+                size: 3,
+                ..DataCond::equals(1)
+            },
+            DataCond {
+                lo: 1,
+                hi: 2,
+                negate: true,
+                ..DataCond::equals(0)
+            },
+            DataCond {
+                ignore: 0xf0,
+                ..DataCond::equals(1)
+            },
+            DataCond {
+                lo: 2,
+                hi: 1,
+                ..DataCond::equals(0)
+            },
+        ];
+        for c in refused {
+            let r = rc.add_watchpoint_if(0, DATA, DATA + 8, write, c);
+            assert!(matches!(r, Err(RcError::Unsupported(_))), "{c:?}: {r:?}");
+        }
+        assert!(rc.triggers().is_empty());
+        runs_on(&rc);
         stop(m);
     });
 }

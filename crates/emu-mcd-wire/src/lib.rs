@@ -121,6 +121,12 @@ pub mod trig_opt {
     pub const OUT_OF_RANGE: u32 = 0x4;
     /// The data value is a condition.
     pub const DATA_IS_CONDITION: u32 = 0x8;
+    /// The access size is a condition.
+    pub const DATASIZE_IS_CONDITION: u32 = 0x10;
+    /// The data comparison is negated.
+    pub const NOT_DATA: u32 = 0x20;
+    /// The data values are signed.
+    pub const SIGNED_DATA: u32 = 0x40;
 }
 
 /// `mcd_tx_access_type_et`.

@@ -15,6 +15,7 @@
 //! - `progbuf`: trigger registers through one program-buffer command;
 //! - `bulk`: every GPR and the pc in a few program-buffer commands;
 //! - `counters`: instruction counters and runs of a number of instructions (`icount`);
+//! - `datacond`: conditions on a watched access's value, as chained data triggers;
 //! - [`control`]: [`RunControl`] itself; `memory`, `triggers` and `events` extend it;
 //! - `walk`: the hart's page tables walked over the system bus, for long virtual reads and
 //!   for writes past page protection.
@@ -28,6 +29,7 @@
 mod bulk;
 pub mod control;
 mod counters;
+mod datacond;
 pub mod error;
 mod events;
 mod memory;
@@ -41,6 +43,7 @@ pub mod types;
 mod walk;
 
 pub use control::RunControl;
+pub use datacond::DataCond;
 pub use error::{RcError, Result};
 pub use events::{Closer, StopHook, Subscription};
 pub use triggers::ICOUNT_MAX;

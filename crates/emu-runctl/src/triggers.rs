@@ -4,7 +4,8 @@
 //! equal), an aligned power-of-two range one NAPOT trigger, any other range a chain of two
 //! (`>=` and `<`). Every trigger has `dmode` = 1 (the guest cannot touch it) and action 1
 //! (enter Debug Mode). Execute triggers use `mcontrol6`; watchpoints use `mcontrol`, whose
-//! `timing` bit chooses a stop before the access or after it.
+//! `timing` bit chooses a stop before the access or after it. A watchpoint with a condition
+//! on the value chains data triggers after the address's (`crate::datacond`).
 
 use std::collections::BTreeMap;
 use std::sync::MutexGuard;
@@ -13,6 +14,7 @@ use emu_dm::regs::CmdErr;
 use emu_isa::Xlen;
 
 use crate::control::RunControl;
+use crate::datacond::DataCond;
 use crate::error::{RcError, Result};
 use crate::progbuf::TdataOp;
 use crate::session::Session;
@@ -170,22 +172,30 @@ pub(crate) fn tdata1(xlen: Xlen, ty: u64, low: u64) -> u64 {
     ty << (n - 4) | 1 << (n - 5) | low
 }
 
-/// The triggers for `[lo, hi)`: `(match, tdata2)` pairs, chained when two.
-fn plan(lo: u64, hi: u64) -> Vec<(u64, u64)> {
+/// The triggers for `[lo, hi)`: `(match, tdata2, extra tdata1 bits)`, chained when two.
+fn plan(lo: u64, hi: u64) -> Vec<(u64, u64, u64)> {
     let len = hi - lo;
     if len == 1 {
-        vec![(0, lo)]
+        vec![(0, lo, 0)]
     } else if len.is_power_of_two() && lo.is_multiple_of(len) {
-        vec![(1, lo | (len / 2 - 1))]
+        vec![(1, lo | (len / 2 - 1), 0)]
     } else {
-        vec![(2, lo), (3, hi)]
+        vec![(2, lo, 0), (3, hi, 0)]
     }
 }
 
 impl RunControl {
     /// Arm a breakpoint at `addr` (an execute trigger, before the instruction) on `sel`.
     pub fn add_breakpoint(&self, sel: impl Into<HartSel>, addr: u64) -> Result<TriggerId> {
-        self.arm(sel.into(), addr, addr.wrapping_add(1), true, None, false)
+        self.arm(
+            sel.into(),
+            addr,
+            addr.wrapping_add(1),
+            true,
+            None,
+            false,
+            &[],
+        )
     }
 
     /// Arm a breakpoint on every instruction whose address is in `[lo, hi)` on `sel`.
@@ -195,7 +205,7 @@ impl RunControl {
         lo: u64,
         hi: u64,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, true, None, false)
+        self.arm(sel.into(), lo, hi, true, None, false, &[])
     }
 
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel`; `after`: stop after the
@@ -208,7 +218,23 @@ impl RunControl {
         kind: WatchKind,
         after: bool,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, false, Some(kind), after)
+        self.arm(sel.into(), lo, hi, false, Some(kind), after, &[])
+    }
+
+    /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel` that stops only when the
+    /// value loaded or stored meets `cond`: data triggers chained after the address's, so
+    /// one access must match both. It stops after the access, when a load's value is
+    /// known. See [`DataCond`] for what the hardware can compare.
+    pub fn add_watchpoint_if(
+        &self,
+        sel: impl Into<HartSel>,
+        lo: u64,
+        hi: u64,
+        kind: WatchKind,
+        cond: DataCond,
+    ) -> Result<TriggerId> {
+        let data = crate::datacond::parts(&cond)?;
+        self.arm(sel.into(), lo, hi, false, Some(kind), true, &data)
     }
 
     /// Disarm trigger `id` on every hart it was armed on.
@@ -334,6 +360,9 @@ impl RunControl {
         Ok(id)
     }
 
+    /// Arm the triggers for `[lo, hi)` on `sel`, with the data triggers `data`
+    /// (`crate::datacond`) chained after the address's.
+    #[allow(clippy::too_many_arguments)]
     fn arm(
         &self,
         sel: HartSel,
@@ -342,6 +371,7 @@ impl RunControl {
         exec: bool,
         kind: Option<WatchKind>,
         after: bool,
+        data: &[(u64, u64, u64)],
     ) -> Result<TriggerId> {
         if hi <= lo {
             return Err(RcError::Unsupported("empty address range"));
@@ -349,7 +379,8 @@ impl RunControl {
         let mut s = self.inner.session();
         let mut t = self.inner.triggers();
         let harts = sel.harts(s.harts);
-        let parts = plan(lo, hi);
+        let mut parts = plan(lo, hi);
+        parts.extend_from_slice(data);
         let xlen = s.xlen;
         let (done, failed) = on_each(&harts, |h| {
             self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
@@ -373,7 +404,7 @@ impl RunControl {
         s: &mut Session,
         t: &mut Triggers,
         h: usize,
-        parts: &[(u64, u64)],
+        parts: &[(u64, u64, u64)],
         exec: bool,
         kind: Option<WatchKind>,
         after: bool,
@@ -388,9 +419,9 @@ impl RunControl {
                 .find(|&i| used[i..i + n].iter().all(|u| !u))
                 .ok_or(RcError::NoTrigger(h))?;
             let mut slots = Vec::new();
-            for (k, &(m, tdata2)) in parts.iter().enumerate() {
+            for (k, &(m, tdata2, extra)) in parts.iter().enumerate() {
                 let chain = if k + 1 < n { CHAIN } else { 0 };
-                let low = ACTION_DEBUG | chain | m << 7 | MODES;
+                let low = ACTION_DEBUG | chain | m << 7 | MODES | extra;
                 let v = if exec {
                     // mcontrol6 with vs and vu.
                     tdata1(xlen, 6, low | EXEC | 1 << 24 | 1 << 23)
@@ -405,8 +436,14 @@ impl RunControl {
                 let slot = first + k;
                 let got = s.tdata(h, slot, TdataOp::Write2 { tdata2, tdata1: v })?;
                 // WARL: fields the hart lacks (vs/vu without H) read back 0; the type, the
-                // action and what it matches must stick.
-                let keep = 0xf << (xlen.bits() - 4) | 0xf << 12 | 0xf << 7 | 7;
+                // action, what it matches and (mcontrol) data select and size must stick.
+                let keep = 0xf << (xlen.bits() - 4)
+                    | 3 << 21
+                    | 1 << 19
+                    | 3 << 16
+                    | 0xf << 12
+                    | 0xf << 7
+                    | 7;
                 if got & keep != v & keep {
                     s.tdata(h, slot, DISARM)?;
                     return Err(RcError::Unsupported("the hart refused the trigger"));
@@ -709,11 +746,11 @@ mod tests {
 
     #[test]
     fn ranges_become_one_or_two_triggers() {
-        assert_eq!(plan(0x1000, 0x1001), vec![(0, 0x1000)]);
-        assert_eq!(plan(0x1000, 0x1008), vec![(1, 0x1003)]);
-        assert_eq!(plan(0x1000, 0x2000), vec![(1, 0x17ff)]);
-        assert_eq!(plan(0x1004, 0x100c), vec![(2, 0x1004), (3, 0x100c)]);
-        assert_eq!(plan(0x1000, 0x1003), vec![(2, 0x1000), (3, 0x1003)]);
+        assert_eq!(plan(0x1000, 0x1001), vec![(0, 0x1000, 0)]);
+        assert_eq!(plan(0x1000, 0x1008), vec![(1, 0x1003, 0)]);
+        assert_eq!(plan(0x1000, 0x2000), vec![(1, 0x17ff, 0)]);
+        assert_eq!(plan(0x1004, 0x100c), vec![(2, 0x1004, 0), (3, 0x100c, 0)]);
+        assert_eq!(plan(0x1000, 0x1003), vec![(2, 0x1000, 0), (3, 0x1003, 0)]);
     }
 
     #[test]

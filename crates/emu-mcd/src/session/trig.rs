@@ -2,7 +2,13 @@
 //! triggers, on Sdtrig triggers armed through the Debug Module (`mcontrol`/`mcontrol6` for
 //! addresses, `icount` for counters, `etrigger`/`itrigger` for the custom trap catches).
 
-use emu_runctl::{TrapKind, traps};
+use emu_runctl::{DataCond, TrapKind, traps};
+
+use crate::wire::TrigComplexExtra;
+
+/// The options a complex core trigger may add: conditions on the data an access moves.
+const DATA_OPTIONS: u32 =
+    trig_opt::DATA_IS_CONDITION | trig_opt::NOT_DATA | trig_opt::DATASIZE_IS_CONDITION;
 
 use super::*;
 
@@ -32,7 +38,7 @@ impl Session {
             "trig-info": {
                 "type": trig_type::IP | trig_type::READ | trig_type::WRITE | trig_type::RW
                     | trig_type::COUNTER | trig_type::CUSTOM,
-                "option": trig_opt::IMPL_HARDWARE,
+                "option": trig_opt::IMPL_HARDWARE | DATA_OPTIONS,
                 "action": trig_action::DBG_DEBUG,
                 "trig-number": crate::wire::MAX_TRIGS,
                 "state-number": 0,
@@ -105,21 +111,37 @@ impl Session {
                 ),
             ));
         }
-        accept_head(&mut t.head)?;
+        accept_head(
+            &mut t.head,
+            if t.complex.is_some() { DATA_OPTIONS } else { 0 },
+        )?;
+        let cond = match &t.complex {
+            Some(x) => data_cond(&t.head, x)?,
+            None => None,
+        };
         let lo = t.addr_start.address;
         let hi = lo
             .checked_add(t.addr_range.max(1))
             .ok_or_else(|| McdError::new(err::TRIG_CREATE, "the address range wraps"))?;
-        let armed = match kind {
-            trig_type::IP if hi - lo == 1 => self.rc.add_breakpoint(h, lo),
-            trig_type::IP => self.rc.add_breakpoint_range(h, lo, hi),
+        let armed = match (kind, cond) {
+            (trig_type::IP, Some(_)) => {
+                return Err(McdError::new(
+                    err::TRIG_CREATE,
+                    "a data condition needs a READ, WRITE or RW trigger",
+                ));
+            }
+            (trig_type::IP, None) if hi - lo == 1 => self.rc.add_breakpoint(h, lo),
+            (trig_type::IP, None) => self.rc.add_breakpoint_range(h, lo, hi),
             _ => {
                 let w = match kind {
                     trig_type::READ => WatchKind::Read,
                     trig_type::WRITE => WatchKind::Write,
                     _ => WatchKind::Access,
                 };
-                self.rc.add_watchpoint(h, lo, hi, w, true)
+                match cond {
+                    Some(c) => self.rc.add_watchpoint_if(h, lo, hi, w, c),
+                    None => self.rc.add_watchpoint(h, lo, hi, w, true),
+                }
             }
         }
         .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
@@ -166,7 +188,7 @@ impl Session {
                 format!("trig-counter with type {:#x}: COUNTER (0x40)", t.head.kind),
             ));
         }
-        accept_head(&mut t.head)?;
+        accept_head(&mut t.head, 0)?;
         let max = emu_runctl::ICOUNT_MAX;
         if t.count_value == 0 || t.count_value > max || t.reload_value > max {
             return Err(McdError::new(
@@ -216,7 +238,7 @@ impl Session {
                 "ctrig-args[2] and [3] must be 0",
             ));
         }
-        accept_head(&mut t.head)?;
+        accept_head(&mut t.head, 0)?;
         let mut mask = u64::from(t.ctrig_args[1]) << 32 | u64::from(t.ctrig_args[0]);
         if mask == 0 {
             mask = match kind {
@@ -344,10 +366,12 @@ impl Session {
     }
 }
 
-/// What every kind of trigger must ask of emu: to stop the core (action DBG_DEBUG), with
-/// no out-of-range or data condition. A software breakpoint asked for is served by an
-/// Sdtrig trigger, and the head says so (`modified`).
-fn accept_head(head: &mut TrigHead) -> Result<()> {
+/// What every kind of trigger must ask of emu: to stop the core (action DBG_DEBUG), with no
+/// option but a hardware implementation and those in `extra`. A software breakpoint asked
+/// for is served by an Sdtrig trigger, and the head says so (`modified`). An option emu
+/// would not honour is refused rather than dropped: the trigger would fire where the
+/// client said it must not.
+fn accept_head(head: &mut TrigHead, extra: u32) -> Result<()> {
     if head.action != trig_action::DEFAULT && head.action != trig_action::DBG_DEBUG {
         return Err(McdError::new(
             err::TRIG_CREATE,
@@ -357,12 +381,18 @@ fn accept_head(head: &mut TrigHead) -> Result<()> {
             ),
         ));
     }
-    if head.option & (trig_opt::OUT_OF_RANGE | trig_opt::DATA_IS_CONDITION) != 0 {
+    let allowed = trig_opt::IMPL_HARDWARE | trig_opt::IMPL_SOFTWARE | extra;
+    if head.option & !allowed != 0 {
         return Err(McdError::new(
             err::TRIG_CREATE,
             format!(
-                "option {:#x}: out-of-range and data conditions are not supported",
-                head.option
+                "option {:#x}: this trigger takes only {allowed:#x} (IMPL_HARDWARE{})",
+                head.option,
+                if extra != 0 {
+                    ", DATA_IS_CONDITION, DATASIZE_IS_CONDITION and NOT_DATA"
+                } else {
+                    ""
+                }
             ),
         ));
     }
@@ -371,4 +401,47 @@ fn accept_head(head: &mut TrigHead) -> Result<()> {
         head.modified = true;
     }
     Ok(())
+}
+
+/// A complex core trigger's conditions on the data (`None`: none): the value
+/// (`data-start`, up to `data-start + data-range`; `data-mask` bits set are ignored;
+/// negated with NOT_DATA) and the access size (`data-size`, with DATASIZE_IS_CONDITION).
+fn data_cond(head: &TrigHead, x: &TrigComplexExtra) -> Result<Option<DataCond>> {
+    let on = |o| head.option & o != 0;
+    if on(trig_opt::NOT_DATA) && !on(trig_opt::DATA_IS_CONDITION) {
+        return Err(McdError::new(
+            err::TRIG_CREATE,
+            "NOT_DATA negates a data condition: set DATA_IS_CONDITION too",
+        ));
+    }
+    let size = if on(trig_opt::DATASIZE_IS_CONDITION) {
+        u8::try_from(x.data_size).unwrap_or(u8::MAX)
+    } else {
+        0
+    };
+    let cond = if on(trig_opt::DATA_IS_CONDITION) {
+        let hi = x
+            .data_start
+            .checked_add(x.data_range)
+            .ok_or_else(|| McdError::new(err::TRIG_CREATE, "data-start + data-range overflows"))?;
+        DataCond {
+            lo: x.data_start,
+            hi,
+            ignore: x.data_mask,
+            negate: on(trig_opt::NOT_DATA),
+            size,
+        }
+    } else if on(trig_opt::DATASIZE_IS_CONDITION) {
+        // The size alone: any value.
+        DataCond {
+            lo: 0,
+            hi: u64::MAX,
+            ignore: 0,
+            negate: false,
+            size,
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(cond))
 }
