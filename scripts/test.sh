@@ -21,6 +21,8 @@ fi
 
 cargo test --workspace -- --include-ignored --nocapture
 # The embedding examples the README points to must keep working, not only building (their
-# asserts check what they print).
-cargo run -q -p emu-jit --example embed
-cargo run -q -p emu-runctl --example debug_session
+# asserts check what they print). `cargo test --workspace` built them; they run from there
+# (a `cargo run -p` would resolve features for one package and rebuild Cranelift).
+examples="${CARGO_TARGET_DIR:-target}/debug/examples"
+"$examples/embed"
+"$examples/debug_session"
