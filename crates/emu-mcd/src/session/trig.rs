@@ -4,13 +4,12 @@
 
 use emu_runctl::{DataCond, TrapKind, traps};
 
+use super::*;
 use crate::wire::TrigComplexExtra;
 
 /// The options a complex core trigger may add: conditions on the data an access moves.
 const DATA_OPTIONS: u32 =
     trig_opt::DATA_IS_CONDITION | trig_opt::NOT_DATA | trig_opt::DATASIZE_IS_CONDITION;
-
-use super::*;
 
 /// The custom triggers `mcd-qry-ctrigs` lists: trap catches, by `ctrig-id`. Each info
 /// string fits `MCD_INFO_STR_LEN` (255 characters and the NUL).
