@@ -8,6 +8,8 @@
 //! Specification reduces the value and `tdata2` to the access's size before comparing, so
 //! a 1-byte store of 5 matches a condition of 0x105; a size condition rules that out.
 
+use emu_isa::Xlen;
+
 use crate::error::{RcError, Result};
 
 /// A condition on the value a watched load or store moves, for
@@ -44,14 +46,20 @@ const SELECT: u64 = 1 << 19;
 
 /// The data triggers for `c`: `(match, tdata2, tdata1 bits)` each, to chain after the
 /// address triggers (the caller adds the kinds, action, chain and timing).
-pub(crate) fn parts(c: &DataCond) -> Result<Vec<(u64, u64, u64)>> {
-    // mcontrol's size: sizelo in bits 17:16, sizehi in 22:21 (8 bytes is 0b0101).
-    let size = match c.size {
-        0 => 0,
-        1 => 1 << 16,
-        2 => 2 << 16,
-        4 => 3 << 16,
-        8 => 1 << 21 | 1 << 16,
+pub(crate) fn parts(c: &DataCond, xlen: Xlen) -> Result<Vec<(u64, u64, u64)>> {
+    // mcontrol's size: sizelo in bits 17:16, and on RV64 sizehi in 22:21 (8 bytes is
+    // 0b0101); RV32's mcontrol cannot say 8 bytes.
+    let size = match (c.size, xlen) {
+        (0, _) => 0,
+        (1, _) => 1 << 16,
+        (2, _) => 2 << 16,
+        (4, _) => 3 << 16,
+        (8, Xlen::X64) => 1 << 21 | 1 << 16,
+        (8, Xlen::X32) => {
+            return Err(RcError::Unsupported(
+                "an RV32 hart's mcontrol has no size code for 8 bytes",
+            ));
+        }
         _ => {
             return Err(RcError::Unsupported(
                 "a data size of 1, 2, 4 or 8 bytes, or 0",
@@ -132,7 +140,13 @@ mod tests {
             (c(20, 10, 0, false, 0), None),
         ];
         for (cond, want) in rows {
-            assert_eq!(parts(&cond).ok(), want, "{cond:?}");
+            assert_eq!(parts(&cond, Xlen::X64).ok(), want, "{cond:?}");
         }
+        // RV32: the same but for 8 bytes, which its mcontrol cannot encode.
+        assert_eq!(
+            parts(&c(7, 7, 0, false, 4), Xlen::X32).ok(),
+            Some(vec![(0, 7, SELECT | 3 << 16)])
+        );
+        assert!(parts(&c(7, 7, 0, false, 8), Xlen::X32).is_err());
     }
 }

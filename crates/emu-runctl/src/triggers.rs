@@ -233,7 +233,8 @@ impl RunControl {
         kind: WatchKind,
         cond: DataCond,
     ) -> Result<TriggerId> {
-        let data = crate::datacond::parts(&cond)?;
+        let xlen = self.inner.session().xlen;
+        let data = crate::datacond::parts(&cond, xlen)?;
         self.arm(sel.into(), lo, hi, false, Some(kind), true, &data)
     }
 
@@ -437,8 +438,10 @@ impl RunControl {
                 let got = s.tdata(h, slot, TdataOp::Write2 { tdata2, tdata1: v })?;
                 // WARL: fields the hart lacks (vs/vu without H) read back 0; the type, the
                 // action, what it matches and (mcontrol) data select and size must stick.
+                // `sizehi` exists on RV64 only: on RV32 its bits are `maskmax`'s, read-only.
+                let sizehi = if xlen == Xlen::X64 { 3 << 21 } else { 0 };
                 let keep = 0xf << (xlen.bits() - 4)
-                    | 3 << 21
+                    | sizehi
                     | 1 << 19
                     | 3 << 16
                     | 0xf << 12
