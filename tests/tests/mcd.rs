@@ -703,6 +703,19 @@ fn complex_triggers_with_data_conditions() {
     let id = expect(&mut c, cond(0x8, 5, 0, 0, 0), &[5]);
     remove(&mut c, id);
     let id = expect(&mut c, cond(0x8, 10, 2, 0, 0), &[10, 11, 12]);
+    // The text command lists it with its condition.
+    let listed = c.ok(
+        "mcd-execute-command",
+        json!({"core-uid": uid, "command-string": "triggers"}),
+    )["result-string"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let want = format!(
+        "watch write {DATA:#x}..{:#x} after, if 0xa <= value <= 0xc",
+        DATA + 8
+    );
+    assert!(listed.contains(&want), "{listed}");
     runs_on(&mut c);
     remove(&mut c, id);
     let base = (c.read_reg(uid, S0) + 0x1000) & !0xff;

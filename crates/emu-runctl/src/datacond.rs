@@ -41,6 +41,29 @@ impl DataCond {
     }
 }
 
+impl DataCond {
+    /// The condition in words: `value == 5`, `value & !0xff == 0x1200`,
+    /// `10 <= value <= 12`, with `, 8-byte accesses` for a size.
+    pub fn describe(&self) -> String {
+        let not = if self.negate { "!=" } else { "==" };
+        let mut s = if self.lo != self.hi {
+            format!("{:#x} <= value <= {:#x}", self.lo, self.hi)
+        } else if self.ignore != 0 {
+            format!(
+                "value & !{:#x} {not} {:#x}",
+                self.ignore,
+                self.lo & !self.ignore
+            )
+        } else {
+            format!("value {not} {:#x}", self.lo)
+        };
+        if self.size != 0 {
+            s += &format!(", {}-byte accesses", self.size);
+        }
+        s
+    }
+}
+
 /// `mcontrol.select`: compare the data, not the address.
 const SELECT: u64 = 1 << 19;
 
@@ -98,15 +121,18 @@ pub(crate) fn parts(c: &DataCond, xlen: Xlen) -> Result<Vec<(u64, u64, u64)>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn conditions_map_to_data_triggers() {
-        let c = |lo, hi, ignore, negate, size| DataCond {
+    fn c(lo: u64, hi: u64, ignore: u64, negate: bool, size: u8) -> DataCond {
+        DataCond {
             lo,
             hi,
             ignore,
             negate,
             size,
-        };
+        }
+    }
+
+    #[test]
+    fn conditions_map_to_data_triggers() {
         type Row = (DataCond, Option<Vec<(u64, u64, u64)>>);
         let rows: Vec<Row> = vec![
             (DataCond::equals(7), Some(vec![(0, 7, SELECT)])),
@@ -148,5 +174,21 @@ mod tests {
             Some(vec![(0, 7, SELECT | 3 << 16)])
         );
         assert!(parts(&c(7, 7, 0, false, 8), Xlen::X32).is_err());
+    }
+
+    #[test]
+    fn conditions_in_words() {
+        let rows = [
+            (DataCond::equals(5), "value == 0x5"),
+            (c(5, 5, 0, true, 0), "value != 0x5"),
+            (c(0x1234, 0x1234, 0xff, false, 0), "value & !0xff == 0x1200"),
+            (
+                c(10, 12, 0, false, 8),
+                "0xa <= value <= 0xc, 8-byte accesses",
+            ),
+        ];
+        for (cond, want) in rows {
+            assert_eq!(cond.describe(), want);
+        }
     }
 }

@@ -69,8 +69,8 @@ pub fn execute(rc: &RunControl, cmd: &str, how: &str) -> Result<String, String> 
         }
         ["triggers"] => {
             let mut s = String::new();
-            for (id, lo, hi) in rc.triggers() {
-                s += &format!("trigger {}: {lo:#x}..{hi:#x}\n", id.0);
+            for (id, what) in rc.trigger_descriptions() {
+                s += &format!("trigger {}: {what}\n", id.0);
             }
             s += &catches(rc);
             if s.is_empty() {

@@ -73,8 +73,38 @@ pub(crate) struct Armed {
     /// An instruction counter (`icount`): the count it starts again from once it has
     /// fired and the hart runs on (0: it stays spent).
     reload: Option<u64>,
+    /// What it stops on, for listings (breakpoints and watchpoints).
+    what: String,
     /// Per hart: its slots and the `tdata1` written to each.
     pub(crate) slots: Vec<(usize, Vec<(usize, u64)>)>,
+}
+
+/// What a breakpoint or watchpoint stops on, in words.
+fn describe(
+    lo: u64,
+    hi: u64,
+    kind: Option<WatchKind>,
+    after: bool,
+    cond: Option<&DataCond>,
+) -> String {
+    let at = if hi - lo == 1 {
+        format!("{lo:#x}")
+    } else {
+        format!("{lo:#x}..{hi:#x}")
+    };
+    let Some(k) = kind else {
+        return format!("break {at}");
+    };
+    let k = match k {
+        WatchKind::Read => "read",
+        WatchKind::Write => "write",
+        WatchKind::Access => "access",
+    };
+    let when = if after { "after" } else { "before" };
+    match cond {
+        Some(c) => format!("watch {k} {at} {when}, if {}", c.describe()),
+        None => format!("watch {k} {at} {when}"),
+    }
 }
 
 /// The API's triggers and each hart's free slots.
@@ -194,7 +224,7 @@ impl RunControl {
             true,
             None,
             false,
-            &[],
+            None,
         )
     }
 
@@ -205,7 +235,7 @@ impl RunControl {
         lo: u64,
         hi: u64,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, true, None, false, &[])
+        self.arm(sel.into(), lo, hi, true, None, false, None)
     }
 
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel`; `after`: stop after the
@@ -218,7 +248,7 @@ impl RunControl {
         kind: WatchKind,
         after: bool,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, false, Some(kind), after, &[])
+        self.arm(sel.into(), lo, hi, false, Some(kind), after, None)
     }
 
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel` that stops only when the
@@ -233,9 +263,7 @@ impl RunControl {
         kind: WatchKind,
         cond: DataCond,
     ) -> Result<TriggerId> {
-        let xlen = self.inner.session().xlen;
-        let data = crate::datacond::parts(&cond, xlen)?;
-        self.arm(sel.into(), lo, hi, false, Some(kind), true, &data)
+        self.arm(sel.into(), lo, hi, false, Some(kind), true, Some(cond))
     }
 
     /// Disarm trigger `id` on every hart it was armed on.
@@ -273,6 +301,18 @@ impl RunControl {
             .iter()
             .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
             .map(|(&id, a)| (id, a.lo, a.hi))
+            .collect()
+    }
+
+    /// The breakpoints and watchpoints the API has armed, each with what it stops on
+    /// (`break 0x80000010`, `watch write 0x80001000..0x80001008 after, if value == 5`).
+    pub fn trigger_descriptions(&self) -> Vec<(TriggerId, String)> {
+        self.inner
+            .triggers()
+            .armed
+            .iter()
+            .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
+            .map(|(&id, a)| (id, a.what.clone()))
             .collect()
     }
 
@@ -335,6 +375,7 @@ impl RunControl {
             hit: 1 << (xlen.bits() - 6),
             reload: None,
             catch: Some((kind, causes)),
+            what: String::new(),
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
@@ -361,7 +402,7 @@ impl RunControl {
         Ok(id)
     }
 
-    /// Arm the triggers for `[lo, hi)` on `sel`, with the data triggers `data`
+    /// Arm the triggers for `[lo, hi)` on `sel`, with the data triggers for `cond`
     /// (`crate::datacond`) chained after the address's.
     #[allow(clippy::too_many_arguments)]
     fn arm(
@@ -372,17 +413,20 @@ impl RunControl {
         exec: bool,
         kind: Option<WatchKind>,
         after: bool,
-        data: &[(u64, u64, u64)],
+        cond: Option<DataCond>,
     ) -> Result<TriggerId> {
         if hi <= lo {
             return Err(RcError::Unsupported("empty address range"));
         }
         let mut s = self.inner.session();
+        let xlen = s.xlen;
+        let mut parts = plan(lo, hi);
+        if let Some(c) = &cond {
+            parts.extend(crate::datacond::parts(c, xlen)?);
+        }
         let mut t = self.inner.triggers();
         let harts = sel.harts(s.harts);
-        let mut parts = plan(lo, hi);
-        parts.extend_from_slice(data);
-        let xlen = s.xlen;
+        let what = describe(lo, hi, kind, after, cond.as_ref());
         let (done, failed) = on_each(&harts, |h| {
             self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
         });
@@ -394,6 +438,7 @@ impl RunControl {
             hit: HITS,
             reload: None,
             catch: None,
+            what,
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
@@ -496,6 +541,7 @@ impl RunControl {
             hit: ICOUNT_HIT,
             reload: Some(reload),
             catch: None,
+            what: String::new(),
             slots: done,
         });
         drop(t);
@@ -754,6 +800,31 @@ mod tests {
         assert_eq!(plan(0x1000, 0x2000), vec![(1, 0x17ff, 0)]);
         assert_eq!(plan(0x1004, 0x100c), vec![(2, 0x1004, 0), (3, 0x100c, 0)]);
         assert_eq!(plan(0x1000, 0x1003), vec![(2, 0x1000, 0), (3, 0x1003, 0)]);
+    }
+
+    #[test]
+    fn triggers_in_words() {
+        let rows = [
+            (describe(0x10, 0x11, None, false, None), "break 0x10"),
+            (describe(0x10, 0x1c, None, false, None), "break 0x10..0x1c"),
+            (
+                describe(0x10, 0x18, Some(WatchKind::Read), false, None),
+                "watch read 0x10..0x18 before",
+            ),
+            (
+                describe(
+                    0x10,
+                    0x18,
+                    Some(WatchKind::Access),
+                    true,
+                    Some(&DataCond::equals(5)),
+                ),
+                "watch access 0x10..0x18 after, if value == 0x5",
+            ),
+        ];
+        for (got, want) in rows {
+            assert_eq!(got, want);
+        }
     }
 
     #[test]
