@@ -39,9 +39,7 @@ impl DataCond {
             size: 0,
         }
     }
-}
 
-impl DataCond {
     /// The condition in words: `value == 5`, `value & !0xff == 0x1200`,
     /// `10 <= value <= 12`, with `, 8-byte accesses` for a size.
     pub fn describe(&self) -> String {

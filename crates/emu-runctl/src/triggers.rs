@@ -73,8 +73,10 @@ pub(crate) struct Armed {
     /// An instruction counter (`icount`): the count it starts again from once it has
     /// fired and the hart runs on (0: it stays spent).
     reload: Option<u64>,
-    /// What it stops on, for listings (breakpoints and watchpoints).
-    what: String,
+    /// A watchpoint's accesses (`None`: a breakpoint, or not an address trigger).
+    kind: Option<WatchKind>,
+    /// A watchpoint's condition on the value.
+    cond: Option<DataCond>,
     /// Per hart: its slots and the `tdata1` written to each.
     pub(crate) slots: Vec<(usize, Vec<(usize, u64)>)>,
 }
@@ -312,7 +314,7 @@ impl RunControl {
             .armed
             .iter()
             .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
-            .map(|(&id, a)| (id, a.what.clone()))
+            .map(|(&id, a)| (id, describe(a.lo, a.hi, a.kind, a.after, a.cond.as_ref())))
             .collect()
     }
 
@@ -375,7 +377,8 @@ impl RunControl {
             hit: 1 << (xlen.bits() - 6),
             reload: None,
             catch: Some((kind, causes)),
-            what: String::new(),
+            kind: None,
+            cond: None,
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
@@ -426,7 +429,6 @@ impl RunControl {
         }
         let mut t = self.inner.triggers();
         let harts = sel.harts(s.harts);
-        let what = describe(lo, hi, kind, after, cond.as_ref());
         let (done, failed) = on_each(&harts, |h| {
             self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
         });
@@ -438,7 +440,8 @@ impl RunControl {
             hit: HITS,
             reload: None,
             catch: None,
-            what,
+            kind,
+            cond,
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
@@ -541,7 +544,8 @@ impl RunControl {
             hit: ICOUNT_HIT,
             reload: Some(reload),
             catch: None,
-            what: String::new(),
+            kind: None,
+            cond: None,
             slots: done,
         });
         drop(t);
