@@ -120,8 +120,18 @@ struct Trig {
     /// As accepted, echoed by `mcd-qry-trig`.
     accepted: Value,
     captured: bool,
-    /// An instruction counter (`trig-counter`).
-    counter: bool,
+    kind: TrigKind,
+}
+
+/// Which of MCD's trigger structures a trigger came from, where it matters after creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TrigKind {
+    /// A simple or complex core trigger.
+    Core,
+    /// An instruction counter (`trig-counter`): its count left can be read.
+    Counter,
+    /// A trap catch (`trig-custom`): its stop reads "trap caught".
+    Catch,
 }
 
 /// One client's session.

@@ -245,10 +245,20 @@ impl Session {
                 st.stop_str = match cause {
                     _ if until_reached => "run-until time reached".into(),
                     // A trap catch: a custom trigger of the session's, named by its MCD
-                    // id, or one a `catch` command armed, by the command's number.
-                    StopCause::Trigger(Some(id)) if self.rc.trap_catch(id).is_some() => {
-                        let n = if trig != 0 { trig } else { id.0 };
-                        format!("trap caught (trigger {n})")
+                    // id, or one a `catch` command armed (none of the session's triggers,
+                    // so the API is asked), by the command's number.
+                    StopCause::Trigger(_)
+                        if self
+                            .trigs
+                            .get(&trig)
+                            .is_some_and(|t| t.kind == TrigKind::Catch) =>
+                    {
+                        format!("trap caught (trigger {trig})")
+                    }
+                    StopCause::Trigger(Some(id))
+                        if trig == 0 && self.rc.trap_catch(id).is_some() =>
+                    {
+                        format!("trap caught (trigger {})", id.0)
                     }
                     _ => stop_text(cause, trig),
                 };

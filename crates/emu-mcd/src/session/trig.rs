@@ -144,11 +144,11 @@ impl Session {
             }
         }
         .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
-        Ok(self.keep(h, armed, json!({ member: t }), false))
+        Ok(self.keep(h, armed, json!({ member: t }), TrigKind::Core))
     }
 
     /// Record trigger `armed` of hart `h` under a new MCD id: the reply.
-    fn keep(&mut self, h: usize, armed: TriggerId, accepted: Value, counter: bool) -> Members {
+    fn keep(&mut self, h: usize, armed: TriggerId, accepted: Value, kind: TrigKind) -> Members {
         let id = self.next_trig;
         self.next_trig = self.next_trig.wrapping_add(1).max(1);
         self.trigs.insert(
@@ -158,7 +158,7 @@ impl Session {
                 rc_id: armed,
                 accepted: accepted.clone(),
                 captured: false,
-                counter,
+                kind,
             },
         );
         members(json!({ "trig": accepted, "trig-id": id }))
@@ -203,7 +203,7 @@ impl Session {
             .rc
             .add_instruction_counter(h, t.count_value, t.reload_value)
             .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
-        Ok(self.keep(h, armed, json!({ "trig-counter": t }), true))
+        Ok(self.keep(h, armed, json!({ "trig-counter": t }), TrigKind::Counter))
     }
 
     /// A custom trigger: a trap catch on this core (`CTRIGS`). A mask of 0 asks for the
@@ -252,7 +252,7 @@ impl Session {
             .rc
             .add_trap_catch(h, kind, mask)
             .map_err(|e| McdError::rc(err::TRIG_CREATE, &e))?;
-        Ok(self.keep(h, armed, json!({ "trig-custom": t }), false))
+        Ok(self.keep(h, armed, json!({ "trig-custom": t }), TrigKind::Catch))
     }
 
     pub(super) fn trig_of(&self, a: &Args<'_>, h: usize) -> Result<u32> {
@@ -292,7 +292,7 @@ impl Session {
         // A counter's count left is read from the hart while it is halted (not valid
         // while it runs: `counter_value` refuses a running hart).
         let count = match self.trigs.get(&id) {
-            Some(t) if t.counter => self.rc.counter_value(t.rc_id, h).ok(),
+            Some(t) if t.kind == TrigKind::Counter => self.rc.counter_value(t.rc_id, h).ok(),
             _ => None,
         };
         let st = TrigState {
@@ -385,10 +385,11 @@ fn accept_head(head: &mut TrigHead, extra: u32) -> Result<()> {
         return Err(McdError::new(
             err::TRIG_CREATE,
             format!(
-                "option {:#x}: this trigger takes only {allowed:#x} (IMPL_HARDWARE{})",
+                "option {:#x}: this trigger takes only {allowed:#x} (IMPL_HARDWARE, \
+                 IMPL_SOFTWARE{})",
                 head.option,
                 if extra != 0 {
-                    ", DATA_IS_CONDITION, DATASIZE_IS_CONDITION and NOT_DATA"
+                    ", DATA_IS_CONDITION, DATASIZE_IS_CONDITION, NOT_DATA"
                 } else {
                     ""
                 }
