@@ -116,11 +116,14 @@ pub struct Hart {
     /// Sdtrig: the Trigger Module (8 triggers unless [`Hart::set_trigger_count`] says).
     pub triggers: crate::trigger::Triggers,
     /// Which trigger kinds are armed, and a version engines compare to what they translated
-    /// for (recomputed on every trigger register write).
+    /// for (recomputed on every trigger register write that changes what can match).
     pub trig: crate::sdtrig::TriggerSummary,
     /// The address filter in front of exact load/store trigger checks (read by the JIT's
     /// generated code).
     pub watch: crate::sdtrig::WatchHull,
+    /// What each trigger chain may match ([`crate::trigger::Triggers::chain_covers`]), as
+    /// of the last change: the watch hull and the JIT's invalidation both start from it.
+    pub covers: Vec<crate::trigger::Cover>,
     /// The execute event last checked before its instruction (for `timing` = 1 triggers).
     pub(crate) exec_event: Option<crate::trigger::Event>,
     /// A trigger that acts after the current instruction retires.
@@ -166,6 +169,7 @@ impl Hart {
             triggers: crate::trigger::Triggers::new(8),
             trig: Default::default(),
             watch: Default::default(),
+            covers: Vec::new(),
             exec_event: None,
             after_fire: None,
             ext_fire: None,

@@ -14,10 +14,11 @@ use crate::bus::Bus;
 use crate::debug::DebugCause;
 use crate::hart::{Hart, mstatus};
 use crate::trap::Exception;
-use crate::trigger::{self, Context, Event, Fire, Triggers, field, ty};
+use crate::trigger::{self, Context, Cover, Event, Fire, Triggers, field, ty};
 use crate::types::Priv;
 
-/// Which kinds of trigger are armed, recomputed on every trigger register write.
+/// Which kinds of trigger are armed, recomputed on every trigger register write that
+/// changes what the triggers can match.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TriggerSummary {
     /// Some address/data trigger watches execution.
@@ -30,8 +31,9 @@ pub struct TriggerSummary {
     pub icount: bool,
     /// Some itrigger or etrigger is armed.
     pub traps: bool,
-    /// Bumped on every change to the trigger registers (engines compare it to what they
-    /// translated for).
+    /// Bumped on every such change (engines compare it to what they translated for); a
+    /// write that leaves a trigger unable to match before and after (a disabled trigger's
+    /// `tdata2`, say) changes nothing and keeps it.
     pub version: u64,
 }
 
@@ -53,10 +55,10 @@ pub struct WatchHull {
 }
 
 impl WatchHull {
-    fn of(t: &Triggers, xlen: Xlen) -> WatchHull {
+    fn of(covers: &[Cover]) -> WatchHull {
         let mut load: Option<(u64, u64)> = None;
         let mut store: Option<(u64, u64)> = None;
-        for c in t.chain_covers(xlen) {
+        for c in covers {
             let (lo, hi) = (c.lo.saturating_sub(7), c.hi);
             for (on, acc) in [(c.load, &mut load), (c.store, &mut store)] {
                 if on {
@@ -124,7 +126,8 @@ impl Hart {
             }
         }
         self.trig = s;
-        self.watch = WatchHull::of(&self.triggers, xlen);
+        self.covers = self.triggers.chain_covers(xlen);
+        self.watch = WatchHull::of(&self.covers);
     }
 
     /// The context the match rules need.
@@ -453,6 +456,7 @@ impl Hart {
         let dm = self.debug_mode;
         let (s, u) = (self.isa.s, self.isa.u);
         let t = &mut self.triggers;
+        let before = t.t.get(t.select).copied();
         match csr {
             0x7a0 => t.write_select(v),
             0x7a1 => t.write_tdata1(v, xlen, dm, s, u),
@@ -472,8 +476,112 @@ impl Hart {
             _ => return false,
         }
         if matches!(csr, 0x7a1..=0x7a3) {
-            self.triggers_changed();
+            let t = &self.triggers;
+            let after = t.t.get(t.select).copied();
+            // Arming writes a disabled trigger's `tdata2` and disarming clears `tdata2`
+            // after `tdata1`: nothing an engine derives from the triggers changes when a
+            // trigger matches nothing before and after and chains as it did, and a new
+            // version would make the JIT re-derive its ranges for nothing.
+            let same = match (before, after) {
+                (Some(b), Some(a)) => {
+                    b == a || !b.armed() && !a.armed() && b.chains() == a.chains()
+                }
+                _ => true,
+            };
+            if !same {
+                self.triggers_changed();
+            }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::types::HartId;
+
+    /// A trigger register write: `tselect` (mostly the first three, so that chains form;
+    /// sometimes one past the end), `tdata1` of a type worth having (mcontrol, mcontrol6,
+    /// icount, disabled, none) with any low fields, a third of them matching no access
+    /// kind (disarmed, chained or not), `tdata2` near a few addresses, or `tdata3`.
+    fn write() -> impl Strategy<Value = (u16, u64)> {
+        let ty = prop::sample::select(vec![2u64, 6, 3, 15, 0]);
+        prop_oneof![
+            prop_oneof![4 => 0u64..3, 1 => 0u64..10].prop_map(|v| (0x7a0, v)),
+            (ty, any::<bool>(), 0u64..1 << 27, 0u32..3).prop_map(|(t, dmode, low, k)| {
+                let low = if k == 0 { low & !7 } else { low };
+                (0x7a1, t << 60 | (dmode as u64) << 59 | low)
+            }),
+            (
+                prop::sample::select(vec![0u64, 0x8000_0000, 0x8000_1000, u64::MAX]),
+                0u64..64
+            )
+                .prop_map(|(a, d)| (0x7a2, a.wrapping_add(d))),
+            any::<u64>().prop_map(|v| (0x7a3, v)),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the writes, the summary, the chain coverage and the watch hull the
+        /// hart keeps are those of its triggers as they are: skipping the recompute for a
+        /// write that changes nothing a trigger can match never leaves them stale.
+        #[test]
+        fn the_summary_follows_every_trigger_write(
+            writes in prop::collection::vec((write(), any::<bool>()), 1..40),
+        ) {
+            let isa = crate::IsaConfig::parse("rv64gc").unwrap_or_else(|e| panic!("{e}"));
+            let mut h = Hart::new(HartId(0), isa, 0x8000_0000);
+            for ((csr, v), debug_mode) in writes {
+                h.debug_mode = debug_mode;
+                let version = h.trig.version;
+                let (trig, covers) = (h.trig, h.covers.clone());
+                prop_assert!(h.trigger_csr_write(csr, v));
+                let mut fresh = h.clone();
+                fresh.triggers_changed();
+                let want = fresh.triggers.chain_covers(Xlen::X64);
+                prop_assert_eq!(&h.covers, &want);
+                prop_assert_eq!(h.watch, WatchHull::of(&want));
+                prop_assert_eq!(TriggerSummary { version: 0, ..h.trig }, TriggerSummary { version: 0, ..fresh.trig });
+                // A new version exactly when something an engine derives may have changed.
+                if h.trig.version == version {
+                    prop_assert_eq!(TriggerSummary { version: 0, ..trig }, TriggerSummary { version: 0, ..h.trig });
+                    prop_assert_eq!(&covers, &h.covers);
+                }
+            }
+        }
+    }
+
+    /// A disabled trigger's `tdata2`, and writing a trigger what it holds, cost no new
+    /// version; arming and disarming do.
+    #[test]
+    fn writes_that_change_nothing_keep_the_version() {
+        let isa = crate::IsaConfig::parse("rv64gc").unwrap_or_else(|e| panic!("{e}"));
+        let mut h = Hart::new(HartId(0), isa, 0x8000_0000);
+        h.debug_mode = true;
+        let exec = 6 << 60 | 1 << 59 | 1 << 12 | 1 << 6 | 4; // mcontrol6, dmode, action 1, m, execute
+        let rows: [(u16, u64, bool); 13] = [
+            (0x7a0, 2, false),
+            (0x7a1, 0, false),           // disabled already
+            (0x7a2, 0x8000_0100, false), // tdata2 of a disabled trigger
+            (0x7a1, exec, true),         // armed
+            (0x7a1, exec, false),        // the same again
+            (0x7a2, 0x8000_0200, true),  // an armed trigger moves
+            (0x7a1, 0, true),            // disarmed
+            (0x7a2, 0, false),
+            // A disarmed trigger that chains to an armed one: that chain never fires.
+            (0x7a1, exec, true),
+            (0x7a0, 1, false),
+            (0x7a1, 6 << 60 | 1 << 59 | 1 << 11, true), // chained, matching nothing
+            (0x7a2, 0x8000_0300, false),                // its tdata2: nothing changes
+            (0x7a1, 6 << 60 | 1 << 59, true),           // unchained: trigger 2 fires alone
+        ];
+        for (csr, v, bumps) in rows {
+            let before = h.trig.version;
+            assert!(h.trigger_csr_write(csr, v));
+            assert_eq!(h.trig.version != before, bumps, "{csr:#x} <- {v:#x}");
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! [`WATCH`] (a store trigger may match there): so with a store watchpoint armed, stores on
 //! the direct RAM path pay no check beyond the one they already make for code.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use emu_core::bus::RamWindow;
 
@@ -27,7 +27,7 @@ pub const WATCH: u8 = 2;
 pub struct CodeMap {
     base: u64,
     lines: Vec<u8>,
-    pages: HashMap<u64, Vec<(BlockKey, u64, u64)>>,
+    pages: FxHashMap<u64, Vec<(BlockKey, u64, u64)>>,
     /// Bytes whose stores must always take the slow path (the bus watches them).
     pinned: Option<(u64, u64)>,
     /// Physical ranges `[start, end)` store triggers may match (lines marked [`WATCH`]).
@@ -40,7 +40,7 @@ impl CodeMap {
         let mut m = CodeMap {
             base: window.map_or(0, |w| w.base),
             lines: vec![0; window.map_or(0, |w| w.size.div_ceil(1 << LINE_SHIFT) as usize)],
-            pages: HashMap::new(),
+            pages: FxHashMap::default(),
             pinned: window.and_then(|w| w.watch),
             watched: Vec::new(),
         };

@@ -343,6 +343,11 @@ impl Triggers {
         // The chain so far; `None` once a member can match nothing.
         let mut acc = Some(Cover::everything(xlen));
         for t in &self.t {
+            if t.inert() {
+                // It matches nothing and ends the chain so far, which can never fire.
+                acc = Some(Cover::everything(xlen));
+                continue;
+            }
             let addr_type = matches!(t.ty, ty::MCONTROL | ty::MCONTROL6);
             let member = t.coverage(xlen).filter(|_| addr_type).map(|(lo, hi)| {
                 let (execute, store, load) = t.kinds();

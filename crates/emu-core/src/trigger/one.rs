@@ -73,6 +73,17 @@ impl Trigger {
         }
     }
 
+    /// Whether the trigger chains to the next (an address/data trigger with `chain` set).
+    pub fn chains(&self) -> bool {
+        matches!(self.ty, ty::MCONTROL | ty::MCONTROL6) && self.data >> 11 & 1 != 0
+    }
+
+    /// Whether the trigger takes no part in matching: it cannot match, and it does not
+    /// chain to the next (a disarmed member of a chain still stops the chain firing).
+    pub fn inert(&self) -> bool {
+        !self.armed() && !self.chains()
+    }
+
     /// The trigger can match at all (type and enable bits).
     pub fn armed(&self) -> bool {
         match self.ty {

@@ -92,6 +92,9 @@ impl DebugModule {
             return self.next_entry(h) as u64;
         }
         let st = self.lock();
+        if let Some(v) = scratch_read(&st, off, size) {
+            return v;
+        }
         (0..size as u64).fold(0, |v, k| {
             v | (self.mem_byte(&st, off + k) as u64) << (8 * k)
         })
@@ -125,6 +128,7 @@ impl DebugModule {
                 }
             }
             rom::EXCEPTION => crate::command::exception(self, &mut st),
+            _ if scratch_write(&mut st, off, size, val) => {}
             o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
                 for k in 0..size.min(8) {
                     if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
@@ -227,16 +231,85 @@ impl DebugModule {
     }
 }
 
+/// Where `size` bytes at `off` lie whole in the save slots or the data registers, with
+/// the data registers' access word-aligned: the accesses programs make (a slot or a
+/// register each). Others take the byte-wise way.
+enum Scratch {
+    Save(usize),
+    Data(usize),
+}
+
+fn scratch(off: u64, size: usize) -> Option<Scratch> {
+    if !matches!(size, 1 | 2 | 4 | 8) {
+        return None;
+    }
+    let end = off.checked_add(size as u64)?;
+    if off >= rom::SAVE && end <= rom::SAVE + 64 {
+        Some(Scratch::Save((off - rom::SAVE) as usize))
+    } else if off >= rom::DATA
+        && end <= rom::DATA + 4 * regs::DATA_COUNT as u64
+        && off.is_multiple_of(4)
+        && size >= 4
+    {
+        Some(Scratch::Data(((off - rom::DATA) / 4) as usize))
+    } else {
+        None
+    }
+}
+
+/// A program's read of a save slot or data registers, without the byte-wise decode.
+fn scratch_read(st: &State, off: u64, size: usize) -> Option<u64> {
+    match scratch(off, size)? {
+        Scratch::Save(i) => {
+            let mut b = [0u8; 8];
+            b[..size].copy_from_slice(st.save.get(i..i + size)?);
+            Some(u64::from_le_bytes(b))
+        }
+        Scratch::Data(w) => {
+            let lo = *st.data.get(w)? as u64;
+            Some(if size == 8 {
+                lo | (*st.data.get(w + 1)? as u64) << 32
+            } else {
+                lo
+            })
+        }
+    }
+}
+
+/// A program's write of a save slot or data registers; `false`: not such an access.
+fn scratch_write(st: &mut State, off: u64, size: usize, val: u64) -> bool {
+    match scratch(off, size) {
+        Some(Scratch::Save(i)) => match st.save.get_mut(i..i + size) {
+            Some(s) => {
+                s.copy_from_slice(&val.to_le_bytes()[..size]);
+                true
+            }
+            None => false,
+        },
+        Some(Scratch::Data(w)) => {
+            let words = if size == 8 { 2 } else { 1 };
+            match st.data.get_mut(w..w + words) {
+                Some(d) => {
+                    d[0] = val as u32;
+                    if words == 2 {
+                        d[1] = (val >> 32) as u32;
+                    }
+                    true
+                }
+                None => false,
+            }
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::regs::{self, dmcontrol as dc, dmstatus as ds};
     use crate::{DebugModule, HartCaps, rom};
 
-    /// The ROM's word store at ENTERED reports the halt; a program's byte or halfword
-    /// store there or at RESUMING (the program buffer is the debugger's to fill) reports
-    /// nothing.
-    #[test]
-    fn only_a_word_store_at_entered_reports_a_halt() {
+    /// An active Debug Module for one RV64 hart.
+    fn active_dm() -> DebugModule {
         let caps = HartCaps {
             xlen: emu_isa::Xlen::X64,
             f: false,
@@ -244,6 +317,79 @@ mod tests {
         };
         let dm = DebugModule::new(1, caps);
         dm.dmi_write(regs::DMCONTROL, dc::DMACTIVE);
+        dm
+    }
+
+    /// Save slots and data registers read back what was written at every size and offset
+    /// around their edges (where the word-wise way meets the byte-wise one, and where
+    /// the last save slot adjoins `data0`), and as the bytes the debugger sees.
+    #[test]
+    fn scratch_accesses_agree_with_the_bytes() {
+        let dm = active_dm();
+        let data_end = rom::DATA + 4 * regs::DATA_COUNT as u64;
+        let mut offs: Vec<u64> = Vec::new();
+        for edge in [rom::SAVE, rom::DATA, data_end] {
+            offs.extend(edge - 9..edge + 9);
+        }
+        offs.extend([rom::SAVE + 24, rom::DATA + 20]);
+        let pattern = 0x8877_6655_4433_2211u64;
+        for &off in &offs {
+            for size in [1usize, 2, 4, 8] {
+                let mask = if size == 8 {
+                    u64::MAX
+                } else {
+                    (1 << (8 * size)) - 1
+                };
+                // Clear the neighbourhood byte by byte, then write at this size.
+                for k in 0..24 {
+                    dm.mem_write(off - 8 + k, 1, 0);
+                }
+                dm.mem_write(off, size, pattern);
+                // A store lands in the area its first byte is in (bytes beyond it are
+                // dropped), as it always has.
+                let area = |a: u64| {
+                    if (rom::SAVE..rom::SAVE + 64).contains(&a) {
+                        1
+                    } else if (rom::DATA..data_end).contains(&a) {
+                        2
+                    } else {
+                        0
+                    }
+                };
+                let inside = |a: u64| area(off) != 0 && area(a) == area(off);
+                // Each byte, read alone, is the pattern's where written, 0 elsewhere.
+                let mut want = 0u64;
+                for k in 0..size as u64 {
+                    let b = if inside(off + k) {
+                        pattern >> (8 * k) & 0xff
+                    } else {
+                        0
+                    };
+                    assert_eq!(dm.mem_read(off + k, 1), b, "byte {k} of {off:#x}/{size}");
+                    want |= b << (8 * k);
+                }
+                assert_eq!(dm.mem_read(off, size), want & mask, "{off:#x}/{size}");
+                // Bytes around it were not touched.
+                assert_eq!(dm.mem_read(off - 1, 1), 0, "below {off:#x}/{size}");
+                assert_eq!(
+                    dm.mem_read(off + size as u64, 1),
+                    0,
+                    "above {off:#x}/{size}"
+                );
+            }
+        }
+        // The debugger's view of data0 after a hart's doubleword store there.
+        dm.mem_write(rom::DATA, 8, pattern);
+        assert_eq!(dm.dmi_read(regs::DATA0), 0x4433_2211);
+        assert_eq!(dm.dmi_read(regs::DATA0 + 1), 0x8877_6655);
+    }
+
+    /// The ROM's word store at ENTERED reports the halt; a program's byte or halfword
+    /// store there or at RESUMING (the program buffer is the debugger's to fill) reports
+    /// nothing.
+    #[test]
+    fn only_a_word_store_at_entered_reports_a_halt() {
+        let dm = active_dm();
         let halted = |dm: &DebugModule| dm.dmi_read(regs::DMSTATUS) & ds::ALLHALTED != 0;
         assert!(!halted(&dm));
         dm.mem_write(rom::ENTERED + 1, 1, 0xc0);

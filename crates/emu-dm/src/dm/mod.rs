@@ -15,7 +15,7 @@
 //! Lock order: a hart (the machine's per-hart lock) before the DM's state, never the other
 //! way round; the DM calls into the platform only with its state unlocked.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -199,15 +199,18 @@ pub(crate) struct State {
     pub(crate) sba: Sba,
     /// The system bus, held through a batch of DMI accesses (`dmi_batch`, `dmi_read_many`).
     pub(crate) held_bus: crate::sba::HeldBus,
-    /// Content of the program area → the tag the JIT keys those blocks by.
-    pub(crate) tags: HashMap<Vec<u32>, u64>,
+    /// Content of the program area → the tag the JIT keys those blocks by. (This map and
+    /// `plans` hash what a debugger writes with a fast hash that does not resist chosen
+    /// collisions; both are cleared at a few thousand entries, which bounds what such
+    /// keys could cost a lookup.)
+    pub(crate) tags: FxHashMap<Vec<u32>, u64>,
     pub(crate) next_tag: u64,
     /// The program buffer changed since the tag was worked out.
     pub(crate) tag_stale: bool,
     /// Events to deliver once the lock is released.
     pub(crate) events: Vec<DmEvent>,
     /// Commands already turned into programs.
-    pub(crate) plans: HashMap<u32, Result<crate::command::Plan, CmdErr>>,
+    pub(crate) plans: FxHashMap<u32, Result<crate::command::Plan, CmdErr>>,
 }
 
 /// External trigger inputs and outputs of the DM (`dmcs2.dmexttrigger`).
@@ -302,11 +305,11 @@ pub(crate) fn fresh_state(n: usize, authenticated: bool) -> State {
             ..Sba::default()
         },
         held_bus: crate::sba::HeldBus::default(),
-        tags: HashMap::new(),
+        tags: FxHashMap::default(),
         next_tag: 1,
         tag_stale: false,
         events: Vec::new(),
-        plans: HashMap::new(),
+        plans: FxHashMap::default(),
     }
 }
 

@@ -30,10 +30,9 @@ impl JitEngine {
     /// Nothing else is retranslated: load/store triggers work through a block flag and the
     /// watch hull, which generated code reads at run time.
     pub(super) fn sync_triggers(&mut self, hart: &Hart) {
-        let xlen = hart.xlen();
         // The inclusive ranges the armed trigger chains of one kind (execute, store) may
         // match.
-        let covers = hart.triggers.chain_covers(xlen);
+        let covers = &hart.covers;
         let covered = |kind: fn(&emu_core::trigger::Cover) -> bool| {
             covers.iter().filter(move |c| kind(c)).map(|c| (c.lo, c.hi))
         };
