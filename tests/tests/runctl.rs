@@ -576,6 +576,38 @@ fn breakpoints_stop_with_their_id_and_step_over() {
         std::thread::sleep(Duration::from_millis(20));
         assert_eq!(rc.status(0).unwrap(), HartStatus::Running);
         assert_eq!(rc.status(1).unwrap(), HartStatus::Running);
+        // A hart halted by a request whose next instruction is a breakpoint's (moved there
+        // here; a front end's all-stop can land there): that breakpoint did not stop it,
+        // so a resume is stopped by it before the instruction runs, nothing stepped over.
+        let regs = |rc: &RunControl| [S0, S1].map(|r| rc.read_register(0, RegId::Gpr(r)).unwrap());
+        rc.halt(0).unwrap();
+        rc.write_register(0, RegId::Pc, BASE + 24).unwrap();
+        let bp2 = rc.add_breakpoint(0, BASE + 24).unwrap();
+        let (was, before) = (regs(&rc), rc.halts(0));
+        rc.resume(0).unwrap();
+        let ev = next_event(&rx, 0);
+        assert_eq!(
+            (ev.cause, ev.seq),
+            (StopCause::Trigger(Some(bp2)), before + 1)
+        );
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + 24);
+        assert_eq!(regs(&rc), was, "nothing ran");
+        // Stopped by it, the hart resumes past it (once round the loop, and again).
+        rc.resume(0).unwrap();
+        let ev = next_event(&rx, 0);
+        assert_eq!(ev.cause, StopCause::Trigger(Some(bp2)));
+        assert_eq!(regs(&rc), [was[0] + 1, was[1] + 2]);
+        // A step from a request halt there executes the instruction, as from any halt.
+        rc.remove_trigger(bp2).unwrap();
+        rc.resume(0).unwrap();
+        rc.halt(0).unwrap();
+        rc.write_register(0, RegId::Pc, BASE + 24).unwrap();
+        let bp3 = rc.add_breakpoint(0, BASE + 24).unwrap();
+        let was = regs(&rc);
+        assert_eq!(rc.step(0).unwrap(), StopCause::Step);
+        assert_eq!(rc.read_register(0, RegId::Pc).unwrap(), BASE + 28);
+        assert_eq!(regs(&rc), [was[0], was[1] + 2]);
+        rc.remove_trigger(bp3).unwrap();
         stop(m);
     });
 }

@@ -367,8 +367,11 @@ impl GdbServer {
             {
                 return; // stale: the hart was stopped and resumed since (or halted again)
             }
-            // All-stop: the others stop too (no request at all when none runs).
+            // All-stop: the others stop too (no request at all when none runs); those that
+            // had stopped on their own are told to GDB at the next resume.
+            let running = s.target.running.clone();
             let _ = s.target.halt_all();
+            s.target.defer_others(e.hart, &running);
             let reason = s.target.stop_reason(e.hart, e.cause);
             if let Some(c) = conn(s) {
                 c.hold = true;
@@ -456,6 +459,7 @@ fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
             let reason = (!running.is_empty()).then(|| {
                 let (h, cause) =
                     own_stop(t, &running).unwrap_or((running[0], StopCause::HaltRequest));
+                t.defer_others(h, &running);
                 t.stop_reason(h, cause)
             });
             c.interrupt_handled(t, reason).map_err(|_| Leave::Dropped)
@@ -483,7 +487,7 @@ fn own_stop(t: &EmuTarget, running: &[usize]) -> Option<(usize, StopCause)> {
 
 /// Halts the stub causes itself (a Ctrl-C, the all-stop of the other harts) and steps:
 /// reported where they are caused, not as a hart's own stop.
-fn reported_where_caused(cause: StopCause) -> bool {
+pub(crate) fn reported_where_caused(cause: StopCause) -> bool {
     matches!(
         cause,
         StopCause::HaltRequest | StopCause::Group | StopCause::Step

@@ -186,7 +186,7 @@ impl RunControl {
         }
         for &h in &go {
             // What stopped it would stop it again at once: step over that first.
-            let held = self.holding(s, h)?;
+            let held = self.holding(s, h, true)?;
             if !held.is_empty() {
                 // The step over is the resume's business: no stop to report.
                 self.capturing(&[h], || self.step_locked(s, h, held)).0?;
@@ -210,7 +210,7 @@ impl RunControl {
         let mut s = self.inner.session();
         s.need_halted(h)?;
         self.settle_budget(&mut s, h)?;
-        let held = self.holding(&mut s, h)?;
+        let held = self.holding(&mut s, h, false)?;
         let (r, halts) = self.capturing(&[h], || self.step_locked(&mut s, h, held));
         r?;
         // Why it halted is in the halt the step caused (dcsr on entry): no register read.

@@ -672,8 +672,17 @@ impl RunControl {
 
     /// The slots of the API's triggers that would stop halted hart `h` again before its
     /// next instruction: execute triggers covering its pc, and, when it halted for a
-    /// trigger, the watchpoints acting before the access whose hit bits are set.
-    pub(crate) fn holding(&self, s: &mut Session, h: usize) -> Result<Vec<(usize, u64)>> {
+    /// trigger, the watchpoints acting before the access whose hit bits are set. For a
+    /// `resume`, a breakpoint at the pc of a hart halted by a request (its own, its
+    /// group's, a reset's) is not among them: that breakpoint did not stop the hart, whose
+    /// next instruction is the breakpoint's, so it fires. (Stepped over, it was lost: a
+    /// GDB all-stop halting the other hart right at its breakpoint, say.)
+    pub(crate) fn holding(
+        &self,
+        s: &mut Session,
+        h: usize,
+        resuming: bool,
+    ) -> Result<Vec<(usize, u64)>> {
         let mine: Vec<Armed> = self
             .inner
             .triggers()
@@ -688,6 +697,10 @@ impl RunControl {
         let pc = s.read_reg(h, RegId::Pc)?;
         let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
         let by_trigger = dcsr >> 6 & 7 == 2;
+        let requested = matches!(
+            StopCause::from_dcsr(dcsr as u32),
+            StopCause::HaltRequest | StopCause::Group | StopCause::ResetHalt
+        );
         let mut out = Vec::new();
         for a in mine.iter().filter(|a| a.reload.is_none()) {
             let slots = a
@@ -695,7 +708,7 @@ impl RunControl {
                 .iter()
                 .filter(|(x, _)| *x == h)
                 .flat_map(|(_, v)| v.iter());
-            if a.exec && (a.lo..a.hi).contains(&pc) {
+            if a.exec && !(resuming && requested) && (a.lo..a.hi).contains(&pc) {
                 out.extend(slots.copied());
             } else if !a.exec && !a.after && by_trigger {
                 let slots: Vec<(usize, u64)> = slots.copied().collect();

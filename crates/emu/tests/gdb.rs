@@ -455,6 +455,56 @@ fn two_harts_are_two_threads() {
     );
 }
 
+/// Both harts loop over a trigger of their own (a hardware breakpoint in hart 0's loop;
+/// in hart 1's a hardware breakpoint, then a watchpoint on what it writes), so one
+/// usually hits its own before the all-stop halts it: GDB must hear of every hit, one per
+/// `continue`, with nothing run in between. Each loop counts its iterations (`spins` on
+/// hart 0, `worker_ticks` on hart 1), so a hit never reported shows as a count that moved
+/// by two between two stops of the same hart.
+#[test]
+fn stops_of_two_harts_at_once_are_each_reported() {
+    for hart1 in ["hbreak gdb_demo.c:60", "watch worker_ticks"] {
+        let emu = Emu::start(&["--halted", "--smp", "2"]);
+        let mut cmds = vec!["set var spin_forever = 1", "hbreak gdb_demo.c:47", hart1];
+        const STOPS: usize = 40;
+        for _ in 0..STOPS {
+            cmds.push("continue");
+            cmds.push("set $s = spins");
+            cmds.push("set $w = worker_ticks");
+            cmds.push("printf \"STOP %d %lu %lu\\n\", $_thread, $s, $w");
+        }
+        let out = gdb(&emu.addr, &cmds);
+        let stops: Vec<(u32, u64, u64)> = out
+            .lines()
+            .filter_map(|l| {
+                let mut w = l.strip_prefix("STOP ")?.split(' ');
+                let mut n = || w.next()?.parse::<u64>().ok();
+                Some((n()? as u32, n()?, n()?))
+            })
+            .collect();
+        assert_eq!(stops.len(), STOPS, "{hart1}: one stop per continue");
+        for thread in [1, 2] {
+            let counts: Vec<u64> = stops
+                .iter()
+                .filter(|s| s.0 == thread)
+                .map(|s| if thread == 1 { s.1 } else { s.2 })
+                .collect();
+            assert!(
+                counts.len() >= 5,
+                "{hart1}: thread {thread} stopped {} times",
+                counts.len()
+            );
+            for w in counts.windows(2) {
+                assert_eq!(
+                    w[1],
+                    w[0] + 1,
+                    "{hart1}: thread {thread}: a hit went unreported: {counts:?}"
+                );
+            }
+        }
+    }
+}
+
 /// GDB started without a file learns the guest's from emu (`qXfer:exec-file`) and reads
 /// its symbols through Host I/O (`vFile`), as it would from a remote host.
 #[test]

@@ -57,6 +57,21 @@ enum Action {
     Step,
 }
 
+/// A hart that stopped on its own in the same all-stop as the one reported: GDB hears of
+/// one stop at a time, so this one waits for the next resume that would run the hart
+/// (`resume.rs`), as gdbserver keeps a thread's pending status. Resumed instead, the hart
+/// would run past a hardware breakpoint (the run-control API steps over it) or a
+/// watched access, and GDB would never hear of it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deferred {
+    pub(crate) hart: usize,
+    pub(crate) reason: StopReason,
+    /// The halt it was (`RunControl::halts`): any later halt (a step) makes it stale.
+    pub(crate) seq: u64,
+    /// Where the hart stopped: GDB moving it (`set $pc`, `jump`) makes it stale.
+    pub(crate) pc: u64,
+}
+
 /// The machine behind one GDB connection.
 pub struct EmuTarget {
     rc: Arc<RunControl>,
@@ -73,6 +88,8 @@ pub struct EmuTarget {
     pub(crate) running: Vec<usize>,
     /// A stop that happened during the resume itself (a step): reported at once.
     pub(crate) pending: Option<(usize, StopReason)>,
+    /// Stops of other harts in the all-stop last reported, not yet told to GDB.
+    pub(crate) deferred: Vec<Deferred>,
     /// Software breakpoints: address → the bytes the `ebreak` replaced.
     sw: HashMap<u64, Vec<u8>>,
     hw: HashMap<u64, TriggerId>,
@@ -142,6 +159,7 @@ impl EmuTarget {
             locked: false,
             running: Vec::new(),
             pending: None,
+            deferred: Vec::new(),
             sw: HashMap::new(),
             hw: HashMap::new(),
             exec,
@@ -164,6 +182,65 @@ impl EmuTarget {
         Ok(())
     }
 
+    /// After reporting hart `reported` stopped (all-stop: the others halted too), keep
+    /// the stops the other harts of `running` made on their own before they were halted
+    /// (a breakpoint, a watchpoint, a caught trap) for GDB to hear of later.
+    pub(crate) fn defer_others(&mut self, reported: usize, running: &[usize]) {
+        for &h in running.iter().filter(|&&h| h != reported) {
+            let Ok(e) = self.rc.stop_event(h) else {
+                continue;
+            };
+            if crate::server::reported_where_caused(e.cause) {
+                continue;
+            }
+            let Ok(pc) = self.rc.read_register(h, RegId::Pc) else {
+                continue;
+            };
+            let reason = self.stop_reason(h, e.cause);
+            self.deferred.retain(|d| d.hart != h);
+            self.deferred.push(Deferred {
+                hart: h,
+                reason,
+                seq: e.seq,
+                pc,
+            });
+        }
+    }
+
+    /// The first stop kept by [`EmuTarget::defer_others`] of a hart in `go` that still
+    /// stands: the hart has not halted again nor been moved, and what stopped it is still
+    /// in place (GDB takes its breakpoints and watchpoints out at a stop and puts back
+    /// those it keeps before resuming). Stale ones of `go` are dropped; the others' kept.
+    pub(crate) fn take_deferred(&mut self, go: &[usize]) -> Option<Deferred> {
+        while let Some(i) = self.deferred.iter().position(|d| go.contains(&d.hart)) {
+            let d = self.deferred.remove(i);
+            if self.still_stands(&d) {
+                return Some(d);
+            }
+        }
+        None
+    }
+
+    fn still_stands(&self, d: &Deferred) -> bool {
+        use gdbstub::target::ext::breakpoints::WatchKind as G;
+        let same_halt = self.rc.halts(d.hart) == d.seq
+            && self.rc.read_register(d.hart, RegId::Pc).ok() == Some(d.pc);
+        same_halt
+            && match d.reason {
+                MultiThreadStopReason::SwBreak(_) => self.sw.contains_key(&d.pc),
+                MultiThreadStopReason::HwBreak(_) => self.hw.contains_key(&d.pc),
+                MultiThreadStopReason::Watch { kind, addr, .. } => {
+                    let k = match kind {
+                        G::Read => WatchKindKey::Read,
+                        G::Write => WatchKindKey::Write,
+                        G::ReadWrite => WatchKindKey::Access,
+                    };
+                    self.watch.keys().any(|&(a, _, wk)| a == addr && wk == k)
+                }
+                _ => true,
+            }
+    }
+
     /// Halt every hart.
     pub fn halt_all(&mut self) -> Result<(), RcError> {
         self.running.clear();
@@ -175,6 +252,7 @@ impl EmuTarget {
     /// let the machine run, else (the connection dropped, GDB's `disconnect`) leave the
     /// harts as they are, so a debugger reconnecting finds them where this one left them.
     pub fn detach(&mut self, resume: bool) {
+        self.deferred.clear();
         let had_sw = !self.sw.is_empty();
         for (addr, orig) in std::mem::take(&mut self.sw) {
             let _ = self.write_mem(0, addr, &orig);

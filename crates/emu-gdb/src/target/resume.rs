@@ -30,6 +30,11 @@ impl MultiThreadResume for EmuTarget {
         if go.is_empty() {
             return Ok(());
         }
+        // A hart that stopped with the last one reported is reported now, nothing run.
+        if let Some(d) = self.take_deferred(&go) {
+            self.pending = Some((d.hart, d.reason));
+            return Ok(());
+        }
         self.running = go.clone();
         self.rc.resume(HartSel::Group(go))
     }
