@@ -369,7 +369,8 @@ impl GdbServer {
             }
             // All-stop: the others stop too (no request at all when none runs); those that
             // had stopped on their own are told to GDB at the next resume.
-            let running = s.target.running.clone();
+            // (`halt_all` forgets who ran: taken, not copied, on every stop.)
+            let running = std::mem::take(&mut s.target.running);
             let _ = s.target.halt_all();
             s.target.defer_others(e.hart, &running);
             let reason = s.target.stop_reason(e.hart, e.cause);
@@ -454,7 +455,7 @@ fn report_on(
 fn settle(t: &mut EmuTarget, m: Machine) -> Result<Machine, Leave> {
     match m {
         GdbStubStateMachine::CtrlCInterrupt(c) => {
-            let running = t.running.clone();
+            let running = std::mem::take(&mut t.running);
             let _ = t.halt_all();
             let reason = (!running.is_empty()).then(|| {
                 let (h, cause) =

@@ -58,46 +58,66 @@ pub(crate) fn icount_tdata1(xlen: Xlen, count: u64) -> u64 {
     tdata1(xlen, 3, count << 10 | 1 << 9 | 1 << 7 | 1 << 6 | 1)
 }
 
+/// What kind of trigger the API armed, with what only that kind has.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum What {
+    /// A breakpoint on every instruction in `[lo, hi)`.
+    Break,
+    /// A watchpoint on `[lo, hi)`: which accesses, whether it acts after them (else
+    /// before), and a condition on the value.
+    Watch {
+        kind: WatchKind,
+        after: bool,
+        cond: Option<DataCond>,
+    },
+    /// An instruction counter (`icount`): the count it starts again from once it has
+    /// fired and the hart runs on (0: it stays spent).
+    Counter { reload: u64 },
+    /// A trap catch: which traps, and their cause mask.
+    Catch { kind: TrapKind, causes: u64 },
+}
+
+impl Armed {
+    /// An instruction counter's reload count.
+    fn reload(&self) -> Option<u64> {
+        match self.what {
+            What::Counter { reload } => Some(reload),
+            _ => None,
+        }
+    }
+}
+
+impl What {
+    /// A breakpoint or a watchpoint: an address range the user asked for.
+    fn on_addresses(&self) -> bool {
+        matches!(self, What::Break | What::Watch { .. })
+    }
+}
+
 /// What the API armed.
 #[derive(Clone, Debug)]
 pub(crate) struct Armed {
-    /// `[lo, hi)`, whether it is an execute trigger, and whether it acts after the access.
+    /// `[lo, hi)` for a breakpoint or a watchpoint (0..0 otherwise).
     lo: u64,
     hi: u64,
-    exec: bool,
-    after: bool,
+    what: What,
     /// Its hit bits in `tdata1`.
     hit: u64,
-    /// A trap catch: which traps, and their cause mask.
-    catch: Option<(TrapKind, u64)>,
-    /// An instruction counter (`icount`): the count it starts again from once it has
-    /// fired and the hart runs on (0: it stays spent).
-    reload: Option<u64>,
-    /// A watchpoint's accesses (`None`: a breakpoint, or not an address trigger).
-    kind: Option<WatchKind>,
-    /// A watchpoint's condition on the value.
-    cond: Option<DataCond>,
     /// Per hart: its slots and the `tdata1` written to each.
     pub(crate) slots: Vec<(usize, Vec<(usize, u64)>)>,
 }
 
 /// What a breakpoint or watchpoint stops on, in words.
-fn describe(
-    lo: u64,
-    hi: u64,
-    kind: Option<WatchKind>,
-    after: bool,
-    cond: Option<&DataCond>,
-) -> String {
+fn describe(lo: u64, hi: u64, what: &What) -> String {
     let at = if hi - lo == 1 {
         format!("{lo:#x}")
     } else {
         format!("{lo:#x}..{hi:#x}")
     };
-    let Some(k) = kind else {
+    let &What::Watch { kind, after, cond } = what else {
         return format!("break {at}");
     };
-    let k = match k {
+    let k = match kind {
         WatchKind::Read => "read",
         WatchKind::Write => "write",
         WatchKind::Access => "access",
@@ -219,15 +239,7 @@ fn plan(lo: u64, hi: u64) -> Vec<(u64, u64, u64)> {
 impl RunControl {
     /// Arm a breakpoint at `addr` (an execute trigger, before the instruction) on `sel`.
     pub fn add_breakpoint(&self, sel: impl Into<HartSel>, addr: u64) -> Result<TriggerId> {
-        self.arm(
-            sel.into(),
-            addr,
-            addr.wrapping_add(1),
-            true,
-            None,
-            false,
-            None,
-        )
+        self.arm(sel.into(), addr, addr.wrapping_add(1), What::Break)
     }
 
     /// Arm a breakpoint on every instruction whose address is in `[lo, hi)` on `sel`.
@@ -237,7 +249,7 @@ impl RunControl {
         lo: u64,
         hi: u64,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, true, None, false, None)
+        self.arm(sel.into(), lo, hi, What::Break)
     }
 
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel`; `after`: stop after the
@@ -250,7 +262,8 @@ impl RunControl {
         kind: WatchKind,
         after: bool,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, false, Some(kind), after, None)
+        let cond = None;
+        self.arm(sel.into(), lo, hi, What::Watch { kind, after, cond })
     }
 
     /// Arm a watchpoint on `[lo, hi)` for `kind` accesses on `sel` that stops only when the
@@ -265,7 +278,8 @@ impl RunControl {
         kind: WatchKind,
         cond: DataCond,
     ) -> Result<TriggerId> {
-        self.arm(sel.into(), lo, hi, false, Some(kind), true, Some(cond))
+        let (after, cond) = (true, Some(cond));
+        self.arm(sel.into(), lo, hi, What::Watch { kind, after, cond })
     }
 
     /// Disarm trigger `id` on every hart it was armed on.
@@ -301,7 +315,7 @@ impl RunControl {
             .triggers()
             .armed
             .iter()
-            .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
+            .filter(|(_, a)| a.what.on_addresses())
             .map(|(&id, a)| (id, a.lo, a.hi))
             .collect()
     }
@@ -313,8 +327,8 @@ impl RunControl {
             .triggers()
             .armed
             .iter()
-            .filter(|(_, a)| a.reload.is_none() && a.catch.is_none())
-            .map(|(&id, a)| (id, describe(a.lo, a.hi, a.kind, a.after, a.cond.as_ref())))
+            .filter(|(_, a)| a.what.on_addresses())
+            .map(|(&id, a)| (id, describe(a.lo, a.hi, &a.what)))
             .collect()
     }
 
@@ -324,14 +338,20 @@ impl RunControl {
             .triggers()
             .armed
             .iter()
-            .filter_map(|(&id, a)| a.catch.map(|(k, causes)| (id, k, causes)))
+            .filter_map(|(&id, a)| match a.what {
+                What::Catch { kind, causes } => Some((id, kind, causes)),
+                _ => None,
+            })
             .collect()
     }
 
     /// Whether trigger `id` is a trap catch, and which traps it catches (for a front end
     /// telling a caught trap's stop from a breakpoint's).
     pub fn trap_catch(&self, id: TriggerId) -> Option<(TrapKind, u64)> {
-        self.inner.triggers().armed.get(&id).and_then(|a| a.catch)
+        match self.inner.triggers().armed.get(&id)?.what {
+            What::Catch { kind, causes } => Some((kind, causes)),
+            _ => None,
+        }
     }
 
     /// Stop `sel` when it takes a trap of `kind` whose cause's bit is set in `causes` (bit
@@ -371,14 +391,8 @@ impl RunControl {
         let armed = Armed {
             lo: 0,
             hi: 0,
-            exec: false,
-            // The trap has been taken when it stops: nothing to step over on resume.
-            after: true,
+            what: What::Catch { kind, causes },
             hit: 1 << (xlen.bits() - 6),
-            reload: None,
-            catch: Some((kind, causes)),
-            kind: None,
-            cond: None,
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
@@ -405,58 +419,41 @@ impl RunControl {
         Ok(id)
     }
 
-    /// Arm the triggers for `[lo, hi)` on `sel`, with the data triggers for `cond`
-    /// (`crate::datacond`) chained after the address's.
-    #[allow(clippy::too_many_arguments)]
-    fn arm(
-        &self,
-        sel: HartSel,
-        lo: u64,
-        hi: u64,
-        exec: bool,
-        kind: Option<WatchKind>,
-        after: bool,
-        cond: Option<DataCond>,
-    ) -> Result<TriggerId> {
+    /// Arm the breakpoint or watchpoint `what` for `[lo, hi)` on `sel`, with the data
+    /// triggers of a watchpoint's condition (`crate::datacond`) chained after the
+    /// address's.
+    fn arm(&self, sel: HartSel, lo: u64, hi: u64, what: What) -> Result<TriggerId> {
         if hi <= lo {
             return Err(RcError::Unsupported("empty address range"));
         }
         let mut s = self.inner.session();
         let xlen = s.xlen;
         let mut parts = plan(lo, hi);
-        if let Some(c) = &cond {
+        if let What::Watch { cond: Some(c), .. } = &what {
             parts.extend(crate::datacond::parts(c, xlen)?);
         }
         let mut t = self.inner.triggers();
         let harts = sel.harts(s.harts);
         let (done, failed) = on_each(&harts, |h| {
-            self.arm_one(&mut s, &mut t, h, &parts, exec, kind, after, xlen)
+            self.arm_one(&mut s, &mut t, h, &parts, &what, xlen)
         });
         let armed = Armed {
             lo,
             hi,
-            exec,
-            after,
+            what,
             hit: HITS,
-            reload: None,
-            catch: None,
-            kind,
-            cond,
             slots: done,
         };
         self.record_armed(s, t, armed, failed)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn arm_one(
         &self,
         s: &mut Session,
         t: &mut Triggers,
         h: usize,
         parts: &[(u64, u64, u64)],
-        exec: bool,
-        kind: Option<WatchKind>,
-        after: bool,
+        what: &What,
         xlen: Xlen,
     ) -> Result<Vec<(usize, u64)>> {
         s.check_hart(h)?;
@@ -471,16 +468,17 @@ impl RunControl {
             for (k, &(m, tdata2, extra)) in parts.iter().enumerate() {
                 let chain = if k + 1 < n { CHAIN } else { 0 };
                 let low = ACTION_DEBUG | chain | m << 7 | MODES | extra;
-                let v = if exec {
+                let v = match *what {
+                    What::Watch { kind, after, .. } => {
+                        let rw = match kind {
+                            WatchKind::Read => LOAD,
+                            WatchKind::Write => STORE,
+                            WatchKind::Access => LOAD | STORE,
+                        };
+                        tdata1(xlen, 2, low | rw | (after as u64) << 18)
+                    }
                     // mcontrol6 with vs and vu.
-                    tdata1(xlen, 6, low | EXEC | 1 << 24 | 1 << 23)
-                } else {
-                    let rw = match kind {
-                        Some(WatchKind::Read) => LOAD,
-                        Some(WatchKind::Write) => STORE,
-                        _ => LOAD | STORE,
-                    };
-                    tdata1(xlen, 2, low | rw | (after as u64) << 18)
+                    _ => tdata1(xlen, 6, low | EXEC | 1 << 24 | 1 << 23),
                 };
                 let slot = first + k;
                 let got = s.tdata(h, slot, TdataOp::Write2 { tdata2, tdata1: v })?;
@@ -539,13 +537,8 @@ impl RunControl {
         let id = t.insert(Armed {
             lo: 0,
             hi: 0,
-            exec: false,
-            after: false,
+            what: What::Counter { reload },
             hit: ICOUNT_HIT,
-            reload: Some(reload),
-            catch: None,
-            kind: None,
-            cond: None,
             slots: done,
         });
         drop(t);
@@ -696,21 +689,26 @@ impl RunControl {
         }
         let pc = s.read_reg(h, RegId::Pc)?;
         let dcsr = s.read_reg(h, RegId::Csr(crate::session::DCSR))?;
-        let by_trigger = dcsr >> 6 & 7 == 2;
+        let cause = StopCause::from_dcsr(dcsr as u32);
+        let by_trigger = matches!(cause, StopCause::Trigger(_));
         let requested = matches!(
-            StopCause::from_dcsr(dcsr as u32),
+            cause,
             StopCause::HaltRequest | StopCause::Group | StopCause::ResetHalt
         );
         let mut out = Vec::new();
-        for a in mine.iter().filter(|a| a.reload.is_none()) {
+        for a in &mine {
             let slots = a
                 .slots
                 .iter()
                 .filter(|(x, _)| *x == h)
                 .flat_map(|(_, v)| v.iter());
-            if a.exec && !(resuming && requested) && (a.lo..a.hi).contains(&pc) {
+            let before_access = matches!(a.what, What::Watch { after: false, .. });
+            if matches!(a.what, What::Break)
+                && !(resuming && requested)
+                && (a.lo..a.hi).contains(&pc)
+            {
                 out.extend(slots.copied());
-            } else if !a.exec && !a.after && by_trigger {
+            } else if before_access && by_trigger {
                 let slots: Vec<(usize, u64)> = slots.copied().collect();
                 let mut hit = false;
                 for &(slot, _) in &slots {
@@ -754,7 +752,7 @@ impl RunControl {
                 a.slots
                     .iter()
                     .filter(|(x, _)| *x == h)
-                    .flat_map(|(_, v)| v.iter().map(|&(slot, v)| (slot, v, a.reload)))
+                    .flat_map(|(_, v)| v.iter().map(|&(slot, v)| (slot, v, a.reload())))
             })
             .collect();
         drop(t);
@@ -819,22 +817,24 @@ mod tests {
         assert_eq!(plan(0x1000, 0x1003), vec![(2, 0x1000, 0), (3, 0x1003, 0)]);
     }
 
+    fn watch(kind: WatchKind, after: bool, cond: Option<DataCond>) -> What {
+        What::Watch { kind, after, cond }
+    }
+
     #[test]
     fn triggers_in_words() {
         let rows = [
-            (describe(0x10, 0x11, None, false, None), "break 0x10"),
-            (describe(0x10, 0x1c, None, false, None), "break 0x10..0x1c"),
+            (describe(0x10, 0x11, &What::Break), "break 0x10"),
+            (describe(0x10, 0x1c, &What::Break), "break 0x10..0x1c"),
             (
-                describe(0x10, 0x18, Some(WatchKind::Read), false, None),
+                describe(0x10, 0x18, &watch(WatchKind::Read, false, None)),
                 "watch read 0x10..0x18 before",
             ),
             (
                 describe(
                     0x10,
                     0x18,
-                    Some(WatchKind::Access),
-                    true,
-                    Some(&DataCond::equals(5)),
+                    &watch(WatchKind::Access, true, Some(DataCond::equals(5))),
                 ),
                 "watch access 0x10..0x18 after, if value == 0x5",
             ),

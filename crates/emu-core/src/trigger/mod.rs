@@ -229,7 +229,7 @@ impl Triggers {
         let low = v & LOW;
         let top_hit = if v >> (n - 6) & 1 != 0 { TOP_HIT } else { 0 };
         // A dmode trigger after a chaining non-dmode trigger would let M-mode code steer it.
-        if dmode && i > 0 && !self.t[i - 1].dmode && self.chain_bit(i - 1) {
+        if dmode && i > 0 && !self.t[i - 1].dmode && self.t[i - 1].chains() {
             return;
         }
         if !matches!(
@@ -310,11 +310,6 @@ impl Triggers {
         };
     }
 
-    fn chain_bit(&self, i: usize) -> bool {
-        let t = &self.t[i];
-        matches!(t.ty, ty::MCONTROL | ty::MCONTROL6) && t.data >> 11 & 1 != 0
-    }
-
     /// Write `tdata2`/`tdata3` of the selected trigger (refused for a dmode trigger outside
     /// Debug Mode).
     pub fn write_tdata(&mut self, which: u8, v: u64, xlen: Xlen, debug_mode: bool) {
@@ -360,7 +355,7 @@ impl Triggers {
                 }
             });
             acc = acc.zip(member).and_then(|(a, m)| a.and(&m));
-            if !(addr_type && t.data >> 11 & 1 != 0) {
+            if !t.chains() {
                 out.extend(acc);
                 acc = Some(Cover::everything(xlen));
             }
@@ -385,7 +380,7 @@ impl Triggers {
                 && t.context_matches(ctx, self.mcontext, self.scontext, xlen)
                 && t.matches_access(e, xlen)
                 && self.timing_after(t, e) == after;
-            let chained = addr_type && t.data >> 11 & 1 != 0;
+            let chained = t.chains();
             if chained {
                 chain_ok &= m;
                 continue;

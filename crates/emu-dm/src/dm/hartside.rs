@@ -128,20 +128,28 @@ impl DebugModule {
                 }
             }
             rom::EXCEPTION => crate::command::exception(self, &mut st),
-            _ if scratch_write(&mut st, off, size, val) => {}
+            // A store lands in the area its first byte is in; bytes past its end are
+            // dropped.
             o if (rom::SAVE..rom::SAVE + 64).contains(&o) => {
-                for k in 0..size.min(8) {
-                    if let Some(b) = st.save.get_mut((o - rom::SAVE) as usize + k) {
-                        *b = (val >> (8 * k)) as u8;
-                    }
-                }
+                let i = (o - rom::SAVE) as usize;
+                let n = size.min(8).min(st.save.len() - i);
+                st.save[i..i + n].copy_from_slice(&val.to_le_bytes()[..n]);
             }
             o if (rom::DATA..rom::DATA + 4 * regs::DATA_COUNT as u64).contains(&o) => {
-                for k in 0..size as u64 {
-                    let b = o + k - rom::DATA;
-                    if let Some(w) = st.data.get_mut((b / 4) as usize) {
-                        let sh = 8 * (b % 4);
-                        *w = (*w & !(0xff << sh)) | (((val >> (8 * k)) as u32 & 0xff) << sh);
+                // A program's word or doubleword store: whole registers.
+                if let Some((w, n)) = data_words(o, size) {
+                    // `data_words` keeps `w + n` within the registers.
+                    st.data[w] = val as u32;
+                    if n == 2 {
+                        st.data[w + 1] = (val >> 32) as u32;
+                    }
+                } else {
+                    for k in 0..size as u64 {
+                        let b = o + k - rom::DATA;
+                        if let Some(w) = st.data.get_mut((b / 4) as usize) {
+                            let sh = 8 * (b % 4);
+                            *w = (*w & !(0xff << sh)) | (((val >> (8 * k)) as u32 & 0xff) << sh);
+                        }
                     }
                 }
             }
@@ -231,76 +239,34 @@ impl DebugModule {
     }
 }
 
-/// Where `size` bytes at `off` lie whole in the save slots or the data registers, with
-/// the data registers' access word-aligned: the accesses programs make (a slot or a
-/// register each). Others take the byte-wise way.
-enum Scratch {
-    Save(usize),
-    Data(usize),
+/// The data registers `(first, count)` a word or doubleword access at `off` covers whole
+/// (word-aligned, inside `data0..`): the accesses programs make. Others go byte by byte.
+fn data_words(off: u64, size: usize) -> Option<(usize, usize)> {
+    let n = match size {
+        4 => 1,
+        8 => 2,
+        _ => return None,
+    };
+    let w = off.checked_sub(rom::DATA).filter(|o| o % 4 == 0)? / 4;
+    (w + n as u64 <= regs::DATA_COUNT as u64).then_some((w as usize, n))
 }
 
-fn scratch(off: u64, size: usize) -> Option<Scratch> {
-    if !matches!(size, 1 | 2 | 4 | 8) {
-        return None;
-    }
-    let end = off.checked_add(size as u64)?;
-    if off >= rom::SAVE && end <= rom::SAVE + 64 {
-        Some(Scratch::Save((off - rom::SAVE) as usize))
-    } else if off >= rom::DATA
-        && end <= rom::DATA + 4 * regs::DATA_COUNT as u64
-        && off.is_multiple_of(4)
-        && size >= 4
-    {
-        Some(Scratch::Data(((off - rom::DATA) / 4) as usize))
-    } else {
-        None
-    }
-}
-
-/// A program's read of a save slot or data registers, without the byte-wise decode.
+/// A program's read of a save slot or of data registers, without the byte-wise decode
+/// of the whole memory map.
 fn scratch_read(st: &State, off: u64, size: usize) -> Option<u64> {
-    match scratch(off, size)? {
-        Scratch::Save(i) => {
-            let mut b = [0u8; 8];
-            b[..size].copy_from_slice(st.save.get(i..i + size)?);
-            Some(u64::from_le_bytes(b))
-        }
-        Scratch::Data(w) => {
-            let lo = *st.data.get(w)? as u64;
-            Some(if size == 8 {
-                lo | (*st.data.get(w + 1)? as u64) << 32
-            } else {
-                lo
-            })
-        }
+    if let Some((w, n)) = data_words(off, size) {
+        let lo = *st.data.get(w)? as u64;
+        return Some(if n == 2 {
+            lo | (*st.data.get(w + 1)? as u64) << 32
+        } else {
+            lo
+        });
     }
-}
-
-/// A program's write of a save slot or data registers; `false`: not such an access.
-fn scratch_write(st: &mut State, off: u64, size: usize, val: u64) -> bool {
-    match scratch(off, size) {
-        Some(Scratch::Save(i)) => match st.save.get_mut(i..i + size) {
-            Some(s) => {
-                s.copy_from_slice(&val.to_le_bytes()[..size]);
-                true
-            }
-            None => false,
-        },
-        Some(Scratch::Data(w)) => {
-            let words = if size == 8 { 2 } else { 1 };
-            match st.data.get_mut(w..w + words) {
-                Some(d) => {
-                    d[0] = val as u32;
-                    if words == 2 {
-                        d[1] = (val >> 32) as u32;
-                    }
-                    true
-                }
-                None => false,
-            }
-        }
-        None => false,
-    }
+    let i = usize::try_from(off.checked_sub(rom::SAVE)?).ok()?;
+    let bytes = st.save.get(i..i.checked_add(size).filter(|_| size <= 8)?)?;
+    let mut b = [0u8; 8];
+    b[..size].copy_from_slice(bytes);
+    Some(u64::from_le_bytes(b))
 }
 
 #[cfg(test)]
