@@ -174,18 +174,21 @@ impl DebugState {
 
 impl Hart {
     /// Counters do not advance: in Debug Mode with `dcsr.stopcount`.
+    #[inline]
     pub fn counters_stopped(&self) -> bool {
         self.debug_mode && self.debug.has(dcsr::STOPCOUNT)
     }
 
     /// `mstatus.MPRV` takes effect: always outside Debug Mode, in it only with
     /// `dcsr.mprven`.
+    #[inline]
     pub fn mprv_active(&self) -> bool {
         self.csr.mstatus & ms::MPRV != 0 && (!self.debug_mode || self.debug.has(dcsr::MPRVEN))
     }
 
     /// Interrupts may be taken: never in Debug Mode, and while stepping only with
     /// `dcsr.stepie`.
+    #[inline]
     pub fn interrupts_allowed(&self) -> bool {
         !self.debug_mode && (!self.debug.stepping || self.debug.has(dcsr::STEPIE))
     }

@@ -73,6 +73,7 @@ impl PageMode {
 
 impl Hart {
     /// Privilege that loads and stores are checked with (MPRV applies `mstatus.MPP`).
+    #[inline]
     pub fn data_priv(&self) -> Priv {
         if self.prv == Priv::M && self.mprv_active() {
             Priv::from_bits(self.csr.mstatus >> 11).unwrap_or(Priv::U)
@@ -82,10 +83,12 @@ impl Hart {
     }
 
     /// `satp` selects a paged mode (translation applies below M-mode).
+    #[inline]
     pub fn paging_enabled(&self) -> bool {
         self.paging_mode().is_some()
     }
 
+    #[inline]
     fn paging_mode(&self) -> Option<PageMode> {
         PageMode::of(self.isa.xlen, self.csr.satp)
     }

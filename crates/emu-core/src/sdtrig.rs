@@ -271,6 +271,7 @@ impl Hart {
     /// How many more instructions may run in the current mode before an icount trigger
     /// could become pending: `None` when no icount trigger counts here (engines run
     /// freely), else at least 1. Debug Mode never counts.
+    #[inline]
     pub fn icount_budget(&self) -> Option<u64> {
         if !self.trig.icount || self.debug_mode {
             return None;

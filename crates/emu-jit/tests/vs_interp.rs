@@ -224,3 +224,48 @@ proptest! {
         compare(&words, &regs, &IsaConfig::full(xlen), 4 * iters * words.len() as u64, false);
     }
 }
+
+/// `jal rd, +4*skip`.
+fn jal_forward(skip: u32, rd: u8) -> u32 {
+    let jal = emu_isa::Inst {
+        rd,
+        imm: 4 * skip as i64,
+        ..emu_isa::Inst::new(emu_isa::Op::Jal)
+    };
+    encode32(&jal, Xlen::X64).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// The translator runs on at the target of a `jal` forward within the page: random
+    /// code with forward jumps (some across a page boundary, which ends the block), a loop
+    /// back to the start, and budgets that stop anywhere, must leave the same state as the
+    /// interpreter, link registers and skipped instructions included.
+    #[test]
+    fn forward_jumps_agree(
+        seeds in proptest::collection::vec(any::<u64>(), 8..48),
+        jumps in proptest::collection::vec((any::<prop::sample::Index>(), 1u32..9, 0u8..32), 1..8),
+        regs in proptest::collection::vec(operand(), 32),
+        lead in 0usize..1040,
+        iters in 1u64..4,
+        budget in 1u64..300,
+        rv32 in any::<bool>(),
+    ) {
+        let xlen = if rv32 { Xlen::X32 } else { Xlen::X64 };
+        let mut body: Vec<u32> = seeds.iter().map(|&s| valid_word(s, xlen)).collect();
+        for (at, skip, rd) in jumps {
+            let at = at.index(body.len());
+            // Stay inside the body (a jump to its end lands on the loop's closing pair).
+            let skip = skip.min((body.len() - at) as u32);
+            body[at] = jal_forward(skip, rd % 29);
+        }
+        // Nops first, so the code sits anywhere in its page or across the next one.
+        let mut words = vec![0x13; lead];
+        words.extend(counted_loop(&body));
+        let mut regs = regs;
+        regs[29] = iters;
+        let isa = IsaConfig::full(xlen);
+        compare(&words, &regs, &isa, lead as u64 + budget, false);
+        compare(&words, &regs, &isa, lead as u64 + 2 * iters * words.len() as u64, false);
+    }
+}

@@ -11,6 +11,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::FunctionBuilderContext;
 use emu_core::bus::RamWindow;
 use emu_core::{Access, Bus, Engine, EngineExit, Exception, Hart, Preempt, RunStats, StepOutcome};
+use emu_isa::Op;
 
 use crate::codemap::CodeMap;
 use crate::flags::BlockFlags;
@@ -302,6 +303,24 @@ impl JitEngine {
         }
     }
 
+    /// Where a block may run on after `g`, a block-ending instruction: the target of a
+    /// `jal` forward within the same page, when the bytes there carry the block's content
+    /// tag (the Debug Module's program area and its ROM are keyed apart, so a jump from one
+    /// into the other still ends the block). Forward only, so a block never holds an
+    /// instruction twice and stays within its page; its bytes and virtual range become the
+    /// hull of the runs, which invalidation and execute triggers treat conservatively.
+    fn follow(hart: &Hart, bus: &dyn Bus, key: BlockKey, g: &GuestInsn) -> Option<u64> {
+        if g.inst.op != Op::Jal || !g.allowed {
+            return None;
+        }
+        let t = hart.addr(g.pc.wrapping_add(g.inst.imm as u64));
+        let forward = t > g.pc && t >> 12 == g.pc >> 12;
+        // A misaligned target traps at the jump (the block ends there).
+        let aligned = hart.isa.c || t & 3 == 0;
+        let pa = (key.pa & !0xfff) | (t & 0xfff);
+        (forward && aligned && bus.code_tag(emu_core::PhysAddr(pa)) == key.tag).then_some(t)
+    }
+
     /// Translate the block at `key`, whose first instruction is `first`.
     fn translate(
         &mut self,
@@ -321,12 +340,18 @@ impl JitEngine {
         } else {
             MAX_INSNS
         };
-        while !straddles
-            && !insns
-                .last()
-                .is_some_and(|g| crate::translate::ends_block(&g.inst, key.flags.debug_mode()))
-            && insns.len() < max
-        {
+        while !straddles && insns.len() < max {
+            if let Some(g) = insns.last()
+                && crate::translate::ends_block(&g.inst, key.flags.debug_mode())
+            {
+                // A jump forward within the page runs on at its target: the block's bytes
+                // are then the hull of both runs, which only widens what invalidates it.
+                let Some(t) = Self::follow(hart, bus, key, g) else {
+                    break;
+                };
+                pc = t;
+                pa = (key.pa & !0xfff) | (t & 0xfff);
+            }
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
                 break;
             };
@@ -416,18 +441,32 @@ impl JitEngine {
 
     /// The block for `key`, translating it if needed. `Err(Some(e))`: fetching the first
     /// instruction raised `e`; `Err(None)`: translation failed.
+    #[inline]
     fn block(
         &mut self,
         hart: &Hart,
         bus: &dyn Bus,
         key: BlockKey,
     ) -> std::result::Result<Block, Option<Exception>> {
+        // Most dispatches end at the jump cache: inline, one compare.
         let slot = Self::jump_slot(key);
         if let Some((k, b)) = self.jump_cache[slot]
             && k == key
         {
             return Ok(b);
         }
+        self.block_missed(hart, bus, key, slot)
+    }
+
+    /// [`JitEngine::block`] past the jump cache: the block map, the shelf, a translation.
+    #[inline(never)]
+    fn block_missed(
+        &mut self,
+        hart: &Hart,
+        bus: &dyn Bus,
+        key: BlockKey,
+        slot: usize,
+    ) -> std::result::Result<Block, Option<Exception>> {
         if let Some(b) = self.blocks.get(&key) {
             self.jump_cache[slot] = Some((key, *b));
             return Ok(*b);

@@ -129,7 +129,7 @@ pub fn build(
     }
 
     let mut ended = false;
-    for g in insns {
+    for (idx, g) in insns.iter().enumerate() {
         let i = &g.inst;
         let next = g.pc.wrapping_add(i.len as u64);
         let next = if xlen == Xlen::X32 {
@@ -165,6 +165,10 @@ pub fn build(
                 let link = tx.b.ins().iconst(I64, next as i64);
                 tx.set(i.rd, link);
                 tx.retire_one();
+                // Followed by the translator (`JitEngine::follow`): the block runs on there.
+                if insns.get(idx + 1).is_some_and(|n| n.pc == t) {
+                    continue;
+                }
                 if tx.looping.is_some() && t == start_pc {
                     tx.loop_back(start_pc);
                 } else {
