@@ -11,12 +11,13 @@
 //!
 //! Run it for 1000 and 3000 and divide the difference by 2000: one operation's count,
 //! without the first translations. Operations: `arm` (a breakpoint armed and removed),
-//! `read` (one GPR), `step`. Without valgrind: `op_cost OP N` prints the median and p90.
+//! `read` (one GPR), `step`, `mem` (4 KiB of physical memory, over the system bus),
+//! `regs` (every GPR and the pc). Without valgrind: `op_cost OP N` prints the median and p90.
 
 use std::time::{Duration, Instant};
 
 use emu_benches::BASE;
-use emu_runctl::{RegId, RunControl};
+use emu_runctl::{MemSpace, RegId, RunControl};
 
 fn main() {
     let op = std::env::args().nth(1).unwrap_or_else(|| "arm".into());
@@ -58,7 +59,14 @@ fn work(rc: &RunControl, op: &str, n: usize) -> Vec<u64> {
             "step" => {
                 rc.step(0).unwrap_or_else(|e| panic!("{e}"));
             }
-            _ => panic!("operations: arm, read, step"),
+            "mem" => {
+                let mut buf = [0u8; 4096];
+                ok(rc.read_memory(0, MemSpace::Physical, BASE, &mut buf));
+            }
+            "regs" => {
+                rc.read_core_registers(0).unwrap_or_else(|e| panic!("{e}"));
+            }
+            _ => panic!("operations: arm, read, step, mem, regs"),
         }
         ns.push(t.elapsed().as_nanos() as u64);
     }

@@ -347,6 +347,118 @@ fn system_bus_access() {
     stop(m);
 }
 
+/// DMI reads of `addrs`, one `dmi_read` at a time or in one `dmi_read_many`.
+fn read_each_or_batched(d: &Dbg<'_>, addrs: &[u8], batched: bool) -> Vec<u32> {
+    let mut out = vec![0u32; addrs.len()];
+    if batched {
+        d.0.dmi_read_many(addrs, &mut out);
+    } else {
+        for (a, o) in addrs.iter().zip(&mut out) {
+            *o = d.r(*a);
+        }
+    }
+    out
+}
+
+/// A batch of `sbdata` reads that streams main RAM is served as a run (`sb_stream`); it
+/// must read what single reads do and leave the same `sbcs` (errors included),
+/// `sbaddress` and `sbdata` behind: every access size, runs with and without `sbdata1`,
+/// runs that end at the last word of RAM and one word past it (an error on the last
+/// access, not served as a run), a misaligned address, `sbreadondata` or
+/// `sbautoincrement` off, a sticky error already set, and a run cut short by another
+/// register.
+#[test]
+fn streamed_system_bus_reads_match_single_reads() {
+    let word = |base: u64, i: u64| 0x0102_0304_0506_0708u64.wrapping_mul(i + 1) ^ base;
+    let machines = [start("interp", 1), start("interp", 1)];
+    let (_, ram_end) = machines[0].dm.main_memory().unwrap();
+    let stream = sbcs::AUTOINCREMENT | sbcs::READONADDR | sbcs::READONDATA;
+    let d1 = [regs::SBDATA1, regs::SBDATA0];
+    // (access, sbcs bits, start, the reads, an error set first)
+    let cases: Vec<(u32, u32, u64, Vec<u8>, bool)> = vec![
+        (3, stream, SCRATCH, d1.repeat(30), false),
+        (2, stream, SCRATCH + 4, vec![regs::SBDATA0; 33], false),
+        (1, stream, SCRATCH + 2, vec![regs::SBDATA0; 17], false),
+        (0, stream, SCRATCH + 3, vec![regs::SBDATA0; 9], false),
+        (3, stream, SCRATCH, vec![regs::SBDATA0; 12], false),
+        (3, stream, ram_end - 8 * 6, d1.repeat(6), false),
+        (3, stream, ram_end - 8 * 6, d1.repeat(8), false),
+        (2, stream, ram_end - 4 * 3, vec![regs::SBDATA0; 6], false),
+        (3, stream, SCRATCH + 4, d1.repeat(4), false),
+        (
+            3,
+            sbcs::AUTOINCREMENT | sbcs::READONADDR,
+            SCRATCH,
+            d1.repeat(4),
+            false,
+        ),
+        (
+            3,
+            sbcs::READONADDR | sbcs::READONDATA,
+            SCRATCH,
+            d1.repeat(4),
+            false,
+        ),
+        (3, stream, SCRATCH, d1.repeat(4), true),
+        (
+            3,
+            stream,
+            SCRATCH,
+            [
+                d1.repeat(3),
+                vec![regs::SBCS, regs::SBADDRESS0],
+                d1.repeat(3),
+            ]
+            .concat(),
+            false,
+        ),
+    ];
+    for (case, (access, bits, at, reads, error)) in cases.into_iter().enumerate() {
+        let mut results = Vec::new();
+        for (k, m) in machines.iter().enumerate() {
+            let d = Dbg(&m.dm);
+            d.select(0);
+            d.sb_setup(3, 7 << sbcs::ERROR_SHIFT);
+            // Distinct words to read, the page before the end of RAM included.
+            for base in [SCRATCH, ram_end - 0x100] {
+                for i in 0..0x100 / 8 {
+                    d.sb_write64(base + 8 * i, word(base, i));
+                }
+            }
+            if error {
+                // Nothing there: a sticky bad-address error.
+                d.sb_setup(3, sbcs::READONADDR);
+                d.w(regs::SBADDRESS1, 0x10);
+                d.w(regs::SBADDRESS0, 0);
+                assert_eq!(d.sb_error(), 2);
+            }
+            d.sb_setup(access, bits);
+            d.w(regs::SBADDRESS1, (at >> 32) as u32);
+            d.w(regs::SBADDRESS0, at as u32);
+            let out = read_each_or_batched(&d, &reads, k == 1);
+            let after = [
+                d.r(regs::SBCS),
+                d.r(regs::SBADDRESS0),
+                d.r(regs::SBADDRESS1),
+                d.r(regs::SBDATA1),
+            ];
+            results.push((out, after));
+        }
+        assert_eq!(results[0], results[1], "case {case}");
+        if case == 0 {
+            // The run did read memory: the words written, high half first.
+            let got = &results[1].0;
+            for i in 0..30 {
+                let w = word(SCRATCH, i as u64);
+                assert_eq!((got[2 * i], got[2 * i + 1]), ((w >> 32) as u32, w as u32));
+            }
+        }
+    }
+    for m in machines {
+        stop(m);
+    }
+}
+
 /// `dmi_read_many` reads what as many `dmi_read`s do, side effects included (each sbdata0
 /// read starting the next bus read), also with the DM inactive; it fills only as much of
 /// `out` as there are addresses and the other way round.
@@ -380,14 +492,7 @@ fn batched_reads_read_what_single_reads_do() {
         d.w(regs::DATA0, 0x5a5a_0001);
         d.sb_setup(3, sbcs::AUTOINCREMENT | sbcs::READONADDR | sbcs::READONDATA);
         d.w(regs::SBADDRESS0, SCRATCH as u32);
-        let mut out = vec![0u32; addrs.len()];
-        if k == 0 {
-            for (a, o) in addrs.iter().zip(&mut out) {
-                *o = d.r(*a);
-            }
-        } else {
-            m.dm.dmi_read_many(&addrs, &mut out);
-        }
+        let out = read_each_or_batched(&d, &addrs, k == 1);
         results.push(out);
     }
     assert_eq!(results[0], results[1]);

@@ -32,10 +32,19 @@ impl DebugModule {
     /// read saves.
     pub fn dmi_read_many(&self, addrs: &[u8], out: &mut [u32]) {
         self.batched(|mut st| {
-            for (&a, o) in addrs.iter().zip(out) {
-                let (v, s) = self.read_held(st, a);
-                *o = v;
+            let n = addrs.len().min(out.len());
+            let mut i = 0;
+            while i < n {
+                // Streaming main RAM over the system bus: a run at a time.
+                let k = self.sb_stream(&mut st, &addrs[i..n], &mut out[i..n]);
+                if k > 0 {
+                    i += k;
+                    continue;
+                }
+                let (v, s) = self.read_held(st, addrs[i]);
+                out[i] = v;
                 st = s;
+                i += 1;
             }
             st
         });

@@ -114,6 +114,82 @@ impl DebugModule {
         st
     }
 
+    /// The leading run of `sbdata0`/`sbdata1` reads in `addrs` when it streams main RAM
+    /// (`sbreadondata` and `sbautoincrement` set, no error, every bus read it starts inside
+    /// RAM): served here, each read's value into `out`, as many single reads would leave
+    /// things, without a trip through the DMI register decode and the access's checks
+    /// per word. A debugger reading a page over the system bus is such a run. Returns how
+    /// many of `addrs` it served: 0 where the run does not qualify (the caller then reads
+    /// one by one, which also sets any error).
+    pub(crate) fn sb_stream(&self, st: &mut State, addrs: &[u8], out: &mut [u32]) -> usize {
+        let s = st.sba;
+        if !st.dmactive
+            || !st.authenticated
+            || s.error != 0
+            || !s.readondata
+            || !s.autoincrement
+            || s.access > 3
+        {
+            return 0;
+        }
+        let size = 1u64 << s.access;
+        let run = addrs
+            .iter()
+            .zip(out.iter())
+            .take_while(|&(&a, _)| a == regs::SBDATA0 || a == regs::SBDATA1)
+            .count();
+        let reads = addrs[..run].iter().filter(|&&a| a == regs::SBDATA0).count() as u64;
+        if reads == 0 || !s.address.is_multiple_of(size) {
+            return 0;
+        }
+        let Some(bus) = st
+            .held_bus
+            .bus
+            .clone()
+            .or_else(|| self.platform.get().and_then(|p| p.bus()))
+        else {
+            return 0;
+        };
+        let in_ram = bus.ram_range().is_some_and(|(lo, hi)| {
+            s.address
+                .checked_add(reads * size)
+                .is_some_and(|end| lo <= s.address && end <= hi)
+        });
+        if !in_ram {
+            return 0;
+        }
+        let (mut data, mut at) = (s.data, s.address);
+        let mut served = run;
+        for (k, (&a, o)) in addrs[..run].iter().zip(out.iter_mut()).enumerate() {
+            if a == regs::SBDATA1 {
+                *o = (data >> 32) as u32;
+                continue;
+            }
+            *o = data as u32;
+            match bus.read(PhysAddr(at), size as usize) {
+                Ok(v) => {
+                    data = v;
+                    at += size;
+                }
+                Err(e) => {
+                    // As the single access would: the error set, data and address kept.
+                    st.sba.error = match e {
+                        BusFault::Unmapped(_) => SbError::BadAddress,
+                        _ => SbError::Other,
+                    } as u32;
+                    served = k + 1;
+                    break;
+                }
+            }
+        }
+        st.sba.data = data;
+        st.sba.address = at;
+        if st.held_bus.batch {
+            st.held_bus.bus = Some(bus);
+        }
+        served
+    }
+
     /// One bus access at `sbaddress` of `sbaccess` size; the bus is used with the DM's
     /// state unlocked (the access may reach the DM's own memory).
     fn sb_access<'a>(
