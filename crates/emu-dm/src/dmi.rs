@@ -35,16 +35,18 @@ impl DebugModule {
             let n = addrs.len().min(out.len());
             let mut i = 0;
             while i < n {
-                // Streaming main RAM over the system bus: a run at a time.
-                let k = self.sb_stream(&mut st, &addrs[i..n], &mut out[i..n]);
-                if k > 0 {
-                    i += k;
-                    continue;
+                // A run of system-bus data reads may stream main RAM in one go; what it
+                // does not serve (or any other register) is read one by one.
+                let sbdata = |a: &u8| *a == regs::SBDATA0 || *a == regs::SBDATA1;
+                let run = addrs[i..n].iter().take_while(|a| sbdata(a)).count().max(1);
+                let end = i + run;
+                let served = self.sb_stream(&mut st, &addrs[i..end], &mut out[i..end]);
+                for k in i + served..end {
+                    let (v, s) = self.read_held(st, addrs[k]);
+                    out[k] = v;
+                    st = s;
                 }
-                let (v, s) = self.read_held(st, addrs[i]);
-                out[i] = v;
-                st = s;
-                i += 1;
+                i = end;
             }
             st
         });

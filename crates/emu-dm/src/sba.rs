@@ -114,80 +114,75 @@ impl DebugModule {
         st
     }
 
-    /// The leading run of `sbdata0`/`sbdata1` reads in `addrs` when it streams main RAM
-    /// (`sbreadondata` and `sbautoincrement` set, no error, every bus read it starts inside
-    /// RAM): served here, each read's value into `out`, as many single reads would leave
-    /// things, without a trip through the DMI register decode and the access's checks
-    /// per word. A debugger reading a page over the system bus is such a run. Returns how
-    /// many of `addrs` it served: 0 where the run does not qualify (the caller then reads
-    /// one by one, which also sets any error).
+    /// A run of `sbdata0`/`sbdata1` reads (`addrs`, nothing else) when it streams main
+    /// RAM (`sbreadondata` and `sbautoincrement` set, no error, every bus read it starts
+    /// inside RAM): served here, each read's value into `out`, as the single reads would
+    /// leave things, without the DMI register decode and the access's checks per word. A
+    /// debugger reading a page over the system bus is such a run. Returns how many of
+    /// `addrs` it served: all, fewer when a bus read failed (its error is set, as the
+    /// single access sets it), 0 where the run does not qualify.
     pub(crate) fn sb_stream(&self, st: &mut State, addrs: &[u8], out: &mut [u32]) -> usize {
         let s = st.sba;
+        let reads = addrs.iter().filter(|&&a| a == regs::SBDATA0).count() as u64;
         if !st.dmactive
             || !st.authenticated
             || s.error != 0
             || !s.readondata
             || !s.autoincrement
             || s.access > 3
+            || reads == 0
         {
             return 0;
         }
         let size = 1u64 << s.access;
-        let run = addrs
-            .iter()
-            .zip(out.iter())
-            .take_while(|&(&a, _)| a == regs::SBDATA0 || a == regs::SBDATA1)
-            .count();
-        let reads = addrs[..run].iter().filter(|&&a| a == regs::SBDATA0).count() as u64;
-        if reads == 0 || !s.address.is_multiple_of(size) {
+        if !s.address.is_multiple_of(size) {
             return 0;
         }
-        let Some(bus) = st
-            .held_bus
-            .bus
-            .clone()
-            .or_else(|| self.platform.get().and_then(|p| p.bus()))
-        else {
+        let Some(bus) = self.system_bus(st) else {
             return 0;
         };
-        let in_ram = bus.ram_range().is_some_and(|(lo, hi)| {
-            s.address
-                .checked_add(reads * size)
-                .is_some_and(|end| lo <= s.address && end <= hi)
-        });
-        if !in_ram {
-            return 0;
-        }
-        let (mut data, mut at) = (s.data, s.address);
-        let mut served = run;
-        for (k, (&a, o)) in addrs[..run].iter().zip(out.iter_mut()).enumerate() {
-            if a == regs::SBDATA1 {
-                *o = (data >> 32) as u32;
-                continue;
-            }
-            *o = data as u32;
-            match bus.read(PhysAddr(at), size as usize) {
-                Ok(v) => {
-                    data = v;
-                    at += size;
+        let in_ram = s
+            .address
+            .checked_add(reads * size)
+            .is_some_and(|end| ram_holds(&*bus, s.address, end));
+        let mut served = 0;
+        if in_ram {
+            let (mut data, mut at) = (s.data, s.address);
+            for (&a, o) in addrs.iter().zip(out.iter_mut()) {
+                served += 1;
+                if a == regs::SBDATA1 {
+                    *o = (data >> 32) as u32;
+                    continue;
                 }
-                Err(e) => {
-                    // As the single access would: the error set, data and address kept.
-                    st.sba.error = match e {
-                        BusFault::Unmapped(_) => SbError::BadAddress,
-                        _ => SbError::Other,
-                    } as u32;
-                    served = k + 1;
-                    break;
+                *o = data as u32;
+                match bus.read(PhysAddr(at), size as usize) {
+                    Ok(v) => {
+                        data = v;
+                        at += size;
+                    }
+                    Err(e) => {
+                        // As the single access would: the error set, data and address kept.
+                        st.sba.error = sb_error(e);
+                        break;
+                    }
                 }
             }
+            st.sba.data = data;
+            st.sba.address = at;
         }
-        st.sba.data = data;
-        st.sba.address = at;
         if st.held_bus.batch {
             st.held_bus.bus = Some(bus);
         }
         served
+    }
+
+    /// The system bus: the one held for the batch (taken: put it back if the batch goes
+    /// on), else the platform's.
+    fn system_bus(&self, st: &mut State) -> Option<Arc<dyn Bus>> {
+        st.held_bus
+            .bus
+            .take()
+            .or_else(|| self.platform.get().and_then(|p| p.bus()))
     }
 
     /// One bus access at `sbaddress` of `sbaccess` size; the bus is used with the DM's
@@ -210,8 +205,7 @@ impl DebugModule {
             return st;
         }
         let batch = st.held_bus.batch;
-        let held = st.held_bus.bus.take();
-        let Some(bus) = held.or_else(|| self.platform.get().and_then(|p| p.bus())) else {
+        let Some(bus) = self.system_bus(&mut st) else {
             st.sba.error = SbError::Other as u32;
             return st;
         };
@@ -219,10 +213,7 @@ impl DebugModule {
         let end = s.address.wrapping_add(size as u64);
         // A read of main RAM reaches nothing that could want the DM's state, so it is made
         // with the state held: a debugger reading memory pays no unlock per word.
-        let in_ram = !write
-            && bus
-                .ram_range()
-                .is_some_and(|(lo, hi)| lo <= s.address && s.address < end && end <= hi);
+        let in_ram = !write && s.address < end && ram_holds(&*bus, s.address, end);
         let (r, mut st) = if in_ram {
             (bus.read(a, size), st)
         } else {
@@ -251,9 +242,24 @@ impl DebugModule {
                     st.sba.address = s.address.wrapping_add(size as u64);
                 }
             }
-            Err(BusFault::Unmapped(_)) => st.sba.error = SbError::BadAddress as u32,
-            Err(_) => st.sba.error = SbError::Other as u32,
+            Err(e) => st.sba.error = sb_error(e),
         }
         st
     }
+}
+
+/// Main RAM holds all of `[start, end)`: reads there have no side effects and reach
+/// nothing that could want the DM's state.
+fn ram_holds(bus: &dyn Bus, start: u64, end: u64) -> bool {
+    bus.ram_range()
+        .is_some_and(|(lo, hi)| lo <= start && end <= hi)
+}
+
+/// The `sberror` a failed bus access sets.
+fn sb_error(e: BusFault) -> u32 {
+    let e = match e {
+        BusFault::Unmapped(_) => SbError::BadAddress,
+        _ => SbError::Other,
+    };
+    e as u32
 }

@@ -309,7 +309,8 @@ impl JitEngine {
     /// into the other still ends the block). Forward only, so a block never holds an
     /// instruction twice and stays within its page; its bytes and virtual range become the
     /// hull of the runs, which invalidation and execute triggers treat conservatively.
-    fn follow(hart: &Hart, bus: &dyn Bus, key: BlockKey, g: &GuestInsn) -> Option<u64> {
+    /// Returns the target's virtual and physical address.
+    fn follow(hart: &Hart, bus: &dyn Bus, key: BlockKey, g: &GuestInsn) -> Option<(u64, u64)> {
         if g.inst.op != Op::Jal || !g.allowed {
             return None;
         }
@@ -318,7 +319,7 @@ impl JitEngine {
         // A misaligned target traps at the jump (the block ends there).
         let aligned = hart.isa.c || t & 3 == 0;
         let pa = (key.pa & !0xfff) | (t & 0xfff);
-        (forward && aligned && bus.code_tag(emu_core::PhysAddr(pa)) == key.tag).then_some(t)
+        (forward && aligned && bus.code_tag(emu_core::PhysAddr(pa)) == key.tag).then_some((t, pa))
     }
 
     /// Translate the block at `key`, whose first instruction is `first`.
@@ -346,11 +347,10 @@ impl JitEngine {
             {
                 // A jump forward within the page runs on at its target: the block's bytes
                 // are then the hull of both runs, which only widens what invalidates it.
-                let Some(t) = Self::follow(hart, bus, key, g) else {
+                let Some(to) = Self::follow(hart, bus, key, g) else {
                     break;
                 };
-                pc = t;
-                pa = (key.pa & !0xfff) | (t & 0xfff);
+                (pc, pa) = to;
             }
             let Ok((inst, raw)) = hart.fetch_at(pc, bus) else {
                 break;

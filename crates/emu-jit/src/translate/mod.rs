@@ -1,7 +1,8 @@
 //! Guest instructions to Cranelift IR.
 //!
-//! One block = a run of guest instructions at consecutive addresses inside one 4 KiB page,
-//! ending at a control-flow or system instruction, at the page end, or at `MAX_INSNS`.
+//! One block = a run of guest instructions inside one 4 KiB page (consecutive but for
+//! `jal`s forward within the page, which the engine follows), ending at a control-flow or
+//! system instruction, at the page end, or at `MAX_INSNS`.
 //! Every integer operation, branch and jump, and loads and stores (inline RAM path or the
 //! software TLB) are open-coded; other instructions call the helper of the hart unit that
 //! owns them ([`crate::helpers`]). Guest registers live in SSA variables within the block and
