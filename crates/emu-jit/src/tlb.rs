@@ -87,6 +87,9 @@ pub struct Tlb {
     /// those (Debug Mode enters and leaves often, touching one or two pages); `None` once
     /// more than [`DIRTY_MAX`] were filled.
     dirty: RefCell<Option<Vec<u16>>>,
+    /// Flushes so far: what the dispatcher's block links were made under (a link is a
+    /// fetch this table answered, valid until the next flush).
+    generation: Cell<u64>,
 }
 
 /// Most filled entries a flush clears one by one.
@@ -106,6 +109,7 @@ impl Default for Tlb {
             fetch: (0..TLB_SIZE).map(|_| Cell::new((INVALID, 0))).collect(),
             fills: Cell::new(0),
             dirty: RefCell::new(Some(Vec::new())),
+            generation: Cell::new(0),
         }
     }
 }
@@ -127,8 +131,15 @@ impl Tlb {
         self.fills.get()
     }
 
+    /// Flushes so far (see [`Tlb::flush`]).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
+    }
+
     /// Forget every translation.
     pub fn flush(&self) {
+        self.generation.set(self.generation.get() + 1);
         let mut d = self.dirty.borrow_mut();
         match d.as_mut() {
             Some(list) => {

@@ -269,3 +269,81 @@ proptest! {
         compare(&words, &regs, &isa, lead as u64 + 2 * iters * words.len() as u64, false);
     }
 }
+
+/// `op rs1, rs2, +4*skip` for a conditional branch `op`.
+fn branch_forward(op: emu_isa::Op, rs1: u8, rs2: u8, skip: u32) -> u32 {
+    let b = emu_isa::Inst {
+        rs1,
+        rs2,
+        imm: 4 * skip as i64,
+        ..emu_isa::Inst::new(op)
+    };
+    encode32(&b, Xlen::X64).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Blocks that leave by a branch or jump run the block found there last time without
+    /// the dispatcher (linked): random code cut into blocks by forward conditional branches
+    /// on random registers and forward jumps, in a loop (so the links are made and then
+    /// taken), placed anywhere in its page or across two, with budgets that stop anywhere,
+    /// in one call or in calls of a few instructions, must leave the interpreter's state.
+    #[test]
+    fn linked_blocks_agree(
+        seeds in proptest::collection::vec(any::<u64>(), 8..48),
+        branches in proptest::collection::vec((any::<prop::sample::Index>(), 1u32..9, 0u8..32, 0u8..32, 0usize..7), 1..10),
+        regs in proptest::collection::vec(operand(), 32),
+        lead in 0usize..1040,
+        iters in 1u64..6,
+        budget in 1u64..600,
+        chunk in 1u64..64,
+        rv32 in any::<bool>(),
+    ) {
+        use emu_isa::Op::*;
+        let xlen = if rv32 { Xlen::X32 } else { Xlen::X64 };
+        let mut body: Vec<u32> = seeds.iter().map(|&s| valid_word(s, xlen)).collect();
+        for (at, skip, rs1, rs2, op) in branches {
+            let at = at.index(body.len());
+            let skip = skip.min((body.len() - at) as u32);
+            body[at] = if op == 6 {
+                jal_forward(skip, rs1 % 29)
+            } else {
+                // Not on the loop counter t4 (x29), so the loop still ends.
+                let op = [Beq, Bne, Blt, Bge, Bltu, Bgeu][op];
+                branch_forward(op, rs1 % 29, rs2 % 29, skip)
+            };
+        }
+        let mut words = vec![0x13; lead];
+        words.extend(counted_loop(&body));
+        let mut regs = regs;
+        regs[29] = iters;
+        let isa = IsaConfig::full(xlen);
+        let total = lead as u64 + budget;
+        compare(&words, &regs, &isa, total, false);
+        compare(&words, &regs, &isa, lead as u64 + 2 * iters * words.len() as u64, false);
+        compare_in_calls(&words, &regs, &isa, total, chunk);
+    }
+}
+
+/// [`compare`] with the JIT run in calls of at most `chunk` instructions.
+fn compare_in_calls(words: &[u32], regs: &[u64], isa: &IsaConfig, budget: u64, chunk: u64) {
+    let (bus_a, mut a) = setup(words, regs, isa.clone());
+    let (bus_b, mut b) = setup(words, regs, isa.clone());
+    let ra = Interpreter::default().run(&mut a, &bus_a, 0, budget, &mut || false);
+    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    let mut done = 0;
+    while done < budget {
+        let r = jit.run(&mut b, &bus_b, 0, (budget - done).min(chunk), &mut || false);
+        if r.executed == 0 {
+            break;
+        }
+        done += r.executed;
+    }
+    assert_eq!(ra.executed, done);
+    assert_eq!((a.pc, a.prv, a.x, a.f), (b.pc, b.prv, b.x, b.f));
+    assert_eq!(a.csr, b.csr);
+    for off in (0..0x1_0000u64).step_by(8) {
+        let at = PhysAddr(BASE + off);
+        assert_eq!(bus_a.read(at, 8), bus_b.read(at, 8), "memory at {at:?}");
+    }
+}

@@ -61,6 +61,61 @@ impl JitEngine {
         self.tlb.flush();
     }
 
+    /// The block linked to block `id`'s exit `exit` (0 taken, 1 fall-through), when the
+    /// link still stands and the call has the instructions left for it
+    /// ([`JitEngine::take_limit`]).
+    #[inline]
+    fn linked(&self, id: u32, exit: usize, ran: u64, env: &Env<'_>) -> Option<Block> {
+        let link = self.links.get(id as usize)?[exit]?;
+        if link.epoch != self.link_epoch || link.tlb != self.tlb.generation() {
+            return None;
+        }
+        // A block that wrote code leaves through its helper, never by a linked exit; should
+        // that change, the invalidation must still come first.
+        if !env.dirty_pages.borrow().is_empty() || env.flush_all.get() {
+            return None;
+        }
+        self.take_limit(ran, link.to)
+    }
+
+    /// The block at `pc` after a `jalr`, when the dispatcher would run it next (a hart
+    /// running blocks under `flags` found it in the jump cache, at the physical address
+    /// the fetch TLB gives now, in RAM, with no execute trigger to check) and the call has
+    /// the instructions left for it (as [`JitEngine::linked`]).
+    #[inline]
+    fn jumped(&self, pc: u64, flags: BlockFlags, ran: u64, env: &Env<'_>) -> Option<Block> {
+        let pa = self.tlb.fetch(pc)?;
+        let ram = self.ram?;
+        if pa.wrapping_sub(ram.base) >= ram.size {
+            return None;
+        }
+        let key = BlockKey {
+            pc,
+            pa,
+            flags,
+            tag: 0,
+        };
+        let (k, b) = self.jump_cache[Self::jump_slot(key)]?;
+        if k != key || b.check || !env.dirty_pages.borrow().is_empty() || env.flush_all.get() {
+            return None;
+        }
+        self.take_limit(ran, b)
+    }
+
+    /// `next` when the call's limit, less the `ran` instructions just run, covers the
+    /// whole block; the remainder becomes the limit (a self-looping block reads it). A
+    /// preemption that lands between the load and the store is seen by `poll` once the
+    /// chain ends, within the limit, as for a block entered from the loop.
+    #[inline]
+    fn take_limit(&self, ran: u64, next: Block) -> Option<Block> {
+        let left = self.frame.limit.load(Ordering::Relaxed).checked_sub(ran)?;
+        if next.len > left {
+            return None;
+        }
+        self.frame.limit.store(left, Ordering::Relaxed);
+        Some(next)
+    }
+
     /// The dispatch loop of [`Engine::run`].
     pub(super) fn dispatch(
         &mut self,
@@ -71,7 +126,11 @@ impl JitEngine {
         poll: &mut dyn FnMut() -> bool,
     ) -> RunStats {
         let mut executed = 0u64;
+        // The exit the last block left by, when it may be linked to the block found next:
+        // (its id, which exit, the link epoch then).
+        let mut from: Option<(u32, usize, u64)> = None;
         loop {
+            let came_from = from.take();
             match hart.before_instruction(lines, bus) {
                 Some(StepOutcome::Waiting) => {
                     return RunStats {
@@ -148,17 +207,22 @@ impl JitEngine {
                 _ => bus.code_tag(emu_core::PhysAddr(pa)),
             };
             let key = BlockKey { pc, pa, flags, tag };
+            // Whether the block is the one at `key` (not its one-instruction stand-in).
+            let mut sized = true;
             let block = match self.block(hart, bus, key) {
                 // Never run past the budget (or an icount): near its end, use a
                 // one-instruction block.
-                Ok(b) if b.len > limit => self.block(
-                    hart,
-                    bus,
-                    BlockKey {
-                        flags: flags.single_step(),
-                        ..key
-                    },
-                ),
+                Ok(b) if b.len > limit => {
+                    sized = false;
+                    self.block(
+                        hart,
+                        bus,
+                        BlockKey {
+                            flags: flags.single_step(),
+                            ..key
+                        },
+                    )
+                }
                 r => r,
             };
             // An execute trigger may match here: ask before running the block (blocks know
@@ -190,6 +254,29 @@ impl JitEngine {
                     continue;
                 }
             };
+            // Blocks reached through links skip all of the above, which is why only a hart
+            // none of it can apply to runs them (docs/jit.md, "Chaining").
+            let chain = !self.single_step
+                && !stepping
+                && !exec_after
+                && !debug_mode
+                && icount.is_none()
+                && !hart.trig.icount;
+            if chain
+                && let Some((id, exit, epoch)) = came_from
+                && epoch == self.link_epoch
+                && sized
+                && !block.check
+                && key.tag == 0
+                && self.tlb.fetch(pc).is_some()
+                && let Some(row) = self.links.get_mut(id as usize)
+            {
+                row[exit] = Some(Link {
+                    epoch,
+                    tlb: self.tlb.generation(),
+                    to: block,
+                });
+            }
             // A preemption that lands before this store is seen by `poll` after the block
             // (which then ran at most `limit` instructions, as without one).
             self.frame.limit.store(limit, Ordering::Relaxed);
@@ -202,13 +289,44 @@ impl JitEngine {
                 ram: self.ram,
             };
             self.frame.enter(&env);
-            // SAFETY: the block was generated for this signature; `hart`, the frame and the
-            // `env` it holds are valid for the whole call and not otherwise accessed while
-            // it runs (but for the frame's atomic limit).
-            let r = unsafe { (block.entry)(hart as *mut Hart, &*self.frame as *const Frame) };
+            let mut block = block;
+            let mut n = 0;
+            loop {
+                // SAFETY: the block was generated for this signature; `hart`, the frame and
+                // the `env` it holds are valid for the whole call and not otherwise accessed
+                // while it runs (but for the frame's atomic limit).
+                let r = unsafe { (block.entry)(hart as *mut Hart, &*self.frame as *const Frame) };
+                self.stats.executed += 1;
+                let ran = (r & COUNT_MASK) as u64;
+                n += ran;
+                if !chain {
+                    break;
+                }
+                let exit = match r & EXIT_JUMP {
+                    EXIT_TAKEN => 0,
+                    EXIT_NEXT => 1,
+                    EXIT_JUMP => match self.jumped(hart.pc, flags, ran, &env) {
+                        Some(next) => {
+                            self.stats.chained += 1;
+                            block = next;
+                            continue;
+                        }
+                        None => break,
+                    },
+                    _ => break,
+                };
+                match self.linked(block.id, exit, ran, &env) {
+                    Some(next) => {
+                        self.stats.chained += 1;
+                        block = next;
+                    }
+                    None => {
+                        from = Some((block.id, exit, self.link_epoch));
+                        break;
+                    }
+                }
+            }
             self.frame.leave();
-            self.stats.executed += 1;
-            let n = (r & !STOP_BIT) as u64;
             executed += n;
             if icount.is_some() && !debug_mode {
                 // Every instruction retired or trapped counts; one that entered Debug Mode

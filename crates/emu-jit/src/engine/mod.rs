@@ -18,7 +18,9 @@ use crate::flags::BlockFlags;
 use crate::heap::{CodeHeap, HeapError};
 use crate::helpers::{Env, Frame};
 use crate::tlb::{Tlb, TlbContext};
-use crate::translate::{GuestInsn, MAX_INSNS, MemCtx, STOP_BIT, build};
+use crate::translate::{
+    COUNT_MASK, EXIT_JUMP, EXIT_NEXT, EXIT_TAKEN, GuestInsn, MAX_INSNS, MemCtx, build,
+};
 
 mod dispatch;
 mod shelf;
@@ -55,8 +57,10 @@ pub struct BlockKey {
     pub tag: u64,
 }
 
-/// Most instructions one block call may run (blocks count them in 32 bits).
-const MAX_CALL: u64 = 1 << 30;
+/// Most instructions one block call (or chain of linked blocks) may run: blocks count them
+/// in the low bits of their 32-bit result.
+const MAX_CALL: u64 = 1 << 28;
+const _: () = assert!(MAX_CALL <= COUNT_MASK as u64);
 
 type BlockFn = unsafe extern "C" fn(*mut Hart, *const Frame) -> u32;
 
@@ -80,6 +84,19 @@ struct Block {
     vend: u64,
     /// An execute trigger may match its first instruction: ask the hart before running it.
     check: bool,
+    /// Its row in [`JitEngine::links`] (rows are numbered from the last flush).
+    id: u32,
+}
+
+/// Where a block's exit led last time: the block the dispatcher found there, and the state
+/// that finding depended on (see `docs/jit.md`, "Chaining").
+#[derive(Clone, Copy)]
+struct Link {
+    /// [`JitEngine::link_epoch`] when made: any block leaving the live set since ends it.
+    epoch: u64,
+    /// The TLB's generation when made: the fetch it answered stands until a flush.
+    tlb: u64,
+    to: Block,
 }
 
 /// Counters for tests and benchmarks.
@@ -89,6 +106,8 @@ pub struct JitStats {
     pub compiled: u64,
     /// Blocks executed.
     pub executed: u64,
+    /// Of those, blocks entered through a link from the block before (no dispatch).
+    pub chained: u64,
     /// Blocks dropped because the code they came from was written.
     pub invalidated: u64,
     /// Whole-cache flushes (fence.i, heap full, explicit).
@@ -130,6 +149,11 @@ pub struct JitEngine {
     blocks: KeyMap<Block>,
     /// Most recent block per pc slot: most dispatches end here without hashing.
     jump_cache: Vec<Option<(BlockKey, Block)>>,
+    /// Per block ([`Block::id`]), where its taken and its fall-through exit led.
+    links: Vec<[Option<Link>; 2]>,
+    /// Bumped whenever a block leaves the live set (invalidated, shelved, flushed): links
+    /// made before may point at it.
+    link_epoch: u64,
 
     /// Which physical bytes hold translated code.
     code: CodeMap,
@@ -199,6 +223,8 @@ impl JitEngine {
             insns: Vec::new(),
             blocks: KeyMap::default(),
             jump_cache: vec![None; JUMP_CACHE],
+            links: Vec::new(),
+            link_epoch: 0,
             code: CodeMap::default(),
             tlb: Tlb::default(),
             tlb_ctx: None,
@@ -221,6 +247,8 @@ impl JitEngine {
         self.shelf.clear();
         self.vpages.clear();
         self.jump_cache.fill(None);
+        self.links.clear();
+        self.link_epoch += 1;
         self.code.clear();
         self.heap.reset();
         // No code points at them any more.
@@ -231,6 +259,9 @@ impl JitEngine {
     /// Drop the blocks translated from physical addresses `[start, end)`.
     pub fn invalidate_range(&mut self, start: u64, end: u64) {
         let gone = self.code.invalidate(start, end);
+        if !gone.is_empty() {
+            self.link_epoch += 1;
+        }
         for k in gone {
             self.forget_jump(k);
             if self.blocks.remove(&k).is_some() {
@@ -419,6 +450,8 @@ impl JitEngine {
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         let len = insns.len() as u64;
         self.insns.push(insns);
+        let id = self.links.len() as u32;
+        self.links.push([None; 2]);
         self.code.add(key, key.pa, pa);
         // The block's pages (two when its first instruction straddles) lose their TLB write
         // tags: stores there must now reach the code check.
@@ -436,6 +469,7 @@ impl JitEngine {
             len,
             vend: pc,
             check: !may_loop,
+            id,
         })
     }
 

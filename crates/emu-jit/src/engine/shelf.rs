@@ -88,6 +88,9 @@ impl JitEngine {
                 None => false, // dropped since (code written, or an earlier range)
             });
         }
+        if !off.is_empty() {
+            self.link_epoch += 1;
+        }
         for k in off {
             self.forget_jump(k);
             let Some(b) = self.blocks.remove(&k) else {

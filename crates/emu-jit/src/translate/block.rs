@@ -173,7 +173,7 @@ pub fn build(
                     tx.loop_back(start_pc);
                 } else {
                     tx.set_pc_const(t);
-                    tx.ret_count(false);
+                    tx.ret_count(EXIT_TAKEN);
                 }
                 ended = true;
                 break;
@@ -199,7 +199,7 @@ pub fn build(
                 tx.set(i.rd, link);
                 tx.set_pc(t);
                 tx.retire_one();
-                tx.ret_count(false);
+                tx.ret_count(EXIT_JUMP);
                 ended = true;
                 break;
             }
@@ -234,7 +234,7 @@ pub fn build(
                     tx.b.seal_block(fall);
                     tx.retire_one();
                     tx.set_pc_const(next);
-                    tx.ret_count(false);
+                    tx.ret_count(0);
                     ended = true;
                     break;
                 }
@@ -253,13 +253,16 @@ pub fn build(
                     tx.b.switch_to_block(fall);
                     tx.b.seal_block(fall);
                     tx.set_pc_const(next);
-                    tx.ret_count(false);
+                    tx.ret_count(EXIT_NEXT);
                 } else {
                     let tv = tx.b.ins().iconst(I64, t as i64);
                     let nv = tx.b.ins().iconst(I64, next as i64);
                     let pc = tx.b.ins().select(c, tv, nv);
                     tx.set_pc(pc);
-                    tx.ret_count(false);
+                    let taken = tx.b.ins().iconst(I32, EXIT_TAKEN as i64);
+                    let fall = tx.b.ins().iconst(I32, EXIT_NEXT as i64);
+                    let exit = tx.b.ins().select(c, taken, fall);
+                    tx.ret_with(exit);
                 }
                 ended = true;
                 break;
@@ -278,7 +281,7 @@ pub fn build(
         tx.call_exec(g);
         if ends_block(i, flags.debug_mode()) {
             // The helper has set pc (and may have trapped).
-            tx.ret_count(false);
+            tx.ret_count(0);
             ended = true;
             break;
         }
@@ -293,7 +296,7 @@ pub fn build(
             last
         };
         tx.set_pc_const(last);
-        tx.ret_count(false);
+        tx.ret_count(EXIT_NEXT);
     }
     // Early exit: counters were synced before the helper call; pc is set by the helper.
     if let Some((_, head)) = tx.looping {

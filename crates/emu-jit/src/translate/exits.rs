@@ -89,12 +89,19 @@ impl Tx<'_, '_> {
     }
 
     /// Leave the block (the translation state stays as it was, for paths that go on).
-    pub(super) fn ret_count(&mut self, stop: bool) {
+    /// `exit`: the exit bits of the return value ([`EXIT_TAKEN`], [`EXIT_NEXT`], or none
+    /// when what the block did may change what runs next: a helper's instruction).
+    pub(super) fn ret_count(&mut self, exit: u32) {
+        let exit = self.b.ins().iconst(I32, exit as i64);
+        self.ret_with(exit);
+    }
+
+    /// [`Tx::ret_count`] with exit bits computed at run time (a final branch's two ways).
+    pub(super) fn ret_with(&mut self, exit: Value) {
         let saved = (self.pending, self.cached, self.dirty);
         self.sync_counters();
         self.write_back();
-        let v = self.count | if stop { STOP_BIT } else { 0 };
-        let mut r = self.b.ins().iconst(I32, v as i64);
+        let mut r = self.b.ins().iadd_imm_s(exit, self.count as i64);
         if let Some((done, _)) = self.looping {
             let d = self.b.use_var(done);
             let d = self.b.ins().ireduce(I32, d);

@@ -8,7 +8,9 @@
 //! owns them ([`crate::helpers`]). Guest registers live in SSA variables within the block and
 //! are written back to the `Hart` before helpers and exits, so helpers always see current
 //! state. The block function returns the number of
-//! guest instructions it executed, with [`STOP_BIT`] set when a helper asked to leave early.
+//! guest instructions it executed, with [`STOP_BIT`] set when a helper asked to leave early,
+//! or [`EXIT_TAKEN`], [`EXIT_NEXT`] or [`EXIT_JUMP`] when it left by a plain jump or
+//! branch (the dispatcher may then run the block that follows without its checks).
 //!
 //! Here: the translator's state (`Tx`: the block's register and counter cache). Beside
 //! it: `block` (the block function and its walk over the instructions), `alu` (integer
@@ -41,6 +43,18 @@ pub use block::build;
 pub const MAX_INSNS: usize = 32;
 /// Set in the block's return value when it left before its end.
 pub const STOP_BIT: u32 = 1 << 31;
+/// Set in the block's return value when it left by its final `jal` or by its final branch
+/// taken: a target fixed at translation, reached with nothing changed but registers,
+/// memory and pc (the dispatcher may link the block to the one found there).
+pub const EXIT_TAKEN: u32 = 1 << 29;
+/// As [`EXIT_TAKEN`], for a final branch not taken or a block that ran to its last
+/// instruction (cut at its length limit or page end).
+pub const EXIT_NEXT: u32 = 1 << 30;
+/// Both exit bits: the block left by its final `jalr` (a target known only at run time,
+/// reached with nothing changed but registers and pc).
+pub const EXIT_JUMP: u32 = EXIT_TAKEN | EXIT_NEXT;
+/// The instruction count in a block's return value (the dispatcher caps one call at fewer).
+pub const COUNT_MASK: u32 = EXIT_TAKEN - 1;
 
 /// A guest instruction as fetched for translation.
 #[derive(Clone, Copy, Debug)]
