@@ -5,7 +5,7 @@
 #
 #   scripts/compare-qemu.sh [ROUNDS]      (default 5)
 #
-# Needs qemu-system-misc, and gcc-riscv64-unknown-elf for the C workload (skipped without it).
+# Needs qemu-system-misc, and gcc-riscv64-unknown-elf for the C workloads (skipped without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -16,9 +16,11 @@ cargo build --release -q -p emu
 cargo run --release -q -p emu-benches --example workloads -- "$out"
 cp target/release/emu "$out/emu"
 if command -v riscv64-unknown-elf-gcc >/dev/null; then
-  riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -O2 -nostdlib -ffreestanding -mcmodel=medany \
-    -Wl,--no-warn-rwx-segments -T benches/workloads/link.ld benches/workloads/start.S \
-    benches/workloads/coremark_like.c -o "$out/coremark_like.elf"
+  for c in benches/workloads/*.c; do
+    riscv64-unknown-elf-gcc -march=rv64gc -mabi=lp64d -O2 -nostdlib -ffreestanding -mcmodel=medany \
+      -Wl,--no-warn-rwx-segments -T benches/workloads/link.ld benches/workloads/start.S \
+      "$c" -o "$out/$(basename "$c" .c).elf"
+  done
 fi
 "$out/emu" >/dev/null   # the demo, also as a smoke test
 cp /dev/null "$out/none"
