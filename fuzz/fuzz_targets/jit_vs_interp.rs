@@ -39,8 +39,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let (bus_a, mut a) = setup(data, xlen);
     let (bus_b, mut b) = setup(data, xlen);
+    // Both compilers: every block optimised at once, every block compiled quickly, or
+    // blocks recompiled for speed after a few instructions (promotions mid-run).
+    let hot_after = match data[0] >> 1 & 3 {
+        0 => 0,
+        1 => u64::MAX,
+        _ => u64::from(data[1] % 64),
+    };
     let Ok(mut jit) = JitEngine::new(JitConfig {
         code_heap: 1 << 20,
+        hot_after,
         ..JitConfig::default()
     }) else {
         return;

@@ -418,3 +418,34 @@ fn remapped_code_page_is_fetched_anew() {
     assert_eq!(p.b.x[A0 as usize], (CALLS * (1 + 100 + 1)) as u64);
     assert!(p.jit.stats.chained > 2 * CALLS as u64, "{:?}", p.jit.stats);
 }
+
+/// Blocks start compiled quickly and are compiled again for speed once hot: the linked
+/// loop's blocks are promoted, the links then lead to the new code (nearly every block
+/// still runs chained), and the state is the interpreter's; also with a threshold of a few
+/// instructions, which promotes blocks in the middle of chains.
+#[test]
+fn hot_blocks_are_compiled_again_for_speed() {
+    let (code, _) = two_blocks(100_000);
+    for (hot_after, budget, chunk) in [(10_000, 300_000, 4096), (3, 2000, 7), (1, 500, 3)] {
+        let (bus_a, mut a) = machine(&code);
+        let (bus_b, mut b) = machine(&code);
+        run(&mut Interpreter::default(), &mut a, &bus_a, budget, chunk);
+        let mut e = JitEngine::new(JitConfig {
+            hot_after,
+            ..JitConfig::default()
+        })
+        .unwrap();
+        run(&mut e, &mut b, &bus_b, budget, chunk);
+        same(&a, &b, &format!("hot after {hot_after}"));
+        // The loop's two blocks, and for short thresholds the set-up's tail too.
+        assert!(e.stats.promoted >= 2, "{:?}", e.stats);
+        assert!(
+            e.stats.promoted <= e.stats.compiled / 2 + 1,
+            "{:?}",
+            e.stats
+        );
+        if chunk > 100 {
+            assert!(e.stats.chained > e.stats.executed * 9 / 10, "{:?}", e.stats);
+        }
+    }
+}

@@ -79,12 +79,30 @@ fn operand() -> impl Strategy<Value = u64> {
     ]
 }
 
+/// The JIT's two compilers: every block compiled quickly (these programs never run one
+/// hot), and every block compiled for speed at once.
+const TIERS: [u64; 2] = [u64::MAX, 0];
+
 fn compare(words: &[u32], regs: &[u64], isa: &IsaConfig, budget: u64, single_step: bool) {
+    for hot_after in TIERS {
+        compare_tier(words, regs, isa, budget, single_step, hot_after);
+    }
+}
+
+fn compare_tier(
+    words: &[u32],
+    regs: &[u64],
+    isa: &IsaConfig,
+    budget: u64,
+    single_step: bool,
+    hot_after: u64,
+) {
     let (bus_a, mut a) = setup(words, regs, isa.clone());
     let (bus_b, mut b) = setup(words, regs, isa.clone());
     let mut interp = Interpreter::default();
     let mut jit = JitEngine::new(JitConfig {
         single_step,
+        hot_after,
         ..JitConfig::default()
     })
     .unwrap();
@@ -297,6 +315,7 @@ proptest! {
         iters in 1u64..6,
         budget in 1u64..600,
         chunk in 1u64..64,
+        hot in 1u64..40,
         rv32 in any::<bool>(),
     ) {
         use emu_isa::Op::*;
@@ -321,16 +340,28 @@ proptest! {
         let total = lead as u64 + budget;
         compare(&words, &regs, &isa, total, false);
         compare(&words, &regs, &isa, lead as u64 + 2 * iters * words.len() as u64, false);
-        compare_in_calls(&words, &regs, &isa, total, chunk);
+        compare_in_calls(&words, &regs, &isa, total, chunk, hot);
     }
 }
 
-/// [`compare`] with the JIT run in calls of at most `chunk` instructions.
-fn compare_in_calls(words: &[u32], regs: &[u64], isa: &IsaConfig, budget: u64, chunk: u64) {
+/// [`compare`] with the JIT run in calls of at most `chunk` instructions, with blocks
+/// compiled for speed after running `hot_after` instructions (so some are, mid-run).
+fn compare_in_calls(
+    words: &[u32],
+    regs: &[u64],
+    isa: &IsaConfig,
+    budget: u64,
+    chunk: u64,
+    hot_after: u64,
+) {
     let (bus_a, mut a) = setup(words, regs, isa.clone());
     let (bus_b, mut b) = setup(words, regs, isa.clone());
     let ra = Interpreter::default().run(&mut a, &bus_a, 0, budget, &mut || false);
-    let mut jit = JitEngine::new(JitConfig::default()).unwrap();
+    let mut jit = JitEngine::new(JitConfig {
+        hot_after,
+        ..JitConfig::default()
+    })
+    .unwrap();
     let mut done = 0;
     while done < budget {
         let r = jit.run(&mut b, &bus_b, 0, (budget - done).min(chunk), &mut || false);

@@ -66,7 +66,7 @@ impl JitEngine {
     /// ([`JitEngine::take_limit`]).
     #[inline]
     fn linked(&self, id: u32, exit: usize, ran: u64, env: &Env<'_>) -> Option<Block> {
-        let link = self.links.get(id as usize)?[exit]?;
+        let link = self.rows.get(id as usize)?.links[exit]?;
         if link.epoch != self.link_epoch || link.tlb != self.tlb.generation() {
             return None;
         }
@@ -105,9 +105,13 @@ impl JitEngine {
     /// `next` when the call's limit, less the `ran` instructions just run, covers the
     /// whole block; the remainder becomes the limit (a self-looping block reads it). A
     /// preemption that lands between the load and the store is seen by `poll` once the
-    /// chain ends, within the limit, as for a block entered from the loop.
+    /// chain ends, within the limit, as for a block entered from the loop. Not a quick
+    /// block that has run hot: the dispatcher's lookup compiles it for speed.
     #[inline]
     fn take_limit(&self, ran: u64, next: Block) -> Option<Block> {
+        if next.quick && self.is_hot(next) {
+            return None;
+        }
         let left = self.frame.limit.load(Ordering::Relaxed).checked_sub(ran)?;
         if next.len > left {
             return None;
@@ -269,9 +273,9 @@ impl JitEngine {
                 && !block.check
                 && key.tag == 0
                 && self.tlb.fetch(pc).is_some()
-                && let Some(row) = self.links.get_mut(id as usize)
+                && let Some(row) = self.rows.get_mut(id as usize)
             {
-                row[exit] = Some(Link {
+                row.links[exit] = Some(Link {
                     epoch,
                     tlb: self.tlb.generation(),
                     to: block,
@@ -299,6 +303,11 @@ impl JitEngine {
                 self.stats.executed += 1;
                 let ran = (r & COUNT_MASK) as u64;
                 n += ran;
+                if block.quick
+                    && let Some(row) = self.rows.get_mut(block.id as usize)
+                {
+                    row.heat = row.heat.saturating_add(ran);
+                }
                 if !chain {
                     break;
                 }

@@ -84,8 +84,21 @@ struct Block {
     vend: u64,
     /// An execute trigger may match its first instruction: ask the hart before running it.
     check: bool,
-    /// Its row in [`JitEngine::links`] (rows are numbered from the last flush).
+    /// Its row in [`JitEngine::rows`] (rows are numbered from the last flush).
     id: u32,
+    /// Compiled quickly (Cranelift without optimisation, single-pass register
+    /// allocation): compiled again for speed once it has run [`JitConfig::hot_after`]
+    /// instructions.
+    quick: bool,
+}
+
+/// What the engine keeps per block ([`Block::id`]).
+#[derive(Clone, Copy, Default)]
+struct Row {
+    /// Where its taken and its fall-through exit led.
+    links: [Option<Link>; 2],
+    /// Guest instructions it has run (counted while it is quick).
+    heat: u64,
 }
 
 /// Where a block's exit led last time: the block the dispatcher found there, and the state
@@ -108,6 +121,8 @@ pub struct JitStats {
     pub executed: u64,
     /// Of those, blocks entered through a link from the block before (no dispatch).
     pub chained: u64,
+    /// Blocks compiled again for speed after running hot ([`JitConfig::hot_after`]).
+    pub promoted: u64,
     /// Blocks dropped because the code they came from was written.
     pub invalidated: u64,
     /// Whole-cache flushes (fence.i, heap full, explicit).
@@ -127,6 +142,10 @@ pub struct JitConfig {
     /// Translate every block as a single instruction (what debugger single-stepping uses;
     /// the test suite also runs whole programs this way).
     pub single_step: bool,
+    /// Guest instructions a block runs compiled quickly before it is compiled for speed:
+    /// most code runs a few times (boot code, a debugger's steps), where compiling costs
+    /// more than running. 0 compiles every block for speed at once; `u64::MAX` never.
+    pub hot_after: u64,
 }
 
 impl Default for JitConfig {
@@ -134,13 +153,19 @@ impl Default for JitConfig {
         JitConfig {
             code_heap: 32 << 20,
             single_step: false,
+            hot_after: 10_000,
         }
     }
 }
 
 /// The Cranelift JIT as an [`Engine`].
 pub struct JitEngine {
+    /// Cranelift optimising, for blocks that run hot.
     isa: OwnedTargetIsa,
+    /// Cranelift compiling quickly, for every block's first translation.
+    isa_quick: OwnedTargetIsa,
+    /// [`JitConfig::hot_after`].
+    hot_after: u64,
     ctx: cranelift_codegen::Context,
     fctx: FunctionBuilderContext,
     heap: CodeHeap,
@@ -149,8 +174,8 @@ pub struct JitEngine {
     blocks: KeyMap<Block>,
     /// Most recent block per pc slot: most dispatches end here without hashing.
     jump_cache: Vec<Option<(BlockKey, Block)>>,
-    /// Per block ([`Block::id`]), where its taken and its fall-through exit led.
-    links: Vec<[Option<Link>; 2]>,
+    /// Per block ([`Block::id`]): its links and heat.
+    rows: Vec<Row>,
     /// Bumped whenever a block leaves the live set (invalidated, shelved, flushed): links
     /// made before may point at it.
     link_epoch: u64,
@@ -199,31 +224,42 @@ impl std::fmt::Debug for JitEngine {
 }
 
 impl JitEngine {
-    /// A JIT for the host this runs on.
-    pub fn new(cfg: JitConfig) -> Result<JitEngine> {
+    /// Cranelift for the host at optimisation level `opt` with register allocator
+    /// `regalloc`.
+    fn host_isa(opt: &str, regalloc: &str) -> Result<OwnedTargetIsa> {
+        let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
         let mut fb = settings::builder();
-        fb.set("opt_level", "speed")
-            .map_err(|e| JitError::Host(e.to_string()))?;
+        fb.set("opt_level", opt).map_err(|e| host(&e))?;
+        fb.set("regalloc_algorithm", regalloc)
+            .map_err(|e| host(&e))?;
+        // The verifier in debug builds (tests): a translator bug fails loudly there.
         let verify = if cfg!(debug_assertions) {
             "true"
         } else {
             "false"
         };
-        fb.set("enable_verifier", verify)
-            .map_err(|e| JitError::Host(e.to_string()))?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| JitError::Host(e.to_string()))?
+        fb.set("enable_verifier", verify).map_err(|e| host(&e))?;
+        cranelift_native::builder()
+            .map_err(|e| host(&e))?
             .finish(settings::Flags::new(fb))
-            .map_err(|e| JitError::Host(e.to_string()))?;
+            .map_err(|e| host(&e))
+    }
+
+    /// A JIT for the host this runs on.
+    pub fn new(cfg: JitConfig) -> Result<JitEngine> {
+        let isa = Self::host_isa("speed", "backtracking")?;
+        let isa_quick = Self::host_isa("none", "single_pass")?;
         Ok(JitEngine {
             isa,
+            isa_quick,
+            hot_after: cfg.hot_after,
             ctx: cranelift_codegen::Context::new(),
             fctx: FunctionBuilderContext::new(),
             heap: CodeHeap::new(cfg.code_heap)?,
             insns: Vec::new(),
             blocks: KeyMap::default(),
             jump_cache: vec![None; JUMP_CACHE],
-            links: Vec::new(),
+            rows: Vec::new(),
             link_epoch: 0,
             code: CodeMap::default(),
             tlb: Tlb::default(),
@@ -247,7 +283,7 @@ impl JitEngine {
         self.shelf.clear();
         self.vpages.clear();
         self.jump_cache.fill(None);
-        self.links.clear();
+        self.rows.clear();
         self.link_epoch += 1;
         self.code.clear();
         self.heap.reset();
@@ -353,13 +389,15 @@ impl JitEngine {
         (forward && aligned && bus.code_tag(emu_core::PhysAddr(pa)) == key.tag).then_some((t, pa))
     }
 
-    /// Translate the block at `key`, whose first instruction is `first`.
+    /// Translate the block at `key`, whose first instruction is `first` (`quick`: with the
+    /// quick compiler).
     fn translate(
         &mut self,
         hart: &Hart,
         bus: &dyn Bus,
         key: BlockKey,
         first: GuestInsn,
+        quick: bool,
     ) -> Result<Block> {
         let page_end = (key.pa | 0xfff) + 1;
         let mut insns = vec![first];
@@ -413,10 +451,11 @@ impl JitEngine {
         self.ctx.clear();
         // Helper calls in the code point into these: kept until the code heap is reset.
         let insns = insns.into_boxed_slice();
+        let isa = if quick { &self.isa_quick } else { &self.isa };
         build(
             &mut self.ctx.func,
             &mut self.fctx,
-            &*self.isa,
+            &**isa,
             &insns,
             hart.xlen(),
             key.flags,
@@ -426,7 +465,7 @@ impl JitEngine {
         );
         let code = self
             .ctx
-            .compile(&*self.isa, &mut ControlPlane::default())
+            .compile(&**isa, &mut ControlPlane::default())
             .map_err(|e| JitError::Compile(format!("{:?}", e.inner)))?;
         if !code.buffer.relocs().is_empty() {
             return Err(JitError::Compile(
@@ -450,8 +489,8 @@ impl JitEngine {
         let entry: BlockFn = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
         let len = insns.len() as u64;
         self.insns.push(insns);
-        let id = self.links.len() as u32;
-        self.links.push([None; 2]);
+        let id = self.rows.len() as u32;
+        self.rows.push(Row::default());
         self.code.add(key, key.pa, pa);
         // The block's pages (two when its first instruction straddles) lose their TLB write
         // tags: stores there must now reach the code check.
@@ -470,6 +509,7 @@ impl JitEngine {
             vend: pc,
             check: !may_loop,
             id,
+            quick,
         })
     }
 
@@ -486,10 +526,44 @@ impl JitEngine {
         let slot = Self::jump_slot(key);
         if let Some((k, b)) = self.jump_cache[slot]
             && k == key
+            && !(b.quick && self.is_hot(b))
         {
             return Ok(b);
         }
         self.block_missed(hart, bus, key, slot)
+    }
+
+    /// Block `b`, compiled quickly, has run enough to be compiled for speed.
+    #[inline]
+    fn is_hot(&self, b: Block) -> bool {
+        self.rows
+            .get(b.id as usize)
+            .is_some_and(|r| r.heat >= self.hot_after)
+    }
+
+    /// Compile the hot block `old` at `key` again for speed and put the new code in its
+    /// place (the hart is in the state `key` was computed from, so its fetches read the
+    /// block's bytes). On a failure the quick block stays, and is not tried again soon.
+    fn promote(&mut self, hart: &Hart, bus: &dyn Bus, key: BlockKey, old: Block) -> Block {
+        let fast = hart.fetch_at(key.pc, bus).ok().and_then(|(inst, raw)| {
+            let first = GuestInsn {
+                allowed: hart.isa.allows(&inst),
+                inst,
+                raw,
+                pc: key.pc,
+            };
+            self.translate(hart, bus, key, first, false).ok()
+        });
+        let Some(b) = fast else {
+            if let Some(r) = self.rows.get_mut(old.id as usize) {
+                r.heat = 0;
+            }
+            return old;
+        };
+        // Links to the quick code are refused from now on (it stays hot), and remade to
+        // this one at the next dispatch: no need to end every link with the epoch.
+        self.stats.promoted += 1;
+        b
     }
 
     /// [`JitEngine::block`] past the jump cache: the block map, the shelf, a translation.
@@ -501,9 +575,16 @@ impl JitEngine {
         key: BlockKey,
         slot: usize,
     ) -> std::result::Result<Block, Option<Exception>> {
-        if let Some(b) = self.blocks.get(&key) {
-            self.jump_cache[slot] = Some((key, *b));
-            return Ok(*b);
+        if let Some(&b) = self.blocks.get(&key) {
+            let b = if b.quick && self.is_hot(b) {
+                let b = self.promote(hart, bus, key, b);
+                self.blocks.insert(key, b);
+                b
+            } else {
+                b
+            };
+            self.jump_cache[slot] = Some((key, b));
+            return Ok(b);
         }
         if let Some(b) = self.unshelve(key) {
             self.blocks.insert(key, b);
@@ -517,13 +598,15 @@ impl JitEngine {
             raw,
             pc: key.pc,
         };
-        let b = self.translate(hart, bus, key, first).map_err(|e| {
-            self.stats.failed += 1;
-            if self.last_error.is_none() {
-                self.last_error = Some(e.to_string());
-            }
-            None
-        })?;
+        let b = self
+            .translate(hart, bus, key, first, self.hot_after > 0)
+            .map_err(|e| {
+                self.stats.failed += 1;
+                if self.last_error.is_none() {
+                    self.last_error = Some(e.to_string());
+                }
+                None
+            })?;
         self.blocks.insert(key, b);
         self.jump_cache[slot] = Some((key, b));
         Ok(b)
