@@ -133,6 +133,11 @@ impl JitEngine {
         // The exit the last block left by, when it may be linked to the block found next:
         // (its id, which exit, the link epoch then).
         let mut from: Option<(u32, usize, u64)> = None;
+        // A guest that patches the instructions just ahead of it (self-modifying code, or
+        // an adversary) would have the next block translated whole at every such store
+        // only to throw it away at the next: after a store into the next 64 bytes of code,
+        // the next few blocks are one instruction each, the cheapest to compile.
+        let mut rewrote_next = 0u32;
         loop {
             let came_from = from.take();
             match hart.before_instruction(lines, bus) {
@@ -198,7 +203,10 @@ impl JitEngine {
             // mcontrol with timing = 1 on execution acts after one instruction: where an
             // execute trigger may match, such a hart runs one-instruction blocks.
             let exec_after = hart.trig.exec_after && self.exec_watched(pc, 4);
-            let flags = if self.single_step || stepping || exec_after {
+            // Code ahead was rewritten just before: see `rewrote_next`.
+            let rewritten = rewrote_next > 0;
+            rewrote_next = rewrote_next.saturating_sub(1);
+            let flags = if self.single_step || stepping || exec_after || rewritten {
                 flags.single_step()
             } else {
                 flags
@@ -352,6 +360,11 @@ impl JitEngine {
             let dirty = env.dirty_pages.take();
             let flush = env.flush_all.get();
             drop(env);
+            if let Some(next) = self.tlb.fetch(hart.pc)
+                && dirty.iter().any(|&(s, e)| s < next + 64 && next < e)
+            {
+                rewrote_next = 8;
+            }
             for (start, end) in dirty {
                 self.invalidate_range(start, end);
             }

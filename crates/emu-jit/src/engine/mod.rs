@@ -117,6 +117,8 @@ struct Link {
 pub struct JitStats {
     /// Blocks translated.
     pub compiled: u64,
+    /// Guest instructions in the blocks translated.
+    pub translated: u64,
     /// Blocks executed.
     pub executed: u64,
     /// Of those, blocks entered through a link from the block before (no dispatch).
@@ -502,6 +504,7 @@ impl JitEngine {
             }
         }
         self.stats.compiled += 1;
+        self.stats.translated += len;
         self.enlist(key, pc);
         Ok(Block {
             entry,
