@@ -44,10 +44,6 @@ fn machine(code: &[u8]) -> (SystemBus, Hart) {
     (bus, h)
 }
 
-fn jit() -> JitEngine {
-    JitEngine::new(JitConfig::default()).unwrap()
-}
-
 /// Run `e` for `budget` instructions in calls of at most `chunk`, as the machine does.
 fn run(e: &mut dyn Engine, h: &mut Hart, bus: &SystemBus, budget: u64, chunk: u64) {
     let mut done = 0;
@@ -90,6 +86,11 @@ struct Pair {
 
 impl Pair {
     fn new(code: &[u8]) -> Pair {
+        Pair::with(code, JitConfig::default())
+    }
+
+    /// A pair whose JIT is configured by `cfg`.
+    fn with(code: &[u8], cfg: JitConfig) -> Pair {
         let (bus_a, a) = machine(code);
         let (bus_b, b) = machine(code);
         Pair {
@@ -98,14 +99,19 @@ impl Pair {
             interp: Interpreter::default(),
             bus_b,
             b,
-            jit: jit(),
+            jit: JitEngine::new(cfg).unwrap(),
         }
     }
 
     /// Run both for `budget` instructions and check they agree.
     fn run(&mut self, budget: u64, what: &str) {
-        run(&mut self.interp, &mut self.a, &self.bus_a, budget, 4096);
-        run(&mut self.jit, &mut self.b, &self.bus_b, budget, 4096);
+        self.run_in(budget, 4096, what);
+    }
+
+    /// [`Pair::run`] in calls of at most `chunk` instructions.
+    fn run_in(&mut self, budget: u64, chunk: u64, what: &str) {
+        run(&mut self.interp, &mut self.a, &self.bus_a, budget, chunk);
+        run(&mut self.jit, &mut self.b, &self.bus_b, budget, chunk);
         same(&self.a, &self.b, what);
     }
 
@@ -149,19 +155,25 @@ fn a_loop_of_two_blocks_runs_linked() {
 /// Run `code` (a loop adding 3 to s1 999 times) on both engines for `budget` instructions
 /// in calls of `chunk`, for each pair: the same state; the whole loop run at budget `end`;
 /// and in long calls, all but a few blocks reached through a link or a jump.
+/// All but a few of the blocks `e` ran were reached through a link or a jump.
+fn mostly_chained(e: &JitEngine) {
+    let s = e.stats;
+    assert!(s.chained > s.executed * 9 / 10, "{s:?}");
+}
+
 fn agree_and_link(code: &[u8], cases: &[(u64, u64)], end: u64) {
     for &(budget, chunk) in cases {
-        let (bus_a, mut a) = machine(code);
-        let (bus_b, mut b) = machine(code);
-        run(&mut Interpreter::default(), &mut a, &bus_a, budget, chunk);
-        let mut e = jit();
-        run(&mut e, &mut b, &bus_b, budget, chunk);
-        same(&a, &b, &format!("budget {budget} in calls of {chunk}"));
+        let mut p = Pair::new(code);
+        p.run_in(
+            budget,
+            chunk,
+            &format!("budget {budget} in calls of {chunk}"),
+        );
         if budget == end {
-            assert_eq!(b.x[S1 as usize], 3 * 999, "the loop ran to its end");
+            assert_eq!(p.b.x[S1 as usize], 3 * 999, "the loop ran to its end");
         }
         if budget > 1000 && chunk > 100 {
-            assert!(e.stats.chained > e.stats.executed * 9 / 10, "{:?}", e.stats);
+            mostly_chained(&p.jit);
         }
     }
 }
@@ -427,25 +439,18 @@ fn remapped_code_page_is_fetched_anew() {
 fn hot_blocks_are_compiled_again_for_speed() {
     let (code, _) = two_blocks(100_000);
     for (hot_after, budget, chunk) in [(10_000, 300_000, 4096), (3, 2000, 7), (1, 500, 3)] {
-        let (bus_a, mut a) = machine(&code);
-        let (bus_b, mut b) = machine(&code);
-        run(&mut Interpreter::default(), &mut a, &bus_a, budget, chunk);
-        let mut e = JitEngine::new(JitConfig {
+        let cfg = JitConfig {
             hot_after,
             ..JitConfig::default()
-        })
-        .unwrap();
-        run(&mut e, &mut b, &bus_b, budget, chunk);
-        same(&a, &b, &format!("hot after {hot_after}"));
+        };
+        let mut p = Pair::with(&code, cfg);
+        p.run_in(budget, chunk, &format!("hot after {hot_after}"));
+        let s = p.jit.stats;
         // The loop's two blocks, and for short thresholds the set-up's tail too.
-        assert!(e.stats.promoted >= 2, "{:?}", e.stats);
-        assert!(
-            e.stats.promoted <= e.stats.compiled / 2 + 1,
-            "{:?}",
-            e.stats
-        );
+        assert!(s.promoted >= 2, "{s:?}");
+        assert!(s.promoted <= s.compiled / 2 + 1, "{s:?}");
         if chunk > 100 {
-            assert!(e.stats.chained > e.stats.executed * 9 / 10, "{:?}", e.stats);
+            mostly_chained(&p.jit);
         }
     }
 }

@@ -65,14 +65,9 @@ impl JitEngine {
     /// link still stands and the call has the instructions left for it
     /// ([`JitEngine::take_limit`]).
     #[inline]
-    fn linked(&self, id: u32, exit: usize, ran: u64, env: &Env<'_>) -> Option<Block> {
+    fn linked(&self, id: u32, exit: usize, ran: u64) -> Option<Block> {
         let link = self.rows.get(id as usize)?.links[exit]?;
         if link.epoch != self.link_epoch || link.tlb != self.tlb.generation() {
-            return None;
-        }
-        // A block that wrote code leaves through its helper, never by a linked exit; should
-        // that change, the invalidation must still come first.
-        if !env.dirty_pages.borrow().is_empty() || env.flush_all.get() {
             return None;
         }
         self.take_limit(ran, link.to)
@@ -83,20 +78,15 @@ impl JitEngine {
     /// the fetch TLB gives now, in RAM, with no execute trigger to check) and the call has
     /// the instructions left for it (as [`JitEngine::linked`]).
     #[inline]
-    fn jumped(&self, pc: u64, flags: BlockFlags, ran: u64, env: &Env<'_>) -> Option<Block> {
-        let pa = self.tlb.fetch(pc)?;
-        let ram = self.ram?;
-        if pa.wrapping_sub(ram.base) >= ram.size {
-            return None;
-        }
-        let key = BlockKey {
+    fn jumped(&self, pc: u64, flags: BlockFlags, ran: u64) -> Option<Block> {
+        let pa = self.tlb.fetch(pc).filter(|&pa| self.in_ram(pa))?;
+        let b = self.cached(BlockKey {
             pc,
             pa,
             flags,
             tag: 0,
-        };
-        let (k, b) = self.jump_cache[Self::jump_slot(key)]?;
-        if k != key || b.check || !env.dirty_pages.borrow().is_empty() || env.flush_all.get() {
+        })?;
+        if b.check {
             return None;
         }
         self.take_limit(ran, b)
@@ -106,7 +96,8 @@ impl JitEngine {
     /// whole block; the remainder becomes the limit (a self-looping block reads it). A
     /// preemption that lands between the load and the store is seen by `poll` once the
     /// chain ends, within the limit, as for a block entered from the loop. Not a quick
-    /// block that has run hot: the dispatcher's lookup compiles it for speed.
+    /// block that has run hot: the dispatcher's lookup compiles it for speed (a jump finds
+    /// no such block in the cache, a link may still lead to one).
     #[inline]
     fn take_limit(&self, ran: u64, next: Block) -> Option<Block> {
         if next.quick && self.is_hot(next) {
@@ -214,9 +205,10 @@ impl JitEngine {
             // Code outside RAM may be rewritten by its device (the Debug Module writes each
             // abstract command there): key it by content, so a repeated program reuses
             // its translation and a new one never runs a stale one.
-            let tag = match self.ram {
-                Some(r) if pa.wrapping_sub(r.base) < r.size => 0,
-                _ => bus.code_tag(emu_core::PhysAddr(pa)),
+            let tag = if self.in_ram(pa) {
+                0
+            } else {
+                bus.code_tag(emu_core::PhysAddr(pa))
             };
             let key = BlockKey { pc, pa, flags, tag };
             // Whether the block is the one at `key` (not its one-instruction stand-in).
@@ -270,16 +262,15 @@ impl JitEngine {
             // none of it can apply to runs them (docs/jit.md, "Chaining").
             let chain = !self.single_step
                 && !stepping
-                && !exec_after
                 && !debug_mode
-                && icount.is_none()
+                && !hart.trig.exec_after
                 && !hart.trig.icount;
             if chain
                 && let Some((id, exit, epoch)) = came_from
                 && epoch == self.link_epoch
                 && sized
                 && !block.check
-                && key.tag == 0
+                && self.in_ram(pa)
                 && self.tlb.fetch(pc).is_some()
                 && let Some(row) = self.rows.get_mut(id as usize)
             {
@@ -319,10 +310,16 @@ impl JitEngine {
                 if !chain {
                     break;
                 }
+                // A block that wrote code leaves through its helper (no exit bits), so the
+                // invalidation comes before anything runs on.
+                debug_assert!(
+                    r & EXIT_JUMP == 0
+                        || (env.dirty_pages.borrow().is_empty() && !env.flush_all.get())
+                );
                 let exit = match r & EXIT_JUMP {
                     EXIT_TAKEN => 0,
                     EXIT_NEXT => 1,
-                    EXIT_JUMP => match self.jumped(hart.pc, flags, ran, &env) {
+                    EXIT_JUMP => match self.jumped(hart.pc, flags, ran) {
                         Some(next) => {
                             self.stats.chained += 1;
                             block = next;
@@ -332,7 +329,7 @@ impl JitEngine {
                     },
                     _ => break,
                 };
-                match self.linked(block.id, exit, ran, &env) {
+                match self.linked(block.id, exit, ran) {
                     Some(next) => {
                         self.stats.chained += 1;
                         block = next;
@@ -360,7 +357,8 @@ impl JitEngine {
             let dirty = env.dirty_pages.take();
             let flush = env.flush_all.get();
             drop(env);
-            if let Some(next) = self.tlb.fetch(hart.pc)
+            if !dirty.is_empty()
+                && let Some(next) = self.tlb.fetch(hart.pc)
                 && dirty.iter().any(|&(s, e)| s < next + 64 && next < e)
             {
                 rewrote_next = 8;

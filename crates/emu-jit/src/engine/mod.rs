@@ -526,14 +526,42 @@ impl JitEngine {
         key: BlockKey,
     ) -> std::result::Result<Block, Option<Exception>> {
         // Most dispatches end at the jump cache: inline, one compare.
-        let slot = Self::jump_slot(key);
-        if let Some((k, b)) = self.jump_cache[slot]
-            && k == key
-            && !(b.quick && self.is_hot(b))
-        {
+        if let Some(b) = self.cached(key) {
             return Ok(b);
         }
-        self.block_missed(hart, bus, key, slot)
+        self.block_missed(hart, bus, key, Self::jump_slot(key))
+    }
+
+    /// The instruction at `pc`, fetched as the hart sees it, to start a block with.
+    fn first_insn(
+        hart: &Hart,
+        bus: &dyn Bus,
+        pc: u64,
+    ) -> std::result::Result<GuestInsn, Exception> {
+        let (inst, raw) = hart.fetch_at(pc, bus)?;
+        Ok(GuestInsn {
+            allowed: hart.isa.allows(&inst),
+            inst,
+            raw,
+            pc,
+        })
+    }
+
+    /// The jump cache's block for `key`, unless it is a quick block that has run hot (the
+    /// lookup past the cache then compiles it for speed).
+    #[inline]
+    fn cached(&self, key: BlockKey) -> Option<Block> {
+        match self.jump_cache[Self::jump_slot(key)] {
+            Some((k, b)) if k == key && !(b.quick && self.is_hot(b)) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// `pa` lies in main RAM (code elsewhere may be rewritten by its device behind the
+    /// hart's back, see [`BlockKey::tag`]).
+    #[inline]
+    fn in_ram(&self, pa: u64) -> bool {
+        self.ram.is_some_and(|r| pa.wrapping_sub(r.base) < r.size)
     }
 
     /// Block `b`, compiled quickly, has run enough to be compiled for speed.
@@ -548,15 +576,9 @@ impl JitEngine {
     /// place (the hart is in the state `key` was computed from, so its fetches read the
     /// block's bytes). On a failure the quick block stays, and is not tried again soon.
     fn promote(&mut self, hart: &Hart, bus: &dyn Bus, key: BlockKey, old: Block) -> Block {
-        let fast = hart.fetch_at(key.pc, bus).ok().and_then(|(inst, raw)| {
-            let first = GuestInsn {
-                allowed: hart.isa.allows(&inst),
-                inst,
-                raw,
-                pc: key.pc,
-            };
-            self.translate(hart, bus, key, first, false).ok()
-        });
+        let fast = Self::first_insn(hart, bus, key.pc)
+            .ok()
+            .and_then(|first| self.translate(hart, bus, key, first, false).ok());
         let Some(b) = fast else {
             if let Some(r) = self.rows.get_mut(old.id as usize) {
                 r.heat = 0;
@@ -594,13 +616,7 @@ impl JitEngine {
             self.jump_cache[slot] = Some((key, b));
             return Ok(b);
         }
-        let (inst, raw) = hart.fetch_at(key.pc, bus).map_err(Some)?;
-        let first = GuestInsn {
-            allowed: hart.isa.allows(&inst),
-            inst,
-            raw,
-            pc: key.pc,
-        };
+        let first = Self::first_insn(hart, bus, key.pc).map_err(Some)?;
         let b = self
             .translate(hart, bus, key, first, self.hot_after > 0)
             .map_err(|e| {
